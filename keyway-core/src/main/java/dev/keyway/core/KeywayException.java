@@ -1,0 +1,52 @@
+package dev.keyway.core;
+
+import java.util.Objects;
+
+/**
+ * The one exception Keyway throws for anything a user can cause. The message says what is wrong;
+ * {@link #hint()} says what to do. Neither ever contains key material.
+ */
+public class KeywayException extends RuntimeException {
+    private final ErrorCode code;
+    private final String hint;
+
+    public KeywayException(ErrorCode code, String message, String hint) {
+        this(code, message, hint, null);
+    }
+
+    public KeywayException(ErrorCode code, String message, String hint, Throwable cause) {
+        super(Objects.requireNonNull(message, "message"), cause);
+        this.code = Objects.requireNonNull(code, "code");
+        this.hint = hint;
+    }
+
+    public ErrorCode code() {
+        return code;
+    }
+
+    /** What the user can do about it, or null when there is nothing useful to say. */
+    public String hint() {
+        return hint;
+    }
+
+    /** One line: {@code <what is wrong>: <what to do>}. */
+    public String oneLine() {
+        return hint == null || hint.isEmpty() ? getMessage() : getMessage() + ": " + hint;
+    }
+
+    public static KeywayException malformed(String message, String hint) {
+        return new KeywayException(ErrorCode.MALFORMED, message, hint);
+    }
+
+    public static KeywayException usage(String message, String hint) {
+        return new KeywayException(ErrorCode.USAGE, message, hint);
+    }
+
+    public static KeywayException policy(String message, String hint) {
+        return new KeywayException(ErrorCode.POLICY, message, hint);
+    }
+
+    public static KeywayException authFailed(String message, String hint) {
+        return new KeywayException(ErrorCode.AUTH_FAILED, message, hint);
+    }
+}

@@ -1,0 +1,94 @@
+package dev.keyway.core.io;
+
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/**
+ * Writes a file so that it either appears complete or not at all: the bytes go to a temporary file in the
+ * same directory (created with the final permissions, so a secret is never world-readable, not even
+ * briefly), which is renamed over the final name only after it was written and flushed.
+ */
+public final class AtomicFile {
+    public static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
+
+    private AtomicFile() {
+    }
+
+    /**
+     * @param privateFile create with mode 0600
+     * @param overwrite   replace an existing file; otherwise an existing file is an error and stays untouched
+     */
+    public static void write(Path target, byte[] content, boolean privateFile, boolean overwrite) {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (!overwrite && Files.exists(abs)) {
+            throw new KeywayException(ErrorCode.USAGE, target + " already exists", "choose another name or remove it first");
+        }
+        Path tmp = null;
+        try {
+            tmp = createTemp(dir, abs.getFileName().toString(), privateFile);
+            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                var buf = java.nio.ByteBuffer.wrap(content);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            if (!overwrite) {
+                // Link-then-delete would be exact; a second existence check keeps the window tiny and portable.
+                if (Files.exists(abs)) {
+                    throw new FileAlreadyExistsException(abs.toString());
+                }
+            }
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+        } catch (FileAlreadyExistsException e) {
+            throw new KeywayException(ErrorCode.USAGE, target + " already exists", "choose another name or remove it first");
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot write " + target + " (" + describe(e) + ")",
+                    "check the directory exists and is writable");
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the temporary name is hidden and unique; nothing more to do
+                }
+            }
+        }
+    }
+
+    private static Path createTemp(Path dir, String name, boolean privateFile) throws IOException {
+        String prefix = "." + name + ".";
+        if (privateFile && dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return Files.createTempFile(dir, prefix, ".tmp", PosixFilePermissions.asFileAttribute(PRIVATE));
+        }
+        return Files.createTempFile(dir, prefix, ".tmp");
+    }
+
+    /** A short description of an I/O failure for one-line messages. */
+    public static String describe(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+}
