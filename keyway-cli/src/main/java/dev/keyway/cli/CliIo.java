@@ -1,0 +1,143 @@
+package dev.keyway.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.IdentityFile;
+import dev.keyway.core.io.AtomicFile;
+
+import java.io.ByteArrayOutputStream;
+import java.io.Console;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+/** Reading inputs and secrets, writing outputs: the same rules for every command. */
+final class CliIo {
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Secrets (passwords, passphrases) larger than this are refused before reading. */
+    static final int MAX_SECRET = 64 * 1024;
+
+    private CliIo() {
+    }
+
+    /** Reads a file, or standard input for "-" or null, refusing more than {@code max} bytes. */
+    static byte[] readInput(String path, int max, String what) {
+        try {
+            if (path == null || path.equals("-")) {
+                return readBounded(System.in, max, what + " on standard input");
+            }
+            Path p = Path.of(path);
+            if (Files.isRegularFile(p) && Files.size(p) > max) {
+                throw KeywayException.malformed(what + " " + path + " is too large (at most " + max + " bytes)",
+                        "check that this is the right file");
+            }
+            try (InputStream in = Files.newInputStream(p)) {
+                return readBounded(in, max, what + " " + path);
+            }
+        } catch (NoSuchFileException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot read " + what + " " + path + " (no such file)", "check the path");
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot read " + what + " " + path + " (" + AtomicFile.describe(e) + ")",
+                    "check the path and its permissions");
+        }
+    }
+
+    private static byte[] readBounded(InputStream in, int max, String what) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            if (out.size() + n > max) {
+                throw KeywayException.malformed(what + " is too large (at most " + max + " bytes)", "check the input");
+            }
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * Reads a password or passphrase file ("-" for standard input). One trailing newline (LF or CRLF) is
+     * removed, so {@code echo secret > file} and {@code printf secret > file} give the same key.
+     */
+    static byte[] readSecret(String path, String what) {
+        byte[] raw = readInput(path, MAX_SECRET, what);
+        int n = raw.length;
+        if (n > 0 && raw[n - 1] == '\n') {
+            n--;
+            if (n > 0 && raw[n - 1] == '\r') {
+                n--;
+            }
+        }
+        byte[] secret = Arrays.copyOf(raw, n);
+        Arrays.fill(raw, (byte) 0);
+        if (secret.length == 0) {
+            throw KeywayException.usage(what + " " + path + " is empty", "put the secret in the file");
+        }
+        return secret;
+    }
+
+    /** Asks for a passphrase on the terminal, or fails if there is none. */
+    static byte[] promptPassphrase(String prompt, String flag, boolean confirm) {
+        Console console = System.console();
+        if (console == null) {
+            throw KeywayException.usage(prompt + ": no terminal to ask on", "give " + flag);
+        }
+        char[] first = console.readPassword("%s: ", prompt);
+        if (first == null || first.length == 0) {
+            throw KeywayException.usage("no passphrase given", "type a passphrase or give " + flag);
+        }
+        if (confirm) {
+            char[] again = console.readPassword("Confirm passphrase: ");
+            if (again == null || !Arrays.equals(first, again)) {
+                throw KeywayException.usage("the passphrases do not match", "try again");
+            }
+            Arrays.fill(again, '\0');
+        }
+        var bb = StandardCharsets.UTF_8.encode(CharBuffer.wrap(first));
+        byte[] out = new byte[bb.remaining()];
+        bb.get(out);
+        Arrays.fill(first, '\0');
+        if (bb.hasArray()) {
+            Arrays.fill(bb.array(), (byte) 0);
+        }
+        return out;
+    }
+
+    /** Reads an identity file, asking for its passphrase (file or terminal) only if it is encrypted. */
+    static Identity readIdentity(String path, String passphraseFile) {
+        return IdentityFile.read(Path.of(path), file -> passphraseFile != null
+                ? readSecret(passphraseFile, "passphrase file")
+                : promptPassphrase("Passphrase for identity " + file, "--passphrase-file", false));
+    }
+
+    /**
+     * Writes {@code text} to standard output, or to {@code path} (created atomically; never overwriting;
+     * mode 0600 when {@code secret}).
+     */
+    static void emit(PrintWriter out, String path, String text, boolean secret) {
+        if (path == null || path.equals("-")) {
+            out.print(text);
+            out.flush();
+        } else {
+            AtomicFile.write(Path.of(path), text.getBytes(StandardCharsets.UTF_8), secret, false);
+        }
+    }
+
+    static String json(Map<String, ?> value) {
+        try {
+            return JSON.writeValueAsString(value) + "\n";
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

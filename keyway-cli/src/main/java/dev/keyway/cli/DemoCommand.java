@@ -1,0 +1,215 @@
+package dev.keyway.cli;
+
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * An end-to-end walkthrough that runs the real commands, in process, in a scratch directory, and prints
+ * each command line before its output so a newcomer learns the commands by watching them.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Walk through Keyway end to end: make an identity, make a session key, wrap it for the",
+                "identity, unwrap it, see a wrong identity refused, wrap under a key-encryption key, and",
+                "derive a key from a password. Each step prints the command it runs."})
+final class DemoCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "Work in DIR and keep the files (default: a temporary directory, removed afterwards).")
+    Path dir;
+
+    private PrintWriter out;
+    private Path work;
+    private int failures;
+
+    @Override
+    public void run() {
+        out = spec.commandLine().getOut();
+        boolean temporary = dir == null;
+        try {
+            work = temporary ? Files.createTempDirectory("keyway-demo-") : Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot create the demo directory", "give a writable --dir");
+        }
+        try {
+            walkthrough();
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "demo failed to write its files in " + work, "give a writable --dir");
+        } finally {
+            if (temporary) {
+                deleteTree(work);
+            }
+        }
+        if (failures > 0) {
+            throw new KeywayException(ErrorCode.INTERNAL, "demo: " + failures + " step(s) did not behave as expected",
+                    "run the tests ('./mvnw -B verify') and report it");
+        }
+    }
+
+    private void walkthrough() throws IOException {
+        out.println("Keyway demo: a session key from birth to recovery.");
+        out.println("Working in " + work + (dir == null ? " (removed at the end; keep it with --dir DIR)" : ""));
+
+        section("1. Make an identity",
+                "An identity is a key-exchange key pair (X-Wing: ML-KEM-768 + X25519, by default) plus an Ed25519",
+                "signing key. keygen writes the private identity (mode 0600) and prints the recipient string: the",
+                "public half you give to anyone who should be able to send you keys.");
+        String alice = run(0, "keygen", "-o", "alice.key").strip();
+        show("(" + alice.length() + " characters; post-quantum public keys are long)");
+        run(0, "pubkey", "-i", "alice.key");
+
+        section("2. Make a session key",
+                "A session key is a fresh random key for one message, file or connection. Algorithms and their",
+                "allowed lengths are in 'keyway algorithms'; a length outside the policy is refused (exit 4).");
+        run(0, "key", "new", "-o", "session.key");
+        String sessionKey = read("session.key");
+        show("$ cat session.key");
+        show(sessionKey);
+        run(4, "key", "new", "--alg", "aes-128-gcm", "--bits", "64");
+
+        section("3. Wrap it for the recipient",
+                "The key blob is the session key encrypted to the recipient's public key (HPKE with X-Wing), in",
+                "armored text you can mail or store next to the data.");
+        runShown("keyway key wrap -r \"$(keyway pubkey -i alice.key)\" -o session.blob session.key", 0,
+                "key", "wrap", "-r", alice, "-o", "session.blob", "session.key");
+        String blob = read("session.blob");
+        List<String> lines = blob.lines().toList();
+        show("$ head -3 session.blob");
+        lines.stream().limit(3).forEach(this::show);
+        show("... (" + lines.size() + " lines)");
+
+        section("4. Unwrap it with the identity",
+                "Only the holder of alice.key can recover the session key from the blob.");
+        String unwrapped = run(0, "key", "unwrap", "-i", "alice.key", "session.blob").strip();
+        check(unwrapped.equals(sessionKey.strip()), "the unwrapped key equals session.key");
+
+        section("5. A wrong identity is refused",
+                "Bob has his own identity; the blob was not made for him, so unwrapping fails with exit 3.");
+        run(0, "keygen", "-o", "bob.key");
+        run(3, "key", "unwrap", "-i", "bob.key", "session.blob");
+
+        section("6. Wrap under a key-encryption key",
+                "Between systems that share a symmetric key-encryption key (KEK), wrap with AES-KWP (RFC 5649):",
+                "the KEK protects session keys, the session keys protect data.");
+        run(0, "key", "new", "--alg", "aes-kw", "-o", "kek.key");
+        run(0, "key", "wrap", "--kek-file", "kek.key", "-o", "session.kwp", "session.key");
+        String kekUnwrapped = run(0, "key", "unwrap", "--kek-file", "kek.key", "session.kwp").strip();
+        check(kekUnwrapped.equals(sessionKey.strip()), "the key unwrapped with the KEK equals session.key");
+
+        section("7. Derive a key from a password",
+                "Or keep nothing: derive the key from a password with Argon2id (64 MiB, 3 passes, 4 lanes) and",
+                "store only the recipe. The recipe holds the KDF, its parameters and the salt, never the key.");
+        Files.writeString(work.resolve("password.txt"), "correct horse battery staple\n", StandardCharsets.UTF_8);
+        show("$ echo 'correct horse battery staple' > password.txt");
+        String derived = run(0, "key", "derive", "--password-file", "password.txt");
+        String key = field(derived, "key:");
+        String recipe = field(derived, "recipe:");
+        show("Later, the same password and recipe give the same key:");
+        String again = runShown("keyway key derive --password-file password.txt --phc '" + recipe + "'", 0,
+                "key", "derive", "--password-file", "password.txt", "--phc", recipe);
+        check(key.equals(field(again, "key:")), "re-derived key is identical");
+
+        out.println();
+        if (failures == 0) {
+            out.println("Done. Every step behaved as expected. Next: 'keyway --help', and docs/KEYS.md for the formats.");
+        }
+        out.flush();
+    }
+
+    private void section(String title, String... text) {
+        out.println();
+        out.println("== " + title + " ==");
+        for (String t : text) {
+            out.println(t);
+        }
+    }
+
+    private void show(String line) {
+        out.println("  " + line.stripTrailing());
+    }
+
+    private String run(int expectedExit, String... args) {
+        StringBuilder shown = new StringBuilder("keyway");
+        for (String a : args) {
+            shown.append(' ').append(a.length() > 60 ? a.substring(0, 24) + "..." : a);
+        }
+        return runShown(shown.toString(), expectedExit, args);
+    }
+
+    /** Runs a keyway command in the demo directory, printing the command line, its output and its exit code. */
+    private String runShown(String shown, int expectedExit, String... args) {
+        out.println();
+        show("$ " + shown);
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        String[] resolved = resolve(args);
+        int code = Main.run(resolved, new PrintWriter(o, true), new PrintWriter(e, true));
+        o.toString().lines().forEach(l -> show(l.length() > 100 ? l.substring(0, 60) + "...(" + l.length() + " characters)" : l));
+        e.toString().lines().forEach(this::show);
+        if (code != 0) {
+            show("(exit " + code + ")");
+        }
+        check(code == expectedExit, "exit code " + code + (code == expectedExit ? "" : ", expected " + expectedExit));
+        return o.toString();
+    }
+
+    /** Arguments that name files are taken relative to the demo directory. */
+    private String[] resolve(String[] args) {
+        String[] r = args.clone();
+        for (int i = 0; i < r.length; i++) {
+            String a = r[i];
+            if (a.matches("[a-z]+\\.(key|blob|kwp|txt)")) {
+                r[i] = work.resolve(a).toString();
+            }
+        }
+        return r;
+    }
+
+    private void check(boolean ok, String what) {
+        if (!ok) {
+            failures++;
+            show("UNEXPECTED: " + what);
+        } else if (what.startsWith("the ") || what.startsWith("re-")) {
+            show("ok: " + what);
+        }
+    }
+
+    private String read(String name) throws IOException {
+        return Files.readString(work.resolve(name), StandardCharsets.UTF_8);
+    }
+
+    private static String field(String output, String label) {
+        for (String line : output.split("\n")) {
+            if (line.startsWith(label)) {
+                return line.substring(label.length()).strip();
+            }
+        }
+        return "";
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> s = Files.walk(root)) {
+            List<Path> all = new ArrayList<>(s.sorted(Comparator.reverseOrder()).toList());
+            for (Path p : all) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a leftover temporary directory is harmless
+        }
+    }
+}

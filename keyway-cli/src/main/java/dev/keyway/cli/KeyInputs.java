@@ -1,0 +1,93 @@
+package dev.keyway.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Hex;
+import dev.keyway.core.keys.Algorithm;
+import dev.keyway.core.keys.Algorithms;
+import dev.keyway.core.keys.SessionKey;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/** Parsing of session-key and key-encryption-key files as the CLI reads them. */
+final class KeyInputs {
+    static final int MAX_KEY_FILE = 4096;
+
+    private KeyInputs() {
+    }
+
+    /**
+     * A session key from a file: hex as 'keyway key new' prints it, or the JSON of 'key new --json'
+     * (which also names the algorithm). {@code alg}, when given, wins.
+     */
+    static SessionKey sessionKey(String path, String alg) {
+        byte[] raw = CliIo.readInput(path, MAX_KEY_FILE, "key file");
+        String text = new String(raw, StandardCharsets.UTF_8).strip();
+        Arrays.fill(raw, (byte) 0);
+        String hex = text;
+        String named = null;
+        if (text.startsWith("{")) {
+            try {
+                JsonNode node = CliIo.JSON.readTree(text);
+                hex = node.path("key").asText("");
+                named = node.hasNonNull("algorithm") ? node.get("algorithm").asText() : null;
+            } catch (IOException e) {
+                throw KeywayException.malformed("key file " + where(path) + " is not valid JSON", "give the key as hex or as 'keyway key new --json' printed it");
+            }
+        }
+        if (hex.isEmpty()) {
+            throw KeywayException.malformed("key file " + where(path) + " holds no key", "give the key as hex, as 'keyway key new' prints it");
+        }
+        Algorithm a = Algorithms.byName(alg != null ? alg : named != null ? named : Algorithms.DEFAULT.name());
+        byte[] key = Hex.decode(hex.replaceAll("\\s+", ""), "key in " + where(path));
+        try {
+            return SessionKey.of(a, key);
+        } catch (KeywayException e) {
+            if (alg == null && named == null) {
+                throw new KeywayException(ErrorCode.POLICY, e.getMessage(), "name its algorithm with --alg (see 'keyway algorithms')");
+            }
+            throw e;
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    /** A key-encryption key: hex of 16, 24 or 32 bytes, or those bytes raw. */
+    static SessionKey kek(String path) {
+        byte[] raw = CliIo.readInput(path, MAX_KEY_FILE, "key-encryption key file");
+        byte[] key = null;
+        try {
+            if (raw.length == 16 || raw.length == 24 || raw.length == 32) {
+                boolean allHex = true;
+                for (byte b : raw) {
+                    allHex &= Character.digit(b, 16) >= 0;
+                }
+                if (!allHex || raw.length == 24) {
+                    key = raw.clone();
+                }
+            }
+            if (key == null) {
+                String text = new String(raw, StandardCharsets.US_ASCII).strip();
+                if (text.startsWith("{")) {
+                    text = CliIo.JSON.readTree(text).path("key").asText("");
+                }
+                key = Hex.decode(text, "key-encryption key in " + path);
+            }
+            return SessionKey.of(Algorithms.AES_KW, key);
+        } catch (IOException e) {
+            throw KeywayException.malformed("key-encryption key file " + path + " is not valid JSON", "give the key as hex");
+        } finally {
+            Arrays.fill(raw, (byte) 0);
+            if (key != null) {
+                Arrays.fill(key, (byte) 0);
+            }
+        }
+    }
+
+    static String where(String path) {
+        return path == null || path.equals("-") ? "(standard input)" : path;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.keyway.cli;
+
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+
+/** Entry point: parse, run, map every failure to one line and a stable exit code (DESIGN.md). */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        int code = run(args, out, err);
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+
+    /** Runs one command line with the given streams and returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            err.println("keyway: out of memory: give Java more heap (JAVA_OPTS=-Xmx...) or lower the KDF memory parameter");
+            err.flush();
+            return ErrorCode.INTERNAL.exitCode();
+        }
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new KeywayCommand());
+        cl.setExecutionExceptionHandler(Main::handleExecution);
+        cl.setParameterExceptionHandler(Main::handleParameter);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
+    }
+
+    private static int handleExecution(Exception e, CommandLine cl, CommandLine.ParseResult parseResult) {
+        PrintWriter err = cl.getErr();
+        boolean verbose = isVerbose(parseResult);
+        if (e instanceof KeywayException ke) {
+            err.println("keyway: " + ke.oneLine());
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return ke.code().exitCode();
+        }
+        err.println("keyway: internal error (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                + "): run again with --verbose and report it");
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return ErrorCode.INTERNAL.exitCode();
+    }
+
+    private static int handleParameter(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        String name = cl.getCommandSpec().qualifiedName();
+        err.println("keyway: " + e.getMessage() + ": see '" + name + " --help'");
+        err.flush();
+        return ErrorCode.USAGE.exitCode();
+    }
+
+    private static boolean isVerbose(CommandLine.ParseResult pr) {
+        for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
