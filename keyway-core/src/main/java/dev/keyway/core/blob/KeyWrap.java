@@ -91,8 +91,8 @@ public final class KeyWrap {
         }
         KeyType type = identity.type();
         if (scheme.keyType() != type) {
-            throw KeywayException.authFailed("key blob was wrapped for a " + scheme.keyType().id()
-                    + " recipient, but this identity is " + type.id(), "unwrap with the identity it was wrapped for");
+            throw KeywayException.authFailed("key blob was wrapped for a recipient of type " + scheme.keyType().id()
+                    + ", but this identity is of type " + type.id(), "unwrap with the identity it was wrapped for");
         }
         if (!MessageDigest.isEqual(blob.recipientId(), identity.recipient().id())) {
             throw KeywayException.authFailed("key blob was not wrapped for this identity (blob is for recipient "
@@ -139,13 +139,21 @@ public final class KeyWrap {
             throw KeywayException.authFailed("key blob was not wrapped under this key-encryption key (blob is for key id "
                     + blob.recipientIdHex() + ")", "use the key-encryption key it was wrapped under");
         }
+        byte[] ct = blob.ciphertext();
+        // RFC 5649 output is always at least two 64-bit blocks; the JDK cipher misbehaves on less.
+        if (ct.length < 16 || ct.length % 8 != 0) {
+            throw tampered(null);
+        }
         byte[] pt = null;
         try {
             Cipher c = Cipher.getInstance("AES/KWP/NoPadding");
             c.init(Cipher.DECRYPT_MODE, kek.toSecretKeySpec("AES"));
-            pt = c.doFinal(blob.ciphertext());
+            pt = c.doFinal(ct);
             return toSessionKey(blob, pt);
-        } catch (GeneralSecurityException | IllegalStateException e) {
+        } catch (GeneralSecurityException | RuntimeException e) {
+            if (e instanceof KeywayException ke && ke.code() == ErrorCode.AUTH_FAILED) {
+                throw ke;
+            }
             throw tampered(e);
         } finally {
             if (pt != null) {

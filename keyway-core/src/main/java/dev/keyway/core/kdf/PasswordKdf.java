@@ -100,6 +100,13 @@ public final class PasswordKdf {
                     "give it as printed by 'keyway key derive', e.g. $argon2id$v=19$m=65536,t=3,p=4$<salt>");
         }
         String kdf = m.group(1);
+        if (!kdf.equals("argon2id") && !kdf.equals("scrypt") && !kdf.equals("pbkdf2-sha256")) {
+            throw KeywayException.malformed("recipe names unknown KDF '" + kdf + "'",
+                    "Keyway recipes use argon2id, scrypt or pbkdf2-sha256");
+        }
+        if (kdf.equals("argon2id") && m.group(2) == null) {
+            throw KeywayException.malformed("Argon2id recipe has no version field", "write it as $argon2id$v=19$...");
+        }
         if (kdf.equals("argon2id") && !"19".equals(m.group(2))) {
             throw new KeywayException(dev.keyway.core.ErrorCode.UNSUPPORTED, "Argon2 version " + m.group(2) + " is not supported",
                     "Keyway derives with version 19 (0x13) only");
