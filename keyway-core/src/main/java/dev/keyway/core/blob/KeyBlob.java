@@ -140,7 +140,29 @@ public final class KeyBlob {
         byte[] enc = r.bytes16(MAX_ENC, "encapsulation");
         byte[] ct = r.bytes16(MAX_CT, "ciphertext");
         r.end();
+        checkSizes(scheme, alg, enc.length, ct.length);
         return new KeyBlob(scheme, alg, id, enc, ct);
+    }
+
+    /**
+     * Each scheme fixes the size of its fields, so a blob whose fields do not fit its scheme (a changed
+     * scheme byte, an extra byte in a field the scheme does not use) is refused before any key is touched.
+     */
+    private static void checkSizes(BlobScheme scheme, Algorithm alg, int enc, int ct) {
+        int minKey = alg.keyBytes(alg.minBits());
+        int maxKey = alg.keyBytes(alg.maxBits());
+        boolean ok = switch (scheme) {
+            case HPKE_X25519 -> enc == 32 && ct >= minKey + 16 && ct <= maxKey + 16;
+            case HPKE_XWING -> enc == 1120 && ct >= minKey + 16 && ct <= maxKey + 16;
+            case HPKE_P256 -> enc == 65 && ct >= minKey + 16 && ct <= maxKey + 16;
+            case RSA_OAEP_SHA256 -> enc == 0 && ct == 384;
+            // RFC 5649: the key padded to a multiple of 8, plus the 8-byte integrity block.
+            case AES_KWP -> enc == 0 && ct % 8 == 0 && ct >= 16 && ct <= ((maxKey + 7) / 8) * 8 + 8;
+        };
+        if (!ok) {
+            throw KeywayException.malformed("key blob fields do not fit its scheme " + scheme.label()
+                    + " (encapsulation " + enc + " bytes, ciphertext " + ct + " bytes)", "the blob is corrupted or was altered");
+        }
     }
 
     /** Parses armored text, or the binary form if {@code data} is not armored. */

@@ -118,8 +118,11 @@ public final class KeyWrap {
                 throw ke;
             }
             throw tampered(e);
-        } catch (GeneralSecurityException e) {
+        } catch (java.security.InvalidKeyException | java.security.NoSuchAlgorithmException | javax.crypto.NoSuchPaddingException
+                 | java.security.spec.InvalidKeySpecException | java.security.InvalidAlgorithmParameterException e) {
             throw new IllegalStateException("unwrapping failed", e);
+        } catch (GeneralSecurityException e) {
+            throw tampered(e);
         } finally {
             Arrays.fill(sk, (byte) 0);
             if (pt != null) {

@@ -31,8 +31,8 @@ public final class Hex {
         }
         byte[] out = new byte[n / 2];
         for (int i = 0; i < n; i += 2) {
-            int hi = Character.digit(hex.charAt(i), 16);
-            int lo = Character.digit(hex.charAt(i + 1), 16);
+            int hi = digit(hex.charAt(i));
+            int lo = digit(hex.charAt(i + 1));
             if (hi < 0 || lo < 0) {
                 throw KeywayException.malformed(what + " is not valid hex (bad character at position " + (hi < 0 ? i + 1 : i + 2) + ")",
                         "use only the digits 0-9 and a-f");
@@ -40,5 +40,19 @@ public final class Hex {
             out[i / 2] = (byte) ((hi << 4) | lo);
         }
         return out;
+    }
+
+    /** ASCII hex only: Character.digit would also accept other scripts' digits. */
+    private static int digit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
     }
 }

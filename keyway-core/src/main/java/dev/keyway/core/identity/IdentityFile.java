@@ -40,6 +40,8 @@ public final class IdentityFile {
     static final int KDF_ARGON2ID = 1;
     static final int MAX_FILE = 32 * 1024;
     static final int MAX_BINARY = 16 * 1024;
+    /** Memory cap for the Argon2 parameters read from a file, checked before the file is authenticated. */
+    static final int MAX_MEMORY_KIB = 1024 * 1024;
 
     /** Supplies the passphrase only if the file turns out to be encrypted. */
     @FunctionalInterface
@@ -105,6 +107,10 @@ public final class IdentityFile {
 
     /** Writes a new identity file with mode 0600; an existing file is never overwritten. */
     public static void write(Path file, Identity identity, byte[] passphrase) {
+        if (Files.exists(file)) {
+            // Checked early too, so no key derivation is wasted; AtomicFile checks again at the end.
+            throw new KeywayException(ErrorCode.USAGE, file + " already exists", "choose another name or remove it first");
+        }
         AtomicFile.write(file, format(identity, passphrase).getBytes(StandardCharsets.US_ASCII), true, false);
     }
 
@@ -178,9 +184,9 @@ public final class IdentityFile {
         long m = r.u32();
         int t = r.u8();
         int p = r.u8();
-        if (m > Argon2idParams.MAX_MEMORY_KIB) {
-            throw KeywayException.policy("encrypted identity asks for " + m + " KiB of Argon2 memory", "at most "
-                    + Argon2idParams.MAX_MEMORY_KIB + " KiB is allowed");
+        if (m > MAX_MEMORY_KIB) {
+            throw KeywayException.malformed("encrypted identity asks for " + m + " KiB of Argon2 memory (at most "
+                    + MAX_MEMORY_KIB + ")", "the file is corrupted or was not made by Keyway");
         }
         Argon2idParams params = new Argon2idParams((int) m, t, p);
         int saltLength = r.u8();

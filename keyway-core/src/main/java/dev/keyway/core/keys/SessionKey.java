@@ -24,8 +24,8 @@ public final class SessionKey implements Destroyable, AutoCloseable {
     }
 
     /**
-     * Wraps existing key bytes, checking them against the algorithm's key-length policy (and, for DES
-     * keys, the parity bits). The bytes are copied.
+     * Wraps existing key bytes, checking them against the algorithm's key-length policy. The bytes are
+     * copied. DES parity bits are not checked: DES ignores them, and old software often left them wrong.
      */
     public static SessionKey of(Algorithm algorithm, byte[] key) {
         Objects.requireNonNull(algorithm, "algorithm");
