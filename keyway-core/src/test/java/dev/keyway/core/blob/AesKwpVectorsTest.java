@@ -1,5 +1,6 @@
 package dev.keyway.core.blob;
 
+import dev.keyway.core.Vectors;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.keys.Algorithm;
@@ -30,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * or an altered ciphertext with AUTH_FAILED. Vectors: {@code src/test/resources/vectors/rfc5649-aes-kwp.txt}.
  */
 class AesKwpVectorsTest {
-    private static final Map<String, Map<String, String>> VECTORS = HpkeVectorsTest.Vectors.load("/vectors/rfc5649-aes-kwp.txt");
+    private static final Map<String, Map<String, String>> VECTORS = Vectors.load("/vectors/rfc5649-aes-kwp.txt");
 
     // RFC 5649 section 6: the 20-octet key fits HMAC-SHA-256 (160 bits), the 7-octet one RC4 (56 bits).
     static Stream<Arguments> vectors() {

@@ -1,5 +1,6 @@
 package dev.keyway.core.kdf;
 
+import dev.keyway.core.Vectors;
 import dev.keyway.core.kdf.Hkdf.Hash;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -115,42 +116,4 @@ class HkdfTest {
         return HexFormat.of().parseHex(s.replaceAll("\\s+", ""));
     }
 
-    /** Reads the vector files: {@code [section]}, {@code key = value}, indented continuation lines, # comments. */
-    static final class Vectors {
-        static Map<String, Map<String, String>> load(String resource) {
-            try (InputStream in = HkdfTest.class.getResourceAsStream(resource)) {
-                if (in == null) {
-                    throw new IllegalStateException("missing test resource " + resource);
-                }
-                Map<String, Map<String, String>> sections = new LinkedHashMap<>();
-                Map<String, String> current = null;
-                String lastKey = null;
-                for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\r?\n")) {
-                    String t = line.strip();
-                    if (t.isEmpty() || t.startsWith("#")) {
-                        continue;
-                    }
-                    if (t.startsWith("[") && t.endsWith("]")) {
-                        current = new LinkedHashMap<>();
-                        sections.put(t.substring(1, t.length() - 1), current);
-                        lastKey = null;
-                    } else if (Character.isWhitespace(line.charAt(0)) && lastKey != null) {
-                        current.merge(lastKey, " " + t, String::concat);
-                    } else {
-                        int eq = t.indexOf('=');
-                        if (current == null || eq <= 0) {
-                            throw new IllegalStateException("bad line in " + resource + ": " + line);
-                        }
-                        lastKey = t.substring(0, eq).strip();
-                        if (current.put(lastKey, t.substring(eq + 1).strip()) != null) {
-                            throw new IllegalStateException("duplicate key " + lastKey + " in " + resource);
-                        }
-                    }
-                }
-                return sections;
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    }
 }

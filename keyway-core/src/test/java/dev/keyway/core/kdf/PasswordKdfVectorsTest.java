@@ -1,5 +1,6 @@
 package dev.keyway.core.kdf;
 
+import dev.keyway.core.Vectors;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.kdf.KdfParams.Argon2idParams;
@@ -29,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * vector needs a secret and associated data, which {@link KdfParams} cannot pass; {@code Argon2idTest} covers it.
  */
 class PasswordKdfVectorsTest {
-    private static final Map<String, Map<String, String>> VECTORS = HkdfTest.Vectors.load("/vectors/rfc7914-scrypt-pbkdf2.txt");
+    private static final Map<String, Map<String, String>> VECTORS = Vectors.load("/vectors/rfc7914-scrypt-pbkdf2.txt");
     /** Small Argon2id parameters for fast tests. */
     private static final Argon2idParams SMALL_ARGON2 = new Argon2idParams(256, 1, 2);
     private static final byte[] PASSWORD = "correct horse battery staple".getBytes(StandardCharsets.UTF_8);
