@@ -23,6 +23,7 @@ import java.util.stream.Stream;
  * each command line before its output so a newcomer learns the commands by watching them.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "Walk through Keyway end to end, printing each command it runs.",
         description = {"Walk through Keyway end to end: make an identity, make a session key, wrap it for the",
                 "identity, unwrap it, see a wrong identity refused, wrap under a key-encryption key, and",
                 "derive a key from a password. Each step prints the command it runs."})

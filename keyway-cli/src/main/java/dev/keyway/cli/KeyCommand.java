@@ -5,6 +5,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 @Command(name = "key", mixinStandardHelpOptions = true,
+        header = "Make, derive, wrap and unwrap session keys.",
         description = "Make session keys, derive them from passwords, and wrap or unwrap them as key blobs.",
         subcommands = {KeyNewCommand.class, KeyDeriveCommand.class, KeyWrapCommand.class, KeyUnwrapCommand.class})
 final class KeyCommand implements Runnable {

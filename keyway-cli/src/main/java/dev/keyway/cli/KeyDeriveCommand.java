@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 @Command(name = "derive", mixinStandardHelpOptions = true,
+        header = "Derive a session key from a password; print it with its recipe.",
         description = {"Derive a session key from a password and print it with its recipe: a PHC-style string",
                 "holding the KDF, its parameters and the salt (never the key), so the same key can be derived",
                 "again later instead of being stored. Give the recipe back with --phc to re-derive.",

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 @Command(name = "keygen", mixinStandardHelpOptions = true,
+        header = "Make a new identity (key-exchange and signing keys) and print its recipient string.",
         description = {"Make a new identity: a key-exchange key pair (xwing by default: ML-KEM-768 + X25519) and an",
                 "Ed25519 signing key. The identity file is written with mode 0600, sealed with Argon2id and",
                 "AES-256-GCM when a passphrase file is given; an existing file is never overwritten.",

@@ -11,9 +11,9 @@ import picocli.CommandLine.Spec;
         description = {"Keyway: make, exchange, use, keep and reveal session keys.", ""},
         subcommands = {DemoCommand.class, KeygenCommand.class, PubkeyCommand.class, KeyCommand.class, AlgorithmsCommand.class,
                 picocli.CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 ok, 1 other failure, 2 usage or bad input, 3 authentication failed,",
-                "4 refused by policy, 5 peer or network failure. Add --verbose for a stack trace.",
-                "Start with 'keyway demo' for a walkthrough."})
+        footer = {"", "Exit codes: 0 ok, 1 other failure, 2 usage or bad input,",
+                "3 authentication failed, 4 refused by policy, 5 peer or network failure.",
+                "Add --verbose for a stack trace. Start with 'keyway demo' for a walkthrough."})
 public final class KeywayCommand implements Runnable {
     @Spec
     CommandSpec spec;

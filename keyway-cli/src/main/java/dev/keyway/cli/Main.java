@@ -67,7 +67,8 @@ public final class Main {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
         String name = cl.getCommandSpec().qualifiedName();
-        err.println("keyway: " + e.getMessage() + ": see '" + name + " --help'");
+        String message = e.getMessage() == null ? "bad command line" : e.getMessage().replaceFirst("^Error: ", "");
+        err.println("keyway: " + message + ": see '" + name + " --help'");
         err.flush();
         return ErrorCode.USAGE.exitCode();
     }
