@@ -54,6 +54,10 @@ class Argon2CliInteropTest {
     void matchesReferenceCli(int memoryKiB, int iterations, int parallelism, int tagLength,
                              String password, String salt) throws Exception {
         Path cli = findCli();
+        if (cli == null) {
+            // Surefire does not print assumption messages; say why on the console too.
+            System.err.println("SKIPPED Argon2CliInteropTest: argon2 CLI not installed (apt-get install argon2)");
+        }
         Assumptions.assumeTrue(cli != null, "argon2 CLI not installed: apt-get install argon2");
 
         byte[] passwordBytes = password.getBytes(StandardCharsets.UTF_8);
