@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.IdentityFile;
 import dev.keyway.core.io.AtomicFile;
+import dev.keyway.core.keys.SessionKey;
 
 import java.io.ByteArrayOutputStream;
 import java.io.Console;
@@ -19,11 +21,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Reading inputs and secrets, writing outputs: the same rules for every command. */
 final class CliIo {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** Secrets (passwords, passphrases) larger than this are refused before reading. */
     static final int MAX_SECRET = 64 * 1024;
 
@@ -133,9 +135,41 @@ final class CliIo {
         }
     }
 
+    /** Built on first use: most commands print no JSON and should not pay for Jackson at start-up. */
+    static ObjectMapper jsonMapper() {
+        return JsonHolder.MAPPER;
+    }
+
+    private static final class JsonHolder {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
+
+    /** How every command prints a session key: hex, or a JSON object with its algorithm and length. */
+    static String keyText(SessionKey key, boolean json, Map<String, Object> extra) {
+        byte[] k = key.bytes();
+        try {
+            if (!json) {
+                return Hex.encode(k) + "\n";
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("key", Hex.encode(k));
+            m.put("algorithm", key.algorithm().name());
+            m.put("bits", key.bits());
+            if (key.algorithm().isLegacy()) {
+                m.put("legacy", true);
+            }
+            if (extra != null) {
+                m.putAll(extra);
+            }
+            return json(m);
+        } finally {
+            Arrays.fill(k, (byte) 0);
+        }
+    }
+
     static String json(Map<String, ?> value) {
         try {
-            return JSON.writeValueAsString(value) + "\n";
+            return jsonMapper().writeValueAsString(value) + "\n";
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

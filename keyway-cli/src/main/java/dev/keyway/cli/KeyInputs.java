@@ -31,7 +31,7 @@ final class KeyInputs {
         String named = null;
         if (text.startsWith("{")) {
             try {
-                JsonNode node = CliIo.JSON.readTree(text);
+                JsonNode node = CliIo.jsonMapper().readTree(text);
                 hex = node.path("key").asText("");
                 named = node.hasNonNull("algorithm") ? node.get("algorithm").asText() : null;
             } catch (IOException e) {
@@ -72,7 +72,7 @@ final class KeyInputs {
             if (key == null) {
                 String text = new String(raw, StandardCharsets.US_ASCII).strip();
                 if (text.startsWith("{")) {
-                    text = CliIo.JSON.readTree(text).path("key").asText("");
+                    text = CliIo.jsonMapper().readTree(text).path("key").asText("");
                 }
                 key = Hex.decode(text, "key-encryption key in " + path);
             }

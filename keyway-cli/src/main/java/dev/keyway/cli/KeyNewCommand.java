@@ -1,6 +1,5 @@
 package dev.keyway.cli;
 
-import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.keys.Algorithm;
 import dev.keyway.core.keys.Algorithms;
 import dev.keyway.core.keys.SessionKey;
@@ -42,35 +41,8 @@ final class KeyNewCommand implements Runnable {
                     "add --legacy if you really need a new " + a.name() + " key");
         }
         try (SessionKey key = SessionKeys.generate(a, bits == null ? a.defaultBits() : bits)) {
-            CliIo.emit(spec.commandLine().getOut(), output, KeyOutput.format(key, json, null), true);
+            CliIo.emit(spec.commandLine().getOut(), output, CliIo.keyText(key, json, null), true);
         }
     }
 
-    /** How commands print a session key: hex, or a JSON object. */
-    static final class KeyOutput {
-        private KeyOutput() {
-        }
-
-        static String format(SessionKey key, boolean json, java.util.Map<String, Object> extra) {
-            byte[] k = key.bytes();
-            try {
-                if (!json) {
-                    return Hex.encode(k) + "\n";
-                }
-                var m = new java.util.LinkedHashMap<String, Object>();
-                m.put("key", Hex.encode(k));
-                m.put("algorithm", key.algorithm().name());
-                m.put("bits", key.bits());
-                if (key.algorithm().isLegacy()) {
-                    m.put("legacy", true);
-                }
-                if (extra != null) {
-                    m.putAll(extra);
-                }
-                return CliIo.json(m);
-            } finally {
-                java.util.Arrays.fill(k, (byte) 0);
-            }
-        }
-    }
 }

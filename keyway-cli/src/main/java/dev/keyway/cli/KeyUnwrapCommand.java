@@ -57,7 +57,7 @@ final class KeyUnwrapCommand implements Runnable {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("scheme", blob.scheme().label());
         try (SessionKey key = unwrap(blob)) {
-            CliIo.emit(spec.commandLine().getOut(), output, KeyNewCommand.KeyOutput.format(key, json, extra), true);
+            CliIo.emit(spec.commandLine().getOut(), output, CliIo.keyText(key, json, extra), true);
         }
     }
 

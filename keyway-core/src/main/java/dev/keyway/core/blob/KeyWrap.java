@@ -38,8 +38,6 @@ import java.util.Arrays;
  */
 public final class KeyWrap {
     static final byte[] HPKE_INFO = "keyway key blob v1".getBytes(StandardCharsets.US_ASCII);
-    private static final OAEPParameterSpec OAEP_BASE = new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256,
-            PSource.PSpecified.DEFAULT);
 
     private KeyWrap() {
     }
@@ -56,7 +54,7 @@ public final class KeyWrap {
                 c.init(Cipher.ENCRYPT_MODE, rsaPublic(recipient.kemPublicKey()), oaep(header));
                 return new KeyBlob(scheme, key.algorithm(), id, new byte[0], c.doFinal(pt));
             }
-            HPKE hpke = hpke(recipient.type());
+            HPKE hpke = recipient.type().hpke();
             AsymmetricKeyParameter pk = hpke.deserializePublicKey(recipient.kemPublicKey());
             byte[][] sealed = hpke.seal(pk, HPKE_INFO, header, pt, null, null, null);
             return new KeyBlob(scheme, key.algorithm(), id, sealed[1], sealed[0]);
@@ -108,7 +106,7 @@ public final class KeyWrap {
                 c.init(Cipher.DECRYPT_MODE, rsaPrivate(sk), oaep(header));
                 pt = c.doFinal(blob.ciphertext());
             } else {
-                HPKE hpke = hpke(type);
+                HPKE hpke = type.hpke();
                 AsymmetricCipherKeyPair kp = hpke.deserializePrivateKey(sk, identity.recipient().kemPublicKey());
                 pt = hpke.open(blob.encapsulation(), kp, HPKE_INFO, header, blob.ciphertext(), null, null, null);
             }
@@ -201,18 +199,8 @@ public final class KeyWrap {
         }
     }
 
-    private static HPKE hpke(KeyType type) {
-        short kem = switch (type) {
-            case X25519 -> HPKE.kem_X25519_SHA256;
-            case XWING -> HPKE.kem_X_WING;
-            case P256 -> HPKE.kem_P256_SHA256;
-            case RSA3072 -> throw new IllegalArgumentException("RSA is not an HPKE KEM");
-        };
-        return new HPKE(HPKE.mode_base, kem, HPKE.kdf_HKDF_SHA256, HPKE.aead_CHACHA20_POLY1305);
-    }
-
     private static OAEPParameterSpec oaep(byte[] label) {
-        return new OAEPParameterSpec(OAEP_BASE.getDigestAlgorithm(), "MGF1", MGF1ParameterSpec.SHA256, new PSource.PSpecified(label));
+        return new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, new PSource.PSpecified(label));
     }
 
     private static PublicKey rsaPublic(byte[] spki) throws GeneralSecurityException {

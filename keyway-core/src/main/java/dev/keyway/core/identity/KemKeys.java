@@ -27,20 +27,6 @@ final class KemKeys {
     private KemKeys() {
     }
 
-    /** The HPKE KEM id for a type, or -1 for RSA. */
-    static short hpkeKem(KeyType type) {
-        return switch (type) {
-            case X25519 -> HPKE.kem_X25519_SHA256;
-            case XWING -> HPKE.kem_X_WING;
-            case P256 -> HPKE.kem_P256_SHA256;
-            case RSA3072 -> -1;
-        };
-    }
-
-    static HPKE hpke(KeyType type) {
-        return new HPKE(HPKE.mode_base, hpkeKem(type), HPKE.kdf_HKDF_SHA256, HPKE.aead_CHACHA20_POLY1305);
-    }
-
     /** A fresh key pair: {private, public}. */
     static byte[][] generate(KeyType type) {
         if (type == KeyType.RSA3072) {
@@ -53,7 +39,7 @@ final class KemKeys {
                 throw new IllegalStateException("RSA key generation failed", e);
             }
         }
-        HPKE hpke = hpke(type);
+        HPKE hpke = type.hpke();
         AsymmetricCipherKeyPair kp = hpke.generatePrivateKey();
         return new byte[][]{hpke.serializePrivateKey(kp.getPrivate()), hpke.serializePublicKey(kp.getPublic())};
     }
@@ -72,7 +58,7 @@ final class KemKeys {
                     if (privateKey.length != type.privateLength()) {
                         throw new IllegalArgumentException("length");
                     }
-                    HPKE hpke = hpke(type);
+                    HPKE hpke = type.hpke();
                     return hpke.serializePublicKey(hpke.deserializePrivateKey(privateKey, null).getPublic());
                 }
                 case RSA3072 -> {
@@ -94,7 +80,7 @@ final class KemKeys {
     static void checkPublic(KeyType type, byte[] publicKey) {
         try {
             switch (type) {
-                case X25519, XWING, P256 -> hpke(type).deserializePublicKey(publicKey);
+                case X25519, XWING, P256 -> type.hpke().deserializePublicKey(publicKey);
                 case RSA3072 -> {
                     RSAPublicKey k = (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(publicKey));
                     BigInteger e = k.getPublicExponent();

@@ -1,6 +1,7 @@
 package dev.keyway.core.identity;
 
 import dev.keyway.core.KeywayException;
+import org.bouncycastle.crypto.hpke.HPKE;
 
 import java.util.Locale;
 
@@ -50,6 +51,20 @@ public enum KeyType {
     /** Public key length in bytes, or -1 for variable-length DER. */
     int publicLength() {
         return publicLength;
+    }
+
+    /**
+     * The HPKE suite Keyway wraps keys with for this type: base mode, this type's KEM, HKDF-SHA256,
+     * ChaCha20Poly1305. RSA is not an HPKE KEM.
+     */
+    public HPKE hpke() {
+        short kem = switch (this) {
+            case X25519 -> HPKE.kem_X25519_SHA256;
+            case XWING -> HPKE.kem_X_WING;
+            case P256 -> HPKE.kem_P256_SHA256;
+            case RSA3072 -> throw new IllegalArgumentException("RSA is not an HPKE KEM");
+        };
+        return new HPKE(HPKE.mode_base, kem, HPKE.kdf_HKDF_SHA256, HPKE.aead_CHACHA20_POLY1305);
     }
 
     /** Bech32 prefix of recipient strings. */

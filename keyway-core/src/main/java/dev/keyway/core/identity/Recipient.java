@@ -24,6 +24,7 @@ public final class Recipient {
     private final byte[] kemPublicKey;
     private final byte[] signingPublicKey;
     private final String encoded;
+    private final byte[] id;
 
     Recipient(KeyType type, byte[] kemPublicKey, byte[] signingPublicKey) {
         this.type = Objects.requireNonNull(type);
@@ -33,6 +34,7 @@ public final class Recipient {
             throw new IllegalArgumentException("Ed25519 public key must be 32 bytes");
         }
         this.encoded = Bech32.encode(type.recipientPrefix(), concat(kemPublicKey, signingPublicKey));
+        this.id = computeId();
     }
 
     /** Parses a recipient string, checking its checksum, type and key sizes. */
@@ -77,6 +79,10 @@ public final class Recipient {
      * blobs carry it so that unwrapping with the wrong identity is reported as such.
      */
     public byte[] id() {
+        return id.clone();
+    }
+
+    private byte[] computeId() {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update((byte) type.code());

@@ -58,14 +58,14 @@ class AesKwpVectorsTest {
             assertThat(blob.scheme()).isEqualTo(BlobScheme.AES_KWP);
             assertThat(blob.algorithm()).isEqualTo(algorithm);
 
-            Parsed p = Parsed.parse(blob.encode());
-            assertThat(Arrays.copyOfRange(p.header, 0, 4)).isEqualTo("KWKB".getBytes(StandardCharsets.US_ASCII));
-            assertThat(p.header[4]).isEqualTo((byte) 1);                         // version
-            assertThat(p.header[5]).isEqualTo((byte) 5);                         // scheme aes-kwp
-            assertThat(p.header[6] & 0xff).isEqualTo(algorithm.id());
-            assertThat(Arrays.copyOfRange(p.header, 7, 15)).isEqualTo(KeyWrap.kekId(kek));
-            assertThat(p.enc).isEmpty();
-            assertThat(p.ct).isEqualTo(expected);
+            BlobLayout p = BlobLayout.parse(blob.encode());
+            assertThat(Arrays.copyOfRange(p.header(), 0, 4)).isEqualTo("KWKB".getBytes(StandardCharsets.US_ASCII));
+            assertThat(p.header()[4]).isEqualTo((byte) 1);                         // version
+            assertThat(p.header()[5]).isEqualTo((byte) 5);                         // scheme aes-kwp
+            assertThat(p.header()[6] & 0xff).isEqualTo(algorithm.id());
+            assertThat(Arrays.copyOfRange(p.header(), 7, 15)).isEqualTo(KeyWrap.kekId(kek));
+            assertThat(p.enc()).isEmpty();
+            assertThat(p.ct()).isEqualTo(expected);
 
             // Deterministic: wrapping again gives the same bytes (RFC 5649 has no randomness).
             assertThat(KeyWrap.wrap(key, kek).encode()).isEqualTo(blob.encode());
@@ -180,19 +180,6 @@ class AesKwpVectorsTest {
         return concat(header, new byte[]{0, 0}, new byte[]{(byte) (ct.length >>> 8), (byte) ct.length}, ct);
     }
 
-    private record Parsed(byte[] header, byte[] enc, byte[] ct) {
-        static Parsed parse(byte[] blob) {
-            ByteBuffer b = ByteBuffer.wrap(blob);
-            byte[] header = new byte[15];
-            b.get(header);
-            byte[] enc = new byte[b.getShort() & 0xffff];
-            b.get(enc);
-            byte[] ct = new byte[b.getShort() & 0xffff];
-            b.get(ct);
-            assertThat(b.remaining()).as("bytes after the ciphertext").isZero();
-            return new Parsed(header, enc, ct);
-        }
-    }
 
     private static Consumer<Throwable> code(ErrorCode expected) {
         return t -> assertThat(t).isInstanceOfSatisfying(KeywayException.class,

@@ -238,37 +238,37 @@ class HpkeVectorsTest {
         try (Identity identity = Identity.generate(KeyType.X25519); SessionKey key = SessionKeys.generate(algorithm)) {
             byte[] blob = KeyWrap.wrap(key, identity.recipient()).encode();
 
-            ParsedBlob p = ParsedBlob.parse(blob);
-            assertThat(p.header).hasSize(15);
-            assertThat(Arrays.copyOfRange(p.header, 0, 4)).isEqualTo("KWKB".getBytes(StandardCharsets.US_ASCII));
-            assertThat(p.header[4]).isEqualTo((byte) 1);                                  // version
-            assertThat(p.header[5]).isEqualTo((byte) 1);                                  // scheme hpke-x25519
-            assertThat(p.header[6] & 0xff).isEqualTo(algorithm.id());                    // key algorithm
-            assertThat(Arrays.copyOfRange(p.header, 7, 15)).isEqualTo(identity.recipient().id());
-            assertThat(p.enc).hasSize(32);                                                // X25519 Nenc
-            assertThat(p.ct).hasSize(key.length() + 16);                                  // Poly1305 tag
+            BlobLayout p = BlobLayout.parse(blob);
+            assertThat(p.header()).hasSize(15);
+            assertThat(Arrays.copyOfRange(p.header(), 0, 4)).isEqualTo("KWKB".getBytes(StandardCharsets.US_ASCII));
+            assertThat(p.header()[4]).isEqualTo((byte) 1);                                  // version
+            assertThat(p.header()[5]).isEqualTo((byte) 1);                                  // scheme hpke-x25519
+            assertThat(p.header()[6] & 0xff).isEqualTo(algorithm.id());                    // key algorithm
+            assertThat(Arrays.copyOfRange(p.header(), 7, 15)).isEqualTo(identity.recipient().id());
+            assertThat(p.enc()).hasSize(32);                                                // X25519 Nenc
+            assertThat(p.ct()).hasSize(key.length() + 16);                                  // Poly1305 tag
 
             HPKE hpke = new HPKE(HPKE.mode_base, HPKE.kem_X25519_SHA256, HPKE.kdf_HKDF_SHA256, HPKE.aead_CHACHA20_POLY1305);
             byte[] sk = identity.kemPrivateKey();
             AsymmetricCipherKeyPair kp = hpke.deserializePrivateKey(sk, identity.recipient().kemPublicKey());
             byte[] info = "keyway key blob v1".getBytes(StandardCharsets.US_ASCII);
 
-            byte[] pt = hpke.open(p.enc, kp, info, p.header, p.ct, null, null, null);
+            byte[] pt = hpke.open(p.enc(), kp, info, p.header(), p.ct(), null, null, null);
             assertThat(pt).isEqualTo(key.bytes());
             // The same through an explicit context (sequence number 0).
-            assertThat(hpke.setupBaseR(p.enc, kp, info).open(p.header, p.ct)).isEqualTo(key.bytes());
+            assertThat(hpke.setupBaseR(p.enc(), kp, info).open(p.header(), p.ct())).isEqualTo(key.bytes());
 
             // The header really is the aad and the info string really is the one above.
-            byte[] otherHeader = p.header.clone();
+            byte[] otherHeader = p.header().clone();
             otherHeader[6] ^= 0x01;
-            assertThatThrownBy(() -> hpke.open(p.enc, kp, info, otherHeader, p.ct, null, null, null))
+            assertThatThrownBy(() -> hpke.open(p.enc(), kp, info, otherHeader, p.ct(), null, null, null))
                     .isInstanceOf(InvalidCipherTextException.class);
-            assertThatThrownBy(() -> hpke.open(p.enc, kp, "keyway key blob v2".getBytes(StandardCharsets.US_ASCII), p.header, p.ct,
+            assertThatThrownBy(() -> hpke.open(p.enc(), kp, "keyway key blob v2".getBytes(StandardCharsets.US_ASCII), p.header(), p.ct(),
                     null, null, null)).isInstanceOf(InvalidCipherTextException.class);
             // And it is not AES-128-GCM (the A.1 suite).
             HPKE aesGcm = new HPKE(HPKE.mode_base, HPKE.kem_X25519_SHA256, HPKE.kdf_HKDF_SHA256, HPKE.aead_AES_GCM128);
-            assertThatThrownBy(() -> aesGcm.open(p.enc, aesGcm.deserializePrivateKey(sk, identity.recipient().kemPublicKey()), info,
-                    p.header, p.ct, null, null, null)).isInstanceOf(InvalidCipherTextException.class);
+            assertThatThrownBy(() -> aesGcm.open(p.enc(), aesGcm.deserializePrivateKey(sk, identity.recipient().kemPublicKey()), info,
+                    p.header(), p.ct(), null, null, null)).isInstanceOf(InvalidCipherTextException.class);
         }
     }
 
@@ -303,20 +303,6 @@ class HpkeVectorsTest {
 
     // ---- helpers ----------------------------------------------------------------------------------
 
-    /** The binary blob split per KeyBlob's documented layout, parsed here without KeyBlob. */
-    record ParsedBlob(byte[] header, byte[] enc, byte[] ct) {
-        static ParsedBlob parse(byte[] blob) {
-            ByteBuffer b = ByteBuffer.wrap(blob);
-            byte[] header = new byte[15];
-            b.get(header);
-            byte[] enc = new byte[b.getShort() & 0xffff];
-            b.get(enc);
-            byte[] ct = new byte[b.getShort() & 0xffff];
-            b.get(ct);
-            assertThat(b.remaining()).as("bytes after the ciphertext").isZero();
-            return new ParsedBlob(header, enc, ct);
-        }
-    }
 
     // RFC 9180 section 4: LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1" || suite_id || label || ikm).
     private static byte[] labeledExtract(byte[] suiteId, byte[] salt, String label, byte[] ikm) {
