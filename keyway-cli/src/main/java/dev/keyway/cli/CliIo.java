@@ -167,6 +167,12 @@ final class CliIo {
         }
     }
 
+    /** A read or write failure in a streaming command, as one line. */
+    static KeywayException ioFailure(IOException e) {
+        return new KeywayException(ErrorCode.IO, "input/output failed (" + AtomicFile.describe(e) + ")",
+                "check the input and output paths, and free disk space");
+    }
+
     static String json(Map<String, ?> value) {
         try {
             return jsonMapper().writeValueAsString(value) + "\n";

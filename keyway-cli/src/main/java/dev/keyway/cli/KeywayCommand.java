@@ -9,7 +9,8 @@ import picocli.CommandLine.Spec;
 /** The top-level {@code keyway} command. */
 @Command(name = "keyway", mixinStandardHelpOptions = true, versionProvider = KeywayCommand.Version.class,
         description = {"Keyway: make, exchange, use, keep and reveal session keys.", ""},
-        subcommands = {DemoCommand.class, KeygenCommand.class, PubkeyCommand.class, KeyCommand.class, AlgorithmsCommand.class,
+        subcommands = {DemoCommand.class, KeygenCommand.class, PubkeyCommand.class, EncryptCommand.class, DecryptCommand.class,
+                InspectCommand.class, RekeyCommand.class, KeyCommand.class, AlgorithmsCommand.class,
                 picocli.CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 other failure, 2 usage or bad input,",
                 "3 authentication failed, 4 refused by policy, 5 peer or network failure.",

@@ -80,11 +80,11 @@ public final class Armor {
         return data;
     }
 
-    static String begin(String label) {
+    public static String begin(String label) {
         return "-----BEGIN KEYWAY " + label + "-----";
     }
 
-    static String end(String label) {
+    public static String end(String label) {
         return "-----END KEYWAY " + label + "-----";
     }
 }

@@ -92,6 +92,15 @@ public final class Identity implements Destroyable, AutoCloseable {
         }
     }
 
+    /** An Ed25519 signature (RFC 8032, pure) over {@code message} with this identity's signing key. */
+    public byte[] sign(byte[] message) {
+        checkAlive();
+        org.bouncycastle.crypto.signers.Ed25519Signer signer = new org.bouncycastle.crypto.signers.Ed25519Signer();
+        signer.init(true, new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(signingSeed, 0));
+        signer.update(message, 0, message.length);
+        return signer.generateSignature();
+    }
+
     @Override
     public void destroy() {
         Arrays.fill(kemPrivateKey, (byte) 0);

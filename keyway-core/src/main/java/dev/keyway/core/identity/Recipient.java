@@ -74,6 +74,17 @@ public final class Recipient {
         return signingPublicKey.clone();
     }
 
+    /** Checks an Ed25519 signature (RFC 8032, pure) made by this recipient's identity over {@code message}. */
+    public boolean verify(byte[] message, byte[] signature) {
+        if (signature.length != 64) {
+            return false;
+        }
+        org.bouncycastle.crypto.signers.Ed25519Signer verifier = new org.bouncycastle.crypto.signers.Ed25519Signer();
+        verifier.init(false, new org.bouncycastle.crypto.params.Ed25519PublicKeyParameters(signingPublicKey, 0));
+        verifier.update(message, 0, message.length);
+        return verifier.verifySignature(signature);
+    }
+
     /**
      * A short identifier: the first 8 bytes of SHA-256 over the type code and both public keys. Key
      * blobs carry it so that unwrapping with the wrong identity is reported as such.

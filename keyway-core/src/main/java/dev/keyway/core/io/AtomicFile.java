@@ -72,6 +72,91 @@ public final class AtomicFile {
         }
     }
 
+    /**
+     * Starts writing {@code target} as a stream: bytes go to a temporary file beside it, which
+     * {@link Output#commit()} renames to the target; closing without a commit deletes the temporary file,
+     * so a failure part-way leaves no output at all. An existing target is refused now and again at commit.
+     */
+    public static Output create(Path target, boolean privateFile) {
+        Path abs = target.toAbsolutePath();
+        if (Files.exists(abs)) {
+            throw new KeywayException(ErrorCode.USAGE, target + " already exists", "choose another name or remove it first");
+        }
+        try {
+            Path tmp = createTemp(abs.getParent(), abs.getFileName().toString(), privateFile);
+            return new Output(target, abs, tmp);
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot write " + target + " (" + describe(e) + ")",
+                    "check the directory exists and is writable");
+        }
+    }
+
+    /** A file being written; see {@link #create}. */
+    public static final class Output implements java.io.Closeable {
+        private final Path target;
+        private final Path abs;
+        private final Path tmp;
+        private final java.nio.channels.FileChannel channel;
+        private final java.io.OutputStream stream;
+        private boolean committed;
+        private boolean closed;
+
+        private Output(Path target, Path abs, Path tmp) throws IOException {
+            this.target = target;
+            this.abs = abs;
+            this.tmp = tmp;
+            this.channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE);
+            this.stream = java.nio.channels.Channels.newOutputStream(channel);
+        }
+
+        /** Where to write; do not close it, close this object. */
+        public java.io.OutputStream stream() {
+            return stream;
+        }
+
+        /** Flushes to disk and renames the temporary file to the target. */
+        public void commit() {
+            try {
+                channel.force(true);
+                channel.close();
+                if (Files.exists(abs)) {
+                    throw new FileAlreadyExistsException(abs.toString());
+                }
+                try {
+                    Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, abs);
+                }
+                committed = true;
+            } catch (FileAlreadyExistsException e) {
+                throw new KeywayException(ErrorCode.USAGE, target + " already exists", "choose another name or remove it first");
+            } catch (IOException e) {
+                throw new KeywayException(ErrorCode.IO, "cannot write " + target + " (" + describe(e) + ")",
+                        "check the directory exists and is writable");
+            }
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing was committed; the file is removed below
+            }
+            if (!committed) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the temporary name is hidden and unique; nothing more to do
+                }
+            }
+        }
+    }
+
     private static Path createTemp(Path dir, String name, boolean privateFile) throws IOException {
         String prefix = "." + name + ".";
         if (privateFile && dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {

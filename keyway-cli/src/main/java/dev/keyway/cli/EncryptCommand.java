@@ -1,0 +1,149 @@
+package dev.keyway.cli;
+
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.armor.ArmorOutputStream;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.Recipient;
+import dev.keyway.core.identity.Recipients;
+import dev.keyway.core.kdf.KdfParams;
+import dev.keyway.envelope.EnvelopeReader;
+import dev.keyway.envelope.EnvelopeWriter;
+import dev.keyway.envelope.Header;
+import dev.keyway.envelope.PayloadAead;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+@Command(name = "encrypt", mixinStandardHelpOptions = true,
+        header = "Encrypt a file or message for one or more recipients.",
+        description = {"Encrypt with a fresh session key (the file key), wrapped for each recipient. The output is",
+                "authenticated in 64 KiB chunks; with --sign-with the sender signs everything, so recipients",
+                "can tell the message really comes from the sender. Every message gets a random id and a",
+                "creation time, which a receiver's replay guard checks (keyway decrypt --replay-db).",
+                "The format is described in docs/FORMAT.md."},
+        footer = {"", "Example:", "  keyway encrypt -r kwx255191... --sign-with me.key -o report.pdf.kw report.pdf"})
+final class EncryptCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-r", "--recipient"}, paramLabel = "RECIPIENT", description = "A recipient string (repeatable).")
+    List<String> recipients = new ArrayList<>();
+
+    @Option(names = {"-R", "--recipients-file"}, paramLabel = "FILE", description = "A file of recipient strings, one per line (repeatable).")
+    List<Path> recipientFiles = new ArrayList<>();
+
+    @Option(names = "--passphrase-file", paramLabel = "FILE",
+            description = "Encrypt to the passphrase in FILE (Argon2id) instead of to recipients.")
+    String passphraseFile;
+
+    @Option(names = "--sign-with", paramLabel = "IDENTITY", description = "Sign the message with this identity file.")
+    String signWith;
+
+    @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted --sign-with identity.")
+    String identityPassphraseFile;
+
+    @Option(names = "--escrow-recipient", paramLabel = "RECIPIENT",
+            description = "Also wrap the file key for this backup authority recipient (an escrow stanza).")
+    String escrowRecipient;
+
+    @Option(names = "--expires", paramLabel = "DURATION", description = "The message expires this long from now (e.g. 10m, 2h, 7d).")
+    String expires;
+
+    @Option(names = "--serial", paramLabel = "N", description = "A serial number, increasing per sender (checked by replay guards on signed messages).")
+    Long serial;
+
+    @Option(names = "--content-type", paramLabel = "TYPE", description = "A media type to record, e.g. text/plain.")
+    String contentType;
+
+    @Option(names = "--aead", paramLabel = "NAME", description = "Payload cipher: aes-256-gcm (default) or chacha20-poly1305.")
+    String aead;
+
+    @Option(names = "--max-recipients", paramLabel = "N", description = "Allow more than 256 recipients.")
+    int maxRecipients = Header.DEFAULT_MAX_RECIPIENTS;
+
+    @Option(names = {"-a", "--armor"}, description = "Write the PEM-like text form.")
+    boolean armor;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Write to OUT (created only on success) instead of standard output.")
+    String output;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "IN", description = "The file to encrypt ('-' or nothing: standard input).")
+    String input;
+
+    @Override
+    public void run() {
+        EnvelopeWriter writer = new EnvelopeWriter().maxRecipients(maxRecipients);
+        List<Recipient> list = new ArrayList<>(Recipients.parse(recipients));
+        for (Path f : recipientFiles) {
+            list.addAll(Recipients.readFile(f));
+        }
+        writer.recipients(list);
+        if (passphraseFile != null) {
+            if (!list.isEmpty() || escrowRecipient != null) {
+                throw KeywayException.usage("--passphrase-file must be the only recipient",
+                        "encrypt either to a passphrase or to recipients, not both");
+            }
+            byte[] pass = CliIo.readSecret(passphraseFile, "passphrase file");
+            try {
+                writer.passphrase(pass, KdfParams.Argon2idParams.DEFAULT);
+            } finally {
+                Arrays.fill(pass, (byte) 0);
+            }
+        } else if (list.isEmpty() && escrowRecipient == null) {
+            throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
+        }
+        if (escrowRecipient != null) {
+            writer.escrow(Recipient.parse(escrowRecipient));
+        }
+        if (expires != null) {
+            writer.expires(Instant.now().plus(Durations.parse(expires, "--expires")));
+        }
+        if (serial != null) {
+            if (serial < 0) {
+                throw KeywayException.usage("--serial must not be negative", "give a number from 0 up");
+            }
+            writer.serial(serial);
+        }
+        if (contentType != null) {
+            writer.contentType(contentType);
+        }
+        if (aead != null) {
+            PayloadAead a = PayloadAead.byId(aead);
+            if (a == null) {
+                throw KeywayException.usage("unknown --aead '" + aead + "'", "use aes-256-gcm or chacha20-poly1305");
+            }
+            writer.aead(a);
+        }
+        if (!armor && (output == null || output.equals("-")) && StdStreams.terminal) {
+            throw KeywayException.usage("refusing to write binary ciphertext to the terminal", "use -o FILE, -a, or redirect the output");
+        }
+        Identity signer = signWith == null ? null : CliIo.readIdentity(signWith, identityPassphraseFile);
+        try (signer; InputStream in = Sink.input(input, spec.commandLine().getErr(), "encrypting");
+             Sink sink = Sink.open(output, false)) {
+            writer.signer(signer);
+            if (armor) {
+                ArmorOutputStream a = new ArmorOutputStream(sink.stream(), EnvelopeReader.ARMOR_LABEL);
+                writer.encrypt(in, a);
+                a.finish();
+            } else {
+                OutputStream out = sink.stream();
+                writer.encrypt(in, out);
+            }
+            sink.commit();
+        } catch (IOException e) {
+            throw CliIo.ioFailure(e);
+        }
+    }
+
+}

@@ -1,0 +1,93 @@
+package dev.keyway.cli;
+
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.io.AtomicFile;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Where a command's bulk output goes: standard output (streamed; a failure may leave partial output),
+ * a device such as /dev/null (written directly), or a file, which appears only on {@link #commit()}.
+ */
+final class Sink implements Closeable {
+    private final OutputStream stream;
+    private final AtomicFile.Output file;
+
+    private Sink(OutputStream stream, AtomicFile.Output file) {
+        this.stream = stream;
+        this.file = file;
+    }
+
+    /** @param privateFile create a new file with mode 0600 (plaintext) */
+    static Sink open(String path, boolean privateFile) {
+        if (path == null || path.equals("-")) {
+            return new Sink(StdStreams.out, null);
+        }
+        Path p = Path.of(path);
+        if (Files.exists(p) && !Files.isRegularFile(p) && !Files.isDirectory(p)) {
+            try {
+                return new Sink(Files.newOutputStream(p), null);
+            } catch (IOException e) {
+                throw new KeywayException(ErrorCode.IO, "cannot write " + path + " (" + AtomicFile.describe(e) + ")", "check the path");
+            }
+        }
+        AtomicFile.Output out = AtomicFile.create(p, privateFile);
+        return new Sink(out.stream(), out);
+    }
+
+    boolean isStdout() {
+        return stream == StdStreams.out && file == null;
+    }
+
+    OutputStream stream() {
+        return stream;
+    }
+
+    /** Makes a file output appear under its name; for other outputs, flushes. */
+    void commit() throws IOException {
+        stream.flush();
+        if (file != null) {
+            file.commit();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (file != null) {
+            file.close();
+        } else if (!isStdout()) {
+            stream.close();
+        } else {
+            stream.flush();
+        }
+    }
+
+    /** Opens a command's input: a file (with a progress bar on a terminal when large) or standard input. */
+    static InputStream input(String path, PrintWriter err, String verb) {
+        if (path == null || path.equals("-")) {
+            return StdStreams.in;
+        }
+        Path p = Path.of(path);
+        try {
+            if (Files.isDirectory(p)) {
+                throw KeywayException.usage(path + " is a directory", "give a file");
+            }
+            long size = Files.isRegularFile(p) ? Files.size(p) : -1;
+            InputStream in = new java.io.FileInputStream(p.toFile());
+            return size > Progress.THRESHOLD ? new Progress(in, err, verb, size) : in;
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot read " + path + " (" + (Files.exists(p) ? "permission denied" : "no such file") + ")",
+                    "check the path");
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot read " + path + " (" + AtomicFile.describe(e) + ")", "check the path");
+        }
+    }
+}

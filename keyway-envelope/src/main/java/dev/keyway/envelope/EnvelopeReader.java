@@ -1,0 +1,274 @@
+package dev.keyway.envelope;
+
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.armor.Armor;
+import dev.keyway.core.armor.ArmorInputStream;
+import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.Recipient;
+import dev.keyway.core.kdf.KdfParams;
+import dev.keyway.core.kdf.PasswordKdf;
+import dev.keyway.core.keys.Algorithms;
+import dev.keyway.core.keys.SessionKey;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Reads an envelope (binary or armored): the header first, then, once a file key is found and
+ * {@linkplain #authenticate authenticated}, the body chunk by chunk and the signature at the end.
+ */
+public final class EnvelopeReader {
+    /** The armor label of an encrypted file. */
+    public static final String ARMOR_LABEL = "ENCRYPTED FILE";
+    /** Argon2 memory a passphrase stanza may ask for, checked before deriving (the header is not yet authenticated). */
+    static final int MAX_PASSPHRASE_MEMORY_KIB = 1024 * 1024;
+
+    private final InputStream in;
+    private final Header header;
+    private boolean authenticated;
+    private boolean bodyRead;
+
+    private EnvelopeReader(InputStream in, Header header) {
+        this.in = in;
+        this.header = header;
+    }
+
+    /** What a successful decrypt found. */
+    public record Result(long plaintextBytes, long chunks, Recipient signer) {
+    }
+
+    /** Receives each authenticated chunk: its ciphertext as it was in the file, and its plaintext. */
+    interface ChunkSink {
+        void accept(byte[] sealed, int sealedLength, byte[] plain, int plainLength) throws IOException;
+    }
+
+    /** Reads the header from {@code input}, which may be binary or armored. */
+    public static EnvelopeReader open(InputStream input, int maxRecipients) throws IOException {
+        BufferedInputStream buffered = new BufferedInputStream(input, 8192);
+        buffered.mark(64);
+        byte[] start = buffered.readNBytes(Armor.begin(ARMOR_LABEL).length() + 40);
+        buffered.reset();
+        InputStream body = buffered;
+        if (start.length > 0 && start[0] != Header.MAGIC[0] && looksArmored(start)) {
+            body = new ArmorInputStream(buffered, ARMOR_LABEL, "armored encrypted file");
+        }
+        try {
+            return new EnvelopeReader(body, Header.read(body, maxRecipients));
+        } catch (KeywayException e) {
+            throw asDamage(e);
+        }
+    }
+
+    private static boolean looksArmored(byte[] start) {
+        String s = new String(start, java.nio.charset.StandardCharsets.US_ASCII).stripLeading();
+        return s.startsWith("-----BEGIN KEYWAY");
+    }
+
+    public Header header() {
+        return header;
+    }
+
+    /**
+     * Finds the file key with one of {@code identities}: the stanzas made for them (recipient or escrow)
+     * are tried in order. No matching stanza, or none that opens, is AUTH_FAILED.
+     */
+    public SessionKey unwrap(List<Identity> identities) {
+        if (isPassphraseFile()) {
+            throw KeywayException.usage("this file is encrypted with a passphrase, not to an identity",
+                    "give --passphrase-file FILE, or run on a terminal to be asked");
+        }
+        KeywayException failure = null;
+        for (Identity id : identities) {
+            byte[] rid = id.recipient().id();
+            for (Stanza s : header.stanzas()) {
+                if (!MessageDigest.isEqual(s.blob().recipientId(), rid)) {
+                    continue;
+                }
+                try {
+                    return KeyWrap.unwrap(s.blob(), id);
+                } catch (KeywayException e) {
+                    if (e.code() != ErrorCode.AUTH_FAILED) {
+                        throw e;
+                    }
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            throw new KeywayException(ErrorCode.AUTH_FAILED, "the stanza for this identity does not open: the file was altered",
+                    "get an intact copy of the file", failure);
+        }
+        List<String> ids = new ArrayList<>();
+        for (Stanza s : header.stanzas()) {
+            ids.add(s.blob().recipientIdHex());
+        }
+        throw new KeywayException(ErrorCode.AUTH_FAILED, "no identity given is a recipient of this file (it is for "
+                + String.join(", ", ids) + ")", "give the identity it was encrypted to with -i");
+    }
+
+    public boolean isPassphraseFile() {
+        return header.stanzas().size() == 1 && header.stanzas().get(0) instanceof Stanza.ForPassphrase;
+    }
+
+    /** Finds the file key of a passphrase-encrypted file. The passphrase array is not kept. */
+    public SessionKey unwrapWithPassphrase(byte[] passphrase) {
+        if (!isPassphraseFile()) {
+            throw KeywayException.usage("this file is not encrypted with a passphrase", "give -i IDENTITY");
+        }
+        Stanza.ForPassphrase stanza = (Stanza.ForPassphrase) header.stanzas().get(0);
+        PasswordKdf.Recipe recipe;
+        try {
+            recipe = PasswordKdf.parsePhc(stanza.recipe());
+        } catch (KeywayException e) {
+            throw asDamage(e);
+        }
+        if (!(recipe.params() instanceof KdfParams.Argon2idParams a)) {
+            throw Header.damaged("the passphrase stanza names a KDF other than Argon2id", "get an intact copy of the file");
+        }
+        if (a.memoryKiB() > MAX_PASSPHRASE_MEMORY_KIB) {
+            throw KeywayException.policy("the passphrase stanza asks for " + a.memoryKiB() / 1024 + " MiB of Argon2 memory",
+                    "Keyway allows at most " + MAX_PASSPHRASE_MEMORY_KIB / 1024 + " MiB; the file may have been altered");
+        }
+        PasswordKdf.DerivedKey derived;
+        try {
+            derived = PasswordKdf.derive(passphrase, recipe.salt(), a, 32);
+        } catch (KeywayException e) {
+            throw asDamage(e);
+        }
+        try (SessionKey kek = SessionKey.of(Algorithms.AES_KW, derived.key())) {
+            return KeyWrap.unwrap(stanza.blob(), kek);
+        } catch (KeywayException e) {
+            if (e.code() == ErrorCode.AUTH_FAILED) {
+                throw new KeywayException(ErrorCode.AUTH_FAILED, "wrong passphrase (or the file was altered)",
+                        "check the passphrase", e);
+            }
+            throw e;
+        } finally {
+            derived.destroy();
+        }
+    }
+
+    /**
+     * Checks that {@code fileKey} is this file's key (the commitment) and that the header is intact (the
+     * MAC), both in constant time. Nothing of the body is read before this passes.
+     */
+    public void authenticate(SessionKey fileKey) {
+        if (fileKey.algorithm() != header.aead().algorithm() || fileKey.length() != FileKeys.FILE_KEY_LENGTH) {
+            throw new KeywayException(ErrorCode.AUTH_FAILED, "the file key is not a " + header.aead().id() + " key",
+                    "give this file's session key (" + FileKeys.FILE_KEY_LENGTH * 2 + " hex digits)");
+        }
+        if (!FileKeys.same(FileKeys.commitment(fileKey), header.commitment())) {
+            throw new KeywayException(ErrorCode.AUTH_FAILED, "the file key does not match the file's key commitment",
+                    "give this file's session key, or get an intact copy of the file");
+        }
+        if (!FileKeys.same(FileKeys.headerMac(fileKey, header.encodedWithoutMac()), header.mac())) {
+            throw new KeywayException(ErrorCode.AUTH_FAILED, "the header MAC does not verify: the header was altered",
+                    "get an intact copy of the file");
+        }
+        authenticated = true;
+    }
+
+    /**
+     * Decrypts the body to {@code out}, chunk by chunk, then checks the signature if the file is signed.
+     * Plaintext reaches {@code out} before the signature is checked; a caller that must not release
+     * unverified data writes to a temporary file (see docs/FORMAT.md, "Signature").
+     */
+    public Result decrypt(SessionKey fileKey, OutputStream out) throws IOException {
+        return readBody(fileKey, (sealed, sealedLength, plain, plainLength) -> out.write(plain, 0, plainLength));
+    }
+
+    /** Reads past the rest of the file without decrypting it; the number of bytes after the header. */
+    public long skipRest() throws IOException {
+        bodyRead = true;
+        try {
+            return in.transferTo(OutputStream.nullOutputStream());
+        } catch (KeywayException e) {
+            throw asDamage(e);
+        }
+    }
+
+    /** Reads and verifies the whole body, handing each chunk to {@code sink}. */
+    Result readBody(SessionKey fileKey, ChunkSink sink) throws IOException {
+        if (!authenticated) {
+            throw new IllegalStateException("authenticate the file key first");
+        }
+        if (bodyRead) {
+            throw new IllegalStateException("the body was already read");
+        }
+        bodyRead = true;
+        MessageDigest hash = null;
+        if (header.signed()) {
+            hash = Stream.sha256();
+            hash.update(header.encodedWithMac());
+        }
+        Stream stream = new Stream(header.aead(), FileKeys.payloadKey(fileKey, header.payloadNonce()));
+        int trailer = header.signed() ? Stream.SIGNATURE : 0;
+        byte[] buf = new byte[Stream.SEALED_CHUNK + trailer + 1];
+        byte[] plain = new byte[Stream.CHUNK];
+        int have = 0;
+        long total = 0;
+        try {
+            while (true) {
+                have += Stream.readFully(in, buf, have, buf.length - have);
+                boolean last = have < buf.length;
+                int len = last ? have - trailer : Stream.SEALED_CHUNK;
+                long index = stream.index();
+                if (len < PayloadAead.TAG) {
+                    throw new KeywayException(ErrorCode.AUTH_FAILED, "the file is truncated (chunk " + index + " is incomplete)",
+                            "get the whole file");
+                }
+                int n;
+                try {
+                    n = stream.open(buf, len, last, plain);
+                } catch (GeneralSecurityException e) {
+                    throw new KeywayException(ErrorCode.AUTH_FAILED, "chunk " + index
+                            + " failed authentication: the file was altered, truncated or reordered", "get an intact copy of the file");
+                }
+                if (last && n == 0 && index > 0) {
+                    throw new KeywayException(ErrorCode.AUTH_FAILED, "the file ends with an empty chunk: it was altered",
+                            "get an intact copy of the file");
+                }
+                if (hash != null) {
+                    hash.update(buf, 0, len);
+                }
+                sink.accept(buf, len, plain, n);
+                total += n;
+                if (last) {
+                    Recipient signer = null;
+                    if (hash != null) {
+                        byte[] signature = Arrays.copyOfRange(buf, len, have);
+                        if (!header.sender().verify(Stream.signedMessage(hash.digest()), signature)) {
+                            throw new KeywayException(ErrorCode.AUTH_FAILED, "the sender's signature does not verify: the file was "
+                                    + "altered after it was signed", "do not trust this file; get an intact copy from the sender");
+                        }
+                        signer = header.sender();
+                    }
+                    return new Result(total, index + 1, signer);
+                }
+                System.arraycopy(buf, Stream.SEALED_CHUNK, buf, 0, have - Stream.SEALED_CHUNK);
+                have -= Stream.SEALED_CHUNK;
+            }
+        } catch (KeywayException e) {
+            throw asDamage(e);
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+        }
+    }
+
+    /** Armor and format errors in what should be an envelope are damage: exit 3, as docs/FORMAT.md says. */
+    private static KeywayException asDamage(KeywayException e) {
+        if (e.code() == ErrorCode.MALFORMED || e.code() == ErrorCode.UNSUPPORTED) {
+            return new KeywayException(ErrorCode.AUTH_FAILED, e.getMessage(), e.hint(), e);
+        }
+        return e;
+    }
+}

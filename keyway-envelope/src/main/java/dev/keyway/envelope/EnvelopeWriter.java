@@ -1,0 +1,197 @@
+package dev.keyway.envelope;
+
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.Recipient;
+import dev.keyway.core.kdf.KdfParams;
+import dev.keyway.core.kdf.PasswordKdf;
+import dev.keyway.core.keys.Algorithms;
+import dev.keyway.core.keys.SessionKey;
+import dev.keyway.core.keys.SessionKeys;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Encrypts a stream into an envelope (docs/FORMAT.md). Configure with the setters, then call
+ * {@link #encrypt}; the file key, nonces and message id are always fresh and never chosen by the caller.
+ */
+public final class EnvelopeWriter {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final List<Recipient> recipients = new ArrayList<>();
+    private byte[] passphrase;
+    private KdfParams.Argon2idParams passphraseParams = KdfParams.Argon2idParams.DEFAULT;
+    private Recipient escrow;
+    private Identity signer;
+    private Instant expires;
+    private Long serial;
+    private String contentType;
+    private PayloadAead aead = PayloadAead.DEFAULT;
+    private int maxRecipients = Header.DEFAULT_MAX_RECIPIENTS;
+    private Clock clock = Clock.systemUTC();
+
+    public EnvelopeWriter recipients(List<Recipient> list) {
+        recipients.addAll(list);
+        return this;
+    }
+
+    /** Encrypts to a passphrase (Argon2id); then there must be no other recipient. The array is copied. */
+    public EnvelopeWriter passphrase(byte[] value, KdfParams.Argon2idParams params) {
+        this.passphrase = value.clone();
+        this.passphraseParams = Objects.requireNonNull(params);
+        return this;
+    }
+
+    public EnvelopeWriter escrow(Recipient authority) {
+        this.escrow = authority;
+        return this;
+    }
+
+    public EnvelopeWriter signer(Identity identity) {
+        this.signer = identity;
+        return this;
+    }
+
+    public EnvelopeWriter expires(Instant when) {
+        this.expires = when;
+        return this;
+    }
+
+    public EnvelopeWriter serial(long value) {
+        this.serial = value;
+        return this;
+    }
+
+    public EnvelopeWriter contentType(String value) {
+        byte[] b = value.getBytes(StandardCharsets.UTF_8);
+        if (b.length == 0 || b.length > Header.MAX_CONTENT_TYPE) {
+            throw KeywayException.usage("a content type must be 1 to 255 bytes", "give a short media type such as text/plain");
+        }
+        this.contentType = value;
+        return this;
+    }
+
+    public EnvelopeWriter aead(PayloadAead value) {
+        this.aead = Objects.requireNonNull(value);
+        return this;
+    }
+
+    public EnvelopeWriter maxRecipients(int value) {
+        this.maxRecipients = value;
+        return this;
+    }
+
+    public EnvelopeWriter clock(Clock value) {
+        this.clock = Objects.requireNonNull(value);
+        return this;
+    }
+
+    /** Encrypts all of {@code in} to {@code out} (binary; wrap {@code out} for armor); returns the header written. */
+    public Header encrypt(InputStream in, OutputStream out) throws IOException {
+        List<Recipient> unique = new ArrayList<>(new LinkedHashSet<>(recipients));
+        if (passphrase != null && (!unique.isEmpty() || escrow != null)) {
+            throw KeywayException.usage("a passphrase must be the only recipient",
+                    "encrypt either to a passphrase or to recipients (-r, -R, --escrow-recipient), not both");
+        }
+        if (passphrase == null && unique.isEmpty() && escrow == null) {
+            throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
+        }
+        if (unique.size() > maxRecipients) {
+            throw KeywayException.usage(unique.size() + " recipients is more than the limit of " + maxRecipients,
+                    "raise --max-recipients (readers must raise it too)");
+        }
+        Instant created = Instant.ofEpochMilli(clock.millis());
+        if (expires != null && !expires.isAfter(created)) {
+            throw KeywayException.usage("the expiry time is not in the future", "give a positive --expires duration");
+        }
+        try (SessionKey fileKey = SessionKeys.generate(aead.algorithm(), aead.algorithm().defaultBits())) {
+            List<Stanza> stanzas = new ArrayList<>();
+            for (Recipient r : unique) {
+                stanzas.add(new Stanza.ForRecipient(KeyWrap.wrap(fileKey, r)));
+            }
+            if (passphrase != null) {
+                stanzas.add(passphraseStanza(fileKey));
+            }
+            if (escrow != null) {
+                stanzas.add(new Stanza.Escrow(KeyWrap.wrap(fileKey, escrow)));
+            }
+            byte[] nonce = random(16);
+            Header header = new Header(stanzas, aead, nonce, random(16), created, expires, serial, contentType,
+                    signer == null ? null : signer.recipient(), FileKeys.commitment(fileKey), List.of(), null, null)
+                    .seal(fileKey);
+            byte[] headerBytes = header.encodedWithMac();
+            MessageDigest hash = signer == null ? null : Stream.sha256();
+            out.write(headerBytes);
+            if (hash != null) {
+                hash.update(headerBytes);
+            }
+            writeBody(new Stream(aead, FileKeys.payloadKey(fileKey, nonce)), in, out, hash);
+            if (hash != null) {
+                out.write(signer.sign(Stream.signedMessage(hash.digest())));
+            }
+            out.flush();
+            return header;
+        } finally {
+            if (passphrase != null) {
+                Arrays.fill(passphrase, (byte) 0);
+            }
+        }
+    }
+
+    private Stanza passphraseStanza(SessionKey fileKey) {
+        byte[] salt = PasswordKdf.randomSalt();
+        PasswordKdf.DerivedKey derived = PasswordKdf.derive(passphrase, salt, passphraseParams, 32);
+        try (SessionKey kek = SessionKey.of(Algorithms.AES_KW, derived.key())) {
+            return new Stanza.ForPassphrase(PasswordKdf.phc(passphraseParams, salt), KeyWrap.wrap(fileKey, kek));
+        } finally {
+            derived.destroy();
+        }
+    }
+
+    private static void writeBody(Stream stream, InputStream in, OutputStream out, MessageDigest hash) throws IOException {
+        byte[] plain = new byte[Stream.CHUNK];
+        byte[] sealed = new byte[Stream.SEALED_CHUNK];
+        int n = Stream.readFully(in, plain, 0, Stream.CHUNK);
+        try {
+            while (true) {
+                // Look one byte ahead: a full chunk is the last one only if nothing follows it.
+                int next = n == Stream.CHUNK ? in.read() : -1;
+                boolean last = next < 0;
+                int m = stream.seal(plain, n, last, sealed);
+                out.write(sealed, 0, m);
+                if (hash != null) {
+                    hash.update(sealed, 0, m);
+                }
+                if (last) {
+                    return;
+                }
+                plain[0] = (byte) next;
+                n = 1 + Stream.readFully(in, plain, 1, Stream.CHUNK - 1);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("sealing a chunk failed", e);
+        } finally {
+            Arrays.fill(plain, (byte) 0);
+        }
+    }
+
+    private static byte[] random(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+}
