@@ -96,9 +96,7 @@ public final class EnvelopeReader {
                 try {
                     return KeyWrap.unwrap(s.blob(), id);
                 } catch (KeywayException e) {
-                    if (e.code() != ErrorCode.AUTH_FAILED) {
-                        throw e;
-                    }
+                    // The stanza is authenticated data (by the MAC, checked next): any refusal is damage.
                     failure = e;
                 }
             }
@@ -129,7 +127,7 @@ public final class EnvelopeReader {
         try {
             recipe = PasswordKdf.parsePhc(stanza.recipe());
         } catch (KeywayException e) {
-            throw asDamage(e);
+            throw Header.damaged("the passphrase stanza's recipe is damaged: " + e.getMessage(), "get an intact copy of the file");
         }
         if (!(recipe.params() instanceof KdfParams.Argon2idParams a)) {
             throw Header.damaged("the passphrase stanza names a KDF other than Argon2id", "get an intact copy of the file");
@@ -142,7 +140,7 @@ public final class EnvelopeReader {
         try {
             derived = PasswordKdf.derive(passphrase, recipe.salt(), a, 32);
         } catch (KeywayException e) {
-            throw asDamage(e);
+            throw Header.damaged("the passphrase stanza's recipe is damaged: " + e.getMessage(), "get an intact copy of the file");
         }
         try (SessionKey kek = SessionKey.of(Algorithms.AES_KW, derived.key())) {
             return KeyWrap.unwrap(stanza.blob(), kek);
@@ -210,58 +208,69 @@ public final class EnvelopeReader {
             hash = Stream.sha256();
             hash.update(header.encodedWithMac());
         }
-        Stream stream = new Stream(header.aead(), FileKeys.payloadKey(fileKey, header.payloadNonce()));
         int trailer = header.signed() ? Stream.SIGNATURE : 0;
-        byte[] buf = new byte[Stream.SEALED_CHUNK + trailer + 1];
-        byte[] plain = new byte[Stream.CHUNK];
-        int have = 0;
-        long total = 0;
-        try {
-            while (true) {
-                have += Stream.readFully(in, buf, have, buf.length - have);
-                boolean last = have < buf.length;
+        int capacity = Stream.SEALED_CHUNK + trailer + 1;
+        byte[] spill = new byte[trailer + 1];
+        int spillLength = 0;
+        byte[] signature = null;
+        long[] totals = new long[2]; // plaintext bytes, chunks
+        MessageDigest digest = hash;
+        Stream.Sink deliver = slot -> {
+            if (slot.last && slot.outLength == 0 && slot.index > 0) {
+                throw new KeywayException(ErrorCode.AUTH_FAILED, "the file ends with an empty chunk: it was altered",
+                        "get an intact copy of the file");
+            }
+            if (digest != null) {
+                digest.update(slot.in, 0, slot.inLength);
+            }
+            sink.accept(slot.in, slot.inLength, slot.out, slot.outLength);
+            totals[0] += slot.outLength;
+            totals[1]++;
+        };
+        try (Stream stream = new Stream(header.aead(), FileKeys.payloadKey(fileKey, header.payloadNonce()), false, capacity, true)) {
+            for (long index = 0; ; index++) {
+                Stream.Slot slot = stream.next(deliver);
+                System.arraycopy(spill, 0, slot.in, 0, spillLength);
+                int have = spillLength + Stream.readFully(in, slot.in, spillLength, capacity - spillLength);
+                // Look ahead past one sealed chunk (and the signature): if the file ends before, this is the last chunk.
+                boolean last = have < capacity;
                 int len = last ? have - trailer : Stream.SEALED_CHUNK;
-                long index = stream.index();
                 if (len < PayloadAead.TAG) {
                     throw new KeywayException(ErrorCode.AUTH_FAILED, "the file is truncated (chunk " + index + " is incomplete)",
                             "get the whole file");
                 }
-                int n;
-                try {
-                    n = stream.open(buf, len, last, plain);
-                } catch (GeneralSecurityException e) {
-                    throw new KeywayException(ErrorCode.AUTH_FAILED, "chunk " + index
-                            + " failed authentication: the file was altered, truncated or reordered", "get an intact copy of the file");
-                }
-                if (last && n == 0 && index > 0) {
-                    throw new KeywayException(ErrorCode.AUTH_FAILED, "the file ends with an empty chunk: it was altered",
-                            "get an intact copy of the file");
-                }
-                if (hash != null) {
-                    hash.update(buf, 0, len);
-                }
-                sink.accept(buf, len, plain, n);
-                total += n;
                 if (last) {
-                    Recipient signer = null;
-                    if (hash != null) {
-                        byte[] signature = Arrays.copyOfRange(buf, len, have);
-                        if (!header.sender().verify(Stream.signedMessage(hash.digest()), signature)) {
-                            throw new KeywayException(ErrorCode.AUTH_FAILED, "the sender's signature does not verify: the file was "
-                                    + "altered after it was signed", "do not trust this file; get an intact copy from the sender");
-                        }
-                        signer = header.sender();
-                    }
-                    return new Result(total, index + 1, signer);
+                    signature = Arrays.copyOfRange(slot.in, len, have);
+                } else {
+                    spillLength = have - Stream.SEALED_CHUNK;
+                    System.arraycopy(slot.in, Stream.SEALED_CHUNK, spill, 0, spillLength);
                 }
-                System.arraycopy(buf, Stream.SEALED_CHUNK, buf, 0, have - Stream.SEALED_CHUNK);
-                have -= Stream.SEALED_CHUNK;
+                slot.inLength = len;
+                slot.index = index;
+                slot.last = last;
+                stream.submit(slot, deliver);
+                if (last) {
+                    break;
+                }
             }
+            stream.drain(deliver);
+        } catch (Stream.ChunkFailure e) {
+            throw new KeywayException(ErrorCode.AUTH_FAILED, "chunk " + e.index
+                    + " failed authentication: the file was altered, truncated or reordered", "get an intact copy of the file");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
         } catch (KeywayException e) {
             throw asDamage(e);
-        } finally {
-            Arrays.fill(plain, (byte) 0);
         }
+        Recipient signer = null;
+        if (hash != null) {
+            if (!header.sender().verify(Stream.signedMessage(hash.digest()), signature)) {
+                throw new KeywayException(ErrorCode.AUTH_FAILED, "the sender's signature does not verify: the file was "
+                        + "altered after it was signed", "do not trust this file; get an intact copy from the sender");
+            }
+            signer = header.sender();
+        }
+        return new Result(totals[0], totals[1], signer);
     }
 
     /** Armor and format errors in what should be an envelope are damage: exit 3, as docs/FORMAT.md says. */

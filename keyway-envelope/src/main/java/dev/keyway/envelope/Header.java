@@ -285,11 +285,19 @@ public final class Header {
         System.arraycopy(fields, 0, encoded, PREFIX_LENGTH, fields.length);
         try {
             return parseFields(fields, encoded, mac, maxRecipients);
-        } catch (KeywayException e) {
-            if (e.code() == ErrorCode.MALFORMED || e.code() == ErrorCode.UNSUPPORTED) {
-                throw damaged("the header is damaged or was altered: " + e.getMessage(), "get an intact copy of the file");
-            }
+        } catch (TooManyRecipients e) {
             throw e;
+        } catch (KeywayException e) {
+            // Whatever a field's parser said (malformed, a secret key where a recipient belongs, ...), the
+            // header is authenticated data that did not parse: damage.
+            throw damaged("the header is damaged or was altered: " + e.getMessage(), "get an intact copy of the file");
+        }
+    }
+
+    /** The one header refusal that is policy, not damage. */
+    private static final class TooManyRecipients extends KeywayException {
+        TooManyRecipients(int max) {
+            super(ErrorCode.POLICY, "the file has more than " + max + " recipients", "raise --max-recipients if you expect that many");
         }
     }
 
@@ -322,10 +330,9 @@ public final class Header {
             switch (type) {
                 case T_RECIPIENT -> {
                     if (++recipients > maxRecipients) {
-                        throw KeywayException.policy("the file has more than " + maxRecipients + " recipients",
-                                "raise --max-recipients if you expect that many");
+                        throw new TooManyRecipients(maxRecipients);
                     }
-                    stanzas.add(new Stanza.ForRecipient(KeyBlob.decode(v)));
+                    stanzas.add(new Stanza.ForRecipient(publicKeyBlob(v)));
                 }
                 case T_PASSPHRASE -> {
                     ByteReader p = new ByteReader(v, "passphrase stanza");
@@ -337,7 +344,7 @@ public final class Header {
                     }
                     stanzas.add(new Stanza.ForPassphrase(new String(recipe, StandardCharsets.US_ASCII), kb));
                 }
-                case T_ESCROW -> stanzas.add(new Stanza.Escrow(KeyBlob.decode(v)));
+                case T_ESCROW -> stanzas.add(new Stanza.Escrow(publicKeyBlob(v)));
                 case T_PAYLOAD -> {
                     size(v, 2 + 16, "payload");
                     aead = PayloadAead.byCode(v[0] & 0xff);
@@ -396,6 +403,15 @@ public final class Header {
         }
         return new Header(stanzas, aead, nonce, messageId, created, expires, serial, contentType, sender, commitment,
                 extensions, encoded, mac);
+    }
+
+    /** A recipient or escrow stanza's blob: wrapped for a public key, never under a key-encryption key. */
+    private static KeyBlob publicKeyBlob(byte[] v) {
+        KeyBlob kb = KeyBlob.decode(v);
+        if (kb.scheme() == BlobScheme.AES_KWP) {
+            throw KeywayException.malformed("a recipient stanza holds an AES-KWP key blob", "");
+        }
+        return kb;
     }
 
     private static byte[] size(byte[] v, int n, String what) {

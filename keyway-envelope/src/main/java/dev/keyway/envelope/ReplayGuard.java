@@ -45,7 +45,6 @@ public final class ReplayGuard implements AutoCloseable {
         config.setBusyTimeout(30_000);
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-        config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
         try {
             Connection c = config.createConnection("jdbc:sqlite:" + abs);
             try (Statement s = c.createStatement()) {
@@ -54,8 +53,7 @@ public final class ReplayGuard implements AutoCloseable {
                 s.executeUpdate("CREATE TABLE IF NOT EXISTS sender_serial (sender TEXT PRIMARY KEY, "
                         + "last_serial INTEGER NOT NULL, accepted_ms INTEGER NOT NULL)");
             }
-            c.setAutoCommit(false);
-            c.commit();
+            // Autocommit: reads take no lock; accept() runs its own BEGIN IMMEDIATE ... COMMIT.
             return new ReplayGuard(c, path);
         } catch (SQLException e) {
             throw failure(path, e);
@@ -71,9 +69,7 @@ public final class ReplayGuard implements AutoCloseable {
         try {
             checkSeen(h);
             checkSerial(h, h.sender());
-            db.commit();
         } catch (SQLException e) {
-            rollback();
             throw failure(path, e);
         }
     }
@@ -81,6 +77,7 @@ public final class ReplayGuard implements AutoCloseable {
     /** Records the message as accepted, re-checking id and serial in the same transaction. */
     public void accept(Header h, Recipient verifiedSigner, Instant now) {
         try {
+            execute("BEGIN IMMEDIATE");
             checkSeen(h);
             checkSerial(h, verifiedSigner);
             try (PreparedStatement p = db.prepareStatement("INSERT INTO accepted_message VALUES (?, ?, ?, ?, ?)")) {
@@ -104,7 +101,7 @@ public final class ReplayGuard implements AutoCloseable {
                     p.executeUpdate();
                 }
             }
-            db.commit();
+            execute("COMMIT");
         } catch (KeywayException e) {
             rollback();
             throw e;
@@ -162,9 +159,15 @@ public final class ReplayGuard implements AutoCloseable {
         }
     }
 
+    private void execute(String sql) throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.executeUpdate(sql);
+        }
+    }
+
     private void rollback() {
         try {
-            db.rollback();
+            execute("ROLLBACK");
         } catch (SQLException ignored) {
             // the original failure is the one to report
         }
