@@ -1,6 +1,9 @@
 package dev.keyway.cli;
 
 import picocli.CommandLine.Command;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
@@ -9,13 +12,31 @@ import picocli.CommandLine.Spec;
 /** The top-level {@code keyway} command. */
 @Command(name = "keyway", mixinStandardHelpOptions = true, versionProvider = KeywayCommand.Version.class,
         description = {"Keyway: make, exchange, use, keep and reveal session keys.", ""},
-        subcommands = {DemoCommand.class, KeygenCommand.class, PubkeyCommand.class, EncryptCommand.class, DecryptCommand.class,
-                InspectCommand.class, RekeyCommand.class, KeyCommand.class, AlgorithmsCommand.class,
-                picocli.CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 other failure, 2 usage or bad input,",
                 "3 authentication failed, 4 refused by policy, 5 peer or network failure.",
                 "Add --verbose for a stack trace. Start with 'keyway demo' for a walkthrough."})
 public final class KeywayCommand implements Runnable {
+    /**
+     * The subcommands, in help order. Built lazily: picocli reflects over every registered command at
+     * start-up, so a run registers only the one it needs (see {@link Main#commandLine(String[])}).
+     */
+    static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("demo", DemoCommand::new);
+        m.put("keygen", KeygenCommand::new);
+        m.put("pubkey", PubkeyCommand::new);
+        m.put("encrypt", EncryptCommand::new);
+        m.put("decrypt", DecryptCommand::new);
+        m.put("inspect", InspectCommand::new);
+        m.put("rekey", RekeyCommand::new);
+        m.put("key", KeyCommand::new);
+        m.put("algorithms", AlgorithmsCommand::new);
+        m.put("help", picocli.CommandLine.HelpCommand::new);
+        return m;
+    }
+
     @Spec
     CommandSpec spec;
 

@@ -23,7 +23,7 @@ public final class Main {
 
     /** Runs one command line with the given streams and returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = commandLine();
+        CommandLine cl = commandLine(args);
         cl.setOut(out);
         cl.setErr(err);
         try {
@@ -36,7 +36,24 @@ public final class Main {
     }
 
     static CommandLine commandLine() {
+        return commandLine(new String[0]);
+    }
+
+    /** The command line with only the subcommand {@code args} names, or all of them when it names none. */
+    static CommandLine commandLine(String[] args) {
         CommandLine cl = new CommandLine(new KeywayCommand());
+        String first = null;
+        for (String a : args) {
+            if (!a.startsWith("-")) {
+                first = a;
+                break;
+            }
+        }
+        if (first != null && !first.equals("help") && KeywayCommand.SUBCOMMANDS.containsKey(first)) {
+            cl.addSubcommand(first, KeywayCommand.SUBCOMMANDS.get(first).get());
+        } else {
+            KeywayCommand.SUBCOMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
+        }
         cl.setExecutionExceptionHandler(Main::handleExecution);
         cl.setParameterExceptionHandler(Main::handleParameter);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
