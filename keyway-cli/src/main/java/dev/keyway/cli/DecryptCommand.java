@@ -104,10 +104,13 @@ final class DecryptCommand implements Runnable {
                     }
                     try (Sink sink = Sink.open(output, true)) {
                         EnvelopeReader.Result result = reader.decrypt(fileKey, sink.stream());
+                        sink.sync();
                         if (guard != null) {
-                            guard.accept(h, result.signer(), Instant.now());
+                            // The output appears inside the guard's transaction: if it cannot, the id is not used up.
+                            guard.accept(h, result.signer(), Instant.now(), sink::commit);
+                        } else {
+                            sink.commit();
                         }
-                        sink.commit();
                         if (result.signer() != null && expected == null) {
                             err.println("keyway: good signature from sender " + result.signer().idHex()
                                     + " (give --expect-signer RECIPIENT to require a particular sender)");

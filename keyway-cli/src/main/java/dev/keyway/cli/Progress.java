@@ -26,7 +26,7 @@ final class Progress extends FilterInputStream {
         this.err = err;
         this.verb = verb;
         this.total = total;
-        this.shown = total > THRESHOLD && System.console() != null;
+        this.shown = total > THRESHOLD && StdStreams.errTerminal;
     }
 
     @Override

@@ -51,6 +51,14 @@ final class Sink implements Closeable {
         return stream;
     }
 
+    /** Flushes everything written so far (to disk, for a file). */
+    void sync() throws IOException {
+        stream.flush();
+        if (file != null) {
+            file.sync();
+        }
+    }
+
     /** Makes a file output appear under its name; for other outputs, flushes. */
     void commit() throws IOException {
         stream.flush();

@@ -13,8 +13,19 @@ import java.io.OutputStream;
 final class StdStreams {
     static volatile InputStream in = new FileInputStream(FileDescriptor.in);
     static volatile OutputStream out = new FileOutputStream(FileDescriptor.out);
-    /** Whether standard output is a terminal, as far as Java can tell (no console when it is redirected). */
-    static volatile boolean terminal = System.console() != null;
+    /**
+     * Whether standard output is a terminal. Java 17 cannot ask about one stream (System.console() needs
+     * stdin and stdout both to be terminals), so the ./keyway launcher tests it ({@code [ -t 1 ]}) and
+     * says so in a system property; without the launcher, the console is the best guess.
+     */
+    static volatile boolean terminal = tty("keyway.stdout.tty");
+    /** Whether standard error is a terminal: progress bars go there. */
+    static volatile boolean errTerminal = tty("keyway.stderr.tty");
+
+    private static boolean tty(String property) {
+        String v = System.getProperty(property);
+        return v != null ? v.equals("true") : System.console() != null;
+    }
 
     private StdStreams() {
     }

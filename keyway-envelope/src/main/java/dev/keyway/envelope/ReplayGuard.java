@@ -74,8 +74,25 @@ public final class ReplayGuard implements AutoCloseable {
         }
     }
 
+    /** What must succeed for an accepted message to stay recorded (releasing the output, typically). */
+    public interface Release {
+        void run() throws java.io.IOException;
+    }
+
     /** Records the message as accepted, re-checking id and serial in the same transaction. */
     public void accept(Header h, Recipient verifiedSigner, Instant now) {
+        try {
+            accept(h, verifiedSigner, now, () -> { });
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Records the message as accepted and runs {@code release} inside the same transaction, before it
+     * commits: if the release fails, nothing is recorded and the message can be decrypted again.
+     */
+    public void accept(Header h, Recipient verifiedSigner, Instant now, Release release) throws java.io.IOException {
         try {
             execute("BEGIN IMMEDIATE");
             checkSeen(h);
@@ -101,8 +118,9 @@ public final class ReplayGuard implements AutoCloseable {
                     p.executeUpdate();
                 }
             }
+            release.run();
             execute("COMMIT");
-        } catch (KeywayException e) {
+        } catch (java.io.IOException | RuntimeException e) {
             rollback();
             throw e;
         } catch (SQLException e) {

@@ -98,6 +98,7 @@ public final class AtomicFile {
         private final Path tmp;
         private final java.nio.channels.FileChannel channel;
         private final java.io.OutputStream stream;
+        private final Thread cleanup;
         private boolean committed;
         private boolean closed;
 
@@ -107,6 +108,25 @@ public final class AtomicFile {
             this.tmp = tmp;
             this.channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE);
             this.stream = java.nio.channels.Channels.newOutputStream(channel);
+            // Ctrl-C or a kill part-way must not leave unverified output behind (SIGKILL still can).
+            this.cleanup = new Thread(() -> {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // nothing more can be done while the JVM exits
+                }
+            }, "keyway-output-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+        }
+
+        /** Flushes the bytes to disk (before a caller records that the output is complete). */
+        public void sync() {
+            try {
+                channel.force(true);
+            } catch (IOException e) {
+                throw new KeywayException(ErrorCode.IO, "cannot write " + target + " (" + describe(e) + ")",
+                        "check free disk space");
+            }
         }
 
         /** Where to write; do not close it, close this object. */
@@ -143,6 +163,11 @@ public final class AtomicFile {
             }
             closed = true;
             try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or about to: it deletes the file
+            }
+            try {
                 channel.close();
             } catch (IOException ignored) {
                 // nothing was committed; the file is removed below
@@ -157,13 +182,27 @@ public final class AtomicFile {
         }
     }
 
+    /**
+     * A new, uniquely named hidden file beside the target. Private files are created 0600; others with
+     * the process's umask, as any program's output (Files.createTempFile would force 0600 on both).
+     */
     private static Path createTemp(Path dir, String name, boolean privateFile) throws IOException {
-        String prefix = "." + name + ".";
-        if (privateFile && dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            return Files.createTempFile(dir, prefix, ".tmp", PosixFilePermissions.asFileAttribute(PRIVATE));
+        boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + name + "." + Long.toUnsignedString(TEMP_NAMES.nextLong(), 36) + ".tmp");
+            try {
+                return privateFile && posix
+                        ? Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PRIVATE))
+                        : Files.createFile(tmp);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
+                }
+            }
         }
-        return Files.createTempFile(dir, prefix, ".tmp");
     }
+
+    private static final java.security.SecureRandom TEMP_NAMES = new java.security.SecureRandom();
 
     /** A short description of an I/O failure for one-line messages. */
     public static String describe(IOException e) {
