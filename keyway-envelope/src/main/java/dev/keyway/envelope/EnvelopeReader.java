@@ -208,59 +208,52 @@ public final class EnvelopeReader {
             hash = Stream.sha256();
             hash.update(header.encodedWithMac());
         }
+        Stream stream = new Stream(header.aead(), FileKeys.payloadKey(fileKey, header.payloadNonce()));
         int trailer = header.signed() ? Stream.SIGNATURE : 0;
-        int capacity = Stream.SEALED_CHUNK + trailer + 1;
-        byte[] spill = new byte[trailer + 1];
-        int spillLength = 0;
+        // One sealed chunk plus the signature plus one byte: if the file ends before that, this is the last chunk.
+        byte[] buf = new byte[Stream.SEALED_CHUNK + trailer + 1];
+        byte[] plain = new byte[Stream.CHUNK];
         byte[] signature = null;
-        long[] totals = new long[2]; // plaintext bytes, chunks
-        MessageDigest digest = hash;
-        Stream.Sink deliver = slot -> {
-            if (slot.last && slot.outLength == 0 && slot.index > 0) {
-                throw new KeywayException(ErrorCode.AUTH_FAILED, "the file ends with an empty chunk: it was altered",
-                        "get an intact copy of the file");
-            }
-            if (digest != null) {
-                digest.update(slot.in, 0, slot.inLength);
-            }
-            sink.accept(slot.in, slot.inLength, slot.out, slot.outLength);
-            totals[0] += slot.outLength;
-            totals[1]++;
-        };
-        try (Stream stream = new Stream(header.aead(), FileKeys.payloadKey(fileKey, header.payloadNonce()), false, capacity, true)) {
-            for (long index = 0; ; index++) {
-                Stream.Slot slot = stream.next(deliver);
-                System.arraycopy(spill, 0, slot.in, 0, spillLength);
-                int have = spillLength + Stream.readFully(in, slot.in, spillLength, capacity - spillLength);
-                // Look ahead past one sealed chunk (and the signature): if the file ends before, this is the last chunk.
-                boolean last = have < capacity;
+        int have = 0;
+        long total = 0;
+        long index = 0;
+        try {
+            while (true) {
+                have += Stream.readFully(in, buf, have, buf.length - have);
+                boolean last = have < buf.length;
                 int len = last ? have - trailer : Stream.SEALED_CHUNK;
                 if (len < PayloadAead.TAG) {
                     throw new KeywayException(ErrorCode.AUTH_FAILED, "the file is truncated (chunk " + index + " is incomplete)",
                             "get the whole file");
                 }
-                if (last) {
-                    signature = Arrays.copyOfRange(slot.in, len, have);
-                } else {
-                    spillLength = have - Stream.SEALED_CHUNK;
-                    System.arraycopy(slot.in, Stream.SEALED_CHUNK, spill, 0, spillLength);
+                int n;
+                try {
+                    n = stream.open(index, last, buf, len, plain);
+                } catch (GeneralSecurityException e) {
+                    throw new KeywayException(ErrorCode.AUTH_FAILED, "chunk " + index
+                            + " failed authentication: the file was altered, truncated or reordered", "get an intact copy of the file");
                 }
-                slot.inLength = len;
-                slot.index = index;
-                slot.last = last;
-                stream.submit(slot, deliver);
+                if (last && n == 0 && index > 0) {
+                    throw new KeywayException(ErrorCode.AUTH_FAILED, "the file ends with an empty chunk: it was altered",
+                            "get an intact copy of the file");
+                }
+                if (hash != null) {
+                    hash.update(buf, 0, len);
+                }
+                sink.accept(buf, len, plain, n);
+                total += n;
+                index++;
                 if (last) {
+                    signature = Arrays.copyOfRange(buf, len, have);
                     break;
                 }
+                have -= Stream.SEALED_CHUNK;
+                System.arraycopy(buf, Stream.SEALED_CHUNK, buf, 0, have);
             }
-            stream.drain(deliver);
-        } catch (Stream.ChunkFailure e) {
-            throw new KeywayException(ErrorCode.AUTH_FAILED, "chunk " + e.index
-                    + " failed authentication: the file was altered, truncated or reordered", "get an intact copy of the file");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
         } catch (KeywayException e) {
             throw asDamage(e);
+        } finally {
+            Arrays.fill(plain, (byte) 0);
         }
         Recipient signer = null;
         if (hash != null) {
@@ -270,7 +263,7 @@ public final class EnvelopeReader {
             }
             signer = header.sender();
         }
-        return new Result(totals[0], totals[1], signer);
+        return new Result(total, index, signer);
     }
 
     /** Armor and format errors in what should be an envelope are damage: exit 3, as docs/FORMAT.md says. */

@@ -164,36 +164,30 @@ public final class EnvelopeWriter {
 
     private static void writeBody(PayloadAead aead, byte[] payloadKey, InputStream in, OutputStream out, MessageDigest hash)
             throws IOException {
-        try (Stream stream = new Stream(aead, payloadKey, true, Stream.CHUNK, true)) {
-            Stream.Sink sink = slot -> {
-                out.write(slot.out, 0, slot.outLength);
-                if (hash != null) {
-                    hash.update(slot.out, 0, slot.outLength);
-                }
-            };
-            int carry = -1;
+        Stream stream = new Stream(aead, payloadKey);
+        byte[] plain = new byte[Stream.CHUNK];
+        byte[] sealed = new byte[Stream.SEALED_CHUNK];
+        try {
+            int n = Stream.readFully(in, plain, 0, Stream.CHUNK);
             for (long index = 0; ; index++) {
-                Stream.Slot slot = stream.next(sink);
-                int off = 0;
-                if (carry >= 0) {
-                    slot.in[0] = (byte) carry;
-                    off = 1;
-                }
-                int n = off + Stream.readFully(in, slot.in, off, Stream.CHUNK - off);
                 // Look one byte ahead: a full chunk is the last one only if nothing follows it.
-                carry = n == Stream.CHUNK ? in.read() : -1;
-                boolean last = carry < 0;
-                slot.inLength = n;
-                slot.index = index;
-                slot.last = last;
-                stream.submit(slot, sink);
-                if (last) {
-                    break;
+                int next = n == Stream.CHUNK ? in.read() : -1;
+                boolean last = next < 0;
+                int m = stream.seal(index, last, plain, n, sealed);
+                out.write(sealed, 0, m);
+                if (hash != null) {
+                    hash.update(sealed, 0, m);
                 }
+                if (last) {
+                    return;
+                }
+                plain[0] = (byte) next;
+                n = 1 + Stream.readFully(in, plain, 1, Stream.CHUNK - 1);
             }
-            stream.drain(sink);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("sealing a chunk failed", e);
+        } finally {
+            Arrays.fill(plain, (byte) 0);
         }
     }
 
