@@ -122,6 +122,20 @@ final class CliIo {
                 : promptPassphrase("Passphrase for identity " + file, "--passphrase-file", false));
     }
 
+    /** Reads several identity files; if one fails, those already read are destroyed. */
+    static java.util.List<Identity> readIdentities(java.util.List<String> paths, String passphraseFile) {
+        java.util.List<Identity> ids = new java.util.ArrayList<>();
+        try {
+            for (String path : paths) {
+                ids.add(readIdentity(path, passphraseFile));
+            }
+            return ids;
+        } catch (RuntimeException e) {
+            ids.forEach(Identity::destroy);
+            throw e;
+        }
+    }
+
     /**
      * Writes {@code text} to standard output, or to {@code path} (created atomically; never overwriting;
      * mode 0600 when {@code secret}).

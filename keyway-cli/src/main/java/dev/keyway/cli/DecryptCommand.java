@@ -154,9 +154,7 @@ final class DecryptCommand implements Runnable {
         }
         List<Identity> ids = new ArrayList<>();
         try {
-            for (String path : identities) {
-                ids.add(CliIo.readIdentity(path, identityPassphraseFile));
-            }
+            ids.addAll(CliIo.readIdentities(identities, identityPassphraseFile));
             return reader.unwrap(ids);
         } finally {
             ids.forEach(Identity::destroy);

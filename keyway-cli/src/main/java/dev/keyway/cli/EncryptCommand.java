@@ -1,12 +1,10 @@
 package dev.keyway.cli;
 
 import dev.keyway.core.KeywayException;
-import dev.keyway.core.armor.ArmorOutputStream;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
 import dev.keyway.core.identity.Recipients;
 import dev.keyway.core.kdf.KdfParams;
-import dev.keyway.envelope.EnvelopeReader;
 import dev.keyway.envelope.EnvelopeWriter;
 import dev.keyway.envelope.Header;
 import dev.keyway.envelope.PayloadAead;
@@ -18,7 +16,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -132,14 +129,7 @@ final class EncryptCommand implements Runnable {
         try (signer; InputStream in = Sink.input(input, spec.commandLine().getErr(), "encrypting");
              Sink sink = Sink.open(output, false)) {
             writer.signer(signer);
-            if (armor) {
-                ArmorOutputStream a = new ArmorOutputStream(sink.stream(), EnvelopeReader.ARMOR_LABEL);
-                writer.encrypt(in, a);
-                a.finish();
-            } else {
-                OutputStream out = sink.stream();
-                writer.encrypt(in, out);
-            }
+            writer.encrypt(in, sink.envelope(armor));
             sink.commit();
         } catch (IOException e) {
             throw CliIo.ioFailure(e);

@@ -1,7 +1,6 @@
 package dev.keyway.cli;
 
 import dev.keyway.core.KeywayException;
-import dev.keyway.core.armor.ArmorOutputStream;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipients;
 import dev.keyway.core.keys.SessionKey;
@@ -67,19 +66,11 @@ final class RekeyCommand implements Runnable {
         Identity signer = null;
         try (InputStream in = Sink.input(input, spec.commandLine().getErr(), "re-keying")) {
             EnvelopeReader reader = EnvelopeReader.open(in, maxRecipients);
-            for (String path : identities) {
-                ids.add(CliIo.readIdentity(path, identityPassphraseFile));
-            }
+            ids.addAll(CliIo.readIdentities(identities, identityPassphraseFile));
             signer = signWith == null ? null : CliIo.readIdentity(signWith, identityPassphraseFile);
             try (SessionKey fileKey = reader.unwrap(ids); Sink sink = Sink.open(output, false)) {
                 reader.authenticate(fileKey);
-                if (armor) {
-                    ArmorOutputStream a = new ArmorOutputStream(sink.stream(), EnvelopeReader.ARMOR_LABEL);
-                    Rekey.rekey(reader, fileKey, toAdd, toRemove, signer, maxRecipients, a);
-                    a.finish();
-                } else {
-                    Rekey.rekey(reader, fileKey, toAdd, toRemove, signer, maxRecipients, sink.stream());
-                }
+                Rekey.rekey(reader, fileKey, toAdd, toRemove, signer, maxRecipients, sink.envelope(armor));
                 sink.commit();
             }
         } catch (IOException e) {

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 final class Sink implements Closeable {
     private final OutputStream stream;
     private final AtomicFile.Output file;
+    private dev.keyway.core.armor.ArmorOutputStream armor;
 
     private Sink(OutputStream stream, AtomicFile.Output file) {
         this.stream = stream;
@@ -51,6 +52,15 @@ final class Sink implements Closeable {
         return stream;
     }
 
+    /** Where to write an envelope: the stream itself, or its armored text form (finished by {@link #commit()}). */
+    OutputStream envelope(boolean armored) {
+        if (!armored) {
+            return stream;
+        }
+        armor = new dev.keyway.core.armor.ArmorOutputStream(stream, dev.keyway.envelope.EnvelopeReader.ARMOR_LABEL);
+        return armor;
+    }
+
     /** Flushes everything written so far (to disk, for a file). */
     void sync() throws IOException {
         stream.flush();
@@ -61,6 +71,9 @@ final class Sink implements Closeable {
 
     /** Makes a file output appear under its name; for other outputs, flushes. */
     void commit() throws IOException {
+        if (armor != null) {
+            armor.finish();
+        }
         stream.flush();
         if (file != null) {
             file.commit();
