@@ -15,8 +15,7 @@ import java.util.Map;
 
 @Command(name = "algorithms", mixinStandardHelpOptions = true,
         header = "List algorithms and their key-length policy (minimum, default, maximum bits).",
-        description = {"List the algorithms Keyway makes session keys for, with each one's key-length policy",
-                "(minimum, default and maximum bits). Legacy algorithms are for reading old data only."})
+        description = {"List the algorithms Keyway makes session keys for, with each one's key-length policy (minimum, default and maximum bits). Legacy algorithms are for reading old data only."})
 final class AlgorithmsCommand implements Runnable {
     @Spec
     CommandSpec spec;

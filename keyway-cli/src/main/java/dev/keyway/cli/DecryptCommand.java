@@ -27,15 +27,9 @@ import java.util.List;
 
 @Command(name = "decrypt", mixinStandardHelpOptions = true,
         header = "Decrypt a file made by 'keyway encrypt'.",
-        description = {"Decrypt with an identity the file was encrypted to, a passphrase, or a revealed session key.",
-                "Every chunk is authenticated; a signed file's signature is checked at the end. With -o the",
-                "plaintext appears under its name only after every check passed (otherwise no file exists and",
-                "the exit code is 3 or 4). To standard output it is streamed: a failure may leave partial",
-                "output, so discard it unless the exit code is 0.",
+        description = {"Decrypt with an identity the file was encrypted to, a passphrase, or a revealed session key. Every chunk is authenticated; a signed file's signature is checked at the end. With -o the plaintext appears under its name only after every check passed (otherwise no file exists and the exit code is 3 or 4). To standard output it is streamed: a failure may leave partial output, so discard it unless the exit code is 0.",
                 "",
-                "Replay guard (--replay-db): refuses a message id seen before, a message older than --max-age",
-                "(default 5m) or from the future, and a serial not above the signer's last one (exit 4).",
-                "A message past its expiry time is refused with or without the guard."})
+                "Replay guard (--replay-db): refuses a message id seen before, a message older than --max-age (default 5m) or from the future, and a serial not above the signer's last one (exit 4). A message past its expiry time is refused with or without the guard."})
 final class DecryptCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -24,10 +24,7 @@ import java.util.stream.Stream;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         header = "Walk through Keyway end to end, printing each command it runs.",
-        description = {"Walk through Keyway end to end: make an identity, make a session key, wrap it for the",
-                "identity, unwrap it, see a wrong identity refused, wrap under a key-encryption key, and",
-                "derive a key from a password; then encrypt a file to two recipients, signed, decrypt it,",
-                "inspect it, and see a replayed message refused. Each step prints the command it runs."})
+        description = {"Walk through Keyway end to end: make an identity, make a session key, wrap it for the identity, unwrap it, see a wrong identity refused, wrap under a key-encryption key, and derive a key from a password; then encrypt a file to two recipients, signed, decrypt it, inspect it, and see a replayed message refused. Each step prints the command it runs."})
 final class DemoCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -24,11 +24,7 @@ import java.util.List;
 
 @Command(name = "encrypt", mixinStandardHelpOptions = true,
         header = "Encrypt a file or message for one or more recipients.",
-        description = {"Encrypt with a fresh session key (the file key), wrapped for each recipient. The output is",
-                "authenticated in 64 KiB chunks; with --sign-with the sender signs everything, so recipients",
-                "can tell the message really comes from the sender. Every message gets a random id and a",
-                "creation time, which a receiver's replay guard checks (keyway decrypt --replay-db).",
-                "The format is described in docs/FORMAT.md."},
+        description = {"Encrypt with a fresh session key (the file key), wrapped for each recipient. The output is authenticated in 64 KiB chunks; with --sign-with the sender signs everything, so recipients can tell the message really comes from the sender. Every message gets a random id and a creation time, which a receiver's replay guard checks (keyway decrypt --replay-db). The format is described in docs/FORMAT.md."},
         footer = {"", "Example:", "  keyway encrypt -r kwx255191... --sign-with me.key -o report.pdf.kw report.pdf"})
 final class EncryptCommand implements Runnable {
     @Spec

@@ -18,9 +18,7 @@ import java.util.Map;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         header = "Show an encrypted file's header, without any key.",
-        description = {"Print what the header says: recipients (type and id), escrow, sender, times, message id,",
-                "serial, payload cipher, and the chunk count and sizes. Nothing here is authenticated until a",
-                "recipient decrypts: treat it as a claim."})
+        description = {"Print what the header says: recipients (type and id), escrow, sender, times, message id, serial, payload cipher, and the chunk count and sizes. Nothing here is authenticated until a recipient decrypts: treat it as a claim."})
 final class InspectCommand implements Runnable {
     /** Per chunk: the AEAD tag. */
     private static final int TAG = 16;

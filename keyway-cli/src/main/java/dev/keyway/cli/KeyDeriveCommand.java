@@ -16,13 +16,9 @@ import java.util.Map;
 
 @Command(name = "derive", mixinStandardHelpOptions = true,
         header = "Derive a session key from a password; print it with its recipe.",
-        description = {"Derive a session key from a password and print it with its recipe: a PHC-style string",
-                "holding the KDF, its parameters and the salt (never the key), so the same key can be derived",
-                "again later instead of being stored. Give the recipe back with --phc to re-derive.",
+        description = {"Derive a session key from a password and print it with its recipe: a PHC-style string holding the KDF, its parameters and the salt (never the key), so the same key can be derived again later instead of being stored. Give the recipe back with --phc to re-derive.",
                 "",
-                "Defaults: Argon2id m=65536 (KiB, i.e. 64 MiB), t=3, p=4 (RFC 9106's second recommendation);",
-                "scrypt ln=17,r=8,p=1; pbkdf2 (HMAC-SHA-256) i=600000; a random 16-byte salt; 32-byte key.",
-                "One trailing newline in the password file is ignored."})
+                "Defaults: Argon2id m=65536 (KiB, i.e. 64 MiB), t=3, p=4 (RFC 9106's second recommendation); scrypt ln=17,r=8,p=1; pbkdf2 (HMAC-SHA-256) i=600000; a random 16-byte salt; 32-byte key. One trailing newline in the password file is ignored."})
 final class KeyDeriveCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -36,8 +32,7 @@ final class KeyDeriveCommand implements Runnable {
     @Option(names = "--salt", paramLabel = "HEX", description = "Salt in hex, 8 to 64 bytes (default: 16 random bytes).")
     String salt;
 
-    @Option(names = "--params", paramLabel = "K=V,...", description = {"KDF parameters; missing ones take defaults.",
-            "argon2id: m=KiB,t=passes,p=lanes  scrypt: ln=log2(N) or n=N,r,p  pbkdf2: i=iterations"})
+    @Option(names = "--params", paramLabel = "K=V,...", description = {"KDF parameters; missing ones take defaults. argon2id: m=KiB,t=passes,p=lanes  scrypt: ln=log2(N) or n=N,r,p  pbkdf2: i=iterations"})
     String params;
 
     @Option(names = "--phc", paramLabel = "RECIPE", description = "Re-derive from a recipe printed earlier (replaces --kdf, --salt and --params).")

@@ -11,8 +11,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "new", mixinStandardHelpOptions = true,
         header = "Print a new random session key.",
-        description = {"Print a new random session key (hex) drawn from SecureRandom.",
-                "A length outside the algorithm's policy is refused (exit 4); see 'keyway algorithms'."})
+        description = {"Print a new random session key (hex) drawn from SecureRandom. A length outside the algorithm's policy is refused (exit 4); see 'keyway algorithms'."})
 final class KeyNewCommand implements Runnable {
     @Spec
     CommandSpec spec;

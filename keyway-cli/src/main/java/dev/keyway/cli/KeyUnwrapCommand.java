@@ -21,9 +21,7 @@ import java.util.Map;
 
 @Command(name = "unwrap", mixinStandardHelpOptions = true,
         header = "Recover a session key from a key blob.",
-        description = {"Recover the session key from a key blob with the identity it was wrapped for, or with",
-                "the key-encryption key it was wrapped under. A blob for another identity, or one that was",
-                "altered, fails with exit 3."})
+        description = {"Recover the session key from a key blob with the identity it was wrapped for, or with the key-encryption key it was wrapped under. A blob for another identity, or one that was altered, fails with exit 3."})
 final class KeyUnwrapCommand implements Runnable {
     @Spec
     CommandSpec spec;

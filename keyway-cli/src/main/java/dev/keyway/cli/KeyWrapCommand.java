@@ -16,9 +16,7 @@ import java.util.Map;
 
 @Command(name = "wrap", mixinStandardHelpOptions = true,
         header = "Wrap a session key as a key blob for a recipient or under a key-encryption key.",
-        description = {"Wrap a session key as a key blob: for a recipient's public key (HPKE for x25519, xwing",
-                "and p256; RSA-OAEP-SHA256 for rsa3072), or under a key-encryption key (AES-KWP, RFC 5649).",
-                "The key file holds hex as 'keyway key new' prints it (or its --json output)."})
+        description = {"Wrap a session key as a key blob: for a recipient's public key (HPKE for x25519, xwing and p256; RSA-OAEP-SHA256 for rsa3072), or under a key-encryption key (AES-KWP, RFC 5649). The key file holds hex as 'keyway key new' prints it (or its --json output)."})
 final class KeyWrapCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -15,10 +15,7 @@ import java.util.Map;
 
 @Command(name = "keygen", mixinStandardHelpOptions = true,
         header = "Make a new identity (key-exchange and signing keys) and print its recipient string.",
-        description = {"Make a new identity: a key-exchange key pair (xwing by default: ML-KEM-768 + X25519) and an",
-                "Ed25519 signing key. The identity file is written with mode 0600, sealed with Argon2id and",
-                "AES-256-GCM when a passphrase file is given; an existing file is never overwritten.",
-                "Prints the recipient string, the public half to give to people who send you keys."})
+        description = {"Make a new identity: a key-exchange key pair (xwing by default: ML-KEM-768 + X25519) and an Ed25519 signing key. The identity file is written with mode 0600, sealed with Argon2id and AES-256-GCM when a passphrase file is given; an existing file is never overwritten. Prints the recipient string, the public half to give to people who send you keys."})
 final class KeygenCommand implements Runnable {
     @Spec
     CommandSpec spec;

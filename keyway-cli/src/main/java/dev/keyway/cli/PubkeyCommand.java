@@ -13,8 +13,7 @@ import java.util.Map;
 
 @Command(name = "pubkey", mixinStandardHelpOptions = true,
         header = "Print the recipient string of an identity file.",
-        description = {"Print the recipient string of an identity file. Encrypted identity files keep their",
-                "recipient readable, so no passphrase is needed."})
+        description = {"Print the recipient string of an identity file. Encrypted identity files keep their recipient readable, so no passphrase is needed."})
 final class PubkeyCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -20,10 +20,7 @@ import java.util.List;
 
 @Command(name = "rekey", mixinStandardHelpOptions = true,
         header = "Add or remove recipients of an encrypted file without re-encrypting it.",
-        description = {"Rewrite only the header: a new set of recipient stanzas, a new MAC and (for signed files)",
-                "a new signature. The body's bytes are copied untouched, after every chunk of the old file was",
-                "verified. Metadata and the message id stay the same. A signed file must be signed again:",
-                "give --sign-with. A removed recipient can still read copies it already has."})
+        description = {"Rewrite only the header: a new set of recipient stanzas, a new MAC and (for signed files) a new signature. The body's bytes are copied untouched, after every chunk of the old file was verified. Metadata and the message id stay the same. A signed file must be signed again: give --sign-with. A removed recipient can still read copies it already has."})
 final class RekeyCommand implements Runnable {
     @Spec
     CommandSpec spec;
