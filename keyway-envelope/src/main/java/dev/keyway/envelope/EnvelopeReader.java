@@ -54,7 +54,7 @@ public final class EnvelopeReader {
     /** Reads the header from {@code input}, which may be binary or armored. */
     public static EnvelopeReader open(InputStream input, int maxRecipients) throws IOException {
         BufferedInputStream buffered = new BufferedInputStream(input, 8192);
-        buffered.mark(64);
+        buffered.mark(256); // more than the peek below reads
         byte[] start = buffered.readNBytes(Armor.begin(ARMOR_LABEL).length() + 40);
         buffered.reset();
         InputStream body = buffered;
