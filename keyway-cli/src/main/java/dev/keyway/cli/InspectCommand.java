@@ -64,7 +64,7 @@ final class InspectCommand implements Runnable {
                 if (v instanceof List<?> list) {
                     out.println(e.getKey().replace('_', ' ') + ":");
                     for (Object item : list) {
-                        out.println("  " + item);
+                        out.println("  " + (item instanceof Map<?, ?> map ? joinValues(map) : item));
                     }
                 } else {
                     out.println(e.getKey().replace('_', ' ') + ": " + v);
@@ -72,6 +72,14 @@ final class InspectCommand implements Runnable {
             }
         }
         out.flush();
+    }
+
+    private static String joinValues(Map<?, ?> map) {
+        StringBuilder sb = new StringBuilder();
+        for (Object v : map.values()) {
+            sb.append(sb.length() == 0 ? "" : " ").append(v);
+        }
+        return sb.toString();
     }
 
     static void describe(Header h, Map<String, Object> m) {
@@ -87,7 +95,13 @@ final class InspectCommand implements Runnable {
                 recipients++;
                 types.merge(type, 1, Integer::sum);
             }
-            stanzas.add(kind + " " + type + (s instanceof Stanza.ForPassphrase ? "" : " " + s.blob().recipientIdHex()));
+            Map<String, Object> stanza = new LinkedHashMap<>();
+            stanza.put("kind", kind);
+            stanza.put("type", type);
+            if (!(s instanceof Stanza.ForPassphrase)) {
+                stanza.put("id", s.blob().recipientIdHex());
+            }
+            stanzas.add(stanza);
         }
         m.put("recipients", recipients);
         m.put("recipient_types", types);
