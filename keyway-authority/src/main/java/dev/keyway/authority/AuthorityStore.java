@@ -1,0 +1,531 @@
+package dev.keyway.authority;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.identity.Recipient;
+import org.flywaydb.core.Flyway;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The authority's database: clients, escrows, request nonces, recovery requests and the hash-chained
+ * audit log, over JDBC (SQLite embedded, or PostgreSQL). Every change and its audit entry commit in one
+ * transaction, and every writing transaction starts by locking the audit head, so writers (threads or
+ * nodes sharing a PostgreSQL database) take turns and never upgrade a read lock.
+ */
+public final class AuthorityStore implements AutoCloseable {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final HikariDataSource pool;
+    private final boolean sqlite;
+
+    private AuthorityStore(HikariDataSource pool, boolean sqlite) {
+        this.pool = pool;
+        this.sqlite = sqlite;
+    }
+
+    /** Opens the database at {@code jdbcUrl} ({@code jdbc:sqlite:...} or {@code jdbc:postgresql:...}) and migrates it. */
+    public static AuthorityStore open(String jdbcUrl) {
+        boolean sqlite = jdbcUrl.startsWith("jdbc:sqlite:");
+        if (!sqlite && !jdbcUrl.startsWith("jdbc:postgresql:")) {
+            throw KeywayException.usage("unsupported database URL '" + jdbcUrl + "'",
+                    "give jdbc:sqlite:PATH or jdbc:postgresql://HOST/DB");
+        }
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(jdbcUrl);
+        config.setPoolName("keyway-authority");
+        config.setAutoCommit(false);
+        config.setConnectionTimeout(30_000);
+        if (sqlite) {
+            // One file, one writer at a time; WAL lets readers run beside it. FULL: a commit is on disk.
+            config.addDataSourceProperty("journal_mode", "WAL");
+            config.addDataSourceProperty("synchronous", "FULL");
+            config.addDataSourceProperty("busy_timeout", "30000");
+            config.addDataSourceProperty("foreign_keys", "true");
+            config.setMaximumPoolSize(4);
+        } else {
+            config.setMaximumPoolSize(16);
+        }
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new KeywayException(ErrorCode.PEER, "cannot open the authority database " + redact(jdbcUrl) + " ("
+                    + rootMessage(e) + ")", "check the URL and that the database is running", e);
+        }
+        try {
+            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw new KeywayException(ErrorCode.PEER, "cannot migrate the authority database (" + rootMessage(e) + ")",
+                    "check the database is a Keyway authority database and is writable", e);
+        }
+        return new AuthorityStore(pool, sqlite);
+    }
+
+    /** Whether this store is an embedded SQLite file. */
+    public boolean embedded() {
+        return sqlite;
+    }
+
+    // ---- clients ----
+
+    /** Enrolls a signing key under {@code name}, pending an admin's approval unless {@code approve}. */
+    public Client enroll(String name, Recipient recipient, boolean approve, Instant now) {
+        return write(c -> {
+            Optional<Client> existing = client(c, recipient.idHex());
+            if (existing.isPresent()) {
+                Client e = existing.get();
+                if (!e.name().equals(name)) {
+                    throw KeywayException.usage("this key is already enrolled as '" + e.name() + "'", "enroll a new identity");
+                }
+                return e;
+            }
+            try (PreparedStatement p = c.prepareStatement(
+                    "INSERT INTO client (id, name, recipient, status, roles, enrolled_at, approved_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                p.setString(1, recipient.idHex());
+                p.setString(2, name);
+                p.setString(3, recipient.encode());
+                p.setString(4, (approve ? Client.Status.APPROVED : Client.Status.PENDING).name().toLowerCase());
+                p.setString(5, "");
+                p.setLong(6, now.toEpochMilli());
+                if (approve) {
+                    p.setLong(7, now.toEpochMilli());
+                } else {
+                    p.setNull(7, Types.BIGINT);
+                }
+                p.executeUpdate();
+            }
+            append(c, now, recipient.idHex(), "enroll", name, approve ? "approved" : "pending", "{}");
+            return client(c, recipient.idHex()).orElseThrow();
+        });
+    }
+
+    /** Approves a pending client, optionally with roles; an admin action. */
+    public Client approve(String clientId, Set<String> roles, String actor, Instant now) {
+        return write(c -> {
+            Client cl = client(c, clientId).orElseThrow(() -> KeywayException.usage("no client " + clientId + " is enrolled",
+                    "list clients with 'keyway authority list --clients'"));
+            Set<String> all = new LinkedHashSet<>(cl.roles());
+            all.addAll(roles);
+            try (PreparedStatement p = c.prepareStatement("UPDATE client SET status = 'approved', roles = ?, approved_at = ? WHERE id = ?")) {
+                p.setString(1, String.join(",", all));
+                p.setLong(2, now.toEpochMilli());
+                p.setString(3, clientId);
+                p.executeUpdate();
+            }
+            append(c, now, actor, "approve", clientId, "ok", "{\"roles\":\"" + String.join(",", all) + "\"}");
+            return client(c, clientId).orElseThrow();
+        });
+    }
+
+    public Optional<Client> client(String id) {
+        return read(c -> client(c, id));
+    }
+
+    /** Clients, pending first. */
+    public List<Client> clients() {
+        return read(c -> {
+            List<Client> out = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM client ORDER BY status DESC, enrolled_at");
+                 ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.add(client(rs));
+                }
+            }
+            return out;
+        });
+    }
+
+    private static Optional<Client> client(Connection c, String id) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT * FROM client WHERE id = ?")) {
+            p.setString(1, id);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? Optional.of(client(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Client client(ResultSet rs) throws SQLException {
+        String roles = rs.getString("roles");
+        long approved = rs.getLong("approved_at");
+        boolean noApproval = rs.wasNull();
+        return new Client(rs.getString("id"), rs.getString("name"), rs.getString("recipient"),
+                Client.Status.valueOf(rs.getString("status").toUpperCase()),
+                roles.isEmpty() ? Set.of() : Set.of(roles.split(",")), Instant.ofEpochMilli(rs.getLong("enrolled_at")),
+                noApproval ? null : Instant.ofEpochMilli(approved));
+    }
+
+    // ---- request nonces ----
+
+    /**
+     * Records a request nonce; false if this client used it within {@code window} (a replay). Older
+     * nonces are forgotten: requests older than the window are refused by their timestamp anyway.
+     */
+    public boolean useNonce(String clientId, String nonce, Instant now, Duration window) {
+        return write(c -> {
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM request_nonce WHERE seen_at < ?")) {
+                p.setLong(1, now.minus(window).toEpochMilli());
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM request_nonce WHERE client_id = ? AND nonce = ?")) {
+                p.setString(1, clientId);
+                p.setString(2, nonce);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (rs.next()) {
+                        return false;
+                    }
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO request_nonce (client_id, nonce, seen_at) VALUES (?, ?, ?)")) {
+                p.setString(1, clientId);
+                p.setString(2, nonce);
+                p.setLong(3, now.toEpochMilli());
+                p.executeUpdate();
+            }
+            return true;
+        }, false);
+    }
+
+    // ---- escrows ----
+
+    /** What {@link #escrow} did: stored a new record, or found the same blob already escrowed by the owner. */
+    public record Escrowed(EscrowRecord record, boolean created) {
+    }
+
+    /**
+     * Stores a key blob for the client's owner name. Escrowing the same blob again (a retry after a lost
+     * answer) returns the first record instead of a duplicate.
+     */
+    public Escrowed escrow(Client client, byte[] blob, String description, Long serial, String messageId, Instant now) {
+        String sha = sha256(blob);
+        return write(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM escrow WHERE owner = ? AND blob_sha256 = ?")) {
+                p.setString(1, client.name());
+                p.setString(2, sha);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (rs.next()) {
+                        return new Escrowed(escrow(rs), false);
+                    }
+                }
+            }
+            String id = randomId();
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO escrow (id, owner, client_id, serial, message_id, "
+                    + "description, blob, blob_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                p.setString(1, id);
+                p.setString(2, client.name());
+                p.setString(3, client.id());
+                if (serial == null) {
+                    p.setNull(4, Types.BIGINT);
+                } else {
+                    p.setLong(4, serial);
+                }
+                p.setString(5, messageId);
+                p.setString(6, description);
+                p.setString(7, Base64.getEncoder().encodeToString(blob));
+                p.setString(8, sha);
+                p.setLong(9, now.toEpochMilli());
+                p.executeUpdate();
+            }
+            append(c, now, client.id(), "escrow", id, "ok", "{\"owner\":" + json(client.name()) + ",\"serial\":"
+                    + (serial == null ? "null" : serial) + "}");
+            return new Escrowed(new EscrowRecord(id, client.name(), client.id(), serial, messageId, description, blob, now), true);
+        });
+    }
+
+    /** A search over escrows; null fields match anything. */
+    public record Query(String owner, String descriptionContains, Long serial, String messageId, Instant from, Instant to,
+                        int limit) {
+    }
+
+    public List<EscrowRecord> find(Query q) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM escrow WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (q.owner() != null) {
+            sql.append(" AND owner = ?");
+            args.add(q.owner());
+        }
+        if (q.descriptionContains() != null) {
+            sql.append(" AND description LIKE ? ESCAPE '\\'");
+            args.add("%" + q.descriptionContains().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
+        }
+        if (q.serial() != null) {
+            sql.append(" AND serial = ?");
+            args.add(q.serial());
+        }
+        if (q.messageId() != null) {
+            sql.append(" AND message_id = ?");
+            args.add(q.messageId());
+        }
+        if (q.from() != null) {
+            sql.append(" AND created_at >= ?");
+            args.add(q.from().toEpochMilli());
+        }
+        if (q.to() != null) {
+            sql.append(" AND created_at < ?");
+            args.add(q.to().toEpochMilli());
+        }
+        sql.append(" ORDER BY created_at, id LIMIT ?");
+        args.add(Math.max(1, Math.min(q.limit(), 10_000)));
+        return read(c -> {
+            List<EscrowRecord> out = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement(sql.toString())) {
+                for (int i = 0; i < args.size(); i++) {
+                    p.setObject(i + 1, args.get(i));
+                }
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(escrow(rs));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    public Optional<EscrowRecord> escrow(String id) {
+        return read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM escrow WHERE id = ?")) {
+                p.setString(1, id);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.of(escrow(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    public long escrowCount() {
+        return read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM escrow"); ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+
+    private static EscrowRecord escrow(ResultSet rs) throws SQLException {
+        long serial = rs.getLong("serial");
+        Long s = rs.wasNull() ? null : serial;
+        return new EscrowRecord(rs.getString("id"), rs.getString("owner"), rs.getString("client_id"), s,
+                rs.getString("message_id"), rs.getString("description"), Base64.getDecoder().decode(rs.getString("blob")),
+                Instant.ofEpochMilli(rs.getLong("created_at")));
+    }
+
+    // ---- audit ----
+
+    /** Appends an audit entry on its own (refusals, and actions with nothing else to store). */
+    public void audit(Instant now, String actor, String action, String subject, String outcome, String detail) {
+        write(c -> {
+            append(c, now, actor, action, subject, outcome, detail);
+            return null;
+        });
+    }
+
+    /** Entries with {@code seq} greater than {@code after}, oldest first, at most {@code limit}. */
+    public List<AuditEntry> auditEntries(long after, int limit) {
+        return read(c -> {
+            List<AuditEntry> out = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?")) {
+                p.setLong(1, after);
+                p.setInt(2, limit);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new AuditEntry(rs.getLong("seq"), Instant.ofEpochMilli(rs.getLong("at")), rs.getString("actor"),
+                                rs.getString("action"), rs.getString("subject"), rs.getString("outcome"), rs.getString("detail"),
+                                rs.getString("prev_hash"), rs.getString("hash")));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** The result of walking the audit chain: the number of intact entries and the first broken one, if any. */
+    public record AuditCheck(long entries, Long firstBroken, String problem) {
+        public boolean intact() {
+            return firstBroken == null;
+        }
+    }
+
+    /** Recomputes every hash from the first entry; reports the first entry that does not chain. */
+    public AuditCheck verifyAudit() {
+        String prev = AuditEntry.GENESIS;
+        long expectedSeq = 1;
+        long after = 0;
+        while (true) {
+            List<AuditEntry> page = auditEntries(after, 5000);
+            if (page.isEmpty()) {
+                break;
+            }
+            for (AuditEntry e : page) {
+                if (e.seq() != expectedSeq) {
+                    return new AuditCheck(expectedSeq - 1, expectedSeq, "entry " + expectedSeq + " is missing");
+                }
+                if (!e.intact(prev)) {
+                    return new AuditCheck(expectedSeq - 1, e.seq(), "entry " + e.seq() + " does not match its hash chain");
+                }
+                prev = e.hash();
+                expectedSeq++;
+                after = e.seq();
+            }
+        }
+        String[] head = read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1"); ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return new String[] {Long.toString(rs.getLong(1)), rs.getString(2)};
+            }
+        });
+        if (Long.parseLong(head[0]) != expectedSeq - 1 || !head[1].equals(prev)) {
+            return new AuditCheck(expectedSeq - 1, expectedSeq, "the log ends at entry " + (expectedSeq - 1) + " but its head says "
+                    + head[0] + " (entries were removed from the end)");
+        }
+        return new AuditCheck(expectedSeq - 1, null, null);
+    }
+
+    /** Takes the next sequence number (locking the head row) and appends an entry; inside a write transaction. */
+    private static void append(Connection c, Instant now, String actor, String action, String subject, String outcome,
+                               String detail) throws SQLException {
+        long seq;
+        String prev;
+        try (PreparedStatement p = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1"); ResultSet rs = p.executeQuery()) {
+            rs.next();
+            seq = rs.getLong(1) + 1;
+            prev = rs.getString(2);
+        }
+        String hash = AuditEntry.computeHash(seq, now, actor, action, subject, outcome, detail, prev);
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO audit (seq, at, actor, action, subject, outcome, detail, "
+                + "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            p.setLong(1, seq);
+            p.setLong(2, now.toEpochMilli());
+            p.setString(3, actor);
+            p.setString(4, action);
+            p.setString(5, subject);
+            p.setString(6, outcome);
+            p.setString(7, detail);
+            p.setString(8, prev);
+            p.setString(9, hash);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")) {
+            p.setLong(1, seq);
+            p.setString(2, hash);
+            p.executeUpdate();
+        }
+    }
+
+    // ---- transactions ----
+
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T write(Work<T> work) {
+        return write(work, true);
+    }
+
+    /**
+     * Runs {@code work} in a transaction that first locks the audit head (a write lock on SQLite, a row
+     * lock on PostgreSQL), so concurrent writers queue instead of failing on a lock upgrade.
+     */
+    private <T> T write(Work<T> work, boolean lockHead) {
+        try (Connection c = pool.getConnection()) {
+            try {
+                if (lockHead || sqlite) {
+                    try (PreparedStatement p = c.prepareStatement("UPDATE audit_head SET seq = seq WHERE id = 1")) {
+                        p.executeUpdate();
+                    }
+                }
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new KeywayException(ErrorCode.PEER, "authority database failed (" + e.getMessage() + ")",
+                    "check the database; the change was not stored", e);
+        }
+    }
+
+    private <T> T read(Work<T> work) {
+        try (Connection c = pool.getConnection()) {
+            try {
+                return work.run(c);
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw new KeywayException(ErrorCode.PEER, "authority database failed (" + e.getMessage() + ")", "check the database", e);
+        }
+    }
+
+    static String randomId() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return HEX.formatHex(b);
+    }
+
+    static String sha256(byte[] data) {
+        try {
+            return HEX.formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A JSON string literal. */
+    static String json(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char ch : s.toCharArray()) {
+            switch (ch) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                default -> {
+                    if (ch < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) ch));
+                    } else {
+                        sb.append(ch);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    private static String redact(String url) {
+        return url.replaceAll("password=[^&]*", "password=...");
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}
