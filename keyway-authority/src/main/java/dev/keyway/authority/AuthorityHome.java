@@ -1,0 +1,204 @@
+package dev.keyway.authority;
+
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.IdentityFile;
+import dev.keyway.core.identity.KeyType;
+import dev.keyway.core.io.AtomicFile;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HexFormat;
+
+/**
+ * The authority's directory: its identity (sealed at rest when a passphrase is given), the SHA-256 of
+ * its admin token, its TLS certificate and key, and (by default) its SQLite database.
+ *
+ * <pre>
+ * D/authority.key      the authority identity (xwing + Ed25519), mode 0600
+ * D/admin-token.sha256 SHA-256 (hex) of the admin token; the token itself is printed once by init
+ * D/tls-cert.pem       self-signed certificate for 127.0.0.1 and localhost (clients pin or trust it)
+ * D/tls-key.pem        its private key (PKCS#8), mode 0600
+ * D/authority.db       the SQLite database, unless serve is given --db
+ * </pre>
+ */
+public final class AuthorityHome {
+    public static final String IDENTITY = "authority.key";
+    public static final String ADMIN_TOKEN = "admin-token.sha256";
+    public static final String TLS_CERT = "tls-cert.pem";
+    public static final String TLS_KEY = "tls-key.pem";
+    public static final String DATABASE = "authority.db";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path dir;
+
+    public AuthorityHome(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** What {@link #init} made: the admin token (shown once) and the authority's public facts. */
+    public record Initialized(String adminToken, String recipient, String recipientId, String tlsFingerprint) {
+        @Override
+        public String toString() {
+            return "Initialized[" + recipientId + "]";
+        }
+    }
+
+    /** Creates a new authority in an empty or new directory. */
+    public Initialized init(KeyType type, byte[] passphrase) {
+        try {
+            Files.createDirectories(dir);
+            for (String name : new String[] {IDENTITY, ADMIN_TOKEN, TLS_CERT, TLS_KEY, DATABASE}) {
+                if (Files.exists(dir.resolve(name))) {
+                    throw KeywayException.usage(dir + " already holds an authority (" + name + ")", "choose an empty directory");
+                }
+            }
+            Identity identity = Identity.generate(type);
+            IdentityFile.write(dir.resolve(IDENTITY), identity, passphrase);
+            byte[] token = new byte[32];
+            RANDOM.nextBytes(token);
+            String adminToken = "kwadmin_" + HexFormat.of().formatHex(token);
+            AtomicFile.write(dir.resolve(ADMIN_TOKEN), (sha256Hex(adminToken.getBytes(StandardCharsets.US_ASCII)) + "\n")
+                    .getBytes(StandardCharsets.US_ASCII), true, false);
+            X509Certificate cert = writeTls();
+            return new Initialized(adminToken, identity.recipient().encode(), identity.recipient().idHex(), fingerprint(cert));
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot create the authority in " + dir + " (" + AtomicFile.describe(e) + ")",
+                    "give a writable --dir");
+        }
+    }
+
+    private X509Certificate writeTls() {
+        try {
+            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+            g.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair kp = g.generateKeyPair();
+            X500Name name = new X500Name("CN=Keyway backup authority");
+            Instant now = Instant.now();
+            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, new BigInteger(128, RANDOM),
+                    Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(3650))), name, kp.getPublic());
+            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            X509CertificateHolder holder = b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate()));
+            X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(holder.getEncoded()));
+            AtomicFile.write(dir.resolve(TLS_KEY), pem("PRIVATE KEY", kp.getPrivate().getEncoded()).getBytes(StandardCharsets.US_ASCII),
+                    true, false);
+            AtomicFile.write(dir.resolve(TLS_CERT), pem("CERTIFICATE", cert.getEncoded()).getBytes(StandardCharsets.US_ASCII),
+                    false, false);
+            return cert;
+        } catch (Exception e) {
+            throw new IllegalStateException("making the TLS certificate failed", e);
+        }
+    }
+
+    /** Reads the authority identity, asking {@code passphrases} only when it is sealed. */
+    public Identity identity(IdentityFile.PassphraseSource passphrases) {
+        return IdentityFile.read(dir.resolve(IDENTITY), passphrases);
+    }
+
+    /** Whether {@code token} is the admin token, compared in constant time through its hash. */
+    public boolean isAdminToken(String token) {
+        try {
+            String expected = Files.readString(dir.resolve(ADMIN_TOKEN), StandardCharsets.US_ASCII).strip();
+            return MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
+                    sha256Hex(token.getBytes(StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot read " + dir.resolve(ADMIN_TOKEN), "check the authority directory");
+        }
+    }
+
+    public X509Certificate certificate() {
+        return readCertificate(dir.resolve(TLS_CERT));
+    }
+
+    /** A key store holding the TLS key and certificate, for the HTTPS connector. */
+    public KeyStore tlsKeyStore(char[] password) {
+        try {
+            String pem = Files.readString(dir.resolve(TLS_KEY), StandardCharsets.US_ASCII);
+            PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(unpem(pem)));
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("authority", key, password, new java.security.cert.Certificate[] {certificate()});
+            return ks;
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot read the TLS key in " + dir, "check the authority directory");
+        } catch (Exception e) {
+            throw new KeywayException(ErrorCode.MALFORMED, "the TLS key in " + dir + " is not usable (" + e.getMessage() + ")",
+                    "check the authority directory", e);
+        }
+    }
+
+    public String databaseUrl() {
+        return "jdbc:sqlite:" + dir.resolve(DATABASE).toAbsolutePath();
+    }
+
+    /** Reads a PEM certificate file. */
+    public static X509Certificate readCertificate(Path file) {
+        try {
+            byte[] der = unpem(Files.readString(file, StandardCharsets.US_ASCII));
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot read certificate " + file + " (" + AtomicFile.describe(e) + ")",
+                    "give the authority's tls-cert.pem");
+        } catch (Exception e) {
+            throw KeywayException.malformed(file + " is not a PEM certificate", "give the authority's tls-cert.pem");
+        }
+    }
+
+    /** SHA-256 of the DER certificate, hex: what an operator compares out of band. */
+    public static String fingerprint(X509Certificate cert) {
+        try {
+            return sha256Hex(cert.getEncoded());
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sha256Hex(byte[] data) {
+        return AuthorityStore.sha256(data);
+    }
+
+    static String pem(String label, byte[] der) {
+        return "-----BEGIN " + label + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + label + "-----\n";
+    }
+
+    static byte[] unpem(String pem) {
+        String body = pem.replaceAll("-----(BEGIN|END) [A-Z ]+-----", "").replaceAll("\\s", "");
+        return Base64.getDecoder().decode(body);
+    }
+}

@@ -1,0 +1,168 @@
+package dev.keyway.authority;
+
+import dev.keyway.core.blob.KeyBlob;
+import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.KeyType;
+import dev.keyway.core.keys.Algorithms;
+import dev.keyway.core.keys.SessionKey;
+import dev.keyway.core.keys.SessionKeys;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The HTTPS API end to end, in process, on 127.0.0.1 with a fresh authority directory. */
+class AuthorityServerTest {
+    @TempDir
+    Path dir;
+    AuthorityHome home;
+    AuthorityHome.Initialized init;
+    AuthorityStore store;
+    AuthorityServer server;
+    AuthorityClient client;
+    Identity authority;
+
+    @BeforeEach
+    void start() {
+        home = new AuthorityHome(dir.resolve("authority"));
+        init = home.init(KeyType.X25519, null);
+        authority = home.identity(f -> null);
+        store = AuthorityStore.open(home.databaseUrl());
+        server = new AuthorityServer(home, store, authority, false, Clock.systemUTC());
+        int port = server.start("127.0.0.1", 0);
+        client = new AuthorityClient(URI.create("https://127.0.0.1:" + port), home.certificate());
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        store.close();
+    }
+
+    Identity enrolled(String name, List<String> roles) {
+        Identity id = Identity.generate(KeyType.X25519);
+        AuthorityClient.Response r = client.signed(id, "POST", "/v1/enroll", Map.of("name", name, "recipient", id.recipient().encode()));
+        assertThat(r.status()).as(r.error()).isEqualTo(202);
+        AuthorityClient.Response a = client.admin(init.adminToken(), "POST", "/v1/admin/approve",
+                Map.of("client_id", id.recipient().idHex(), "roles", roles));
+        assertThat(a.status()).as(a.error()).isEqualTo(200);
+        return id;
+    }
+
+    String escrowBlob(SessionKey key) {
+        return Base64.getEncoder().encodeToString(KeyWrap.wrap(key, authority.recipient()).encode());
+    }
+
+    @Test
+    void theLostKeyStory() {
+        Identity alice = enrolled("alice", List.of());
+        SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
+        Map<String, Object> escrow = new HashMap<>(Map.of("blob", escrowBlob(key), "description", "Q3 report", "serial", 7));
+        AuthorityClient.Response receipt = client.signed(alice, "POST", "/v1/escrow", escrow);
+        assertThat(receipt.status()).as(receipt.error()).isEqualTo(201);
+        assertThat(receipt.body().get("serial").asLong()).isEqualTo(7);
+        assertThat(receipt.body().get("signature").asText()).isNotEmpty();
+        // A retry of the same escrow returns the same receipt, not a duplicate.
+        AuthorityClient.Response again = client.signed(alice, "POST", "/v1/escrow", escrow);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.body().get("escrow_id").asText()).isEqualTo(receipt.body().get("escrow_id").asText());
+
+        // Alice loses her identity, makes a new one, re-enrolls under her name; the admin approves.
+        Identity alice2 = enrolled("alice", List.of());
+        AuthorityClient.Response rec = client.signed(alice2, "POST", "/v1/recover", Map.of("serial", 7));
+        assertThat(rec.status()).as(rec.error()).isEqualTo(200);
+        KeyBlob blob = KeyBlob.decode(Base64.getDecoder().decode(rec.body().get("blob").asText()));
+        try (SessionKey recovered = KeyWrap.unwrap(blob, alice2)) {
+            assertThat(recovered.sameKeyAs(key)).isTrue();
+        }
+        assertThat(store.verifyAudit().intact()).isTrue();
+        assertThat(store.auditEntries(0, 100)).extracting(AuditEntry::action).contains("release");
+    }
+
+    @Test
+    void anotherOwnersKeyIs403AndAudited_anOfficerMayRecoverIt() {
+        Identity alice = enrolled("alice", List.of());
+        Identity bob = enrolled("bob", List.of());
+        Identity officer = enrolled("carol", List.of(Client.RECOVERY_OFFICER));
+        SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
+        assertThat(client.signed(alice, "POST", "/v1/escrow", Map.of("blob", escrowBlob(key), "description", "k", "serial", 1)).status())
+                .isEqualTo(201);
+        AuthorityClient.Response r = client.signed(bob, "POST", "/v1/recover", Map.of("owner", "alice", "serial", 1));
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(store.auditEntries(0, 100)).anyMatch(e -> e.action().equals("recover") && e.outcome().equals("refused"));
+        AuthorityClient.Response o = client.signed(officer, "POST", "/v1/recover", Map.of("owner", "alice", "serial", 1));
+        assertThat(o.status()).as(o.error()).isEqualTo(200);
+        assertThat(client.signed(bob, "GET", "/v1/escrows?owner=alice", null).status()).isEqualTo(403);
+        assertThat(client.signed(alice, "GET", "/v1/escrows", null).body().get("escrows")).hasSize(1);
+    }
+
+    @Test
+    void unsignedBadlySignedReplayedAndStaleRequestsAre401AndStoreNothing() {
+        Identity alice = enrolled("alice", List.of());
+        SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
+        byte[] body = ("{\"blob\":\"" + escrowBlob(key) + "\",\"description\":\"k\"}").getBytes(StandardCharsets.UTF_8);
+        assertThat(client.send("POST", "/v1/escrow", body, Map.of()).status()).isEqualTo(401);
+        Map<String, String> h = RequestSigning.sign(alice, "POST", "/v1/escrow", body, Instant.now());
+        Map<String, String> bad = new HashMap<>(h);
+        bad.put(RequestSigning.SIGNATURE, Base64.getEncoder().encodeToString(new byte[64]));
+        assertThat(client.send("POST", "/v1/escrow", body, bad).status()).isEqualTo(401);
+        Map<String, String> stale = RequestSigning.sign(alice, "POST", "/v1/escrow", body, Instant.now().minusSeconds(600));
+        assertThat(client.send("POST", "/v1/escrow", body, stale).status()).isEqualTo(401);
+        assertThat(store.escrowCount()).isZero();
+        assertThat(client.send("POST", "/v1/escrow", body, h).status()).isEqualTo(201);
+        AuthorityClient.Response replay = client.send("POST", "/v1/escrow", body, h);
+        assertThat(replay.status()).isEqualTo(401);
+        assertThat(replay.error()).contains("replayed");
+        assertThat(store.escrowCount()).isEqualTo(1);
+    }
+
+    @Test
+    void malformedOversizedAndUnknownFieldsAre400AndStoreNothing() {
+        Identity alice = enrolled("alice", List.of());
+        assertThat(client.signed(alice, "POST", "/v1/escrow", "not an object").status()).isEqualTo(400);
+        AuthorityClient.Response unknown = client.signed(alice, "POST", "/v1/escrow",
+                Map.of("blob", "AA==", "description", "k", "colour", "red"));
+        assertThat(unknown.status()).isEqualTo(400);
+        assertThat(unknown.error()).contains("unknown field 'colour'");
+        byte[] huge = new byte[AuthorityServer.MAX_BODY + 10];
+        java.util.Arrays.fill(huge, (byte) ' ');
+        AuthorityClient.Response big = client.send("POST", "/v1/escrow", huge,
+                RequestSigning.sign(alice, "POST", "/v1/escrow", huge, Instant.now()));
+        assertThat(big.status()).isIn(400, 413);
+        SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
+        Identity other = Identity.generate(KeyType.X25519);
+        String notForUs = Base64.getEncoder().encodeToString(KeyWrap.wrap(key, other.recipient()).encode());
+        AuthorityClient.Response wrongBlob = client.signed(alice, "POST", "/v1/escrow", Map.of("blob", notForUs, "description", "k"));
+        assertThat(wrongBlob.status()).isEqualTo(400);
+        assertThat(wrongBlob.error()).contains("not wrapped for this authority");
+        assertThat(store.escrowCount()).isZero();
+    }
+
+    @Test
+    void pendingClientsAndBadAdminTokensAreRefused() {
+        Identity eve = Identity.generate(KeyType.X25519);
+        assertThat(client.signed(eve, "POST", "/v1/enroll", Map.of("name", "eve", "recipient", eve.recipient().encode())).status())
+                .isEqualTo(202);
+        assertThat(client.signed(eve, "GET", "/v1/escrows", null).status()).isEqualTo(403);
+        assertThat(client.admin("kwadmin_wrong", "POST", "/v1/admin/approve", Map.of("client_id", eve.recipient().idHex())).status())
+                .isEqualTo(401);
+        // Enrolling someone else's key fails: the enrolment must be signed by the key it enrolls.
+        Identity victim = Identity.generate(KeyType.X25519);
+        assertThat(client.signed(eve, "POST", "/v1/enroll", Map.of("name", "victim", "recipient", victim.recipient().encode())).status())
+                .isEqualTo(401);
+        assertThat(client.send("GET", "/healthz", new byte[0], Map.of()).status()).isEqualTo(200);
+    }
+}
