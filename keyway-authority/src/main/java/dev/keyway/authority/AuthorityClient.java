@@ -59,7 +59,20 @@ public final class AuthorityClient {
     /** A request signed by {@code identity}. */
     public Response signed(Identity identity, String method, String pathAndQuery, Object body) {
         byte[] bytes = body == null ? new byte[0] : json(body);
-        return send(method, pathAndQuery, bytes, RequestSigning.sign(identity, method, pathAndQuery, bytes, Instant.now()));
+        // Sign what the server will see: the absolute path and the raw query.
+        URI u = base.resolve(pathAndQuery);
+        String canonical = u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+        return send(method, pathAndQuery, bytes, RequestSigning.sign(identity, method, canonical, bytes, Instant.now()));
+    }
+
+    /** The authority's recipient string (what escrow blobs are wrapped for); the pinned TLS certificate vouches for it. */
+    public String authorityRecipient() {
+        Response r = send("GET", "v1/authority", new byte[0], Map.of());
+        if (!r.ok() || r.body() == null || !r.body().has("recipient")) {
+            throw new KeywayException(ErrorCode.PEER, "the authority did not say its recipient (" + r.error() + ")",
+                    "check the URL points at a Keyway authority");
+        }
+        return r.body().get("recipient").asText();
     }
 
     /** An admin request, authorized by the admin token. */

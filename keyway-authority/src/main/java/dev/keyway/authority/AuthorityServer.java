@@ -81,6 +81,8 @@ public final class AuthorityServer implements AutoCloseable {
                 return c;
             });
             config.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+            config.routes.get("/v1/authority", ctx -> ctx.json(Map.of("recipient", identity.recipient().encode(),
+                    "recipient_id", identity.recipient().idHex())));
             config.routes.post("/v1/enroll", this::enroll);
             config.routes.post("/v1/admin/approve", this::approve);
             config.routes.get("/v1/admin/clients", this::clients);

@@ -50,6 +50,16 @@ final class EncryptCommand implements Runnable {
             description = "Also wrap the file key for this backup authority recipient (an escrow stanza).")
     String escrowRecipient;
 
+    @Option(names = "--escrow", paramLabel = "URL",
+            description = "Also escrow the file key with this backup authority (needs --cacert and --sign-with, the enrolled owner).")
+    String escrowUrl;
+
+    @Option(names = "--cacert", paramLabel = "FILE", description = "With --escrow: the authority's certificate (tls-cert.pem).")
+    java.nio.file.Path escrowCacert;
+
+    @Option(names = "--description", paramLabel = "TEXT", description = "With --escrow: what the file is (default: its name).")
+    String description;
+
     @Option(names = "--expires", paramLabel = "DURATION", description = "The message expires this long from now (e.g. 10m, 2h, 7d).")
     String expires;
 
@@ -96,7 +106,18 @@ final class EncryptCommand implements Runnable {
         } else if (list.isEmpty() && escrowRecipient == null) {
             throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
         }
-        if (escrowRecipient != null) {
+        dev.keyway.authority.AuthorityClient authorityClient = null;
+        if (escrowUrl != null) {
+            if (escrowRecipient != null || signWith == null || escrowCacert == null) {
+                throw KeywayException.usage("--escrow needs --cacert and --sign-with (the enrolled owner), and no --escrow-recipient",
+                        "see 'keyway encrypt --help'");
+            }
+            AuthorityOptions a = new AuthorityOptions();
+            a.url = escrowUrl;
+            a.cacert = escrowCacert;
+            authorityClient = a.client();
+            writer.escrow(Recipient.parse(authorityClient.authorityRecipient()));
+        } else if (escrowRecipient != null) {
             writer.escrow(Recipient.parse(escrowRecipient));
         }
         if (expires != null) {
@@ -125,7 +146,17 @@ final class EncryptCommand implements Runnable {
         try (signer; InputStream in = Sink.input(input, spec.commandLine().getErr(), "encrypting");
              Sink sink = Sink.open(output, false)) {
             writer.signer(signer);
-            writer.encrypt(in, sink.envelope(armor));
+            Header header = writer.encrypt(in, sink.envelope(armor));
+            if (authorityClient != null) {
+                // Escrow before the output appears: if the authority refuses, nothing is left half done.
+                dev.keyway.core.blob.KeyBlob blob = header.stanzas().stream().filter(st -> st instanceof dev.keyway.envelope.Stanza.Escrow)
+                        .findFirst().orElseThrow().blob();
+                String what = description != null ? description : input == null || input.equals("-") ? "standard input" : input;
+                var receipt = EscrowCommand.send(authorityClient, signer, blob, what, serial, header.messageIdHex());
+                spec.commandLine().getErr().println("keyway: escrowed with the authority: " + receipt.body().get("escrow_id").asText()
+                        + " (message " + header.messageIdHex() + ")");
+                spec.commandLine().getErr().flush();
+            }
             sink.commit();
         } catch (IOException e) {
             throw CliIo.ioFailure(e);

@@ -31,6 +31,9 @@ public final class KeywayCommand implements Runnable {
         m.put("decrypt", DecryptCommand::new);
         m.put("inspect", InspectCommand::new);
         m.put("rekey", RekeyCommand::new);
+        m.put("escrow", EscrowCommand::new);
+        m.put("recover", RecoverCommand::new);
+        m.put("authority", AuthorityCommand::new);
         m.put("key", KeyCommand::new);
         m.put("algorithms", AlgorithmsCommand::new);
         m.put("help", picocli.CommandLine.HelpCommand::new);

@@ -1,0 +1,251 @@
+package dev.keyway.cli;
+
+import dev.keyway.authority.AuthorityClient;
+import dev.keyway.authority.AuthorityHome;
+import dev.keyway.authority.AuthorityServer;
+import dev.keyway.authority.AuthorityStore;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.KeyType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "authority", mixinStandardHelpOptions = true,
+        header = "Run a backup authority, or enroll with one and approve clients.",
+        description = {"A backup authority keeps session keys wrapped for its public key and gives them back, re-wrapped, "
+                + "to their proven owner. See docs/AUTHORITY.md."},
+        subcommands = {AuthorityCommand.Init.class, AuthorityCommand.Serve.class, AuthorityCommand.Enroll.class,
+                AuthorityCommand.Approve.class, AuthorityCommand.Audit.class})
+final class AuthorityCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "init", mixinStandardHelpOptions = true, header = "Create a new authority in a directory.",
+            description = {"Creates the authority identity (xwing by default, plus its Ed25519 signing key; sealed with "
+                    + "Argon2id and AES-256-GCM when --passphrase-file is given), an admin token (printed once: keep it), and a "
+                    + "self-signed TLS certificate for 127.0.0.1 and localhost. Prints the authority's recipient string and "
+                    + "fingerprints."})
+    static final class Init implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The authority's directory (new or empty).")
+        Path dir;
+
+        @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Seal the authority identity with this passphrase.")
+        String passphraseFile;
+
+        @Option(names = "--type", paramLabel = "TYPE", description = "Key-exchange type: xwing (default), x25519, p256, rsa3072.")
+        String type = "xwing";
+
+        @Override
+        public void run() {
+            KeyType kt = KeyType.byId(type);
+            if (kt == null) {
+                throw KeywayException.usage("unknown --type '" + type + "'", "use xwing, x25519, p256 or rsa3072");
+            }
+            byte[] pass = passphraseFile == null ? null : CliIo.readSecret(passphraseFile, "passphrase file");
+            try {
+                AuthorityHome.Initialized i = new AuthorityHome(dir).init(kt, pass);
+                PrintWriter out = spec.commandLine().getOut();
+                out.println("authority created in " + dir);
+                out.println("recipient:        " + i.recipient());
+                out.println("recipient id:     " + i.recipientId());
+                out.println("TLS certificate:  " + dir.resolve(AuthorityHome.TLS_CERT) + " (SHA-256 " + i.tlsFingerprint() + ")");
+                out.println("admin token:      " + i.adminToken());
+                out.println("Keep the admin token: it is shown only now (the directory keeps its hash).");
+                out.flush();
+            } finally {
+                if (pass != null) {
+                    Arrays.fill(pass, (byte) 0);
+                }
+            }
+        }
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true, header = "Serve the authority's HTTPS API.",
+            description = {"Serves the HTTPS JSON API until interrupted (Ctrl-C or SIGTERM finish the requests in flight, "
+                    + "then stop). The database is D/authority.db (SQLite) unless --db names a PostgreSQL database."})
+    static final class Serve implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The authority's directory.")
+        Path dir;
+
+        @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Where to listen (default 127.0.0.1:8443).")
+        String listen = "127.0.0.1:8443";
+
+        @Option(names = "--db", paramLabel = "JDBC-URL", description = "jdbc:postgresql://HOST/DB?user=... (default: SQLite in DIR).")
+        String db;
+
+        @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of a sealed authority identity.")
+        String passphraseFile;
+
+        @Option(names = "--auto-approve", description = "Approve every enrollment at once (for demos; never in production).")
+        boolean autoApprove;
+
+        @Override
+        public void run() {
+            int colon = listen.lastIndexOf(':');
+            if (colon < 0) {
+                throw KeywayException.usage("--listen '" + listen + "' has no port", "write it like 127.0.0.1:8443");
+            }
+            String host = listen.substring(0, colon);
+            int port;
+            try {
+                port = Integer.parseInt(listen.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw KeywayException.usage("--listen '" + listen + "' has no valid port", "write it like 127.0.0.1:8443");
+            }
+            AuthorityHome home = new AuthorityHome(dir);
+            Identity identity = CliIo.readIdentity(dir.resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
+            AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db);
+            AuthorityServer server = new AuthorityServer(home, store, identity, autoApprove, Clock.systemUTC());
+            int bound = server.start(host, port);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                store.close();
+                identity.destroy();
+                stopped.countDown();
+            }, "keyway-authority-shutdown"));
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("keyway: authority " + identity.recipient().idHex() + " serving https://" + host + ":" + bound
+                    + (autoApprove ? " (auto-approve: demo mode)" : "") + "; Ctrl-C to stop");
+            err.flush();
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Command(name = "enroll", mixinStandardHelpOptions = true, header = "Enroll an identity's signing key with an authority.",
+            description = {"Sends the identity's recipient string under NAME, signed by the identity itself. The authority's "
+                    + "admin then approves it (unless the authority runs with --auto-approve). Re-enrolling a new identity "
+                    + "under an existing name is how an owner who lost a key gets it back."})
+    static final class Enroll implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AuthorityOptions authority;
+
+        @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "The identity to enroll.")
+        String identityFile;
+
+        @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
+        String identityPassphraseFile;
+
+        @Option(names = "--name", paramLabel = "NAME", required = true, description = "The owner name to enroll under.")
+        String name;
+
+        @Override
+        public void run() {
+            try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+                AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "POST", "v1/enroll",
+                        Map.of("name", name, "recipient", id.recipient().encode())), "enroll");
+                PrintWriter out = spec.commandLine().getOut();
+                out.println("client " + r.body().get("client_id").asText() + " enrolled as '" + name + "': "
+                        + r.body().get("status").asText());
+                out.flush();
+            }
+        }
+    }
+
+    @Command(name = "approve", mixinStandardHelpOptions = true, header = "Approve an enrolled client (admin).",
+            description = {"Approves the client with this id (its recipient id, as enroll printed it), optionally with the "
+                    + "recovery-officer role. Needs the admin token."})
+    static final class Approve implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AuthorityOptions authority;
+
+        @Option(names = "--admin-token-file", paramLabel = "FILE", required = true, description = "File holding the admin token.")
+        String tokenFile;
+
+        @Option(names = "--role", paramLabel = "ROLE", description = "Grant a role: recovery-officer.")
+        List<String> roles = new ArrayList<>();
+
+        @Parameters(index = "0", paramLabel = "CLIENT_ID", description = "The client to approve.")
+        String clientId;
+
+        @Override
+        public void run() {
+            String token = new String(CliIo.readSecret(tokenFile, "admin token file"), StandardCharsets.US_ASCII).strip();
+            if (!token.matches("kwadmin_[0-9a-f]{64}")) {
+                throw KeywayException.usage("the admin token file does not hold an admin token",
+                        "put the token 'authority init' printed (kwadmin_ and 64 hex digits) alone in the file");
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("client_id", clientId);
+            body.put("roles", roles);
+            AuthorityClient.Response r = AuthorityOptions.check(authority.client().admin(token, "POST", "v1/admin/approve", body),
+                    "approve");
+            spec.commandLine().getOut().println("client " + clientId + " approved" + (roles.isEmpty() ? "" : " with " + roles)
+                    + " (owner '" + r.body().get("name").asText() + "')");
+            spec.commandLine().getOut().flush();
+        }
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true, header = "Check the audit log's hash chain.",
+            subcommands = {Audit.Verify.class})
+    static final class Audit implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+
+        @Command(name = "verify", mixinStandardHelpOptions = true, header = "Recompute the audit chain; report the first broken entry.")
+        static final class Verify implements Runnable {
+            @Spec
+            CommandSpec spec;
+
+            @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The authority's directory.")
+            Path dir;
+
+            @Option(names = "--db", paramLabel = "JDBC-URL", description = "The database, if not DIR/authority.db.")
+            String db;
+
+            @Override
+            public void run() {
+                try (AuthorityStore store = AuthorityStore.open(db == null ? new AuthorityHome(dir).databaseUrl() : db)) {
+                    AuthorityStore.AuditCheck check = store.verifyAudit();
+                    if (!check.intact()) {
+                        throw KeywayException.authFailed("the audit log is broken at entry " + check.firstBroken() + ": "
+                                + check.problem(), "restore the database from a backup and investigate");
+                    }
+                    spec.commandLine().getOut().println("audit log intact: " + check.entries() + " entries");
+                    spec.commandLine().getOut().flush();
+                }
+            }
+        }
+    }
+}

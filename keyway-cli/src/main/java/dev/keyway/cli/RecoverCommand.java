@@ -1,0 +1,102 @@
+package dev.keyway.cli;
+
+import dev.keyway.authority.AuthorityClient;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.blob.KeyBlob;
+import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.core.keys.SessionKey;
+import dev.keyway.envelope.EnvelopeReader;
+import dev.keyway.envelope.Header;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+@Command(name = "recover", mixinStandardHelpOptions = true, header = "Get an escrowed session key back from a backup authority.",
+        description = {"Asks the authority for the key escrowed under your owner name by serial number or message id. The "
+                + "authority unwraps it with its private key and wraps it again for this identity, so no plaintext key "
+                + "crosses the wire. With --file, decrypts that encrypted file with the recovered key; otherwise prints the "
+                + "new key blob. A recovery officer may add --owner to recover another owner's key."})
+final class RecoverCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    AuthorityOptions authority;
+
+    @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "Your current (enrolled, approved) identity.")
+    String identityFile;
+
+    @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
+    String identityPassphraseFile;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Which which;
+
+    static final class Which {
+        @Option(names = "--serial", paramLabel = "N", description = "The serial the key was escrowed with.")
+        Long serial;
+
+        @Option(names = "--message-id", paramLabel = "ID", description = "The message id of the encrypted file (keyway inspect shows it).")
+        String messageId;
+    }
+
+    @Option(names = "--owner", paramLabel = "NAME", description = "Recover another owner's key (recovery officers only).")
+    String owner;
+
+    @Option(names = "--file", paramLabel = "ENCRYPTED", description = "Decrypt this file with the recovered key.")
+    String file;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Where the plaintext (with --file) or the key blob goes.")
+    String output;
+
+    @Override
+    public void run() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (which.serial != null) {
+            body.put("serial", which.serial);
+        } else {
+            body.put("message_id", which.messageId);
+        }
+        if (owner != null) {
+            body.put("owner", owner);
+        }
+        try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+            AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "POST", "v1/recover", body),
+                    "release the key");
+            KeyBlob blob = KeyBlob.decode(Base64.getDecoder().decode(r.body().get("blob").asText()));
+            if (file == null) {
+                CliIo.emit(spec.commandLine().getOut(), output, blob.armor(), false);
+                return;
+            }
+            try (SessionKey key = KeyWrap.unwrap(blob, id); InputStream in = Sink.input(file, spec.commandLine().getErr(), "decrypting");
+                 Sink sink = Sink.open(output, true)) {
+                EnvelopeReader reader = EnvelopeReader.open(in, Header.DEFAULT_MAX_RECIPIENTS);
+                byte[] k = key.bytes();
+                try (SessionKey fileKey = SessionKey.of(reader.header().aead().algorithm(), k)) {
+                    reader.authenticate(fileKey);
+                    reader.decrypt(fileKey, sink.stream());
+                } finally {
+                    java.util.Arrays.fill(k, (byte) 0);
+                }
+                sink.commit();
+                spec.commandLine().getErr().println("keyway: recovered escrow " + r.body().get("escrow_id").asText()
+                        + " and decrypted " + file);
+                spec.commandLine().getErr().flush();
+            } catch (IOException e) {
+                throw CliIo.ioFailure(e);
+            }
+        } catch (IllegalArgumentException e) {
+            throw KeywayException.malformed("the authority's answer holds no valid key blob", "report it to the authority's admin");
+        }
+    }
+}
