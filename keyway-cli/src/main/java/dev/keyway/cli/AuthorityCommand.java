@@ -84,8 +84,8 @@ final class AuthorityCommand implements Runnable {
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true, header = "Serve the authority's HTTPS API.",
-            description = {"Serves the HTTPS JSON API until interrupted (Ctrl-C or SIGTERM finish the requests in flight, "
-                    + "then stop). The database is D/authority.db (SQLite) unless --db names a PostgreSQL database."})
+            description = {"Serves the HTTPS JSON API until interrupted (Ctrl-C or SIGTERM). The database is "
+                    + "D/authority.db (SQLite) unless --db names a PostgreSQL database."})
     static final class Serve implements Runnable {
         @Spec
         CommandSpec spec;
