@@ -35,12 +35,17 @@ public final class AuthorityStore implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final HexFormat HEX = HexFormat.of();
 
+    /** Most writes one commit carries. */
+    static final int BATCH = 256;
+
     private final HikariDataSource pool;
     private final boolean sqlite;
+    private final Writer writer;
 
     private AuthorityStore(HikariDataSource pool, boolean sqlite) {
         this.pool = pool;
         this.sqlite = sqlite;
+        this.writer = new Writer();
     }
 
     /** Opens the database at {@code jdbcUrl} ({@code jdbc:sqlite:...} or {@code jdbc:postgresql:...}) and migrates it. */
@@ -203,7 +208,7 @@ public final class AuthorityStore implements AutoCloseable {
                 p.executeUpdate();
             }
             return true;
-        }, false);
+        });
     }
 
     // ---- escrows ----
@@ -439,31 +444,154 @@ public final class AuthorityStore implements AutoCloseable {
     }
 
     private <T> T write(Work<T> work) {
-        return write(work, true);
+        return writer.submit(work);
     }
 
     /**
-     * Runs {@code work} in a transaction that first locks the audit head (a write lock on SQLite, a row
-     * lock on PostgreSQL), so concurrent writers queue instead of failing on a lock upgrade.
+     * Group commit: one thread runs every write. It takes all the writes waiting (up to {@link #BATCH}),
+     * runs them in one transaction that first locks the audit head (a write lock on SQLite, a row lock on
+     * PostgreSQL, so writers and nodes take turns and never upgrade a read lock), each inside its own
+     * savepoint so one failing write rolls back alone, and commits once: concurrent requests share one
+     * fsync. A caller gets its result only after the commit, so whatever it reports is durable.
      */
-    private <T> T write(Work<T> work, boolean lockHead) {
-        try (Connection c = pool.getConnection()) {
+    private final class Writer implements AutoCloseable {
+        private final java.util.concurrent.BlockingQueue<Pending<?>> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final Thread thread;
+        private volatile boolean closed;
+
+        Writer() {
+            thread = new Thread(this::loop, "keyway-store-writer");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        <T> T submit(Work<T> work) {
+            if (closed) {
+                throw new KeywayException(ErrorCode.PEER, "the authority store is closed", "restart the authority");
+            }
+            Pending<T> p = new Pending<>(work);
+            queue.add(p);
             try {
-                if (lockHead || sqlite) {
+                return p.result.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new KeywayException(ErrorCode.PEER, "interrupted while writing to the authority database", "try again", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof KeywayException ke) {
+                    throw ke;
+                }
+                if (cause instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new KeywayException(ErrorCode.PEER, "authority database failed (" + cause.getMessage() + ")",
+                        "check the database; the change was not stored", cause);
+            }
+        }
+
+        private void loop() {
+            List<Pending<?>> batch = new ArrayList<>();
+            while (!closed || !queue.isEmpty()) {
+                try {
+                    Pending<?> first = queue.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    batch.add(first);
+                    queue.drainTo(batch, BATCH - 1);
+                    run(batch);
+                } catch (InterruptedException e) {
+                    break;
+                } catch (RuntimeException e) {
+                    for (Pending<?> p : batch) {
+                        p.result.completeExceptionally(e);
+                    }
+                } finally {
+                    batch.clear();
+                }
+            }
+            for (Pending<?> p : queue) {
+                p.result.completeExceptionally(new KeywayException(ErrorCode.PEER, "the authority store is closed", "retry"));
+            }
+        }
+
+        private void run(List<Pending<?>> batch) {
+            try (Connection c = pool.getConnection()) {
+                try {
                     try (PreparedStatement p = c.prepareStatement("UPDATE audit_head SET seq = seq WHERE id = 1")) {
                         p.executeUpdate();
                     }
+                    for (Pending<?> p : batch) {
+                        p.runIn(c);
+                    }
+                    c.commit();
+                } catch (SQLException | RuntimeException e) {
+                    try {
+                        c.rollback();
+                    } catch (SQLException ignored) {
+                        // the connection is discarded by the pool if it is broken
+                    }
+                    KeywayException failure = new KeywayException(ErrorCode.PEER, "authority database failed (" + e.getMessage() + ")",
+                            "check the database; the change was not stored", e);
+                    for (Pending<?> p : batch) {
+                        p.result.completeExceptionally(failure);
+                    }
+                    return;
                 }
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
+            } catch (SQLException e) {
+                KeywayException failure = new KeywayException(ErrorCode.PEER, "authority database unavailable (" + e.getMessage() + ")",
+                        "check the database; the change was not stored", e);
+                for (Pending<?> p : batch) {
+                    p.result.completeExceptionally(failure);
+                }
+                return;
             }
-        } catch (SQLException e) {
-            throw new KeywayException(ErrorCode.PEER, "authority database failed (" + e.getMessage() + ")",
-                    "check the database; the change was not stored", e);
+            for (Pending<?> p : batch) {
+                p.complete();
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            try {
+                thread.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** One write waiting for the writer: its work, and after the batch, its result or failure. */
+    private static final class Pending<T> {
+        final Work<T> work;
+        final java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
+        private T value;
+        private Throwable error;
+
+        Pending(Work<T> work) {
+            this.work = work;
+        }
+
+        /** Runs inside the batch's transaction, in a savepoint: a failure undoes this write only. */
+        void runIn(Connection c) throws SQLException {
+            java.sql.Savepoint sp = c.setSavepoint();
+            try {
+                value = work.run(c);
+                c.releaseSavepoint(sp);
+            } catch (SQLException | RuntimeException e) {
+                c.rollback(sp);
+                error = e;
+            }
+        }
+
+        /** Reports the outcome, once the batch committed. */
+        void complete() {
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                result.complete(value);
+            }
         }
     }
 
@@ -524,8 +652,10 @@ public final class AuthorityStore implements AutoCloseable {
         return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 
+    /** Finishes the writes already queued, then closes the pool. */
     @Override
     public void close() {
+        writer.close();
         pool.close();
     }
 }
