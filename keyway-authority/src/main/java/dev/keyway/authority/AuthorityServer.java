@@ -49,6 +49,7 @@ public final class AuthorityServer implements AutoCloseable {
     private final AuthorityStore store;
     private final Identity identity;
     private final boolean autoApprove;
+    private volatile boolean twoPerson;
     private final Clock clock;
     private Javalin app;
 
@@ -58,6 +59,12 @@ public final class AuthorityServer implements AutoCloseable {
         this.identity = identity;
         this.autoApprove = autoApprove;
         this.clock = clock;
+    }
+
+    /** Requires a second recovery officer's approval before any key is released (the two-person rule). */
+    public AuthorityServer twoPersonRule(boolean on) {
+        this.twoPerson = on;
+        return this;
     }
 
     /** Starts serving HTTPS on {@code host:port} (port 0: any free port); returns the bound port. */
@@ -88,6 +95,7 @@ public final class AuthorityServer implements AutoCloseable {
             config.routes.get("/v1/admin/clients", this::clients);
             config.routes.post("/v1/escrow", this::escrow);
             config.routes.post("/v1/recover", this::recover);
+            config.routes.post("/v1/recover/approve", this::approveRecovery);
             config.routes.get("/v1/escrows", this::list);
             config.routes.exception(Refusal.class, (e, ctx) -> {
                 ctx.status(e.status).json(Map.of("error", e.getMessage()));
@@ -195,7 +203,12 @@ public final class AuthorityServer implements AutoCloseable {
     private void recover(Context ctx) {
         byte[] body = body(ctx);
         Client c = authenticateClient(ctx, body, "recover");
-        JsonNode j = parse(body, Set.of("owner", "serial", "message_id", "escrow_id"));
+        JsonNode j = parse(body, Set.of("owner", "serial", "message_id", "escrow_id", "request_id"));
+        String requestId = text(j, "request_id", false);
+        if (requestId != null) {
+            releaseApproved(ctx, c, requestId);
+            return;
+        }
         String owner = Optional.ofNullable(text(j, "owner", false)).orElse(c.name());
         if (!owner.equals(c.name()) && !c.officer()) {
             throw refuse(c, "recover", owner, 403, "client " + c.id() + " may not recover keys of owner '" + owner + "'");
@@ -216,6 +229,59 @@ public final class AuthorityServer implements AutoCloseable {
             throw refuse(c, "recover", owner, 409, "several escrowed keys match; ask by escrow_id");
         }
         EscrowRecord rec = found.get(0);
+        if (twoPerson) {
+            AuthorityStore.RecoveryRequest req = store.requestRecovery(rec.id(), c.id(), now());
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("request_id", req.id());
+            out.put("escrow_id", rec.id());
+            out.put("status", "pending");
+            out.put("message", "a second recovery officer must approve this request; then ask again with request_id");
+            ctx.status(202).json(out);
+            return;
+        }
+        release(ctx, c, rec);
+    }
+
+    /** The two-person rule's second step: an officer other than the requester approves. */
+    private void approveRecovery(Context ctx) {
+        byte[] body = body(ctx);
+        Client officer = authenticateClient(ctx, body, "recover-approve");
+        JsonNode j = parse(body, Set.of("request_id"));
+        String id = text(j, "request_id", true);
+        if (!officer.officer()) {
+            throw refuse(officer, "recover-approve", id, 403, "only a recovery officer may approve a recovery");
+        }
+        AuthorityStore.RecoveryRequest req = store.recoveryRequest(id)
+                .orElseThrow(() -> new Refusal(404, "no recovery request " + id));
+        if (req.requester().equals(officer.id())) {
+            throw refuse(officer, "recover-approve", id, 403, "the requester cannot approve their own request (two-person rule)");
+        }
+        if (!store.advanceRecovery(id, "pending", "approved", officer.id(), now())) {
+            throw new Refusal(409, "recovery request " + id + " is not pending (it is " + req.status() + ")");
+        }
+        ctx.json(Map.of("request_id", id, "status", "approved"));
+    }
+
+    private void releaseApproved(Context ctx, Client c, String requestId) {
+        AuthorityStore.RecoveryRequest req = store.recoveryRequest(requestId)
+                .orElseThrow(() -> new Refusal(404, "no recovery request " + requestId));
+        if (!req.requester().equals(c.id())) {
+            throw refuse(c, "recover", requestId, 403, "recovery request " + requestId + " belongs to another client");
+        }
+        if (!req.status().equals("approved")) {
+            throw new Refusal(409, "recovery request " + requestId + " is " + req.status()
+                    + (req.status().equals("pending") ? ": a second recovery officer must approve it first" : ""));
+        }
+        EscrowRecord rec = store.escrow(req.escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
+        if (!store.advanceRecovery(requestId, "approved", "released", c.id(), now())) {
+            throw new Refusal(409, "recovery request " + requestId + " was already released");
+        }
+        release(ctx, c, rec);
+    }
+
+    /** Unwraps with the authority key and wraps again for the requester; no plaintext key leaves this method. */
+    private void release(Context ctx, Client c, EscrowRecord rec) {
+        String owner = rec.owner();
         Recipient requester = Recipient.parse(c.recipient());
         KeyBlob rewrapped;
         try (SessionKey key = KeyWrap.unwrap(KeyBlob.decode(rec.blob()), identity)) {

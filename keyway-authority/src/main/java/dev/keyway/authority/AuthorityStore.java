@@ -335,6 +335,72 @@ public final class AuthorityStore implements AutoCloseable {
                 Instant.ofEpochMilli(rs.getLong("created_at")));
     }
 
+    // ---- recovery requests (the two-person rule) ----
+
+    /** A request to release an escrowed key, waiting for (or given) a second officer's approval. */
+    public record RecoveryRequest(String id, String escrowId, String requester, String status, String approvedBy,
+                                  Instant createdAt) {
+    }
+
+    /** Files a recovery request for {@code escrowId} by {@code requester}; audited. */
+    public RecoveryRequest requestRecovery(String escrowId, String requester, Instant now) {
+        String id = randomId();
+        return write(c -> {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO recovery_request (id, escrow_id, requester, status, "
+                    + "created_at) VALUES (?, ?, ?, 'pending', ?)")) {
+                p.setString(1, id);
+                p.setString(2, escrowId);
+                p.setString(3, requester);
+                p.setLong(4, now.toEpochMilli());
+                p.executeUpdate();
+            }
+            append(c, now, requester, "recover-request", escrowId, "pending", "{\"request\":\"" + id + "\"}");
+            return new RecoveryRequest(id, escrowId, requester, "pending", null, now);
+        });
+    }
+
+    public Optional<RecoveryRequest> recoveryRequest(String id) {
+        return read(c -> recoveryRequest(c, id));
+    }
+
+    private static Optional<RecoveryRequest> recoveryRequest(Connection c, String id) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT * FROM recovery_request WHERE id = ?")) {
+            p.setString(1, id);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new RecoveryRequest(rs.getString("id"), rs.getString("escrow_id"), rs.getString("requester"),
+                        rs.getString("status"), rs.getString("approved_by"), Instant.ofEpochMilli(rs.getLong("created_at"))));
+            }
+        }
+    }
+
+    /**
+     * Moves a request from {@code from} to {@code to} status (pending to approved by an officer, approved
+     * to released), only if it is still in {@code from}: two racing approvals or releases cannot both win.
+     */
+    public boolean advanceRecovery(String id, String from, String to, String actor, Instant now) {
+        return write(c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE recovery_request SET status = ?, decided_at = ?"
+                    + (to.equals("approved") ? ", approved_by = ?" : "") + " WHERE id = ? AND status = ?")) {
+                int i = 1;
+                p.setString(i++, to);
+                p.setLong(i++, now.toEpochMilli());
+                if (to.equals("approved")) {
+                    p.setString(i++, actor);
+                }
+                p.setString(i++, id);
+                p.setString(i, from);
+                if (p.executeUpdate() != 1) {
+                    return false;
+                }
+            }
+            append(c, now, actor, "recover-" + to, id, "ok", "{}");
+            return true;
+        });
+    }
+
     // ---- audit ----
 
     /** Appends an audit entry on its own (refusals, and actions with nothing else to store). */

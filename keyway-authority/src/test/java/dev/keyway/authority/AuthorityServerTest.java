@@ -152,6 +152,41 @@ class AuthorityServerTest {
     }
 
     @Test
+    void twoPersonRule_aSecondOfficerMustApproveBeforeTheKeyIsReleased() {
+        server.twoPersonRule(true);
+        Identity alice = enrolled("alice", List.of());
+        Identity officer1 = enrolled("carol", List.of(Client.RECOVERY_OFFICER));
+        Identity officer2 = enrolled("dave", List.of(Client.RECOVERY_OFFICER));
+        Identity bob = enrolled("bob", List.of());
+        SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
+        assertThat(client.signed(alice, "POST", "/v1/escrow", Map.of("blob", escrowBlob(key), "description", "k", "serial", 3)).status())
+                .isEqualTo(201);
+
+        AuthorityClient.Response asked = client.signed(officer1, "POST", "/v1/recover", Map.of("owner", "alice", "serial", 3));
+        assertThat(asked.status()).as(asked.error()).isEqualTo(202);
+        String requestId = asked.body().get("request_id").asText();
+        assertThat(asked.body().has("blob")).isFalse();
+        // Not yet approved: nothing is released.
+        assertThat(client.signed(officer1, "POST", "/v1/recover", Map.of("request_id", requestId)).status()).isEqualTo(409);
+        // The requester cannot approve their own request; a non-officer cannot approve at all.
+        assertThat(client.signed(officer1, "POST", "/v1/recover/approve", Map.of("request_id", requestId)).status()).isEqualTo(403);
+        assertThat(client.signed(bob, "POST", "/v1/recover/approve", Map.of("request_id", requestId)).status()).isEqualTo(403);
+        assertThat(client.signed(officer2, "POST", "/v1/recover/approve", Map.of("request_id", requestId)).status()).isEqualTo(200);
+        // Only the requester collects it, once.
+        assertThat(client.signed(officer2, "POST", "/v1/recover", Map.of("request_id", requestId)).status()).isEqualTo(403);
+        AuthorityClient.Response released = client.signed(officer1, "POST", "/v1/recover", Map.of("request_id", requestId));
+        assertThat(released.status()).as(released.error()).isEqualTo(200);
+        KeyBlob blob = KeyBlob.decode(Base64.getDecoder().decode(released.body().get("blob").asText()));
+        try (SessionKey recovered = KeyWrap.unwrap(blob, officer1)) {
+            assertThat(recovered.sameKeyAs(key)).isTrue();
+        }
+        assertThat(client.signed(officer1, "POST", "/v1/recover", Map.of("request_id", requestId)).status()).isEqualTo(409);
+        assertThat(store.auditEntries(0, 200)).extracting(AuditEntry::action)
+                .contains("recover-request", "recover-approved", "recover-released", "release");
+        assertThat(store.verifyAudit().intact()).isTrue();
+    }
+
+    @Test
     void pendingClientsAndBadAdminTokensAreRefused() {
         Identity eve = Identity.generate(KeyType.X25519);
         assertThat(client.signed(eve, "POST", "/v1/enroll", Map.of("name", "eve", "recipient", eve.recipient().encode())).status())

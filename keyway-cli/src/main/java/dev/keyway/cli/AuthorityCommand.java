@@ -30,7 +30,7 @@ import java.util.concurrent.CountDownLatch;
         description = {"A backup authority keeps session keys wrapped for its public key and gives them back, re-wrapped, "
                 + "to their proven owner. See docs/AUTHORITY.md."},
         subcommands = {AuthorityCommand.Init.class, AuthorityCommand.Serve.class, AuthorityCommand.Enroll.class,
-                AuthorityCommand.Approve.class, AuthorityCommand.Audit.class})
+                AuthorityCommand.Approve.class, AuthorityCommand.ApproveRecovery.class, AuthorityCommand.Audit.class})
 final class AuthorityCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -105,6 +105,9 @@ final class AuthorityCommand implements Runnable {
         @Option(names = "--auto-approve", description = "Approve every enrollment at once (for demos; never in production).")
         boolean autoApprove;
 
+        @Option(names = "--two-person", description = "Release a key only after a second recovery officer approved the request.")
+        boolean twoPerson;
+
         @Override
         public void run() {
             int colon = listen.lastIndexOf(':');
@@ -121,7 +124,7 @@ final class AuthorityCommand implements Runnable {
             AuthorityHome home = new AuthorityHome(dir);
             Identity identity = CliIo.readIdentity(dir.resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
             AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db);
-            AuthorityServer server = new AuthorityServer(home, store, identity, autoApprove, Clock.systemUTC());
+            AuthorityServer server = new AuthorityServer(home, store, identity, autoApprove, Clock.systemUTC()).twoPersonRule(twoPerson);
             int bound = server.start(host, port);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -132,7 +135,7 @@ final class AuthorityCommand implements Runnable {
             }, "keyway-authority-shutdown"));
             PrintWriter err = spec.commandLine().getErr();
             err.println("keyway: authority " + identity.recipient().idHex() + " serving https://" + host + ":" + bound
-                    + (autoApprove ? " (auto-approve: demo mode)" : "") + "; Ctrl-C to stop");
+                    + (autoApprove ? " (auto-approve: demo mode)" : "") + (twoPerson ? " (two-person rule)" : "") + "; Ctrl-C to stop");
             err.flush();
             try {
                 stopped.await();
@@ -209,6 +212,37 @@ final class AuthorityCommand implements Runnable {
             spec.commandLine().getOut().println("client " + clientId + " approved" + (roles.isEmpty() ? "" : " with " + roles)
                     + " (owner '" + r.body().get("name").asText() + "')");
             spec.commandLine().getOut().flush();
+        }
+    }
+
+    @Command(name = "approve-recovery", mixinStandardHelpOptions = true,
+            header = "Approve another officer's or owner's recovery request (two-person rule).",
+            description = {"With 'serve --two-person', a recovery waits for a second recovery officer, not the requester, "
+                    + "to approve it. The requester then runs 'keyway recover ... --request-id ID' to collect the key."})
+    static final class ApproveRecovery implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AuthorityOptions authority;
+
+        @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "The approving officer's identity.")
+        String identityFile;
+
+        @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
+        String identityPassphraseFile;
+
+        @Parameters(index = "0", paramLabel = "REQUEST_ID", description = "The recovery request to approve.")
+        String requestId;
+
+        @Override
+        public void run() {
+            try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+                AuthorityOptions.check(authority.client().signed(id, "POST", "v1/recover/approve", Map.of("request_id", requestId)),
+                        "approve the recovery");
+                spec.commandLine().getOut().println("recovery request " + requestId + " approved");
+                spec.commandLine().getOut().flush();
+            }
         }
     }
 

@@ -48,6 +48,9 @@ final class RecoverCommand implements Runnable {
 
         @Option(names = "--message-id", paramLabel = "ID", description = "The message id of the encrypted file (keyway inspect shows it).")
         String messageId;
+
+        @Option(names = "--request-id", paramLabel = "ID", description = "Collect a recovery request a second officer approved.")
+        String requestId;
     }
 
     @Option(names = "--owner", paramLabel = "NAME", description = "Recover another owner's key (recovery officers only).")
@@ -64,8 +67,10 @@ final class RecoverCommand implements Runnable {
         Map<String, Object> body = new LinkedHashMap<>();
         if (which.serial != null) {
             body.put("serial", which.serial);
-        } else {
+        } else if (which.messageId != null) {
             body.put("message_id", which.messageId);
+        } else {
+            body.put("request_id", which.requestId);
         }
         if (owner != null) {
             body.put("owner", owner);
@@ -73,6 +78,12 @@ final class RecoverCommand implements Runnable {
         try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
             AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "POST", "v1/recover", body),
                     "release the key");
+            if (r.status() == 202) {
+                String req = r.body().get("request_id").asText();
+                throw KeywayException.policy("the authority requires a second officer's approval: recovery request " + req
+                        + " is pending", "ask another recovery officer to run 'keyway authority approve-recovery " + req
+                        + "', then run this again with --request-id " + req);
+            }
             KeyBlob blob = KeyBlob.decode(Base64.getDecoder().decode(r.body().get("blob").asText()));
             if (file == null) {
                 CliIo.emit(spec.commandLine().getOut(), output, blob.armor(), false);
