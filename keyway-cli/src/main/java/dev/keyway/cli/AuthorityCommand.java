@@ -30,7 +30,7 @@ import java.util.concurrent.CountDownLatch;
         description = {"A backup authority keeps session keys wrapped for its public key and gives them back, re-wrapped, "
                 + "to their proven owner. See docs/AUTHORITY.md."},
         subcommands = {AuthorityCommand.Init.class, AuthorityCommand.Serve.class, AuthorityCommand.Enroll.class,
-                AuthorityCommand.Approve.class, AuthorityCommand.ApproveRecovery.class, AuthorityCommand.Audit.class})
+                AuthorityCommand.Approve.class, AuthorityCommand.ApproveRecovery.class, AuthorityCommand.ListEscrows.class, AuthorityCommand.Audit.class})
 final class AuthorityCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -242,6 +242,70 @@ final class AuthorityCommand implements Runnable {
                         "approve the recovery");
                 spec.commandLine().getOut().println("recovery request " + requestId + " approved");
                 spec.commandLine().getOut().flush();
+            }
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, header = "List and search escrowed keys.",
+            description = {"Lists the escrows of your owner name (or, for a recovery officer, of --owner), filtered by "
+                    + "description, serial and creation time. Shows metadata only: no key, no blob."})
+    static final class ListEscrows implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AuthorityOptions authority;
+
+        @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "Your enrolled identity.")
+        String identityFile;
+
+        @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
+        String identityPassphraseFile;
+
+        @Option(names = "--owner", paramLabel = "NAME", description = "Another owner's escrows (recovery officers only).")
+        String owner;
+
+        @Option(names = "--description", paramLabel = "TEXT", description = "Only descriptions containing TEXT.")
+        String description;
+
+        @Option(names = "--serial", paramLabel = "N", description = "Only this serial.")
+        Long serial;
+
+        @Option(names = "--from", paramLabel = "TIME", description = "Created at or after TIME (ISO-8601, e.g. 2026-11-01T00:00:00Z).")
+        String from;
+
+        @Option(names = "--to", paramLabel = "TIME", description = "Created before TIME.")
+        String to;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public void run() {
+            StringBuilder q = new StringBuilder("v1/escrows?limit=10000");
+            param(q, "owner", owner);
+            param(q, "description", description);
+            param(q, "serial", serial == null ? null : serial.toString());
+            param(q, "from", from);
+            param(q, "to", to);
+            try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+                AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "GET", q.toString(), null), "list");
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(r.body().toPrettyString());
+                } else {
+                    for (var e : r.body().get("escrows")) {
+                        out.println(e.get("created_at").asText() + "  " + e.get("escrow_id").asText() + "  " + e.get("owner").asText()
+                                + "  serial " + e.get("serial") + "  " + e.get("description").asText());
+                    }
+                }
+                out.flush();
+            }
+        }
+
+        private static void param(StringBuilder q, String name, String value) {
+            if (value != null) {
+                q.append('&').append(name).append('=').append(java.net.URLEncoder.encode(value, StandardCharsets.UTF_8));
             }
         }
     }

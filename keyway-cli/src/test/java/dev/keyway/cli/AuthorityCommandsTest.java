@@ -86,6 +86,14 @@ class AuthorityCommandsTest {
         assertThat(recovered.exit()).as(recovered.err()).isZero();
         assertThat(Files.readString(out)).isEqualTo("secret plans\n");
 
+        Cli.Result list = Cli.run("authority", "list", "--authority", url, "--cacert", cacert, "-i", p(alice2), "--description", "plans");
+        assertThat(list.exit()).as(list.err()).isZero();
+        assertThat(list.out().lines()).hasSize(1).allMatch(l -> l.contains("alice") && l.contains("serial 1"));
+        assertThat(Cli.run("authority", "list", "--authority", url, "--cacert", cacert, "-i", p(alice2), "--description", "nothing like it")
+                .out()).isEmpty();
+        assertThat(Cli.run("authority", "list", "--authority", url, "--cacert", cacert, "-i", p(alice2), "--owner", "bob").exit())
+                .isEqualTo(4);
+
         Cli.Result audit = Cli.run("authority", "audit", "verify", "--dir", p(auth));
         assertThat(audit.out()).contains("audit log intact");
     }
