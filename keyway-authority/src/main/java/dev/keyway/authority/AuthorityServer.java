@@ -52,6 +52,8 @@ public final class AuthorityServer implements AutoCloseable {
     private volatile boolean twoPerson;
     private final Clock clock;
     private Javalin app;
+    private final io.micrometer.prometheusmetrics.PrometheusMeterRegistry metrics =
+            new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
 
     public AuthorityServer(AuthorityHome home, AuthorityStore store, Identity identity, boolean autoApprove, Clock clock) {
         this.home = home;
@@ -87,6 +89,19 @@ public final class AuthorityServer implements AutoCloseable {
                 c.setPort(port);
                 return c;
             });
+            // On stop (Ctrl-C, SIGTERM) Jetty stops accepting and waits up to this long for its components.
+            config.jetty.modifyServer(server -> server.setStopTimeout(30_000));
+            config.requestLogger.http((ctx, ms) -> {
+                String route = ctx.endpoint() == null ? "unmatched" : ctx.endpoint().path;
+                io.micrometer.core.instrument.Timer.builder("keyway_authority_requests")
+                        .description("HTTP requests by route and status")
+                        .tag("method", ctx.method().name()).tag("route", route).tag("status", Integer.toString(ctx.status().getCode()))
+                        .publishPercentiles(0.5, 0.99)
+                        .register(metrics).record(java.time.Duration.ofNanos((long) (ms * 1_000_000)));
+            });
+            io.micrometer.core.instrument.Gauge.builder("keyway_authority_escrows", store, AuthorityStore::escrowCount)
+                    .description("escrowed keys stored").register(metrics);
+            config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
             config.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
             config.routes.get("/v1/authority", ctx -> ctx.json(Map.of("recipient", identity.recipient().encode(),
                     "recipient_id", identity.recipient().idHex())));

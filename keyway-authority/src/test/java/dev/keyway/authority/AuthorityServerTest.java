@@ -34,6 +34,7 @@ class AuthorityServerTest {
     AuthorityServer server;
     AuthorityClient client;
     Identity authority;
+    String baseUrl;
 
     @BeforeEach
     void start() {
@@ -43,7 +44,8 @@ class AuthorityServerTest {
         store = AuthorityStore.open(home.databaseUrl());
         server = new AuthorityServer(home, store, authority, false, Clock.systemUTC());
         int port = server.start("127.0.0.1", 0);
-        client = new AuthorityClient(URI.create("https://127.0.0.1:" + port), home.certificate());
+        baseUrl = "https://127.0.0.1:" + port;
+        client = new AuthorityClient(URI.create(baseUrl), home.certificate());
     }
 
     @AfterEach
@@ -199,5 +201,29 @@ class AuthorityServerTest {
         assertThat(client.signed(eve, "POST", "/v1/enroll", Map.of("name", "victim", "recipient", victim.recipient().encode())).status())
                 .isEqualTo(401);
         assertThat(client.send("GET", "/healthz", new byte[0], Map.of()).status()).isEqualTo(200);
+    }
+
+    @Test
+    void metricsCountRequestsByRouteAndStatus() throws Exception {
+        Identity alice = enrolled("alice", List.of());
+        client.signed(alice, "GET", "/v1/escrows", null);
+        client.send("GET", "/v1/escrows", new byte[0], Map.of());
+        java.net.http.HttpClient plain = java.net.http.HttpClient.newBuilder().sslContext(trustingAuthority()).build();
+        String text = plain.send(java.net.http.HttpRequest.newBuilder(URI.create(baseUrl + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(text).contains("keyway_authority_requests_seconds_count{method=\"GET\",route=\"/v1/escrows\",status=\"200\"} 1");
+        assertThat(text).contains("keyway_authority_requests_seconds_count{method=\"GET\",route=\"/v1/escrows\",status=\"401\"} 1");
+        assertThat(text).contains("keyway_authority_escrows");
+    }
+
+    javax.net.ssl.SSLContext trustingAuthority() throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("a", home.certificate());
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(null, tmf.getTrustManagers(), null);
+        return ssl;
     }
 }
