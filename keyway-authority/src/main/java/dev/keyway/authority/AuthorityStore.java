@@ -532,11 +532,14 @@ public final class AuthorityStore implements AutoCloseable {
         }
 
         <T> T submit(Work<T> work) {
-            if (closed) {
-                throw new KeywayException(ErrorCode.PEER, "the authority store is closed", "restart the authority");
-            }
             Pending<T> p = new Pending<>(work);
-            queue.add(p);
+            synchronized (this) {
+                // Enqueued before close() can set the flag, or refused: the loop drains everything enqueued.
+                if (closed) {
+                    throw new KeywayException(ErrorCode.PEER, "the authority store is closed", "restart the authority");
+                }
+                queue.add(p);
+            }
             try {
                 return p.result.get();
             } catch (InterruptedException e) {
@@ -568,7 +571,8 @@ public final class AuthorityStore implements AutoCloseable {
                     run(batch);
                 } catch (InterruptedException e) {
                     break;
-                } catch (RuntimeException e) {
+                } catch (Throwable e) {
+                    // Even an Error must not leave callers waiting: fail this batch, keep the writer alive.
                     for (Pending<?> p : batch) {
                         p.result.completeExceptionally(e);
                     }
@@ -619,7 +623,9 @@ public final class AuthorityStore implements AutoCloseable {
 
         @Override
         public void close() {
-            closed = true;
+            synchronized (this) {
+                closed = true;
+            }
             try {
                 thread.join(30_000);
             } catch (InterruptedException e) {

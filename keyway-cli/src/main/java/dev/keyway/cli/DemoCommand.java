@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         header = "Walk through Keyway end to end, printing each command it runs.",
-        description = {"Walk through Keyway end to end: make an identity, make a session key, wrap it for the identity, unwrap it, see a wrong identity refused, wrap under a key-encryption key, and derive a key from a password; then encrypt a file to two recipients, signed, decrypt it, inspect it, and see a replayed message refused. Each step prints the command it runs."})
+        description = {"Walk through Keyway end to end: make an identity, make a session key, wrap it for the identity, unwrap it, see a wrong identity refused, wrap under a key-encryption key, and derive a key from a password; then encrypt a file to two recipients, signed, decrypt it, inspect it, and see a replayed message refused; then run a backup authority, encrypt with escrow, lose the identity, enroll a new one and recover the file. Each step prints the command it runs."})
 final class DemoCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -153,11 +153,65 @@ final class DemoCommand implements Runnable {
         run(4, "decrypt", "-i", "bob.key", "--replay-db", "replay.db", "-o", "replayed.out", "message.kw");
         check(!Files.exists(work.resolve("replayed.out")), "the refused decrypt left no output file");
 
+        Files.writeString(work.resolve("ledger.txt"), "2026 ledger: 42 entries\n", StandardCharsets.UTF_8);
+        lostKeyStory();
+
         out.println();
         if (failures == 0) {
             out.println("Done. Every step behaved as expected. Next: 'keyway --help', docs/KEYS.md and docs/FORMAT.md for the formats.");
         }
         out.flush();
+    }
+
+    /** The backup authority: escrow, lose the identity, re-enroll, recover (docs/AUTHORITY.md). */
+    private void lostKeyStory() throws IOException {
+        section("12. A backup authority keeps a copy of the file key",
+                "A backup authority stores session keys wrapped for its own public key. init makes its identity,",
+                "an admin token and a TLS certificate; serve runs its HTTPS API (here in the background, on a free",
+                "port of 127.0.0.1).");
+        String init = run(0, "authority", "init", "--dir", "authority.d", "--type", "x25519");
+        String token = field(init, "admin token:");
+        Files.writeString(work.resolve("admin.token"), token + "\n", StandardCharsets.UTF_8);
+        dev.keyway.authority.AuthorityHome home = new dev.keyway.authority.AuthorityHome(work.resolve("authority.d"));
+        try (dev.keyway.core.identity.Identity authority = home.identity(f -> null);
+             dev.keyway.authority.AuthorityStore store = dev.keyway.authority.AuthorityStore.open(home.databaseUrl());
+             dev.keyway.authority.AuthorityServer server = new dev.keyway.authority.AuthorityServer(home, store, authority, false,
+                     java.time.Clock.systemUTC())) {
+            String url = "https://127.0.0.1:" + server.start("127.0.0.1", 0);
+            show("$ keyway authority serve --dir authority.d --listen 127.0.0.1:0 &    (serving " + url + ")");
+            String cacert = "authority.d/tls-cert.pem";
+
+            section("13. Carol enrolls, the admin approves, Carol encrypts with escrow",
+                    "Every request to the authority is signed with the client's identity. encrypt --escrow puts an",
+                    "escrow stanza in the file and sends the same wrapped key to the authority, which answers with a",
+                    "signed receipt.");
+            run(0, "keygen", "--type", "x25519", "-o", "carol.key");
+            String carolId = dev.keyway.core.identity.Identity.parse(Files.readAllLines(work.resolve("carol.key")).get(2))
+                    .recipient().idHex();
+            run(0, "authority", "enroll", "--authority", url, "--cacert", cacert, "-i", "carol.key", "--name", "carol");
+            run(0, "authority", "approve", "--authority", url, "--cacert", cacert, "--admin-token-file", "admin.token", carolId);
+            String carol = run(0, "pubkey", "-i", "carol.key").strip();
+            runShown("keyway encrypt -r \"$(keyway pubkey -i carol.key)\" --sign-with carol.key --escrow " + url
+                    + " --cacert " + cacert + " --serial 1 -o ledger.kw ledger.txt", 0,
+                    "encrypt", "-r", carol, "--sign-with", "carol.key", "--escrow", url, "--cacert", cacert, "--serial", "1",
+                    "-o", "ledger.kw", "ledger.txt");
+
+            section("14. Carol loses her identity and gets the key back",
+                    "carol.key is gone. Carol makes a new identity and enrolls it under the same name; the admin",
+                    "approves it. The authority unwraps the file key with its private key and wraps it again for the",
+                    "new identity: no plaintext key crosses the wire.");
+            Files.delete(work.resolve("carol.key"));
+            show("$ rm carol.key");
+            run(0, "keygen", "--type", "x25519", "-o", "carolnew.key");
+            String newId = dev.keyway.core.identity.Identity.parse(Files.readAllLines(work.resolve("carolnew.key")).get(2))
+                    .recipient().idHex();
+            run(0, "authority", "enroll", "--authority", url, "--cacert", cacert, "-i", "carolnew.key", "--name", "carol");
+            run(0, "authority", "approve", "--authority", url, "--cacert", cacert, "--admin-token-file", "admin.token", newId);
+            run(0, "recover", "--authority", url, "--cacert", cacert, "-i", "carolnew.key", "--serial", "1", "--file", "ledger.kw",
+                    "-o", "ledger.out");
+            check(read("ledger.out").equals(read("ledger.txt")), "the recovered file equals ledger.txt");
+            run(0, "authority", "audit", "verify", "--dir", "authority.d");
+        }
     }
 
     private void section(String title, String... text) {
@@ -202,7 +256,7 @@ final class DemoCommand implements Runnable {
         String[] r = args.clone();
         for (int i = 0; i < r.length; i++) {
             String a = r[i];
-            if (a.matches("[a-z]+\\.(key|blob|kwp|txt|kw|out|db)")) {
+            if (a.matches("[a-z]+\\.(key|blob|kwp|txt|kw|out|db|token|d)(/[a-z-]+\\.pem)?")) {
                 r[i] = work.resolve(a).toString();
             }
         }
