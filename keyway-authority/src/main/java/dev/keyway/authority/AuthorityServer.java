@@ -189,7 +189,7 @@ public final class AuthorityServer implements AutoCloseable {
 
     private void escrow(Context ctx) {
         byte[] body = body(ctx);
-        Client c = authenticateClient(ctx, body, "escrow");
+        Client c = authenticateClient(ctx, body, "escrow", true);
         JsonNode j = parse(body, Set.of("blob", "description", "serial", "message_id"));
         byte[] blobBytes = base64(text(j, "blob", true), "blob");
         KeyBlob blob;
@@ -211,7 +211,14 @@ public final class AuthorityServer implements AutoCloseable {
         if (messageId != null && !messageId.matches("[0-9a-f]{32}")) {
             throw new Refusal(400, "message_id must be 32 lowercase hex digits");
         }
-        AuthorityStore.Escrowed e = store.escrow(c, blobBytes, description, serial, messageId, now());
+        AuthorityStore.Escrowed e;
+        try {
+            e = store.escrow(c, blobBytes, description, serial, messageId,
+                    new AuthorityStore.Nonce(c.id(), ctx.header(RequestSigning.NONCE), RequestSigning.WINDOW), now());
+        } catch (AuthorityStore.ReplayedRequest replay) {
+            store.audit(now(), c.id(), "authenticate", ctx.path(), "refused", "{\"reason\":" + AuthorityStore.json(replay.getMessage()) + "}");
+            throw new Refusal(401, replay.getMessage());
+        }
         ctx.status(e.created() ? 201 : 200).json(receipt(e.record()));
     }
 
@@ -342,6 +349,11 @@ public final class AuthorityServer implements AutoCloseable {
     // ---- authentication ----
 
     private Client authenticateClient(Context ctx, byte[] body, String action) {
+        return authenticateClient(ctx, body, action, false);
+    }
+
+    /** @param deferNonce the caller records the nonce itself, in the same transaction as its change */
+    private Client authenticateClient(Context ctx, byte[] body, String action, boolean deferNonce) {
         String id = ctx.header(RequestSigning.CLIENT);
         if (id == null) {
             throw new Refusal(401, "the request is not signed (headers " + RequestSigning.CLIENT + ", " + RequestSigning.TIMESTAMP
@@ -353,7 +365,7 @@ public final class AuthorityServer implements AutoCloseable {
             throw new Refusal(401, "client " + id + " is not enrolled");
         }
         Client c = client.get();
-        authenticate(ctx, body, Recipient.parse(c.recipient()));
+        authenticate(ctx, body, Recipient.parse(c.recipient()), deferNonce);
         if (!c.approved()) {
             throw refuse(c, action, "-", 403, "client " + c.id() + " is not approved yet (ask the authority's admin)");
         }
@@ -362,6 +374,10 @@ public final class AuthorityServer implements AutoCloseable {
 
     /** Checks the signature by {@code signer}, the time window and the nonce; 401 otherwise. */
     private void authenticate(Context ctx, byte[] body, Recipient signer) {
+        authenticate(ctx, body, signer, false);
+    }
+
+    private void authenticate(Context ctx, byte[] body, Recipient signer, boolean deferNonce) {
         RequestSigning.Signed s = new RequestSigning.Signed(ctx.header(RequestSigning.CLIENT), ctx.header(RequestSigning.TIMESTAMP),
                 ctx.header(RequestSigning.NONCE), ctx.header(RequestSigning.SIGNATURE));
         String pathAndQuery = ctx.path() + (ctx.queryString() == null ? "" : "?" + ctx.queryString());
@@ -369,7 +385,7 @@ public final class AuthorityServer implements AutoCloseable {
         String problem = s.clientId() != null && !s.clientId().equals(signer.idHex())
                 ? "the " + RequestSigning.CLIENT + " header does not name the signing key"
                 : RequestSigning.check(s, signer, ctx.method().name(), pathAndQuery, body, now);
-        if (problem == null && !store.useNonce(signer.idHex(), s.nonce(), now, RequestSigning.WINDOW)) {
+        if (problem == null && !deferNonce && !store.useNonce(signer.idHex(), s.nonce(), now, RequestSigning.WINDOW)) {
             problem = "the request nonce was already used (a replayed request)";
         }
         if (problem != null) {

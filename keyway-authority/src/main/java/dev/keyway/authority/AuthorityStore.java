@@ -187,28 +187,47 @@ public final class AuthorityStore implements AutoCloseable {
      * nonces are forgotten: requests older than the window are refused by their timestamp anyway.
      */
     public boolean useNonce(String clientId, String nonce, Instant now, Duration window) {
-        return write(c -> {
+        return write(c -> recordNonce(c, new Nonce(clientId, nonce, window), now));
+    }
+
+    /** A signed request's nonce, recorded in the same transaction as the request's change. */
+    public record Nonce(String clientId, String value, Duration window) {
+    }
+
+    /** Thrown by a write whose request nonce was already used: a replayed request. */
+    public static final class ReplayedRequest extends KeywayException {
+        ReplayedRequest() {
+            super(ErrorCode.AUTH_FAILED, "the request nonce was already used (a replayed request)", "sign a fresh request");
+        }
+    }
+
+    private volatile long lastPurge;
+
+    private boolean recordNonce(Connection c, Nonce n, Instant now) throws SQLException {
+        // Forget nonces older than the window now and then: such requests fail on their timestamp anyway.
+        if (now.toEpochMilli() - lastPurge > 10_000) {
             try (PreparedStatement p = c.prepareStatement("DELETE FROM request_nonce WHERE seen_at < ?")) {
-                p.setLong(1, now.minus(window).toEpochMilli());
+                p.setLong(1, now.minus(n.window()).toEpochMilli());
                 p.executeUpdate();
             }
-            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM request_nonce WHERE client_id = ? AND nonce = ?")) {
-                p.setString(1, clientId);
-                p.setString(2, nonce);
-                try (ResultSet rs = p.executeQuery()) {
-                    if (rs.next()) {
-                        return false;
-                    }
+            lastPurge = now.toEpochMilli();
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM request_nonce WHERE client_id = ? AND nonce = ?")) {
+            p.setString(1, n.clientId());
+            p.setString(2, n.value());
+            try (ResultSet rs = p.executeQuery()) {
+                if (rs.next()) {
+                    return false;
                 }
             }
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO request_nonce (client_id, nonce, seen_at) VALUES (?, ?, ?)")) {
-                p.setString(1, clientId);
-                p.setString(2, nonce);
-                p.setLong(3, now.toEpochMilli());
-                p.executeUpdate();
-            }
-            return true;
-        });
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO request_nonce (client_id, nonce, seen_at) VALUES (?, ?, ?)")) {
+            p.setString(1, n.clientId());
+            p.setString(2, n.value());
+            p.setLong(3, now.toEpochMilli());
+            p.executeUpdate();
+        }
+        return true;
     }
 
     // ---- escrows ----
@@ -222,8 +241,19 @@ public final class AuthorityStore implements AutoCloseable {
      * answer) returns the first record instead of a duplicate.
      */
     public Escrowed escrow(Client client, byte[] blob, String description, Long serial, String messageId, Instant now) {
+        return escrow(client, blob, description, serial, messageId, null, now);
+    }
+
+    /**
+     * The same, also recording the request's nonce in the same transaction (one commit per request);
+     * a used nonce throws {@link ReplayedRequest} and stores nothing.
+     */
+    public Escrowed escrow(Client client, byte[] blob, String description, Long serial, String messageId, Nonce nonce, Instant now) {
         String sha = sha256(blob);
         return write(c -> {
+            if (nonce != null && !recordNonce(c, nonce, now)) {
+                throw new ReplayedRequest();
+            }
             try (PreparedStatement p = c.prepareStatement("SELECT * FROM escrow WHERE owner = ? AND blob_sha256 = ?")) {
                 p.setString(1, client.name());
                 p.setString(2, sha);
