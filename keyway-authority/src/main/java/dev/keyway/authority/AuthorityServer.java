@@ -52,6 +52,10 @@ public final class AuthorityServer implements AutoCloseable {
     private volatile boolean twoPerson;
     private final Clock clock;
     private Javalin app;
+    /** Requests being handled, and whether the server is shutting down (then new requests get 503). */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean draining;
+    static final java.time.Duration DRAIN_TIMEOUT = java.time.Duration.ofSeconds(30);
     private final io.micrometer.prometheusmetrics.PrometheusMeterRegistry metrics =
             new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
 
@@ -92,7 +96,8 @@ public final class AuthorityServer implements AutoCloseable {
             // On stop (Ctrl-C, SIGTERM) Jetty stops accepting and waits up to this long for its components.
             config.jetty.modifyServer(server -> server.setStopTimeout(30_000));
             config.requestLogger.http((ctx, ms) -> {
-                String route = ctx.endpoint() == null ? "unmatched" : ctx.endpoint().path;
+                io.javalin.router.Endpoint matched = ctx.endpoints().matchedHttpEndpoint();
+                String route = matched == null ? "unmatched" : matched.path;
                 io.micrometer.core.instrument.Timer.builder("keyway_authority_requests")
                         .description("HTTP requests by route and status")
                         .tag("method", ctx.method().name()).tag("route", route).tag("status", Integer.toString(ctx.status().getCode()))
@@ -101,6 +106,19 @@ public final class AuthorityServer implements AutoCloseable {
             });
             io.micrometer.core.instrument.Gauge.builder("keyway_authority_escrows", store, AuthorityStore::escrowCount)
                     .description("escrowed keys stored").register(metrics);
+            config.routes.before(ctx -> {
+                if (draining) {
+                    ctx.attribute("keyway.counted", false);
+                    throw new Refusal(503, "the authority is shutting down; retry shortly");
+                }
+                inFlight.incrementAndGet();
+                ctx.attribute("keyway.counted", true);
+            });
+            config.routes.after(ctx -> {
+                if (Boolean.TRUE.equals(ctx.attribute("keyway.counted"))) {
+                    inFlight.decrementAndGet();
+                }
+            });
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
             config.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
             config.routes.get("/v1/authority", ctx -> ctx.json(Map.of("recipient", identity.recipient().encode(),
@@ -527,11 +545,31 @@ public final class AuthorityServer implements AutoCloseable {
         return Instant.ofEpochMilli(clock.millis());
     }
 
-    /** Stops accepting connections and lets requests in flight finish. */
+    /**
+     * Graceful shutdown: new requests get 503, the requests in flight finish (up to 30 s), then the
+     * server stops. A client that got a receipt can rely on it: receipts are sent after the commit.
+     */
     @Override
     public void close() {
-        if (app != null) {
-            app.stop();
+        if (app == null) {
+            return;
         }
+        draining = true;
+        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        app.stop();
+        app = null;
+    }
+
+    /** Requests being handled right now. */
+    int inFlight() {
+        return inFlight.get();
     }
 }

@@ -204,6 +204,52 @@ class AuthorityServerTest {
     }
 
     @Test
+    void gracefulShutdownFinishesRequestsInFlightAndRefusesNewOnes() throws Exception {
+        Identity alice = enrolled("alice", List.of());
+        java.util.Set<String> receipts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger other = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+            Thread th = new Thread(() -> {
+                while (!stop.get()) {
+                    try {
+                        AuthorityClient.Response r = client.signed(alice, "POST", "/v1/escrow",
+                                Map.of("blob", escrowBlob(SessionKeys.generate(Algorithms.AES_256_GCM)), "description", "d"));
+                        if (r.status() == 201) {
+                            receipts.add(r.body().get("escrow_id").asText());
+                        } else if (r.status() == 503) {
+                            refused.incrementAndGet();
+                        } else {
+                            other.incrementAndGet();
+                        }
+                    } catch (dev.keyway.core.KeywayException e) {
+                        // the server is gone: connection refused after the stop
+                        refused.incrementAndGet();
+                    }
+                }
+            });
+            th.start();
+            threads.add(th);
+        }
+        Thread.sleep(1500);
+        server.close();
+        assertThat(server.inFlight()).isZero();
+        stop.set(true);
+        for (Thread th : threads) {
+            th.join();
+        }
+        assertThat(other.get()).as("answers other than 201 and 503").isZero();
+        assertThat(receipts).isNotEmpty();
+        // Every receipt a client got is stored: receipts are sent after the commit, and requests finished.
+        for (String id : receipts) {
+            assertThat(store.escrow(id)).as(id).isPresent();
+        }
+        assertThat(store.escrowCount()).isGreaterThanOrEqualTo(receipts.size());
+    }
+
+    @Test
     void metricsCountRequestsByRouteAndStatus() throws Exception {
         Identity alice = enrolled("alice", List.of());
         client.signed(alice, "GET", "/v1/escrows", null);

@@ -1,0 +1,481 @@
+package dev.keyway.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.keyway.authority.AuthorityClient;
+import dev.keyway.authority.AuthorityHome;
+import dev.keyway.authority.RequestSigning;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.blob.KeyBlob;
+import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.KeyType;
+import dev.keyway.core.identity.Recipient;
+import dev.keyway.core.keys.Algorithms;
+import dev.keyway.core.keys.SessionKey;
+import dev.keyway.core.keys.SessionKeys;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Load generator for the backup authority's escrow path ({@code POST /v1/escrow}): N clients, each its own
+ * x25519 identity enrolled under its own name (the authority must run with {@code serve --auto-approve}),
+ * each on its own thread with its own {@link AuthorityClient} (own HTTPS connections), send M escrows
+ * one after the other; every request's latency is recorded.
+ *
+ * <p>Not a JMH benchmark: a plain {@code main}, run by {@code bench/authority-escrow.sh} (which starts a
+ * fresh authority for it) or by hand:
+ *
+ * <pre>
+ * java -cp "keyway-bench/target/classes:keyway-bench/target/lib/*" dev.keyway.bench.EscrowLoad \
+ *     --url https://127.0.0.1:8443 --cacert auth/tls-cert.pem --clients 32 --escrows 1000 --warmup 500
+ * </pre>
+ *
+ * <p>What is timed, and what is not. Before the clock starts: the identities, the enrollments, every key
+ * blob (a fresh AES-256-GCM session key wrapped with {@link KeyWrap#wrap} for the authority's recipient),
+ * every request body (JSON, blob in base64) and, by default, every request signature (Ed25519 over the
+ * canonical request with a fresh nonce; {@code --sign-inline} signs in the loop instead, as a real client
+ * would). Timed, per request: {@link AuthorityClient#send} (HTTPS round trip, the server's work including
+ * its durable commit, and parsing the JSON receipt). Wall time runs from the moment all threads are
+ * released together to the moment the last one finishes. Pre-signed requests carry the time they were
+ * signed; the server accepts 5 minutes of skew ({@link RequestSigning#WINDOW}), so a request whose
+ * signature is older than 4 minutes when its turn comes is signed again in the loop (counted as
+ * "re-signed").
+ *
+ * <p>Warm-up ({@code --warmup W}): W escrows in total (spread over the clients, on the same threads and
+ * connections) sent and discarded before the measured phase, so both JVMs have run the path and every
+ * client holds an open TLS connection.
+ *
+ * <p>Exit status: 0 when every measured and warm-up escrow was answered 2xx, 1 when any was not (or a
+ * request failed to reach the server), 2 on a usage error.
+ */
+public final class EscrowLoad {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ESCROW_PATH = "v1/escrow";
+    private static final Duration RESIGN_AFTER = RequestSigning.WINDOW.minus(Duration.ofMinutes(1));
+
+    private EscrowLoad() {
+    }
+
+    /** The command line. */
+    static final class Options {
+        URI url;
+        Path cacert;
+        String recipient;
+        int clients = 32;
+        int escrows = 1000;
+        int warmup = 0;
+        boolean json;
+        boolean signInline;
+        String namePrefix;
+    }
+
+    static final String USAGE = String.join("\n",
+            "usage: EscrowLoad --url URL --cacert FILE [options]",
+            "",
+            "  --url URL          the authority, e.g. https://127.0.0.1:8443 (required)",
+            "  --cacert FILE      the authority's tls-cert.pem (required)",
+            "  --recipient R      the authority's recipient string (default: GET /v1/authority)",
+            "  --clients N        concurrent clients, one identity + thread + HTTPS client each (default 32)",
+            "  --escrows M        measured escrows per client (default 1000)",
+            "  --warmup W         escrows in total sent before the measured phase, not measured (default 0)",
+            "  --name-prefix P    clients enroll as P-00, P-01, ... (default load-<random hex>)",
+            "  --sign-inline      sign each request in the timed loop (default: pre-signed before timing)",
+            "  --json             print one JSON line on stdout; the human-readable summary goes to stderr",
+            "  --help             this text",
+            "",
+            "The authority must run with 'keyway authority serve --auto-approve'. Exit status 1 when any",
+            "request was not answered 2xx.");
+
+    public static void main(String[] args) throws Exception {
+        Options o;
+        try {
+            o = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("EscrowLoad: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
+        if (o == null) {
+            System.out.println(USAGE);
+            return;
+        }
+        try {
+            System.exit(run(o));
+        } catch (KeywayException e) {
+            System.err.println("EscrowLoad: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    static Options parse(String[] args) {
+        Options o = new Options();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String value = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                value = a.substring(eq + 1);
+                a = a.substring(0, eq);
+            }
+            switch (a) {
+                case "-h", "--help" -> {
+                    return null;
+                }
+                case "--json" -> o.json = true;
+                case "--sign-inline" -> o.signInline = true;
+                case "--url", "--cacert", "--recipient", "--clients", "--escrows", "--warmup", "--name-prefix" -> {
+                    if (value == null) {
+                        if (i + 1 >= args.length) {
+                            throw new IllegalArgumentException(a + " needs a value");
+                        }
+                        value = args[++i];
+                    }
+                    switch (a) {
+                        case "--url" -> {
+                            try {
+                                o.url = URI.create(value.endsWith("/") ? value : value + "/");
+                            } catch (IllegalArgumentException e) {
+                                throw new IllegalArgumentException("--url '" + value + "' is not a URL");
+                            }
+                            if (!"https".equals(o.url.getScheme()) || o.url.getHost() == null) {
+                                throw new IllegalArgumentException("--url must be https://HOST:PORT, not '" + value + "'");
+                            }
+                        }
+                        case "--cacert" -> o.cacert = Path.of(value);
+                        case "--recipient" -> o.recipient = value;
+                        case "--clients" -> o.clients = positive(a, value, false);
+                        case "--escrows" -> o.escrows = positive(a, value, false);
+                        case "--warmup" -> o.warmup = positive(a, value, true);
+                        case "--name-prefix" -> {
+                            if (!value.matches("[A-Za-z0-9._@-]{1,100}")) {
+                                throw new IllegalArgumentException("--name-prefix must be 1 to 100 of A-Z a-z 0-9 . _ @ -");
+                            }
+                            o.namePrefix = value;
+                        }
+                        default -> throw new IllegalStateException(a);
+                    }
+                }
+                default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
+            }
+        }
+        if (o.url == null || o.cacert == null) {
+            throw new IllegalArgumentException("--url and --cacert are required");
+        }
+        if ((long) o.clients * o.escrows > 50_000_000L) {
+            throw new IllegalArgumentException("clients x escrows is over 50,000,000; that is more than this tool holds in memory");
+        }
+        if (o.namePrefix == null) {
+            byte[] r = new byte[4];
+            new SecureRandom().nextBytes(r);
+            o.namePrefix = "load-" + HexFormat.of().formatHex(r);
+        }
+        return o;
+    }
+
+    private static int positive(String option, String value, boolean zeroAllowed) {
+        int v;
+        try {
+            v = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " must be a whole number, not '" + value + "'");
+        }
+        if (v < (zeroAllowed ? 0 : 1)) {
+            throw new IllegalArgumentException(option + " must be " + (zeroAllowed ? "0 or more" : "1 or more") + ", not " + v);
+        }
+        return v;
+    }
+
+    /** One client: identity, connection, and the requests it will send. */
+    static final class Sender {
+        final String name;
+        final Identity identity;
+        final AuthorityClient client;
+        byte[][] bodies;
+        Map<String, String>[] signatures;
+        long[] signedAtNanos;
+        long[] latencies;
+        int ok;
+        int duplicates;
+        int resigned;
+
+        Sender(String name, Identity identity, AuthorityClient client) {
+            this.name = name;
+            this.identity = identity;
+            this.client = client;
+        }
+    }
+
+    /** The outcome of one phase. */
+    record Phase(long wallNanos, long[] latencies, int ok, int duplicates, int resigned) {
+    }
+
+    private static final AtomicInteger NON_2XX = new AtomicInteger();
+    private static final AtomicInteger TRANSPORT_ERRORS = new AtomicInteger();
+    private static final ConcurrentLinkedQueue<String> FIRST_ERRORS = new ConcurrentLinkedQueue<>();
+
+    static int run(Options o) throws Exception {
+        PrintStream human = o.json ? System.err : System.out;
+        X509Certificate cert = AuthorityHome.readCertificate(o.cacert);
+        URI base = o.url;
+        AuthorityClient setup = new AuthorityClient(base, cert);
+        String served = setup.authorityRecipient();
+        if (o.recipient != null && !o.recipient.equals(served)) {
+            throw new IllegalArgumentException("--recipient differs from the recipient the authority at " + base + " serves");
+        }
+        Recipient authority = Recipient.parse(o.recipient != null ? o.recipient : served);
+        int perClientWarmup = o.warmup == 0 ? 0 : (o.warmup + o.clients - 1) / o.clients;
+        human.printf(Locale.ROOT, "EscrowLoad: %s, authority %s (%s), %d clients x %d escrows, warm-up %d x %d, %s%n",
+                base, authority.idHex(), authority.type().id(), o.clients, o.escrows, o.clients, perClientWarmup,
+                o.signInline ? "signed in the loop" : "pre-signed");
+
+        // Identities, enrollment (auto-approve: 201), one HTTPS client each.
+        long t0 = System.nanoTime();
+        List<Sender> senders = new ArrayList<>();
+        for (int c = 0; c < o.clients; c++) {
+            Identity id = Identity.generate(KeyType.X25519);
+            String name = String.format(Locale.ROOT, "%s-%02d", o.namePrefix, c);
+            AuthorityClient.Response r = setup.signed(id, "POST", "v1/enroll",
+                    Map.of("name", name, "recipient", id.recipient().encode()));
+            if (r.status() != 201) {
+                throw new IllegalStateException("enrolling " + name + " answered " + r.status() + " (" + r.error() + ")"
+                        + (r.status() == 202 ? ": run the authority with 'serve --auto-approve'" : ""));
+            }
+            senders.add(new Sender(name, id, new AuthorityClient(base, cert)));
+        }
+        long t1 = System.nanoTime();
+
+        // Every blob and body, before any timing: client-side crypto stays out of the measured loop.
+        senders.parallelStream().forEach(s -> prepare(s, authority, perClientWarmup + o.escrows));
+        long t2 = System.nanoTime();
+        human.printf(Locale.ROOT, "EscrowLoad: enrolled %d clients in %.1f s; %d blobs wrapped and bodies built in %.1f s%n",
+                o.clients, (t1 - t0) / 1e9, o.clients * (perClientWarmup + o.escrows), (t2 - t1) / 1e9);
+
+        if (perClientWarmup > 0) {
+            if (!o.signInline) {
+                presign(senders, base, 0, perClientWarmup);
+            }
+            Phase w = phase(senders, base, 0, perClientWarmup, o.signInline);
+            human.printf(Locale.ROOT, "EscrowLoad: warm-up: %d escrows in %.2f s (%.0f escrows/s), p99 %.1f ms%n",
+                    w.latencies().length, w.wallNanos() / 1e9, w.latencies().length / (w.wallNanos() / 1e9),
+                    percentile(sorted(w.latencies()), 99) / 1e6);
+        }
+        int warmupErrors = NON_2XX.getAndSet(0) + TRANSPORT_ERRORS.getAndSet(0);
+
+        long t3 = System.nanoTime();
+        if (!o.signInline) {
+            presign(senders, base, perClientWarmup, o.escrows);
+            human.printf(Locale.ROOT, "EscrowLoad: %d requests pre-signed in %.1f s%n", o.clients * o.escrows, (System.nanoTime() - t3) / 1e9);
+        }
+        Phase m = phase(senders, base, perClientWarmup, o.escrows, o.signInline);
+        long[] lat = sorted(m.latencies());
+        int non2xx = NON_2XX.get();
+        int transport = TRANSPORT_ERRORS.get();
+        int total = o.clients * o.escrows;
+        double wall = m.wallNanos() / 1e9;
+        double rate = m.ok() / wall;
+        double mean = Arrays.stream(lat).average().orElse(0) / 1e6;
+
+        human.printf(Locale.ROOT, "escrows:        %d (%d clients x %d), %d answered 2xx (%d of them 200: already escrowed)%n",
+                total, o.clients, o.escrows, m.ok(), m.duplicates());
+        human.printf(Locale.ROOT, "wall:           %.3f s%n", wall);
+        human.printf(Locale.ROOT, "throughput:     %.0f escrows/s (2xx answers / wall time)%n", rate);
+        human.printf(Locale.ROOT, "latency ms:     p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)%n",
+                percentile(lat, 50) / 1e6, percentile(lat, 90) / 1e6, percentile(lat, 99) / 1e6, max(lat) / 1e6, mean);
+        human.printf(Locale.ROOT, "non-2xx:        %d%s%n", non2xx, transport > 0 ? "  (plus " + transport + " requests that failed to reach the server)" : "");
+        if (m.resigned() > 0) {
+            human.printf(Locale.ROOT, "re-signed:      %d pre-signed requests were older than %d min at their turn and signed in the loop%n",
+                    m.resigned(), RESIGN_AFTER.toMinutes());
+        }
+        if (warmupErrors > 0) {
+            human.printf(Locale.ROOT, "warm-up errors: %d%n", warmupErrors);
+        }
+        for (String e : FIRST_ERRORS) {
+            human.println("  error: " + e);
+        }
+        if (o.json) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("clients", o.clients);
+            j.put("escrows_per_client", o.escrows);
+            j.put("escrows", total);
+            j.put("ok", m.ok());
+            j.put("duplicates", m.duplicates());
+            j.put("non_2xx", non2xx);
+            j.put("transport_errors", transport);
+            j.put("warmup_escrows", o.clients * perClientWarmup);
+            j.put("warmup_errors", warmupErrors);
+            j.put("wall_s", round(wall, 3));
+            j.put("escrows_per_s", round(rate, 1));
+            j.put("p50_ms", round(percentile(lat, 50) / 1e6, 2));
+            j.put("p90_ms", round(percentile(lat, 90) / 1e6, 2));
+            j.put("p99_ms", round(percentile(lat, 99) / 1e6, 2));
+            j.put("max_ms", round(max(lat) / 1e6, 2));
+            j.put("mean_ms", round(mean, 2));
+            j.put("presigned", !o.signInline);
+            j.put("resigned", m.resigned());
+            j.put("authority_type", authority.type().id());
+            System.out.println(JSON.writeValueAsString(j));
+        }
+        senders.forEach(s -> s.identity.destroy());
+        return non2xx + transport + warmupErrors == 0 ? 0 : 1;
+    }
+
+    /** Wraps a fresh AES-256-GCM key for the authority per escrow and builds each request body. */
+    @SuppressWarnings("unchecked")
+    private static void prepare(Sender s, Recipient authority, int count) {
+        Base64.Encoder b64 = Base64.getEncoder();
+        s.bodies = new byte[count][];
+        s.signatures = new Map[count];
+        s.signedAtNanos = new long[count];
+        for (int i = 0; i < count; i++) {
+            byte[] blob;
+            try (SessionKey k = SessionKeys.generate(Algorithms.AES_256_GCM)) {
+                KeyBlob wrapped = KeyWrap.wrap(k, authority);
+                blob = wrapped.encode();
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("blob", b64.encodeToString(blob));
+            body.put("description", "escrow load " + s.name + " #" + i);
+            body.put("serial", i);
+            try {
+                s.bodies[i] = JSON.writeValueAsBytes(body);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** Signs requests [from, from + count) of every sender ahead of the timed loop (in parallel). */
+    private static void presign(List<Sender> senders, URI base, int from, int count) {
+        String path = base.resolve(ESCROW_PATH).getRawPath();
+        senders.parallelStream().forEach(s -> {
+            for (int i = from; i < from + count; i++) {
+                s.signatures[i] = RequestSigning.sign(s.identity, "POST", path, s.bodies[i], Instant.now());
+                s.signedAtNanos[i] = System.nanoTime();
+            }
+        });
+    }
+
+    /** Sends requests [from, from + count) of every sender, one thread per sender, all released at once. */
+    private static Phase phase(List<Sender> senders, URI base, int from, int count, boolean signInline) throws Exception {
+        String path = base.resolve(ESCROW_PATH).getRawPath();
+        CyclicBarrier start = new CyclicBarrier(senders.size() + 1);
+        List<Thread> threads = new ArrayList<>();
+        Throwable[] died = new Throwable[senders.size()];
+        for (int t = 0; t < senders.size(); t++) {
+            Sender s = senders.get(t);
+            s.latencies = new long[count];
+            s.ok = 0;
+            s.duplicates = 0;
+            s.resigned = 0;
+            int index = t;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                    send(s, path, from, count, signInline);
+                } catch (Throwable e) {
+                    died[index] = e;
+                }
+            }, s.name);
+            th.setDaemon(true);
+            threads.add(th);
+            th.start();
+        }
+        start.await();
+        long begin = System.nanoTime();
+        for (Thread th : threads) {
+            th.join();
+        }
+        long wall = System.nanoTime() - begin;
+        for (int t = 0; t < died.length; t++) {
+            if (died[t] != null) {
+                throw new IllegalStateException(senders.get(t).name + " died", died[t]);
+            }
+        }
+        long[] all = senders.stream().flatMapToLong(s -> Arrays.stream(s.latencies)).toArray();
+        return new Phase(wall, all, senders.stream().mapToInt(s -> s.ok).sum(), senders.stream().mapToInt(s -> s.duplicates).sum(),
+                senders.stream().mapToInt(s -> s.resigned).sum());
+    }
+
+    private static void send(Sender s, String path, int from, int count, boolean signInline) {
+        long resignAfter = RESIGN_AFTER.toNanos();
+        for (int k = 0; k < count; k++) {
+            int i = from + k;
+            byte[] body = s.bodies[i];
+            Map<String, String> headers = s.signatures[i];
+            if (signInline || headers == null || System.nanoTime() - s.signedAtNanos[i] > resignAfter) {
+                if (!signInline) {
+                    s.resigned++;
+                }
+                headers = RequestSigning.sign(s.identity, "POST", path, body, Instant.now());
+            }
+            long t0 = System.nanoTime();
+            try {
+                AuthorityClient.Response r = s.client.send("POST", ESCROW_PATH, body, headers);
+                s.latencies[k] = System.nanoTime() - t0;
+                if (r.ok()) {
+                    s.ok++;
+                    if (r.status() == 200) {
+                        s.duplicates++;
+                    }
+                } else {
+                    NON_2XX.incrementAndGet();
+                    note(s.name + " escrow #" + i + ": HTTP " + r.status() + " " + r.error());
+                }
+            } catch (KeywayException e) {
+                s.latencies[k] = System.nanoTime() - t0;
+                TRANSPORT_ERRORS.incrementAndGet();
+                note(s.name + " escrow #" + i + ": " + e.getMessage());
+            }
+            s.signatures[i] = null;
+        }
+    }
+
+    private static void note(String error) {
+        if (FIRST_ERRORS.size() < 10) {
+            FIRST_ERRORS.add(error);
+        }
+    }
+
+    private static long[] sorted(long[] a) {
+        long[] c = a.clone();
+        Arrays.sort(c);
+        return c;
+    }
+
+    /** Nearest-rank percentile of a sorted array (0 when empty). */
+    static long percentile(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+
+    private static long max(long[] sorted) {
+        return sorted.length == 0 ? 0 : sorted[sorted.length - 1];
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+}
