@@ -133,6 +133,9 @@ public final class AuthorityServer implements AutoCloseable {
             config.routes.exception(Refusal.class, (e, ctx) -> {
                 ctx.status(e.status).json(Map.of("error", e.getMessage()));
             });
+            // The contract is 400 for an oversized body, with a message that says so.
+            config.routes.exception(io.javalin.http.ContentTooLargeResponse.class, (e, ctx) ->
+                    ctx.status(400).json(Map.of("error", "the request body is larger than " + MAX_BODY + " bytes")));
             config.routes.exception(KeywayException.class, (e, ctx) -> {
                 int status = e.code() == ErrorCode.PEER || e.code() == ErrorCode.IO || e.code() == ErrorCode.INTERNAL ? 503 : 400;
                 ctx.status(status).json(Map.of("error", e.getMessage()));
