@@ -125,6 +125,45 @@ public final class AuthorityHome {
         }
     }
 
+    /**
+     * Rotates the authority key, with the server stopped. The new identity is written first (as
+     * authority.key.new), then every stored blob is re-wrapped for it, page by page, then it replaces the
+     * old identity file (the old key is not kept). Interrupted, it resumes: run it again and it picks up
+     * authority.key.new and skips blobs already wrapped for it. Returns the new recipient string.
+     */
+    public String rotate(AuthorityStore store, Identity old, KeyType type, byte[] newPassphrase, Instant now) {
+        Path file = dir.resolve(IDENTITY);
+        Path next = dir.resolve(IDENTITY + ".new");
+        Identity fresh;
+        if (Files.exists(next)) {
+            fresh = IdentityFile.read(next, f -> newPassphrase == null ? null : newPassphrase.clone());
+        } else {
+            fresh = Identity.generate(type);
+            IdentityFile.write(next, fresh, newPassphrase);
+        }
+        byte[] freshId = fresh.recipient().id();
+        long n = store.rewrapAll(blob -> {
+            dev.keyway.core.blob.KeyBlob kb = dev.keyway.core.blob.KeyBlob.decode(blob);
+            if (MessageDigest.isEqual(kb.recipientId(), freshId)) {
+                return blob;
+            }
+            try (dev.keyway.core.keys.SessionKey key = dev.keyway.core.blob.KeyWrap.unwrap(kb, old)) {
+                return dev.keyway.core.blob.KeyWrap.wrap(key, fresh.recipient()).encode();
+            }
+        }, "admin", now);
+        try {
+            Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "re-wrapped " + n + " keys but could not replace " + file + " ("
+                    + AtomicFile.describe(e) + ")", "move " + next + " to " + file + " before starting the server");
+        }
+        store.audit(now, "admin", "rotate", fresh.recipient().idHex(), "ok", "{\"rewrapped\":" + n + ",\"old\":\""
+                + old.recipient().idHex() + "\"}");
+        String recipient = fresh.recipient().encode();
+        fresh.destroy();
+        return recipient;
+    }
+
     /** Reads the authority identity, asking {@code passphrases} only when it is sealed. */
     public Identity identity(IdentityFile.PassphraseSource passphrases) {
         return IdentityFile.read(dir.resolve(IDENTITY), passphrases);

@@ -431,6 +431,56 @@ public final class AuthorityStore implements AutoCloseable {
         });
     }
 
+    // ---- key rotation ----
+
+    /**
+     * Re-wraps every stored blob with {@code rewrap} (unwrap with the old authority key, wrap for the new
+     * one), a page at a time, each page in one transaction with an audit entry. Returns the count.
+     */
+    public long rewrapAll(java.util.function.UnaryOperator<byte[]> rewrap, String actor, Instant now) {
+        long done = 0;
+        String after = "";
+        while (true) {
+            String from = after;
+            List<String[]> page = read(c -> {
+                List<String[]> rows = new ArrayList<>();
+                try (PreparedStatement p = c.prepareStatement("SELECT id, blob FROM escrow WHERE id > ? ORDER BY id LIMIT 500")) {
+                    p.setString(1, from);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            rows.add(new String[] {rs.getString(1), rs.getString(2)});
+                        }
+                    }
+                }
+                return rows;
+            });
+            if (page.isEmpty()) {
+                return done;
+            }
+            List<String[]> updated = new ArrayList<>();
+            for (String[] row : page) {
+                byte[] blob = rewrap.apply(Base64.getDecoder().decode(row[1]));
+                updated.add(new String[] {row[0], Base64.getEncoder().encodeToString(blob), sha256(blob)});
+            }
+            write(c -> {
+                try (PreparedStatement p = c.prepareStatement("UPDATE escrow SET blob = ?, blob_sha256 = ? WHERE id = ?")) {
+                    for (String[] u : updated) {
+                        p.setString(1, u[1]);
+                        p.setString(2, u[2]);
+                        p.setString(3, u[0]);
+                        p.addBatch();
+                    }
+                    p.executeBatch();
+                }
+                append(c, now, actor, "rotate", updated.get(0)[0] + ".." + updated.get(updated.size() - 1)[0], "ok",
+                        "{\"rewrapped\":" + updated.size() + "}");
+                return null;
+            });
+            done += updated.size();
+            after = page.get(page.size() - 1)[0];
+        }
+    }
+
     // ---- audit ----
 
     /** Appends an audit entry on its own (refusals, and actions with nothing else to store). */

@@ -30,7 +30,8 @@ import java.util.concurrent.CountDownLatch;
         description = {"A backup authority keeps session keys wrapped for its public key and gives them back, re-wrapped, "
                 + "to their proven owner. See docs/AUTHORITY.md."},
         subcommands = {AuthorityCommand.Init.class, AuthorityCommand.Serve.class, AuthorityCommand.Enroll.class,
-                AuthorityCommand.Approve.class, AuthorityCommand.ApproveRecovery.class, AuthorityCommand.ListEscrows.class, AuthorityCommand.Audit.class})
+                AuthorityCommand.Approve.class, AuthorityCommand.ApproveRecovery.class, AuthorityCommand.ListEscrows.class, AuthorityCommand.Rotate.class,
+                AuthorityCommand.Audit.class})
 final class AuthorityCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -306,6 +307,53 @@ final class AuthorityCommand implements Runnable {
         private static void param(StringBuilder q, String name, String value) {
             if (value != null) {
                 q.append('&').append(name).append('=').append(java.net.URLEncoder.encode(value, StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    @Command(name = "rotate", mixinStandardHelpOptions = true, header = "Replace the authority key and re-wrap every stored key.",
+            description = {"With the server stopped: makes a new authority identity, re-wraps every escrowed blob for it "
+                    + "(unwrap with the old key, wrap for the new; no key is written anywhere in plaintext), then replaces "
+                    + "authority.key. The old key is not kept. Interrupted, run it again: it resumes. Give clients the new "
+                    + "recipient (encrypt --escrow fetches it by itself)."})
+    static final class Rotate implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The authority's directory.")
+        Path dir;
+
+        @Option(names = "--db", paramLabel = "JDBC-URL", description = "The database, if not DIR/authority.db.")
+        String db;
+
+        @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of the current (sealed) identity.")
+        String passphraseFile;
+
+        @Option(names = "--new-passphrase-file", paramLabel = "FILE", description = "Seal the new identity with this passphrase.")
+        String newPassphraseFile;
+
+        @Option(names = "--type", paramLabel = "TYPE", description = "Key-exchange type of the new key (default xwing).")
+        String type = "xwing";
+
+        @Override
+        public void run() {
+            KeyType kt = KeyType.byId(type);
+            if (kt == null) {
+                throw KeywayException.usage("unknown --type '" + type + "'", "use xwing, x25519, p256 or rsa3072");
+            }
+            AuthorityHome home = new AuthorityHome(dir);
+            byte[] newPass = newPassphraseFile == null ? null : CliIo.readSecret(newPassphraseFile, "new passphrase file");
+            try (Identity old = CliIo.readIdentity(dir.resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
+                 AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db)) {
+                String recipient = home.rotate(store, old, kt, newPass, java.time.Instant.now());
+                PrintWriter out = spec.commandLine().getOut();
+                out.println("authority key rotated; every stored key re-wrapped");
+                out.println("recipient: " + recipient);
+                out.flush();
+            } finally {
+                if (newPass != null) {
+                    Arrays.fill(newPass, (byte) 0);
+                }
             }
         }
     }
