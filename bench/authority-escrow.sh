@@ -21,11 +21,15 @@
 # KEEP=1 (keep the work directory: authority directories, server logs, JSON results);
 # PG_HOST (127.0.0.1), PG_PORT (5432), PG_DB (test), PG_USER (postgres): the PostgreSQL server, reached
 # as `psql -h PG_HOST -p PG_PORT -U PG_USER -d PG_DB` and by the authority as
-# jdbc:postgresql://PG_HOST:PG_PORT/PG_DB?user=PG_USER&currentSchema=<fresh schema>; password, if one is
-# needed, from ~/.pgpass or PGPASSWORD (psql and the JDBC driver both read PGPASSWORD only via the URL, so
-# prefer a trust or .pgpass setup). Each PostgreSQL run creates schema keyway_escrow_<random> and drops it
-# afterwards. PostgreSQL is skipped, with the reason printed, when psql is missing or the server does not
-# answer.
+# jdbc:postgresql://PG_HOST:PG_PORT/PG_DB?user=PG_USER&currentSchema=<fresh schema>; PG_PASSWORD, if
+# the server wants one, goes to psql as PGPASSWORD and into that URL as &password= (visible in the process
+# list while the server runs; printed masked). Each PostgreSQL run creates schema keyway_escrow_<random>
+# and drops it afterwards. PostgreSQL is skipped, with the reason printed, when psql is missing or the
+# server does not answer. PORT (the server's listen port, default 0: any free port).
+#
+# The server and EscrowLoad run from a copy of the built jars in the work directory, so a rebuild in the
+# tree during the run does not swap classes under them. Exit status: 0 when every run completed with no
+# errors (a MISS is a result, not a failure), 1 otherwise, 2 on a usage error.
 #
 # One run, per store:
 #   1. keyway authority init --dir D --type x25519   (x25519: the blobs are wrapped for an X25519 recipient)
@@ -42,8 +46,11 @@
 #
 # The machine: the load generator (N client threads, TLS, JSON) runs on the SAME machine and cores as the
 # server, and for PostgreSQL also the database server. On a 2-core machine the three compete for the two
-# cores, so the numbers are a floor for the server alone, not its capacity. The load average is printed
-# before and after each store; other work on the machine (a build, tests) lowers everything.
+# cores, so the numbers are a floor for the server alone, not its capacity. To show the split, EscrowLoad
+# reports the CPU time its own JVM and the server's JVM used during the measured phase (from /proc; the
+# table's "CPU s load/server"; PostgreSQL's processes are not counted). The load average is printed
+# before each run and at the end (it includes this benchmark's own threads); other work on the machine
+# (a build, tests) lowers everything.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -98,6 +105,9 @@ PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
 PG_DB="${PG_DB:-test}"
 PG_USER="${PG_USER:-postgres}"
+if [[ -n "${PG_PASSWORD:-}" ]]; then
+    export PGPASSWORD="$PG_PASSWORD"
+fi
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     echo "building: $MVN -q -B install -DskipTests; $MVN -q -B -pl keyway-bench package -DskipTests"
@@ -113,6 +123,14 @@ compgen -G "keyway-bench/target/lib/keyway-authority-*.jar" >/dev/null \
 BENCH_DIR="${BENCH_DIR:-${TMPDIR:-/tmp}}"
 mkdir -p "$BENCH_DIR"
 WORK="$(mktemp -d "$BENCH_DIR/keyway-escrow.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+# Run from a copy of the built jars and classes: a rebuild in the tree while a JVM runs (another build,
+# another checkout's tests) would swap class files under it.
+mkdir -p "$WORK/jars/bench"
+cp "$CLI_JAR" "$WORK/jars/keyway-cli.jar"
+cp -R keyway-bench/target/classes keyway-bench/target/lib "$WORK/jars/bench/"
+CLI_JAR="$WORK/jars/keyway-cli.jar"
+BENCH_CP="$WORK/jars/bench/classes:$WORK/jars/bench/lib/*"
 SERVER_PID=""
 PG_SCHEMA=""
 
@@ -197,17 +215,22 @@ run_one() {
     fi
     if [[ "$store" == postgres ]]; then
         PG_SCHEMA="keyway_escrow_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-        psql_cmd -c "CREATE SCHEMA $PG_SCHEMA" >/dev/null
+        if ! psql_cmd -c "CREATE SCHEMA $PG_SCHEMA" >/dev/null; then
+            PG_SCHEMA=""
+            echo "$NAME: could not create the PostgreSQL schema" >&2
+            return 1
+        fi
         url="jdbc:postgresql://$PG_HOST:$PG_PORT/$PG_DB?user=$PG_USER&currentSchema=$PG_SCHEMA"
+        echo "database: $url${PG_PASSWORD:+&password=***}"
+        url="$url${PG_PASSWORD:+&password=$PG_PASSWORD}"
         db_args=(--db "$url")
         audit_args=(--db "$url")
-        echo "database: $url"
     else
         echo "database: $auth/authority.db"
     fi
     local serve_cmd=("$JAVA" "${SERVER_OPTS[@]}" -jar "$CLI_JAR" authority serve --dir "$auth"
         --listen "127.0.0.1:${PORT:-0}" --auto-approve "${db_args[@]}")
-    echo "server: ${serve_cmd[*]}"
+    echo "server: ${serve_cmd[*]//password=[^&]*/password=***}"
     "${serve_cmd[@]}" >"$log" 2>&1 &
     SERVER_PID=$!
 
@@ -236,11 +259,14 @@ run_one() {
 
     local load_cmd=("$JAVA" "${LOAD_OPTS[@]}" -cp "$BENCH_CP" dev.keyway.bench.EscrowLoad
         --url "https://127.0.0.1:$port" --cacert "$auth/tls-cert.pem"
-        --clients "$CLIENTS" --escrows "$ESCROWS" --warmup "$WARMUP" --json)
+        --clients "$CLIENTS" --escrows "$ESCROWS" --warmup "$WARMUP" --server-pid "$SERVER_PID" --json)
     echo "load:   ${load_cmd[*]}"
-    local status=0
-    "${load_cmd[@]}" >"$out" 2> >(tee "$err" | sed 's/^/  /' >&2) || status=$?
-    wait $! 2>/dev/null || true   # the tee of the process substitution
+    # Its summary (stderr) is shown indented and kept in $err; the JSON line (stdout) goes to $out.
+    local status
+    set +e
+    "${load_cmd[@]}" 2>&1 >"$out" | tee "$err" | sed 's/^/  /'
+    status="${PIPESTATUS[0]}"
+    set -e
     stop_server
     if ! grep -q '^{' "$out"; then
         echo "$NAME: EscrowLoad failed (exit $status) and wrote no result" >&2
@@ -248,7 +274,7 @@ run_one() {
         return 1
     fi
 
-    local rate p50 p99 non2xx transport warm_err ok warm_n errors verdict
+    local rate p50 p99 non2xx transport warm_err ok warm_n errors verdict cpu_load cpu_server
     rate="$(json_field "$out" escrows_per_s)"
     p50="$(json_field "$out" p50_ms)"
     p99="$(json_field "$out" p99_ms)"
@@ -257,6 +283,8 @@ run_one() {
     warm_err="$(json_field "$out" warmup_errors)"
     ok="$(json_field "$out" ok)"
     warm_n="$(json_field "$out" warmup_escrows)"
+    cpu_load="$(json_field "$out" load_cpu_s)"
+    cpu_server="$(json_field "$out" server_cpu_s)"
     errors=$((non2xx + transport + warm_err))
 
     # The audit chain after a clean stop: intact, and one entry per enrollment and per escrow answered.
@@ -285,7 +313,10 @@ run_one() {
     else
         verdict="n/a"
     fi
-    ROWS+=("$store|$run|$CLIENTS|$((CLIENTS * ESCROWS))|$rate|$p50|$p99|$errors|$verdict")
+    ROWS+=("$(awk -v s="$store" -v r="$run" -v c="$CLIENTS" -v e="$((CLIENTS * ESCROWS))" -v x="$rate" -v a="$p50" -v b="$p99" \
+        -v n="$errors" -v v="$verdict" -v cl="$cpu_load" -v cs="$cpu_server" 'BEGIN {
+            cpu = (cl == "" || cl == "null") ? "-" : sprintf("%.1f/%s", cl, (cs == "" || cs == "null") ? "-" : sprintf("%.1f", cs))
+            printf "%s|%s|%s|%s|%.1f|%.2f|%.2f|%s|%s|%s", s, r, c, e, x, a, b, n, v, cpu }')")
     if ((errors > 0 || status != 0)); then
         FAILED=1
     fi
@@ -297,7 +328,7 @@ for store in "${STORES[@]}"; do
             FAILED=1
             stop_server
             drop_schema
-            ROWS+=("$store|$run|$CLIENTS|$((CLIENTS * ESCROWS))|-|-|-|failed|MISS")
+            ROWS+=("$store|$run|$CLIENTS|$((CLIENTS * ESCROWS))|-|-|-|failed|MISS|-")
         fi
     done
 done
@@ -305,10 +336,11 @@ done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)   ($(nproc) CPUs, shared by load generator, server and database)"
 echo
-printf '%-9s %4s %8s %8s %10s %9s %9s %7s  %s\n' store run clients escrows escrows/s "p50 ms" "p99 ms" errors target
+printf '%-9s %4s %8s %8s %10s %9s %9s %7s  %-6s  %s\n' store run clients escrows escrows/s "p50 ms" "p99 ms" errors target \
+    "CPU s load/server"
 for row in "${ROWS[@]}"; do
-    IFS='|' read -r s r c e rate p50 p99 errs v <<<"$row"
-    printf '%-9s %4s %8s %8s %10s %9s %9s %7s  %s\n' "$s" "$r" "$c" "$e" "$rate" "$p50" "$p99" "$errs" "$v"
+    IFS='|' read -r s r c e rate p50 p99 errs v cpu <<<"$row"
+    printf '%-9s %4s %8s %8s %10s %9s %9s %7s  %-6s  %s\n' "$s" "$r" "$c" "$e" "$rate" "$p50" "$p99" "$errs" "$v" "$cpu"
 done
 if [[ -n "$PG_REASON" ]]; then
     printf '%-9s %s\n' postgres "$PG_REASON"
@@ -316,16 +348,18 @@ fi
 echo
 echo "target: >= 2,000 durable escrows/s on SQLite with p99 <= 50 ms and no errors (PASS/MISS per SQLite run;"
 echo "n/a for PostgreSQL, which the target does not cover). errors = non-2xx answers + failed requests +"
-echo "warm-up errors + audit mismatches. Load generator and server share the machine's $(nproc) CPUs."
+echo "warm-up errors + audit mismatches. CPU s: CPU time of the load generator's JVM and of the server's JVM"
+echo "during the measured phase (PostgreSQL's own processes not counted); both share the machine's $(nproc) CPUs."
 if ((RUNS > 1)); then
-    # Median over the SQLite runs.
-    printf '%s\n' "${ROWS[@]}" | awk -F'|' '$1 == "sqlite" && $5 != "-" { r[++n] = $5; p[n] = $7 }
-        END {
-            if (n == 0) exit
-            asort(r); asort(p)
-            mr = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
-            mp = (n % 2) ? p[(n + 1) / 2] : (p[n / 2] + p[n / 2 + 1]) / 2
-            printf "SQLite median of %d runs: %.1f escrows/s, p99 %.2f ms: %s\n", n, mr, mp, (mr >= 2000 && mp <= 50) ? "PASS" : "MISS"
-        }'
+    # Medians over the SQLite runs (rate and p99 each on its own).
+    median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+    sqlite_rows="$(printf '%s\n' "${ROWS[@]}" | awk -F'|' '$1 == "sqlite" && $5 != "-"')"
+    if [[ -n "$sqlite_rows" ]]; then
+        n="$(wc -l <<<"$sqlite_rows")"
+        mr="$(cut -d'|' -f5 <<<"$sqlite_rows" | median)"
+        mp="$(cut -d'|' -f7 <<<"$sqlite_rows" | median)"
+        awk -v n="$n" -v r="$mr" -v p="$mp" 'BEGIN {
+            printf "SQLite, median of %d runs: %.1f escrows/s, p99 %.2f ms: %s\n", n, r, p, (r >= 2000 && p <= 50) ? "PASS" : "MISS" }'
+    fi
 fi
 exit "$FAILED"

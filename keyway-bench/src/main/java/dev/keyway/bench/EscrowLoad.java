@@ -85,6 +85,7 @@ public final class EscrowLoad {
         boolean json;
         boolean signInline;
         String namePrefix;
+        long serverPid;
     }
 
     static final String USAGE = String.join("\n",
@@ -98,6 +99,7 @@ public final class EscrowLoad {
             "  --warmup W         escrows in total sent before the measured phase, not measured (default 0)",
             "  --name-prefix P    clients enroll as P-00, P-01, ... (default load-<random hex>)",
             "  --sign-inline      sign each request in the timed loop (default: pre-signed before timing)",
+            "  --server-pid PID   also report the CPU time the server process used in the measured phase (Linux)",
             "  --json             print one JSON line on stdout; the human-readable summary goes to stderr",
             "  --help             this text",
             "",
@@ -120,8 +122,8 @@ public final class EscrowLoad {
         }
         try {
             System.exit(run(o));
-        } catch (KeywayException e) {
-            System.err.println("EscrowLoad: " + e.getMessage());
+        } catch (KeywayException | IllegalArgumentException | IllegalStateException e) {
+            System.err.println("EscrowLoad: " + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
             System.exit(1);
         }
     }
@@ -142,7 +144,7 @@ public final class EscrowLoad {
                 }
                 case "--json" -> o.json = true;
                 case "--sign-inline" -> o.signInline = true;
-                case "--url", "--cacert", "--recipient", "--clients", "--escrows", "--warmup", "--name-prefix" -> {
+                case "--url", "--cacert", "--recipient", "--clients", "--escrows", "--warmup", "--name-prefix", "--server-pid" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(a + " needs a value");
@@ -165,6 +167,7 @@ public final class EscrowLoad {
                         case "--clients" -> o.clients = positive(a, value, false);
                         case "--escrows" -> o.escrows = positive(a, value, false);
                         case "--warmup" -> o.warmup = positive(a, value, true);
+                        case "--server-pid" -> o.serverPid = positive(a, value, false);
                         case "--name-prefix" -> {
                             if (!value.matches("[A-Za-z0-9._@-]{1,100}")) {
                                 throw new IllegalArgumentException("--name-prefix must be 1 to 100 of A-Z a-z 0-9 . _ @ -");
@@ -285,7 +288,11 @@ public final class EscrowLoad {
             presign(senders, base, perClientWarmup, o.escrows);
             human.printf(Locale.ROOT, "EscrowLoad: %d requests pre-signed in %.1f s%n", o.clients * o.escrows, (System.nanoTime() - t3) / 1e9);
         }
+        long loadCpu0 = cpuNanos("self");
+        long serverCpu0 = o.serverPid > 0 ? cpuNanos(Long.toString(o.serverPid)) : -1;
         Phase m = phase(senders, base, perClientWarmup, o.escrows, o.signInline);
+        long loadCpu = loadCpu0 < 0 ? -1 : cpuNanos("self") - loadCpu0;
+        long serverCpu = serverCpu0 < 0 ? -1 : cpuNanos(Long.toString(o.serverPid)) - serverCpu0;
         long[] lat = sorted(m.latencies());
         int non2xx = NON_2XX.get();
         int transport = TRANSPORT_ERRORS.get();
@@ -301,6 +308,13 @@ public final class EscrowLoad {
         human.printf(Locale.ROOT, "latency ms:     p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)%n",
                 percentile(lat, 50) / 1e6, percentile(lat, 90) / 1e6, percentile(lat, 99) / 1e6, max(lat) / 1e6, mean);
         human.printf(Locale.ROOT, "non-2xx:        %d%s%n", non2xx, transport > 0 ? "  (plus " + transport + " requests that failed to reach the server)" : "");
+        if (loadCpu >= 0) {
+            int cores = Runtime.getRuntime().availableProcessors();
+            human.printf(Locale.ROOT, "CPU, measured:  load generator %.1f s (%.2f cores)%s; %d cores x %.1f s wall = %.1f s%n",
+                    loadCpu / 1e9, loadCpu / (double) m.wallNanos(),
+                    serverCpu >= 0 ? String.format(Locale.ROOT, ", server %.1f s (%.2f cores)", serverCpu / 1e9, serverCpu / (double) m.wallNanos()) : "",
+                    cores, wall, cores * wall);
+        }
         if (m.resigned() > 0) {
             human.printf(Locale.ROOT, "re-signed:      %d pre-signed requests were older than %d min at their turn and signed in the loop%n",
                     m.resigned(), RESIGN_AFTER.toMinutes());
@@ -329,6 +343,9 @@ public final class EscrowLoad {
             j.put("p99_ms", round(percentile(lat, 99) / 1e6, 2));
             j.put("max_ms", round(max(lat) / 1e6, 2));
             j.put("mean_ms", round(mean, 2));
+            j.put("load_cpu_s", loadCpu < 0 ? null : round(loadCpu / 1e9, 2));
+            j.put("server_cpu_s", serverCpu < 0 ? null : round(serverCpu / 1e9, 2));
+            j.put("cores", Runtime.getRuntime().availableProcessors());
             j.put("presigned", !o.signInline);
             j.put("resigned", m.resigned());
             j.put("authority_type", authority.type().id());
@@ -446,6 +463,22 @@ public final class EscrowLoad {
                 note(s.name + " escrow #" + i + ": " + e.getMessage());
             }
             s.signatures[i] = null;
+        }
+    }
+
+    /**
+     * User + system CPU time of a process from /proc/PID/stat (fields 14 and 15, in USER_HZ = 100 ticks per
+     * second on Linux), or -1 where there is no /proc.
+     */
+    static long cpuNanos(String pid) {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc", pid, "stat"));
+            // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return ticks * 10_000_000L;
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 
