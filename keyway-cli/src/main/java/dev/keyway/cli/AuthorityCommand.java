@@ -41,6 +41,14 @@ final class AuthorityCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    static KeyType keyType(String type) {
+        KeyType kt = KeyType.byId(type);
+        if (kt == null) {
+            throw KeywayException.usage("unknown --type '" + type + "'", "use xwing, x25519, p256 or rsa3072");
+        }
+        return kt;
+    }
+
     @Command(name = "init", mixinStandardHelpOptions = true, header = "Create a new authority in a directory.",
             description = {"Creates the authority identity (xwing by default, plus its Ed25519 signing key; sealed with "
                     + "Argon2id and AES-256-GCM when --passphrase-file is given), an admin token (printed once: keep it), and a "
@@ -61,10 +69,7 @@ final class AuthorityCommand implements Runnable {
 
         @Override
         public void run() {
-            KeyType kt = KeyType.byId(type);
-            if (kt == null) {
-                throw KeywayException.usage("unknown --type '" + type + "'", "use xwing, x25519, p256 or rsa3072");
-            }
+            KeyType kt = keyType(type);
             byte[] pass = passphraseFile == null ? null : CliIo.readSecret(passphraseFile, "passphrase file");
             try {
                 AuthorityHome.Initialized i = new AuthorityHome(dir).init(kt, pass);
@@ -337,10 +342,7 @@ final class AuthorityCommand implements Runnable {
 
         @Override
         public void run() {
-            KeyType kt = KeyType.byId(type);
-            if (kt == null) {
-                throw KeywayException.usage("unknown --type '" + type + "'", "use xwing, x25519, p256 or rsa3072");
-            }
+            KeyType kt = keyType(type);
             AuthorityHome home = new AuthorityHome(dir);
             byte[] newPass = newPassphraseFile == null ? null : CliIo.readSecret(newPassphraseFile, "new passphrase file");
             try (Identity old = CliIo.readIdentity(dir.resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
