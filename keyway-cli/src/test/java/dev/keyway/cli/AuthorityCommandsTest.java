@@ -96,6 +96,19 @@ class AuthorityCommandsTest {
 
         Cli.Result audit = Cli.run("authority", "audit", "verify", "--dir", p(auth));
         assertThat(audit.out()).contains("audit log intact");
+
+        // Someone edits the database behind the authority's back: verify names the entry (exit 3).
+        server.close();
+        store.close();
+        server = null;
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(home.databaseUrl());
+             java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE audit SET actor = 'nobody' WHERE seq = 3");
+        }
+        Cli.Result broken = Cli.run("authority", "audit", "verify", "--dir", p(auth));
+        assertThat(broken.exit()).isEqualTo(3);
+        assertThat(broken.err()).contains("broken at entry 3");
+        assertThat(broken.oneLineError()).isTrue();
     }
 
     @Test
