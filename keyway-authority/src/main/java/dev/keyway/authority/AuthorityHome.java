@@ -90,8 +90,8 @@ public final class AuthorityHome {
             byte[] token = new byte[32];
             RANDOM.nextBytes(token);
             String adminToken = "kwadmin_" + HexFormat.of().formatHex(token);
-            AtomicFile.write(dir.resolve(ADMIN_TOKEN), (sha256Hex(adminToken.getBytes(StandardCharsets.US_ASCII)) + "\n")
-                    .getBytes(StandardCharsets.US_ASCII), true, false);
+            AtomicFile.write(dir.resolve(ADMIN_TOKEN), (AuthorityStore.sha256(adminToken.getBytes(StandardCharsets.US_ASCII)) + "\n")
+                    .getBytes(StandardCharsets.US_ASCII), true);
             X509Certificate cert = writeTls();
             return new Initialized(adminToken, identity.recipient().encode(), identity.recipient().idHex(), fingerprint(cert));
         } catch (IOException e) {
@@ -116,9 +116,9 @@ public final class AuthorityHome {
             X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(holder.getEncoded()));
             AtomicFile.write(dir.resolve(TLS_KEY), pem("PRIVATE KEY", kp.getPrivate().getEncoded()).getBytes(StandardCharsets.US_ASCII),
-                    true, false);
+                    true);
             AtomicFile.write(dir.resolve(TLS_CERT), pem("CERTIFICATE", cert.getEncoded()).getBytes(StandardCharsets.US_ASCII),
-                    false, false);
+                    false);
             return cert;
         } catch (Exception e) {
             throw new IllegalStateException("making the TLS certificate failed", e);
@@ -174,7 +174,7 @@ public final class AuthorityHome {
         try {
             String expected = Files.readString(dir.resolve(ADMIN_TOKEN), StandardCharsets.US_ASCII).strip();
             return MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
-                    sha256Hex(token.getBytes(StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII));
+                    AuthorityStore.sha256(token.getBytes(StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot read " + dir.resolve(ADMIN_TOKEN), "check the authority directory");
         }
@@ -221,14 +221,10 @@ public final class AuthorityHome {
     /** SHA-256 of the DER certificate, hex: what an operator compares out of band. */
     public static String fingerprint(X509Certificate cert) {
         try {
-            return sha256Hex(cert.getEncoded());
+            return AuthorityStore.sha256(cert.getEncoded());
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    static String sha256Hex(byte[] data) {
-        return AuthorityStore.sha256(data);
     }
 
     static String pem(String label, byte[] der) {

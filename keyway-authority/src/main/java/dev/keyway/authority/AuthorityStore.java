@@ -39,12 +39,10 @@ public final class AuthorityStore implements AutoCloseable {
     static final int BATCH = 256;
 
     private final HikariDataSource pool;
-    private final boolean sqlite;
     private final Writer writer;
 
-    private AuthorityStore(HikariDataSource pool, boolean sqlite) {
+    private AuthorityStore(HikariDataSource pool) {
         this.pool = pool;
-        this.sqlite = sqlite;
         this.writer = new Writer();
     }
 
@@ -84,12 +82,7 @@ public final class AuthorityStore implements AutoCloseable {
             throw new KeywayException(ErrorCode.PEER, "cannot migrate the authority database (" + rootMessage(e) + ")",
                     "check the database is a Keyway authority database and is writable", e);
         }
-        return new AuthorityStore(pool, sqlite);
-    }
-
-    /** Whether this store is an embedded SQLite file. */
-    public boolean embedded() {
-        return sqlite;
+        return new AuthorityStore(pool);
     }
 
     // ---- clients ----

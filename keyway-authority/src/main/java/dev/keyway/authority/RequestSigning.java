@@ -4,8 +4,6 @@ import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,15 +91,7 @@ public final class RequestSigning {
     }
 
     static byte[] canonical(String method, String pathAndQuery, byte[] body, long timestamp, String nonce) {
-        String text = "keyway-authority-request-v1\n" + method + "\n" + pathAndQuery + "\n" + sha256(body) + "\n" + timestamp + "\n" + nonce;
+        String text = "keyway-authority-request-v1\n" + method + "\n" + pathAndQuery + "\n" + AuthorityStore.sha256(body) + "\n" + timestamp + "\n" + nonce;
         return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String sha256(byte[] body) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -145,7 +145,7 @@ final class CliIo {
             out.print(text);
             out.flush();
         } else {
-            AtomicFile.write(Path.of(path), text.getBytes(StandardCharsets.UTF_8), secret, false);
+            AtomicFile.write(Path.of(path), text.getBytes(StandardCharsets.UTF_8), secret);
         }
     }
 

@@ -20,10 +20,6 @@ import java.util.Map;
         header = "Show an encrypted file's header, without any key.",
         description = {"Print what the header says: recipients (type and id), escrow, sender, times, message id, serial, payload cipher, and the chunk count and sizes. Nothing here is authenticated until a recipient decrypts: treat it as a claim."})
 final class InspectCommand implements Runnable {
-    /** Per chunk: the AEAD tag. */
-    private static final int TAG = 16;
-    private static final int CHUNK = 65536;
-
     @Spec
     CommandSpec spec;
 
@@ -43,12 +39,11 @@ final class InspectCommand implements Runnable {
             EnvelopeReader reader = EnvelopeReader.open(in, maxRecipients);
             Header h = reader.header();
             describe(h, m);
-            long body = reader.skipRest() - (h.signed() ? 64 : 0);
-            long chunks = body <= 0 ? 0 : (body + CHUNK + TAG - 1) / (CHUNK + TAG);
+            EnvelopeReader.BodyLayout body = reader.measureBody();
             m.put("header_bytes", h.length());
-            m.put("chunks", chunks);
-            m.put("ciphertext_bytes", Math.max(0, body));
-            m.put("plaintext_bytes", Math.max(0, body - chunks * TAG));
+            m.put("chunks", body.chunks());
+            m.put("ciphertext_bytes", body.ciphertextBytes());
+            m.put("plaintext_bytes", body.plaintextBytes());
         } catch (IOException e) {
             throw CliIo.ioFailure(e);
         }

@@ -184,14 +184,22 @@ public final class EnvelopeReader {
         return readBody(fileKey, (sealed, sealedLength, plain, plainLength) -> out.write(plain, 0, plainLength));
     }
 
-    /** Reads past the rest of the file without decrypting it; the number of bytes after the header. */
-    public long skipRest() throws IOException {
+    /** The body's shape, as the file's length implies it (nothing is authenticated). */
+    public record BodyLayout(long chunks, long ciphertextBytes, long plaintextBytes) {
+    }
+
+    /** Reads past the rest of the file without decrypting it, and says how its body is laid out. */
+    public BodyLayout measureBody() throws IOException {
         bodyRead = true;
+        long rest;
         try {
-            return in.transferTo(OutputStream.nullOutputStream());
+            rest = in.transferTo(OutputStream.nullOutputStream());
         } catch (KeywayException e) {
             throw asDamage(e);
         }
+        long body = Math.max(0, rest - (header.signed() ? Stream.SIGNATURE : 0));
+        long chunks = (body + Stream.SEALED_CHUNK - 1) / Stream.SEALED_CHUNK;
+        return new BodyLayout(chunks, body, Math.max(0, body - chunks * PayloadAead.TAG));
     }
 
     /** Reads and verifies the whole body, handing each chunk to {@code sink}. */

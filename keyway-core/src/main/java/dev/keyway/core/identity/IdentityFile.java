@@ -111,7 +111,7 @@ public final class IdentityFile {
             // Checked early too, so no key derivation is wasted; AtomicFile checks again at the end.
             throw new KeywayException(ErrorCode.USAGE, file + " already exists", "choose another name or remove it first");
         }
-        AtomicFile.write(file, format(identity, passphrase).getBytes(StandardCharsets.US_ASCII), true, false);
+        AtomicFile.write(file, format(identity, passphrase).getBytes(StandardCharsets.US_ASCII), true);
     }
 
     /** Reads the file and tells whether it is encrypted and which recipient it belongs to. */

@@ -25,50 +25,17 @@ public final class AtomicFile {
     }
 
     /**
+     * Writes {@code content} as a new file (never replacing one): {@link #create}, write, {@link Output#commit}.
+     *
      * @param privateFile create with mode 0600
-     * @param overwrite   replace an existing file; otherwise an existing file is an error and stays untouched
      */
-    public static void write(Path target, byte[] content, boolean privateFile, boolean overwrite) {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (!overwrite && Files.exists(abs)) {
-            throw new KeywayException(ErrorCode.USAGE, target + " already exists", "choose another name or remove it first");
-        }
-        Path tmp = null;
-        try {
-            tmp = createTemp(dir, abs.getFileName().toString(), privateFile);
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                var buf = java.nio.ByteBuffer.wrap(content);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            if (!overwrite) {
-                // Link-then-delete would be exact; a second existence check keeps the window tiny and portable.
-                if (Files.exists(abs)) {
-                    throw new FileAlreadyExistsException(abs.toString());
-                }
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-        } catch (FileAlreadyExistsException e) {
-            throw new KeywayException(ErrorCode.USAGE, target + " already exists", "choose another name or remove it first");
+    public static void write(Path target, byte[] content, boolean privateFile) {
+        try (Output out = create(target, privateFile)) {
+            out.stream().write(content);
+            out.commit();
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot write " + target + " (" + describe(e) + ")",
                     "check the directory exists and is writable");
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the temporary name is hidden and unique; nothing more to do
-                }
-            }
         }
     }
 
