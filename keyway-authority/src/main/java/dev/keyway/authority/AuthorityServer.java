@@ -52,10 +52,8 @@ public final class AuthorityServer implements AutoCloseable {
     private volatile boolean twoPerson;
     private final Clock clock;
     private Javalin app;
-    /** Requests being handled, and whether the server is shutting down (then new requests get 503). */
+    /** Requests being handled (a gauge in /metrics). */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-    private volatile boolean draining;
-    static final java.time.Duration DRAIN_TIMEOUT = java.time.Duration.ofSeconds(30);
     private final io.micrometer.prometheusmetrics.PrometheusMeterRegistry metrics =
             new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
 
@@ -80,7 +78,9 @@ public final class AuthorityServer implements AutoCloseable {
         app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
-            config.http.maxRequestSize = MAX_BODY;
+            // Jetty may read up to twice the limit, so a body just over it is read whole and answered 400 by
+            // body(); refused while still arriving, the client would see a closed connection, not the reason.
+            config.http.maxRequestSize = 2L * MAX_BODY;
             config.jetty.addConnector((server, httpConfig) -> {
                 SslContextFactory.Server ssl = new SslContextFactory.Server();
                 ssl.setKeyStore(ks);
@@ -93,7 +93,8 @@ public final class AuthorityServer implements AutoCloseable {
                 c.setPort(port);
                 return c;
             });
-            // On stop (Ctrl-C, SIGTERM) Jetty stops accepting and waits up to this long for its components.
+            // Graceful stop (Ctrl-C, SIGTERM): Jetty stops accepting connections and lets the requests in flight
+            // finish, for up to this long (slowRequestsInFlightWhenTheServerStopsStillComplete shows it).
             config.jetty.modifyServer(server -> server.setStopTimeout(30_000));
             config.requestLogger.http((ctx, ms) -> {
                 io.javalin.router.Endpoint matched = ctx.endpoints().matchedHttpEndpoint();
@@ -106,19 +107,10 @@ public final class AuthorityServer implements AutoCloseable {
             });
             io.micrometer.core.instrument.Gauge.builder("keyway_authority_escrows", store, AuthorityStore::escrowCount)
                     .description("escrowed keys stored").register(metrics);
-            config.routes.before(ctx -> {
-                if (draining) {
-                    ctx.attribute("keyway.counted", false);
-                    throw new Refusal(503, "the authority is shutting down; retry shortly");
-                }
-                inFlight.incrementAndGet();
-                ctx.attribute("keyway.counted", true);
-            });
-            config.routes.after(ctx -> {
-                if (Boolean.TRUE.equals(ctx.attribute("keyway.counted"))) {
-                    inFlight.decrementAndGet();
-                }
-            });
+            config.routes.before(ctx -> inFlight.incrementAndGet());
+            config.routes.after(ctx -> inFlight.decrementAndGet());
+            io.micrometer.core.instrument.Gauge.builder("keyway_authority_requests_in_flight", inFlight, Number::doubleValue)
+                    .description("requests being handled").register(metrics);
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
             config.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
             config.routes.get("/v1/authority", ctx -> ctx.json(Map.of("recipient", identity.recipient().encode(),
@@ -445,7 +437,7 @@ public final class AuthorityServer implements AutoCloseable {
     // ---- JSON ----
 
     private static byte[] body(Context ctx) {
-        if (ctx.contentLength() > MAX_BODY) {
+        if (ctx.contentLength() > 2L * MAX_BODY) {
             throw new Refusal(400, "the request body is larger than " + MAX_BODY + " bytes");
         }
         byte[] b = ctx.bodyAsBytes();
@@ -562,27 +554,13 @@ public final class AuthorityServer implements AutoCloseable {
         return Instant.ofEpochMilli(clock.millis());
     }
 
-    /**
-     * Graceful shutdown: new requests get 503, the requests in flight finish (up to 30 s), then the
-     * server stops. A client that got a receipt can rely on it: receipts are sent after the commit.
-     */
+    /** Stops gracefully: no new connections, requests in flight finish (up to 30 s), then the server stops. */
     @Override
     public void close() {
-        if (app == null) {
-            return;
+        if (app != null) {
+            app.stop();
+            app = null;
         }
-        draining = true;
-        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        app.stop();
-        app = null;
     }
 
     /** Requests being handled right now. */
