@@ -11,6 +11,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
@@ -26,35 +28,44 @@ import java.util.concurrent.ConcurrentHashMap;
  * file is created with mode 0600: it holds secrets.
  */
 public final class KeyLogFile implements KeyLog, Closeable {
-    private static final ConcurrentHashMap<Path, Object> MONITORS = new ConcurrentHashMap<>();
+    /** One monitor per file (by inode, so a symlink and the real path share it). */
+    private static final ConcurrentHashMap<Object, Object> MONITORS = new ConcurrentHashMap<>();
 
     private final Path path;
-    private final FileChannel channel;
     private final Object monitor;
+    /** Guarded by {@link #monitor}; reopened if an interrupt closed it. */
+    private FileChannel channel;
+    private volatile boolean closed;
 
-    private KeyLogFile(Path path, FileChannel channel) {
+    private KeyLogFile(Path path, FileChannel channel, Object monitor) {
         this.path = path;
         this.channel = channel;
-        this.monitor = MONITORS.computeIfAbsent(path, p -> new Object());
+        this.monitor = monitor;
     }
 
     /** Opens {@code path} for appending, creating it 0600 when it does not exist. */
     public static KeyLogFile open(Path path) {
         Path p = path.toAbsolutePath().normalize();
         try {
-            FileChannel ch;
-            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-                FileAttribute<?> perms = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
-                ch = FileChannel.open(p, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.APPEND), perms);
-            } else {
-                ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            FileChannel ch = openChannel(p);
+            Object key = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+            if (key == null) {
+                key = p.toRealPath();
             }
-            return new KeyLogFile(p, ch);
+            return new KeyLogFile(p, ch, MONITORS.computeIfAbsent(key, k -> new Object()));
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot open key log " + path + ": " + e.getMessage(),
                     "check that the directory exists and is writable", e);
         }
+    }
+
+    private static FileChannel openChannel(Path p) throws IOException {
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            FileAttribute<?> perms = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+            return FileChannel.open(p, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND), perms);
+        }
+        return FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     }
 
     public Path path() {
@@ -73,10 +84,25 @@ public final class KeyLogFile implements KeyLog, Closeable {
         byte[] line = line(label, clientRandom, secret);
         try {
             synchronized (monitor) {
-                try (FileLock ignored = channel.lock()) {
-                    ByteBuffer buf = ByteBuffer.wrap(line);
-                    while (buf.hasRemaining()) {
-                        channel.write(buf);
+                // FileChannel is interruptible: an interrupted caller would close it for everyone. Clear the
+                // flag for the write and restore it after; reopen if an interrupt closed the channel anyway.
+                boolean interrupted = Thread.interrupted();
+                try {
+                    if (closed) {
+                        throw new IOException("the key log was closed");
+                    }
+                    if (!channel.isOpen()) {
+                        channel = openChannel(path);
+                    }
+                    try (FileLock ignored = channel.lock()) {
+                        ByteBuffer buf = ByteBuffer.wrap(line);
+                        while (buf.hasRemaining()) {
+                            channel.write(buf);
+                        }
+                    }
+                } finally {
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
                     }
                 }
             }
@@ -100,6 +126,9 @@ public final class KeyLogFile implements KeyLog, Closeable {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        synchronized (monitor) {
+            closed = true;
+            channel.close();
+        }
     }
 }

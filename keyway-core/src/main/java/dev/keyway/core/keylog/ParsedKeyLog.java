@@ -167,7 +167,9 @@ public final class ParsedKeyLog {
                 continue;
             }
             String problem = parseLine(text, connections, number);
-            if (problem != null) {
+            if (problem == IGNORED) {
+                continue;
+            } else if (problem != null) {
                 problems.add(new Problem(number, problem));
             } else {
                 entries++;
@@ -179,10 +181,18 @@ public final class ParsedKeyLog {
         return new ParsedKeyLog(problems, connections, entries);
     }
 
+    /** parseLine's answer for a line that is valid but carries nothing Keyway uses. */
+    private static final String IGNORED = new String("ignored");
+
     private static String parseLine(String text, Map<String, Connection> connections, int number) {
         String[] parts = text.split(" ", -1);
         if (parts.length != 3) {
             return "expected 'LABEL CLIENT_RANDOM SECRET' separated by single spaces, found " + parts.length + " field(s)";
+        }
+        if (parts[0].equals("RSA") && parts[1].length() == 16 && isHex(parts[1]) && parts[2].length() == 96 && isHex(parts[2])) {
+            // OpenSSL's legacy line for RSA key exchange (encrypted pre-master prefix, pre-master secret),
+            // written beside CLIENT_RANDOM; the master secret there is all a reader needs.
+            return IGNORED;
         }
         KeyLogLabel label = KeyLogLabel.of(parts[0]);
         if (label == null) {
