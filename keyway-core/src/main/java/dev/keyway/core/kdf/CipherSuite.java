@@ -107,7 +107,10 @@ public record CipherSuite(int code, String name, String opensslName, KeyExchange
         return prfHash == Prf12.Hash.SHA384 ? Hkdf.Hash.SHA384 : Hkdf.Hash.SHA256;
     }
 
-    /** Whether a connection of {@code version} may use this suite (AEAD and SHA-2 MACs need TLS 1.2). */
+    /**
+     * Whether a connection of {@code version} may use this suite: AEAD suites and SHA-2 MACs need TLS 1.2,
+     * except the PSK CBC suites (RFC 5487, RFC 5489), which OpenSSL negotiates from TLS 1.0 on.
+     */
     public boolean usableWith(TlsVersion version) {
         if (tls13) {
             return version == TlsVersion.TLS13;
@@ -115,7 +118,12 @@ public record CipherSuite(int code, String name, String opensslName, KeyExchange
         if (version == TlsVersion.TLS13) {
             return false;
         }
-        return version == TlsVersion.TLS12 || (!cipher.aead() && mac == MacAlgorithm.SHA1);
+        return version == TlsVersion.TLS12 || (!cipher.aead() && (mac == MacAlgorithm.SHA1 || psk()));
+    }
+
+    private boolean psk() {
+        return keyExchange == KeyExchange.PSK || keyExchange == KeyExchange.DHE_PSK
+                || keyExchange == KeyExchange.RSA_PSK || keyExchange == KeyExchange.ECDHE_PSK;
     }
 
     /** Bytes of IV taken from the key block for each side under {@code version}. */
