@@ -70,8 +70,7 @@ final class TlsKeyBlockCommand implements Runnable {
             throw KeywayException.usage(s.name() + " cannot be used with " + v, s.tls13()
                     ? "TLS 1.3 suites have no key block: use 'keyway tls traffic-keys'" : "this suite needs TLS 1.2");
         }
-        byte[] ms = master.hex != null ? hex(master.hex, "--master")
-                : hex(new String(CliIo.readSecret(master.file, "master secret file"), StandardCharsets.US_ASCII).trim(), "master secret file");
+        byte[] ms = hexFromFlagOrFile(master.hex, "--master", master.file, "master secret file");
         byte[] cr = hex(clientRandom, "--client-random");
         byte[] sr = hex(serverRandom, "--server-random");
         if (ms.length != Prf12.MASTER_SECRET_LENGTH) {
@@ -102,6 +101,19 @@ final class TlsKeyBlockCommand implements Runnable {
             out.flush();
         } finally {
             kb.destroy();
+        }
+    }
+
+    /** A secret in hex, given on the command line or (not visible in the process list) in a file or stdin. */
+    static byte[] hexFromFlagOrFile(String hex, String flag, String file, String fileWhat) {
+        if (hex != null) {
+            return hex(hex, flag);
+        }
+        byte[] raw = CliIo.readSecret(file, fileWhat);
+        try {
+            return hex(new String(raw, StandardCharsets.US_ASCII), fileWhat);
+        } finally {
+            Arrays.fill(raw, (byte) 0);
         }
     }
 

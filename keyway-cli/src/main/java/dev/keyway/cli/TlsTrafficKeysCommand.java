@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -59,8 +58,7 @@ final class TlsTrafficKeysCommand implements Runnable {
         if (updates < 0 || updates > 1_000_000) {
             throw KeywayException.usage("--updates must be 0 to 1000000", "count the KeyUpdate messages of one direction");
         }
-        byte[] ts = secret.hex != null ? TlsKeyBlockCommand.hex(secret.hex, "--secret")
-                : TlsKeyBlockCommand.hex(new String(CliIo.readSecret(secret.file, "secret file"), StandardCharsets.US_ASCII).trim(), "secret file");
+        byte[] ts = TlsKeyBlockCommand.hexFromFlagOrFile(secret.hex, "--secret", secret.file, "secret file");
         KeySchedule13 ks = KeySchedule13.of(s);
         if (ts.length != ks.hash().length()) {
             throw KeywayException.malformed("the traffic secret is " + ts.length + " bytes; " + s.name() + " needs "
