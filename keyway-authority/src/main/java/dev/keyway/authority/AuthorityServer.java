@@ -99,11 +99,8 @@ public final class AuthorityServer implements AutoCloseable {
             config.requestLogger.http((ctx, ms) -> {
                 io.javalin.router.Endpoint matched = ctx.endpoints().matchedHttpEndpoint();
                 String route = matched == null ? "unmatched" : matched.path;
-                io.micrometer.core.instrument.Timer.builder("keyway_authority_requests")
-                        .description("HTTP requests by route and status")
-                        .tag("method", ctx.method().name()).tag("route", route).tag("status", Integer.toString(ctx.status().getCode()))
-                        .publishPercentiles(0.5, 0.99)
-                        .register(metrics).record(java.time.Duration.ofNanos((long) (ms * 1_000_000)));
+                requestTimer(ctx.method().name(), route, ctx.status().getCode())
+                        .record((long) (ms * 1_000_000), java.util.concurrent.TimeUnit.NANOSECONDS);
             });
             io.micrometer.core.instrument.Gauge.builder("keyway_authority_escrows", store, AuthorityStore::escrowCount)
                     .description("escrowed keys stored").register(metrics);
@@ -188,7 +185,9 @@ public final class AuthorityServer implements AutoCloseable {
         if (store.client(id).isEmpty()) {
             throw new Refusal(404, "no client " + id + " is enrolled");
         }
-        ctx.json(clientJson(store.approve(id, roles, "admin", now())));
+        Client approved = store.approve(id, roles, "admin", now());
+        approvedClients.remove(id); // new roles take effect at once on this node
+        ctx.json(clientJson(approved));
     }
 
     private void clients(Context ctx) {
@@ -366,6 +365,51 @@ public final class AuthorityServer implements AutoCloseable {
      */
     private final Map<String, Recipient> recipients = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * One timer per method, route and status, built once: building (a registry lookup and a validated
+     * config) on every request cost more than the rest of the metrics path.
+     */
+    private final Map<String, io.micrometer.core.instrument.Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private io.micrometer.core.instrument.Timer requestTimer(String method, String route, int status) {
+        return timers.computeIfAbsent(method + " " + route + " " + status, k -> io.micrometer.core.instrument.Timer
+                .builder("keyway_authority_requests")
+                .description("HTTP requests by route and status")
+                .tag("method", method).tag("route", route).tag("status", Integer.toString(status))
+                .publishPercentiles(0.5, 0.99)
+                .register(metrics));
+    }
+
+    /**
+     * Approved clients, by id, for {@link #APPROVED_CACHE_MILLIS}: every signed request looks its client
+     * up, and that read was a database round trip per request. Only approved clients are kept (approval
+     * is the one change that matters and only goes one way), and only briefly, so a node of a cluster
+     * sees another node's changes to a client within that time.
+     */
+    private final Map<String, CachedClient> approvedClients = new java.util.concurrent.ConcurrentHashMap<>();
+    static final long APPROVED_CACHE_MILLIS = 5_000;
+
+    private record CachedClient(Client client, long until) {
+    }
+
+    private Optional<Client> lookUpClient(String id) {
+        long nowNanos = System.nanoTime();
+        CachedClient cached = approvedClients.get(id);
+        if (cached != null && nowNanos - cached.until() < 0) {
+            return Optional.of(cached.client());
+        }
+        Optional<Client> c = store.client(id);
+        if (c.isPresent() && c.get().approved()) {
+            if (approvedClients.size() > 100_000) {
+                approvedClients.clear();
+            }
+            approvedClients.put(id, new CachedClient(c.get(), nowNanos + APPROVED_CACHE_MILLIS * 1_000_000));
+        } else {
+            approvedClients.remove(id);
+        }
+        return c;
+    }
+
     private Recipient recipientOf(Client c) {
         if (recipients.size() > 100_000) {
             recipients.clear();
@@ -386,7 +430,7 @@ public final class AuthorityServer implements AutoCloseable {
             throw new Refusal(401, "the request is not signed (headers " + RequestSigning.CLIENT + ", " + RequestSigning.TIMESTAMP
                     + ", " + RequestSigning.NONCE + ", " + RequestSigning.SIGNATURE + ")");
         }
-        Optional<Client> client = id.matches("[0-9a-f]{16}") ? store.client(id) : Optional.empty();
+        Optional<Client> client = id.matches("[0-9a-f]{16}") ? lookUpClient(id) : Optional.empty();
         if (client.isEmpty()) {
             store.audit(now(), id.length() > 16 ? id.substring(0, 16) : id, action, "-", "refused", "{\"reason\":\"unknown client\"}");
             throw new Refusal(401, "client " + id + " is not enrolled");

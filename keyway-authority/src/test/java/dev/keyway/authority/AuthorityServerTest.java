@@ -112,6 +112,23 @@ class AuthorityServerTest {
     }
 
     @Test
+    void aRoleGrantedToAClientTheServerHasCachedAppliesAtOnce() {
+        Identity alice = enrolled("alice", List.of());
+        Identity bob = enrolled("bob", List.of());
+        SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
+        assertThat(client.signed(alice, "POST", "/v1/escrow", Map.of("blob", escrowBlob(key), "description", "k", "serial", 1)).status())
+                .isEqualTo(201);
+        // bob's signed requests put him in the server's approved-client cache...
+        assertThat(client.signed(bob, "POST", "/v1/recover", Map.of("owner", "alice", "serial", 1)).status()).isEqualTo(403);
+        // ...and the admin's approval with the officer role replaces the cached entry on this node.
+        AuthorityClient.Response a = client.admin(init.adminToken(), "POST", "/v1/admin/approve",
+                Map.of("client_id", bob.recipient().idHex(), "roles", List.of(Client.RECOVERY_OFFICER)));
+        assertThat(a.status()).as(a.error()).isEqualTo(200);
+        AuthorityClient.Response r = client.signed(bob, "POST", "/v1/recover", Map.of("owner", "alice", "serial", 1));
+        assertThat(r.status()).as(r.error()).isEqualTo(200);
+    }
+
+    @Test
     void unsignedBadlySignedReplayedAndStaleRequestsAre401AndStoreNothing() {
         Identity alice = enrolled("alice", List.of());
         SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
@@ -245,8 +262,12 @@ class AuthorityServerTest {
         for (String id : receipts) {
             assertThat(store.escrow(id)).as(id).isPresent();
         }
-        // And nothing was cut: an escrow stored but never answered would mean a request was dropped in flight.
-        assertThat(store.escrowCount()).isEqualTo(receipts.size());
+        // And nothing was cut: an escrow stored but never answered means a response was lost. HTTP/1.1 has one
+        // unavoidable way to lose one (the server closes a kept-alive connection while the client's answer is
+        // still in flight, and the client sees a reset), so each unanswered escrow must match a client that saw
+        // a transport failure (seen once in CI: 631 stored, 630 receipts); a client's retry gets 200 (deduplicated).
+        long unanswered = store.escrowCount() - receipts.size();
+        assertThat(unanswered).isBetween(0L, (long) Math.min(refused.get(), threads.size()));
     }
 
     @Test
