@@ -12,8 +12,11 @@
 #   --runs R        runs per store, each on a fresh authority and database (default 1)
 #   --warmup W      warm-up escrows per run, in total over the clients, not measured (default 500)
 #   --no-postgres   SQLite only
+#   --http C        the load generator's HTTP client: lean (default: one blocking keep-alive TLS socket per
+#                   client, KeepAliveHttps) or jdk (java.net.http.HttpClient, which costs about as much CPU per
+#                   request as the server's own work and takes it from the same 2 cores)
 #
-# Environment (options win): CLIENTS, ESCROWS, RUNS, WARMUP, SKIP_POSTGRES=1; SKIP_BUILD=1 (reuse the
+# Environment (options win): CLIENTS, ESCROWS, RUNS, WARMUP, SKIP_POSTGRES=1, HTTP_CLIENT; SKIP_BUILD=1 (reuse the
 # built keyway-cli jar and keyway-bench/target); MVN (default ./mvnw); JAVA_HOME (java for server and load,
 # default java on PATH); SERVER_JAVA_OPTS, LOAD_JAVA_OPTS (JVM options of each, default none);
 # BENCH_DIR (parent of the work directory, default ${TMPDIR:-/tmp}: the SQLite database lives there, so
@@ -64,6 +67,7 @@ CLIENTS="${CLIENTS:-32}"
 ESCROWS="${ESCROWS:-1000}"
 RUNS="${RUNS:-1}"
 WARMUP="${WARMUP:-500}"
+HTTP_CLIENT="${HTTP_CLIENT:-lean}"
 SKIP_POSTGRES="${SKIP_POSTGRES:-0}"
 while (($#)); do
     case "$1" in
@@ -82,6 +86,8 @@ while (($#)); do
         --runs=* ) RUNS="${1#*=}"; shift ;;
         --warmup=* ) WARMUP="${1#*=}"; shift ;;
         --no-postgres) SKIP_POSTGRES=1; shift ;;
+        --http) (($# >= 2)) || die "$1 needs a value (see --help)"; HTTP_CLIENT="$2"; shift 2 ;;
+        --http=*) HTTP_CLIENT="${1#*=}"; shift ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -259,7 +265,7 @@ run_one() {
 
     local load_cmd=("$JAVA" "${LOAD_OPTS[@]}" -cp "$BENCH_CP" dev.keyway.bench.EscrowLoad
         --url "https://127.0.0.1:$port" --cacert "$auth/tls-cert.pem"
-        --clients "$CLIENTS" --escrows "$ESCROWS" --warmup "$WARMUP" --server-pid "$SERVER_PID" --json)
+        --clients "$CLIENTS" --escrows "$ESCROWS" --warmup "$WARMUP" --server-pid "$SERVER_PID" --http "$HTTP_CLIENT" --json)
     echo "load:   ${load_cmd[*]}"
     # Its summary (stderr) is shown indented and kept in $err; the JSON line (stdout) goes to $out.
     local status

@@ -84,6 +84,8 @@ public final class EscrowLoad {
         int warmup = 0;
         boolean json;
         boolean signInline;
+        /** "lean": KeepAliveHttps, one blocking keep-alive TLS connection; "jdk": the JDK HttpClient (AuthorityClient). */
+        String http = "lean";
         String namePrefix;
         long serverPid;
     }
@@ -99,6 +101,8 @@ public final class EscrowLoad {
             "  --warmup W         escrows in total sent before the measured phase, not measured (default 0)",
             "  --name-prefix P    clients enroll as P-00, P-01, ... (default load-<random hex>)",
             "  --sign-inline      sign each request in the timed loop (default: pre-signed before timing)",
+            "  --http lean|jdk    the load generator's HTTP client: lean = one blocking keep-alive TLS socket per",
+            "                     client (default; least CPU taken from the server), jdk = java.net.http.HttpClient",
             "  --server-pid PID   also report the CPU time the server process used in the measured phase (Linux)",
             "  --json             print one JSON line on stdout; the human-readable summary goes to stderr",
             "  --help             this text",
@@ -144,7 +148,7 @@ public final class EscrowLoad {
                 }
                 case "--json" -> o.json = true;
                 case "--sign-inline" -> o.signInline = true;
-                case "--url", "--cacert", "--recipient", "--clients", "--escrows", "--warmup", "--name-prefix", "--server-pid" -> {
+                case "--url", "--http", "--cacert", "--recipient", "--clients", "--escrows", "--warmup", "--name-prefix", "--server-pid" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(a + " needs a value");
@@ -163,6 +167,12 @@ public final class EscrowLoad {
                             }
                         }
                         case "--cacert" -> o.cacert = Path.of(value);
+                        case "--http" -> {
+                            if (!value.equals("lean") && !value.equals("jdk")) {
+                                throw new IllegalArgumentException("--http must be lean or jdk, not " + value);
+                            }
+                            o.http = value;
+                        }
                         case "--recipient" -> o.recipient = value;
                         case "--clients" -> o.clients = positive(a, value, false);
                         case "--escrows" -> o.escrows = positive(a, value, false);
@@ -212,6 +222,8 @@ public final class EscrowLoad {
         final String name;
         final Identity identity;
         final AuthorityClient client;
+        /** Set when --http lean: the timed requests go through it instead of {@link #client}. */
+        KeepAliveHttps lean;
         byte[][] bodies;
         Map<String, String>[] signatures;
         long[] signedAtNanos;
@@ -249,6 +261,8 @@ public final class EscrowLoad {
         human.printf(Locale.ROOT, "EscrowLoad: %s, authority %s (%s), %d clients x %d escrows, warm-up %d x %d, %s%n",
                 base, authority.idHex(), authority.type().id(), o.clients, o.escrows, o.clients, perClientWarmup,
                 o.signInline ? "signed in the loop" : "pre-signed");
+        human.printf(Locale.ROOT, "EscrowLoad: HTTP client %s%n", o.http.equals("lean")
+                ? "lean (one blocking keep-alive TLS connection per client)" : "jdk (java.net.http.HttpClient)");
 
         // Identities, enrollment (auto-approve: 201), one HTTPS client each.
         long t0 = System.nanoTime();
@@ -262,7 +276,11 @@ public final class EscrowLoad {
                 throw new IllegalStateException("enrolling " + name + " answered " + r.status() + " (" + r.error() + ")"
                         + (r.status() == 202 ? ": run the authority with 'serve --auto-approve'" : ""));
             }
-            senders.add(new Sender(name, id, new AuthorityClient(base, cert)));
+            Sender sender = new Sender(name, id, new AuthorityClient(base, cert));
+            if (o.http.equals("lean")) {
+                sender.lean = new KeepAliveHttps(base, cert);
+            }
+            senders.add(sender);
         }
         long t1 = System.nanoTime();
 
@@ -446,17 +464,31 @@ public final class EscrowLoad {
             }
             long t0 = System.nanoTime();
             try {
-                AuthorityClient.Response r = s.client.send("POST", ESCROW_PATH, body, headers);
+                int status;
+                String error;
+                if (s.lean != null) {
+                    KeepAliveHttps.Answer a = s.lean.post(path, body, headers);
+                    status = a.status();
+                    error = status / 100 == 2 ? null : new String(a.body(), java.nio.charset.StandardCharsets.UTF_8);
+                } else {
+                    AuthorityClient.Response r = s.client.send("POST", ESCROW_PATH, body, headers);
+                    status = r.status();
+                    error = r.ok() ? null : r.error();
+                }
                 s.latencies[k] = System.nanoTime() - t0;
-                if (r.ok()) {
+                if (status / 100 == 2) {
                     s.ok++;
-                    if (r.status() == 200) {
+                    if (status == 200) {
                         s.duplicates++;
                     }
                 } else {
                     NON_2XX.incrementAndGet();
-                    note(s.name + " escrow #" + i + ": HTTP " + r.status() + " " + r.error());
+                    note(s.name + " escrow #" + i + ": HTTP " + status + " " + error);
                 }
+            } catch (IOException e) {
+                s.latencies[k] = System.nanoTime() - t0;
+                TRANSPORT_ERRORS.incrementAndGet();
+                note(s.name + " escrow #" + i + ": " + e.getMessage());
             } catch (KeywayException e) {
                 s.latencies[k] = System.nanoTime() - t0;
                 TRANSPORT_ERRORS.incrementAndGet();
