@@ -174,7 +174,8 @@ final class TlsDecryptCommand implements Runnable {
             case FAILED -> "decryption failed";
             case NOT_TLS -> "not TLS";
         };
-        return t.version() + ", " + t.suite().name() + (t.resumed() ? ", resumed" : "") + ", client random "
+        return t.version() + ", " + (t.suite() == null ? "unknown suite" : t.suite().name()) + (t.resumed() ? ", resumed" : "")
+                + ", client random "
                 + (t.clientRandom() == null ? "?" : Hex.encode(t.clientRandom())) + ": " + status;
     }
 

@@ -2,6 +2,7 @@ package dev.keyway.cli;
 
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.core.kdf.TlsVersion;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -40,8 +41,8 @@ final class TlsSuitesCommand implements Runnable {
         out.printf(fmt, "CODE", "NAME", "OPENSSL", "KX", "CIPHER", "MAC", "KEY", "IV", "MAC", "PRF");
         for (CipherSuite s : CipherSuites.all()) {
             out.printf(fmt, s.codeHex(), s.name(), s.tls13() ? "" : s.opensslName(), s.keyExchange(), s.cipher(), s.mac(),
-                    s.cipher().keyLength(), s.fixedIvLength(s.tls13() ? dev.keyway.core.kdf.TlsVersion.TLS13
-                            : dev.keyway.core.kdf.TlsVersion.TLS12), s.mac().keyLength(),
+                    s.cipher().keyLength(), s.fixedIvLength(s.tls13() ? TlsVersion.TLS13
+                            : TlsVersion.TLS12), s.mac().keyLength(),
                     s.tls13() ? "HKDF-" + s.hkdfHash() : s.prfHash());
         }
         out.println();
@@ -60,7 +61,7 @@ final class TlsSuitesCommand implements Runnable {
         m.put("cipher", s.cipher().toString());
         m.put("mac", s.mac().name());
         m.put("keyLength", s.cipher().keyLength());
-        m.put("ivLength", s.fixedIvLength(s.tls13() ? dev.keyway.core.kdf.TlsVersion.TLS13 : dev.keyway.core.kdf.TlsVersion.TLS12));
+        m.put("ivLength", s.fixedIvLength(s.tls13() ? TlsVersion.TLS13 : TlsVersion.TLS12));
         m.put("macKeyLength", s.mac().keyLength());
         m.put("prfHash", s.tls13() ? s.hkdfHash().name() : s.prfHash().name());
         return m;

@@ -163,13 +163,11 @@ public final class ParsedKeyLog {
             if (text.endsWith("\r")) {
                 text = text.substring(0, text.length() - 1);
             }
-            if (text.isBlank() || text.startsWith("#")) {
+            if (text.isBlank() || text.startsWith("#") || isOpenSslRsaLine(text)) {
                 continue;
             }
             String problem = parseLine(text, connections, number);
-            if (problem == IGNORED) {
-                continue;
-            } else if (problem != null) {
+            if (problem != null) {
                 problems.add(new Problem(number, problem));
             } else {
                 entries++;
@@ -181,18 +179,20 @@ public final class ParsedKeyLog {
         return new ParsedKeyLog(problems, connections, entries);
     }
 
-    /** parseLine's answer for a line that is valid but carries nothing Keyway uses. */
-    private static final String IGNORED = new String("ignored");
+    /**
+     * OpenSSL's legacy line for RSA key exchange, {@code RSA <8-byte encrypted pre-master prefix> <48-byte
+     * pre-master secret>}, written beside CLIENT_RANDOM; the master secret there is all a reader needs.
+     */
+    private static boolean isOpenSslRsaLine(String text) {
+        String[] parts = text.split(" ", -1);
+        return parts.length == 3 && parts[0].equals("RSA") && parts[1].length() == 16 && isHex(parts[1])
+                && parts[2].length() == 96 && isHex(parts[2]);
+    }
 
     private static String parseLine(String text, Map<String, Connection> connections, int number) {
         String[] parts = text.split(" ", -1);
         if (parts.length != 3) {
             return "expected 'LABEL CLIENT_RANDOM SECRET' separated by single spaces, found " + parts.length + " field(s)";
-        }
-        if (parts[0].equals("RSA") && parts[1].length() == 16 && isHex(parts[1]) && parts[2].length() == 96 && isHex(parts[2])) {
-            // OpenSSL's legacy line for RSA key exchange (encrypted pre-master prefix, pre-master secret),
-            // written beside CLIENT_RANDOM; the master secret there is all a reader needs.
-            return IGNORED;
         }
         KeyLogLabel label = KeyLogLabel.of(parts[0]);
         if (label == null) {

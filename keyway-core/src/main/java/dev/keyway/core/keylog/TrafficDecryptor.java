@@ -1,5 +1,6 @@
 package dev.keyway.core.keylog;
 
+import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeyBlock12;
@@ -43,7 +44,7 @@ public final class TrafficDecryptor {
     private static final int EXT_ENCRYPT_THEN_MAC = 22;
 
     /** SHA-256("HelloRetryRequest"), the random of a HelloRetryRequest (RFC 8446 section 4.1.3). */
-    private static final byte[] HRR_RANDOM = dev.keyway.core.encoding.Hex.decode(
+    private static final byte[] HRR_RANDOM = Hex.decode(
             "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c", "HRR random");
 
     private final ParsedKeyLog keyLog;
@@ -248,7 +249,7 @@ public final class TrafficDecryptor {
                 ParsedKeyLog.Connection secrets = keyLog.connection(clientRandom);
                 if (secrets == null) {
                     status = Status.NO_SECRETS;
-                    notes.add("the key log has no line for client random " + dev.keyway.core.encoding.Hex.encode(clientRandom));
+                    notes.add("the key log has no line for client random " + Hex.encode(clientRandom));
                     return;
                 }
                 if (version == TlsVersion.TLS13) {
@@ -269,8 +270,9 @@ public final class TrafficDecryptor {
                 if (r.type() != CT_HANDSHAKE) {
                     return null;
                 }
-                for (Message m : hb.add(r.fragment())) {
-                    return m.type() == type ? parseHello(m.body(), client) : null;
+                List<Message> messages = hb.add(r.fragment());
+                if (!messages.isEmpty()) { // the first message of the connection decides
+                    return messages.get(0).type() == type ? parseHello(messages.get(0).body(), client) : null;
                 }
             }
             return null;

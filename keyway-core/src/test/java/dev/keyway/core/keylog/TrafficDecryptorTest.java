@@ -77,6 +77,20 @@ class TrafficDecryptorTest {
     }
 
     @Test
+    void aSuiteKeywayDoesNotKnowIsReportedNotGuessed() throws IOException {
+        byte[] s2c = resource("tls12-rsa-aes256gcm.s2c");
+        // ServerHello body: version(2) random(32) session_id_len(1) session_id cipher_suite(2) ...
+        int sidLen = s2c[5 + 4 + 2 + 32] & 0xff;
+        int at = 5 + 4 + 2 + 32 + 1 + sidLen;
+        s2c[at] = 0x00;
+        s2c[at + 1] = 0x05; // TLS_RSA_WITH_RC4_128_SHA
+        DecryptedConnection c = new TrafficDecryptor(keyLog()).decrypt(resource("tls12-rsa-aes256gcm.c2s"), s2c);
+        assertThat(c.status()).isEqualTo(Status.FAILED);
+        assertThat(c.suite()).isNull();
+        assertThat(c.notes()).anyMatch(n -> n.contains("0x0005"));
+    }
+
+    @Test
     void withoutSecretsSaysSo() throws IOException {
         ParsedKeyLog empty = ParsedKeyLog.read(new ByteArrayInputStream(new byte[0]));
         DecryptedConnection c = new TrafficDecryptor(empty).decrypt(resource("tls13-aes128.c2s"), resource("tls13-aes128.s2c"));
