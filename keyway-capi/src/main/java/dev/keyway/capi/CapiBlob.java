@@ -1,0 +1,350 @@
+package dev.keyway.capi;
+
+import org.bouncycastle.crypto.InvalidCipherTextException;
+import org.bouncycastle.crypto.Wrapper;
+import org.bouncycastle.crypto.engines.DESedeWrapEngine;
+import org.bouncycastle.crypto.params.KeyParameter;
+import org.bouncycastle.crypto.params.ParametersWithRandom;
+
+import javax.crypto.Cipher;
+import java.io.ByteArrayOutputStream;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.SecureRandom;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.RSAPrivateCrtKeySpec;
+import java.security.spec.RSAPublicKeySpec;
+import java.util.Arrays;
+
+/**
+ * The CryptoAPI key BLOBs (CryptExportKey/CryptImportKey), little-endian, each starting with a
+ * BLOBHEADER {bType, bVersion, reserved, aiKeyAlg}. {@link #parse} reads any of them, bounded by the
+ * input's length; each record writes itself back with {@link #encode}.
+ */
+public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.PlaintextKeyBlob, CapiBlob.RsaPublicKeyBlob,
+        CapiBlob.RsaPrivateKeyBlob, CapiBlob.SymmetricWrapKeyBlob {
+
+    /** CUR_BLOB_VERSION. */
+    int VERSION = 2;
+    int HEADER_SIZE = 8;
+    int CALG_RSA_KEYX = 0xa400;
+    int CALG_RSA_SIGN = 0x2400;
+    int RSA1 = 0x31415352;
+    int RSA2 = 0x32415352;
+    /** Largest blob Keyway reads: a 16384-bit private key is about 5 KiB. */
+    int MAX_BLOB = 64 * 1024;
+
+    BlobType type();
+
+    byte[] encode();
+
+    /** Parses one blob; anything malformed is a CapiException naming the Windows error. */
+    static CapiBlob parse(byte[] data) {
+        if (data.length > MAX_BLOB) {
+            throw new CapiException(CapiError.NTE_BAD_LEN, "a key blob of " + data.length + " bytes is larger than any CryptoAPI exports",
+                    "check that the file is a key blob");
+        }
+        LittleEndian in = new LittleEndian(data, "the key blob");
+        BlobType type = BlobType.ofCode(in.u8());
+        int version = in.u8();
+        in.u16(); // reserved
+        int algId = (int) in.u32();
+        if (version != VERSION && !(version == 3 && type != BlobType.SIMPLEBLOB)) {
+            throw new CapiException(CapiError.NTE_BAD_VER, "blob version " + version + " (expected 2)", "check that the file is a CryptoAPI key blob");
+        }
+        CapiBlob blob = switch (type) {
+            case SIMPLEBLOB -> {
+                CipherAlg alg = CipherAlg.ofAlgId(algId);
+                int exchangeAlg = (int) in.u32();
+                if (exchangeAlg != CALG_RSA_KEYX) {
+                    throw new CapiException(CapiError.NTE_BAD_ALGID, String.format("SIMPLEBLOB encrypted with ALG_ID 0x%04X", exchangeAlg),
+                            "Keyway reads SIMPLEBLOBs encrypted with CALG_RSA_KEYX");
+                }
+                byte[] encrypted = in.bytes(in.remaining());
+                if (encrypted.length < 64 || encrypted.length > 2048) {
+                    throw new CapiException(CapiError.NTE_BAD_LEN, "the encrypted key is " + encrypted.length + " bytes, not an RSA modulus length",
+                            "check that the blob is complete");
+                }
+                yield new SimpleBlob(alg, LittleEndian.reverse(encrypted));
+            }
+            case PLAINTEXTKEYBLOB -> {
+                CipherAlg alg = CipherAlg.ofAlgId(algId);
+                long size = in.u32();
+                if (size > in.remaining()) {
+                    throw new CapiException(CapiError.NTE_BAD_LEN, "dwKeySize " + size + " is longer than the blob", "check that the blob is complete");
+                }
+                byte[] key = in.bytes((int) size);
+                yield new PlaintextKeyBlob(CapiKey.of(alg, key));
+            }
+            case PUBLICKEYBLOB, PRIVATEKEYBLOB -> rsa(type, algId, in);
+            case SYMMETRICWRAPKEYBLOB -> {
+                CipherAlg alg = CipherAlg.ofAlgId(algId);
+                CipherAlg wrapAlg = CipherAlg.ofAlgId((int) in.u32());
+                byte[] wrapped = in.bytes(in.remaining());
+                if (wrapped.length < 16 || wrapped.length > 512) {
+                    throw new CapiException(CapiError.NTE_BAD_LEN, "the wrapped key is " + wrapped.length + " bytes",
+                            "check that the blob is complete");
+                }
+                yield new SymmetricWrapKeyBlob(alg, wrapAlg, wrapped);
+            }
+        };
+        in.end();
+        return blob;
+    }
+
+    private static CapiBlob rsa(BlobType type, int algId, LittleEndian in) {
+        if (algId != CALG_RSA_KEYX && algId != CALG_RSA_SIGN) {
+            throw new CapiException(CapiError.NTE_BAD_ALGID, String.format("ALG_ID 0x%04X in an RSA key blob", algId),
+                    "RSA key blobs are CALG_RSA_KEYX or CALG_RSA_SIGN");
+        }
+        long magic = in.u32();
+        long expected = type == BlobType.PUBLICKEYBLOB ? RSA1 : RSA2;
+        if (magic != expected) {
+            throw new CapiException(CapiError.NTE_BAD_DATA, String.format("RSAPUBKEY magic 0x%08X (expected %s)", magic,
+                    type == BlobType.PUBLICKEYBLOB ? "'RSA1'" : "'RSA2'"), "check that the blob is an RSA key blob");
+        }
+        long bits = in.u32();
+        if (bits < 512 || bits > 16384 || bits % 16 != 0) {
+            throw new CapiException(CapiError.NTE_BAD_LEN, "RSA key of " + bits + " bits", "CryptoAPI RSA keys are 512 to 16384 bits, a multiple of 16");
+        }
+        BigInteger e = BigInteger.valueOf(in.u32());
+        int n8 = (int) bits / 8;
+        int n16 = (int) bits / 16;
+        BigInteger modulus = in.unsigned(n8);
+        try {
+            KeyFactory kf = KeyFactory.getInstance("RSA");
+            if (type == BlobType.PUBLICKEYBLOB) {
+                return new RsaPublicKeyBlob(algId, (RSAPublicKey) kf.generatePublic(new RSAPublicKeySpec(modulus, e)));
+            }
+            BigInteger p = in.unsigned(n16);
+            BigInteger q = in.unsigned(n16);
+            BigInteger dp = in.unsigned(n16);
+            BigInteger dq = in.unsigned(n16);
+            BigInteger qinv = in.unsigned(n16);
+            BigInteger d = in.unsigned(n8);
+            if (!p.multiply(q).equals(modulus)) {
+                throw new CapiException(CapiError.NTE_BAD_DATA, "the private key blob's primes do not multiply to its modulus",
+                        "the blob is damaged");
+            }
+            return new RsaPrivateKeyBlob(algId, (RSAPrivateCrtKey) kf.generatePrivate(
+                    new RSAPrivateCrtKeySpec(modulus, e, d, p, q, dp, dq, qinv)));
+        } catch (GeneralSecurityException ex) {
+            throw new CapiException(CapiError.NTE_BAD_DATA, "the RSA key is not valid: " + ex.getMessage(), "the blob is damaged");
+        }
+    }
+
+    private static void header(ByteArrayOutputStream out, BlobType type, int algId) {
+        out.write(type.code());
+        out.write(VERSION);
+        LittleEndian.u16(out, 0);
+        LittleEndian.u32(out, algId & 0xffffffffL);
+    }
+
+    /**
+     * A session key encrypted to an RSA key-exchange key with PKCS #1 v1.5, stored with the bytes of the
+     * RSA ciphertext reversed (little-endian), as CryptExportKey writes it.
+     *
+     * @param encrypted the RSA ciphertext in the usual big-endian order
+     */
+    record SimpleBlob(CipherAlg alg, byte[] encrypted) implements CapiBlob {
+        @Override
+        public BlobType type() {
+            return BlobType.SIMPLEBLOB;
+        }
+
+        /** CryptImportKey: decrypts with the private key. A key of the wrong length for alg is refused. */
+        public CapiKey unwrap(RSAPrivateCrtKey exchangeKey) {
+            byte[] key;
+            try {
+                Cipher rsa = Cipher.getInstance("RSA/ECB/PKCS1Padding");
+                rsa.init(Cipher.DECRYPT_MODE, exchangeKey);
+                key = rsa.doFinal(encrypted);
+            } catch (GeneralSecurityException e) {
+                throw new CapiException(CapiError.NTE_BAD_DATA, "the SIMPLEBLOB does not decrypt with this private key",
+                        "give the private key of the recipient the blob was exported for");
+            }
+            try {
+                return CapiKey.of(alg, key);
+            } finally {
+                Arrays.fill(key, (byte) 0);
+            }
+        }
+
+        /** CryptExportKey(SIMPLEBLOB): RSA PKCS #1 v1.5, a legacy format (no OAEP); callers gate it. */
+        public static SimpleBlob wrap(CapiKey key, RSAPublicKey exchangeKey) {
+            byte[] material = key.key();
+            try {
+                Cipher rsa = Cipher.getInstance("RSA/ECB/PKCS1Padding");
+                rsa.init(Cipher.ENCRYPT_MODE, exchangeKey, new SecureRandom());
+                return new SimpleBlob(key.alg(), rsa.doFinal(material));
+            } catch (GeneralSecurityException e) {
+                throw new CapiException(CapiError.NTE_BAD_KEY, "RSA encryption failed: " + e.getMessage(), "check the public key");
+            } finally {
+                Arrays.fill(material, (byte) 0);
+            }
+        }
+
+        @Override
+        public byte[] encode() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            header(out, BlobType.SIMPLEBLOB, alg.algId());
+            LittleEndian.u32(out, CALG_RSA_KEYX);
+            out.writeBytes(LittleEndian.reverse(encrypted));
+            return out.toByteArray();
+        }
+    }
+
+    /** A session key in the clear: dwKeySize then the key bytes. */
+    record PlaintextKeyBlob(CapiKey key) implements CapiBlob {
+        @Override
+        public BlobType type() {
+            return BlobType.PLAINTEXTKEYBLOB;
+        }
+
+        @Override
+        public byte[] encode() {
+            byte[] k = key.key();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            header(out, BlobType.PLAINTEXTKEYBLOB, key.alg().algId());
+            LittleEndian.u32(out, k.length);
+            out.writeBytes(k);
+            Arrays.fill(k, (byte) 0);
+            return out.toByteArray();
+        }
+    }
+
+    /** PUBLICKEYBLOB: RSAPUBKEY ('RSA1', bit length, public exponent) and the modulus. */
+    record RsaPublicKeyBlob(int algId, RSAPublicKey key) implements CapiBlob {
+        @Override
+        public BlobType type() {
+            return BlobType.PUBLICKEYBLOB;
+        }
+
+        @Override
+        public byte[] encode() {
+            int bits = bits(key.getModulus());
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            header(out, BlobType.PUBLICKEYBLOB, algId);
+            LittleEndian.u32(out, RSA1);
+            LittleEndian.u32(out, bits);
+            LittleEndian.u32(out, key.getPublicExponent().longValueExact());
+            out.writeBytes(LittleEndian.unsigned(key.getModulus(), bits / 8));
+            return out.toByteArray();
+        }
+    }
+
+    /**
+     * PRIVATEKEYBLOB: RSAPUBKEY ('RSA2', ...), then modulus, prime1, prime2, exponent1, exponent2,
+     * coefficient and private exponent, each little-endian, halves of the modulus length for the CRT parts.
+     */
+    record RsaPrivateKeyBlob(int algId, RSAPrivateCrtKey key) implements CapiBlob {
+        @Override
+        public BlobType type() {
+            return BlobType.PRIVATEKEYBLOB;
+        }
+
+        public RSAPublicKey publicKey() {
+            try {
+                return (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(key.getModulus(), key.getPublicExponent()));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public byte[] encode() {
+            int bits = bits(key.getModulus());
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            header(out, BlobType.PRIVATEKEYBLOB, algId);
+            LittleEndian.u32(out, RSA2);
+            LittleEndian.u32(out, bits);
+            LittleEndian.u32(out, key.getPublicExponent().longValueExact());
+            out.writeBytes(LittleEndian.unsigned(key.getModulus(), bits / 8));
+            for (BigInteger half : new BigInteger[] {key.getPrimeP(), key.getPrimeQ(), key.getPrimeExponentP(),
+                    key.getPrimeExponentQ(), key.getCrtCoefficient()}) {
+                out.writeBytes(LittleEndian.unsigned(half, bits / 16));
+            }
+            out.writeBytes(LittleEndian.unsigned(key.getPrivateExponent(), bits / 8));
+            return out.toByteArray();
+        }
+    }
+
+    /**
+     * SYMMETRICWRAPKEYBLOB: header (the wrapped key's ALG_ID), the wrapping key's ALG_ID, then the key
+     * wrapped with the CMS key wrap of RFC 3217 (Triple-DES or RC2 key-encryption keys, the two it defines).
+     */
+    record SymmetricWrapKeyBlob(CipherAlg alg, CipherAlg wrapAlg, byte[] wrapped) implements CapiBlob {
+        @Override
+        public BlobType type() {
+            return BlobType.SYMMETRICWRAPKEYBLOB;
+        }
+
+        public CapiKey unwrap(CapiKey kek) {
+            if (kek.alg() != wrapAlg) {
+                throw new CapiException(CapiError.NTE_BAD_KEY, "the blob was wrapped with a " + wrapAlg.cliName() + " key, not "
+                        + kek.alg().cliName(), "give the " + wrapAlg.cliName() + " key-encryption key");
+            }
+            Wrapper w = wrapper(kek);
+            byte[] key;
+            try {
+                w.init(false, kekParameter(kek));
+                key = w.unwrap(wrapped, 0, wrapped.length);
+            } catch (InvalidCipherTextException | IllegalArgumentException e) {
+                throw new CapiException(CapiError.NTE_BAD_DATA, "the wrapped key does not unwrap with this key-encryption key",
+                        "give the key the blob was wrapped under");
+            }
+            try {
+                return CapiKey.of(alg, key);
+            } finally {
+                Arrays.fill(key, (byte) 0);
+            }
+        }
+
+        public static SymmetricWrapKeyBlob wrap(CapiKey key, CapiKey kek) {
+            Wrapper w = wrapper(kek);
+            byte[] k = key.key();
+            try {
+                w.init(true, new ParametersWithRandom(kekParameter(kek), new SecureRandom()));
+                return new SymmetricWrapKeyBlob(key.alg(), kek.alg(), w.wrap(k, 0, k.length));
+            } finally {
+                Arrays.fill(k, (byte) 0);
+            }
+        }
+
+        private static org.bouncycastle.crypto.CipherParameters kekParameter(CapiKey kek) {
+            byte[] m = kek.material();
+            try {
+                return kek.alg() == CipherAlg.RC2 ? new org.bouncycastle.crypto.params.RC2Parameters(m, kek.effectiveBits())
+                        : new KeyParameter(m);
+            } finally {
+                Arrays.fill(m, (byte) 0);
+            }
+        }
+
+        private static Wrapper wrapper(CapiKey kek) {
+            return switch (kek.alg()) {
+                case TRIPLE_DES, TRIPLE_DES_112 -> new DESedeWrapEngine();
+                case RC2 -> new org.bouncycastle.crypto.engines.RC2WrapEngine();
+                default -> throw new CapiException(CapiError.NTE_BAD_ALGID, kek.alg().cliName()
+                        + " cannot wrap keys in a SYMMETRICWRAPKEYBLOB (RFC 3217 defines 3DES and RC2 wraps)",
+                        "use a 3DES or RC2 key-encryption key");
+            };
+        }
+
+        @Override
+        public byte[] encode() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            header(out, BlobType.SYMMETRICWRAPKEYBLOB, alg.algId());
+            LittleEndian.u32(out, wrapAlg.algId());
+            out.writeBytes(wrapped);
+            return out.toByteArray();
+        }
+    }
+
+    private static int bits(BigInteger modulus) {
+        int bits = modulus.bitLength();
+        return (bits + 15) / 16 * 16;
+    }
+}

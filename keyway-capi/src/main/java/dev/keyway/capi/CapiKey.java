@@ -1,0 +1,107 @@
+package dev.keyway.capi;
+
+import javax.security.auth.Destroyable;
+import java.util.Arrays;
+
+/**
+ * A CryptoAPI session key as the cipher sees it: the key bytes, the salt Windows appends to short RC2
+ * and RC4 keys (both go into the cipher's key schedule), and RC2's effective key length. Never printed.
+ */
+public final class CapiKey implements Destroyable {
+    private final CipherAlg alg;
+    private final byte[] key;
+    private final byte[] salt;
+    private final int effectiveBits;
+    private boolean destroyed;
+
+    /**
+     * @param key           the key bytes (for DES-family keys, with their parity bits as given)
+     * @param salt          salt bytes appended to the key (RC2/RC4 only; empty for none)
+     * @param effectiveBits RC2's effective key length in bits (ignored for other algorithms)
+     */
+    public CapiKey(CipherAlg alg, byte[] key, byte[] salt, int effectiveBits) {
+        this.alg = alg;
+        this.key = key.clone();
+        this.salt = salt.clone();
+        this.effectiveBits = effectiveBits;
+        check();
+    }
+
+    /** A key given as raw bytes (e.g. --key HEX), no salt, RC2 effective length = key length. */
+    public static CapiKey of(CipherAlg alg, byte[] key) {
+        return new CapiKey(alg, key, new byte[0], key.length * 8);
+    }
+
+    private void check() {
+        if (alg.fixedKeyBytes() > 0 && key.length != alg.fixedKeyBytes()) {
+            throw new CapiException(CapiError.NTE_BAD_LEN, alg.cliName() + " keys are " + alg.fixedKeyBytes() + " bytes, not " + key.length,
+                    "give " + 2 * alg.fixedKeyBytes() + " hex digits");
+        }
+        if (alg.fixedKeyBytes() == 0 && (key.length < 5 || key.length + salt.length > 128)) {
+            throw new CapiException(CapiError.NTE_BAD_LEN, alg.cliName() + " keys are 5 to 128 bytes (with salt), not " + key.length,
+                    "give at least 10 hex digits (a 40-bit key)");
+        }
+        if (salt.length > 0 && alg != CipherAlg.RC2 && alg != CipherAlg.RC4) {
+            throw new CapiException(CapiError.NTE_BAD_KEY, "only RC2 and RC4 keys carry salt", "drop the salt");
+        }
+        if (alg == CipherAlg.RC2 && (effectiveBits < 1 || effectiveBits > 1024)) {
+            throw new CapiException(CapiError.NTE_BAD_LEN, "RC2 effective key length must be 1 to 1024 bits, not " + effectiveBits,
+                    "use the key length in bits");
+        }
+    }
+
+    public CipherAlg alg() {
+        return alg;
+    }
+
+    /** The key bytes without salt. */
+    public byte[] key() {
+        live();
+        return key.clone();
+    }
+
+    public byte[] salt() {
+        live();
+        return salt.clone();
+    }
+
+    /** What the cipher's key schedule gets: key followed by salt. */
+    byte[] material() {
+        live();
+        byte[] m = Arrays.copyOf(key, key.length + salt.length);
+        System.arraycopy(salt, 0, m, key.length, salt.length);
+        return m;
+    }
+
+    public int effectiveBits() {
+        return effectiveBits;
+    }
+
+    /** Key length in bits as CryptGetKeyParam(KP_KEYLEN) says it: DES-family keys count 56 bits per 8 bytes. */
+    public int bits() {
+        return alg.isDesFamily() ? key.length * 7 : key.length * 8;
+    }
+
+    private void live() {
+        if (destroyed) {
+            throw new IllegalStateException("key destroyed");
+        }
+    }
+
+    @Override
+    public void destroy() {
+        Arrays.fill(key, (byte) 0);
+        Arrays.fill(salt, (byte) 0);
+        destroyed = true;
+    }
+
+    @Override
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
+    @Override
+    public String toString() {
+        return "CapiKey[" + alg.cliName() + ", " + bits() + " bits" + (salt.length > 0 ? ", " + salt.length + " salt bytes" : "") + "]";
+    }
+}
