@@ -76,7 +76,7 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
                     throw new CapiException(CapiError.NTE_BAD_LEN, "dwKeySize " + size + " is longer than the blob", "check that the blob is complete");
                 }
                 byte[] key = in.bytes((int) size);
-                yield new PlaintextKeyBlob(CapiKey.of(alg, key));
+                yield new PlaintextKeyBlob(CapiKey.imported(alg, key));
             }
             case PUBLICKEYBLOB, PRIVATEKEYBLOB -> rsa(type, algId, in);
             case SYMMETRICWRAPKEYBLOB -> {
@@ -166,7 +166,7 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
                         "give the private key of the recipient the blob was exported for");
             }
             try {
-                return CapiKey.of(alg, key);
+                return CapiKey.imported(alg, key);
             } finally {
                 Arrays.fill(key, (byte) 0);
             }
@@ -296,7 +296,7 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
                         "give the key the blob was wrapped under");
             }
             try {
-                return CapiKey.of(alg, key);
+                return CapiKey.imported(alg, key);
             } finally {
                 Arrays.fill(key, (byte) 0);
             }

@@ -32,6 +32,15 @@ public final class CapiKey implements Destroyable {
         return new CapiKey(alg, key, new byte[0], key.length * 8);
     }
 
+    /**
+     * A key from CryptImportKey (SIMPLEBLOB, PLAINTEXTKEYBLOB, SYMMETRICWRAPKEYBLOB): blobs carry the key
+     * bytes only, and Windows gives an imported 40-bit RC2 or RC4 key 11 zero salt bytes.
+     */
+    public static CapiKey imported(CipherAlg alg, byte[] key) {
+        boolean salted = (alg == CipherAlg.RC2 || alg == CipherAlg.RC4) && key.length == 5;
+        return new CapiKey(alg, key, salted ? new byte[CryptDeriveKey.SALT_40_BIT] : new byte[0], key.length * 8);
+    }
+
     private void check() {
         if (alg.fixedKeyBytes() > 0 && key.length != alg.fixedKeyBytes()) {
             throw new CapiException(CapiError.NTE_BAD_LEN, alg.cliName() + " keys are " + alg.fixedKeyBytes() + " bytes, not " + key.length,
