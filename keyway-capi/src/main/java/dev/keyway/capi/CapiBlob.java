@@ -158,9 +158,21 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
         public CapiKey unwrap(RSAPrivateCrtKey exchangeKey) {
             byte[] key;
             try {
+                // CryptImportKey reads as many bytes as the exchange key's modulus has; callers often pass a
+                // longer buffer (trailing zeros after the little-endian ciphertext: leading zeros here).
+                int k = (exchangeKey.getModulus().bitLength() + 7) / 8;
+                byte[] c = encrypted;
+                if (c.length > k) {
+                    for (int i = 0; i < c.length - k; i++) {
+                        if (c[i] != 0) {
+                            throw new GeneralSecurityException("longer than the modulus");
+                        }
+                    }
+                    c = Arrays.copyOfRange(c, c.length - k, c.length);
+                }
                 Cipher rsa = Cipher.getInstance("RSA/ECB/PKCS1Padding");
                 rsa.init(Cipher.DECRYPT_MODE, exchangeKey);
-                key = rsa.doFinal(encrypted);
+                key = rsa.doFinal(c);
             } catch (GeneralSecurityException e) {
                 throw new CapiException(CapiError.NTE_BAD_DATA, "the SIMPLEBLOB does not decrypt with this private key",
                         "give the private key of the recipient the blob was exported for");
