@@ -49,9 +49,12 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
         LittleEndian in = new LittleEndian(data, "the key blob");
         BlobType type = BlobType.ofCode(in.u8());
         int version = in.u8();
-        in.u16(); // reserved
+        int reserved = in.u16();
         int algId = (int) in.u32();
-        if (version != VERSION && !(version == 3 && type != BlobType.SIMPLEBLOB)) {
+        if (reserved != 0) {
+            throw new CapiException(CapiError.NTE_BAD_DATA, "the BLOBHEADER's reserved field is not zero", "check that the file is a CryptoAPI key blob");
+        }
+        if (version != VERSION) {
             throw new CapiException(CapiError.NTE_BAD_VER, "blob version " + version + " (expected 2)", "check that the file is a CryptoAPI key blob");
         }
         CapiBlob blob = switch (type) {
@@ -241,7 +244,7 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
             header(out, BlobType.PUBLICKEYBLOB, algId);
             LittleEndian.u32(out, RSA1);
             LittleEndian.u32(out, bits);
-            LittleEndian.u32(out, key.getPublicExponent().longValueExact());
+            LittleEndian.u32(out, pubexp(key.getPublicExponent()));
             out.writeBytes(LittleEndian.unsigned(key.getModulus(), bits / 8));
             return out.toByteArray();
         }
@@ -272,10 +275,14 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
             header(out, BlobType.PRIVATEKEYBLOB, algId);
             LittleEndian.u32(out, RSA2);
             LittleEndian.u32(out, bits);
-            LittleEndian.u32(out, key.getPublicExponent().longValueExact());
+            LittleEndian.u32(out, pubexp(key.getPublicExponent()));
             out.writeBytes(LittleEndian.unsigned(key.getModulus(), bits / 8));
             for (BigInteger half : new BigInteger[] {key.getPrimeP(), key.getPrimeQ(), key.getPrimeExponentP(),
                     key.getPrimeExponentQ(), key.getCrtCoefficient()}) {
+                if (half.bitLength() > bits / 2) {
+                    throw new CapiException(CapiError.NTE_BAD_KEY, "a PRIVATEKEYBLOB holds each prime in " + bits / 16
+                            + " bytes; this key's primes are unbalanced", "use a key whose primes are half the modulus length");
+                }
                 out.writeBytes(LittleEndian.unsigned(half, bits / 16));
             }
             out.writeBytes(LittleEndian.unsigned(key.getPrivateExponent(), bits / 8));
@@ -317,6 +324,11 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
         public static SymmetricWrapKeyBlob wrap(CapiKey key, CapiKey kek) {
             Wrapper w = wrapper(kek);
             byte[] k = key.key();
+            if (kek.alg().isDesFamily() && k.length % 8 != 0) {
+                Arrays.fill(k, (byte) 0);
+                throw new CapiException(CapiError.NTE_BAD_LEN, "the Triple-DES key wrap (RFC 3217) takes whole 8-byte blocks, not "
+                        + k.length + " bytes", "use an RC2 key-encryption key for this key");
+            }
             try {
                 w.init(true, new ParametersWithRandom(kekParameter(kek), new SecureRandom()));
                 return new SymmetricWrapKeyBlob(key.alg(), kek.alg(), w.wrap(k, 0, k.length));
@@ -353,6 +365,15 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
             out.writeBytes(wrapped);
             return out.toByteArray();
         }
+    }
+
+    /** RSAPUBKEY's pubexp is 32 bits; a key with a wider exponent cannot be written as a blob. */
+    private static long pubexp(BigInteger e) {
+        if (e.bitLength() > 32) {
+            throw new CapiException(CapiError.NTE_BAD_KEY, "the public exponent does not fit RSAPUBKEY's 32-bit pubexp",
+                    "CryptoAPI keys use small exponents such as 65537");
+        }
+        return e.longValue();
     }
 
     private static int bits(BigInteger modulus) {

@@ -59,7 +59,7 @@ public enum CipherAlg {
     public static CipherAlg parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("calg_", "").replace("_", "");
         for (CipherAlg c : values()) {
-            if (c.cliName.equals(t) || String.format("0x%04x", c.algId).equals(t)) {
+            if (c.cliName.equals(t) || String.format("0x%04x", c.algId).equals(t) || String.format("0x%08x", c.algId).equals(t)) {
                 return c;
             }
         }

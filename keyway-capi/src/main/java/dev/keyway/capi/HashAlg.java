@@ -61,8 +61,11 @@ public enum HashAlg {
     /** By command-line name ("md5", "sha1", "sha256", ...), CALG name ("CALG_SHA_256") or hex ALG_ID ("0x8004"). */
     public static HashAlg parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("calg_", "").replace("_", "");
+        if (t.equals("sha")) {
+            return SHA1; // CALG_SHA is CALG_SHA1 in wincrypt.h
+        }
         for (HashAlg h : values()) {
-            if (h.cliName.equals(t) || String.format("0x%04x", h.algId).equals(t)) {
+            if (h.cliName.equals(t) || String.format("0x%04x", h.algId).equals(t) || String.format("0x%08x", h.algId).equals(t)) {
                 return h;
             }
         }
