@@ -1,0 +1,193 @@
+package dev.keyway.tls;
+
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.core.keylog.KeyLog;
+import dev.keyway.tls.handshake.NamedGroup;
+
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything a TLS client or server is configured with, built once and shared. The defaults are the
+ * safe ones: TLS 1.3, the three TLS 1.3 suites (AES-128-GCM first), x25519 then P-256, certificate
+ * validation against the given trust anchors with the server name checked.
+ */
+public final class TlsConfig {
+    private final List<X509Certificate> trustAnchors;
+    private final boolean insecure;
+    private final String serverName;
+    private final List<NamedGroup> groups;
+    private final List<CipherSuite> suites;
+    private final List<String> alpn;
+    private final KeyLog keyLog;
+    private final List<X509Certificate> certificateChain;
+    private final PrivateKey privateKey;
+    private final boolean requireClientCertificate;
+    private final boolean middleboxCompatibility;
+    private final Clock clock;
+
+    private TlsConfig(Builder b) {
+        this.trustAnchors = List.copyOf(b.trustAnchors);
+        this.insecure = b.insecure;
+        this.serverName = b.serverName;
+        this.groups = List.copyOf(b.groups);
+        this.suites = List.copyOf(b.suites);
+        this.alpn = List.copyOf(b.alpn);
+        this.keyLog = b.keyLog;
+        this.certificateChain = List.copyOf(b.certificateChain);
+        this.privateKey = b.privateKey;
+        this.requireClientCertificate = b.requireClientCertificate;
+        this.middleboxCompatibility = b.middleboxCompatibility;
+        this.clock = b.clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public List<X509Certificate> trustAnchors() {
+        return trustAnchors;
+    }
+
+    public boolean insecure() {
+        return insecure;
+    }
+
+    public String serverName() {
+        return serverName;
+    }
+
+    public List<NamedGroup> groups() {
+        return groups;
+    }
+
+    public List<CipherSuite> suites() {
+        return suites;
+    }
+
+    public List<String> alpn() {
+        return alpn;
+    }
+
+    public KeyLog keyLog() {
+        return keyLog;
+    }
+
+    public List<X509Certificate> certificateChain() {
+        return certificateChain;
+    }
+
+    public PrivateKey privateKey() {
+        return privateKey;
+    }
+
+    public boolean requireClientCertificate() {
+        return requireClientCertificate;
+    }
+
+    public boolean middleboxCompatibility() {
+        return middleboxCompatibility;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public static final class Builder {
+        private List<X509Certificate> trustAnchors = List.of();
+        private boolean insecure;
+        private String serverName;
+        private List<NamedGroup> groups = List.of(NamedGroup.X25519, NamedGroup.SECP256R1);
+        private List<CipherSuite> suites = List.of(CipherSuites.byCode(0x1301), CipherSuites.byCode(0x1302), CipherSuites.byCode(0x1303));
+        private List<String> alpn = List.of();
+        private KeyLog keyLog = KeyLog.NONE;
+        private List<X509Certificate> certificateChain = List.of();
+        private PrivateKey privateKey;
+        private boolean requireClientCertificate;
+        private boolean middleboxCompatibility = true;
+        private Clock clock = Clock.systemUTC();
+
+        /** The CAs a peer's chain must lead to. */
+        public Builder trustAnchors(List<X509Certificate> anchors) {
+            this.trustAnchors = Objects.requireNonNull(anchors);
+            return this;
+        }
+
+        /** Accept any server certificate (tests and captures only; the CLI says so loudly). */
+        public Builder insecure(boolean insecure) {
+            this.insecure = insecure;
+            return this;
+        }
+
+        /** Client: the name sent as SNI and checked against the certificate. */
+        public Builder serverName(String name) {
+            this.serverName = name;
+            return this;
+        }
+
+        /** Groups in preference order; the client sends a key share for the first. */
+        public Builder groups(List<NamedGroup> groups) {
+            if (groups.isEmpty()) {
+                throw new IllegalArgumentException("at least one group");
+            }
+            this.groups = groups;
+            return this;
+        }
+
+        public Builder suites(List<CipherSuite> suites) {
+            for (CipherSuite s : suites) {
+                if (!s.tls13()) {
+                    throw new IllegalArgumentException(s.name() + " is not a TLS 1.3 suite");
+                }
+            }
+            if (suites.isEmpty()) {
+                throw new IllegalArgumentException("at least one suite");
+            }
+            this.suites = suites;
+            return this;
+        }
+
+        public Builder alpn(List<String> protocols) {
+            this.alpn = protocols;
+            return this;
+        }
+
+        /** Where every secret goes (RFC 9850 labels). */
+        public Builder keyLog(KeyLog keyLog) {
+            this.keyLog = Objects.requireNonNull(keyLog);
+            return this;
+        }
+
+        /** Server (or client, for client authentication): the chain, leaf first, and its private key. */
+        public Builder certificate(List<X509Certificate> chain, PrivateKey key) {
+            this.certificateChain = chain;
+            this.privateKey = key;
+            return this;
+        }
+
+        /** Server: ask for and require a client certificate that chains to the trust anchors. */
+        public Builder requireClientCertificate(boolean require) {
+            this.requireClientCertificate = require;
+            return this;
+        }
+
+        /** Send a legacy session id and a dummy ChangeCipherSpec (RFC 8446 appendix D.4); on by default. */
+        public Builder middleboxCompatibility(boolean on) {
+            this.middleboxCompatibility = on;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock);
+            return this;
+        }
+
+        public TlsConfig build() {
+            return new TlsConfig(this);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.keyway.tls;
+
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+
+/**
+ * A TLS failure with the alert that goes with it: one we sent (the peer did something wrong, or our
+ * checks failed) or one the peer sent us.
+ */
+public final class TlsException extends KeywayException {
+    private final Alert alert;
+    private final boolean received;
+
+    private TlsException(Alert alert, boolean received, String message, String hint) {
+        super(ErrorCode.PEER, message, hint);
+        this.alert = alert;
+        this.received = received;
+    }
+
+    /** We detected a problem and (will) send {@code alert}. */
+    public static TlsException fatal(Alert alert, String message) {
+        return new TlsException(alert, false, "TLS " + alert.rfcName() + ": " + message, hintFor(alert));
+    }
+
+    /** The peer sent {@code alert}. */
+    public static TlsException received(Alert alert, int code) {
+        String name = alert == null ? "alert " + code : alert.rfcName();
+        return new TlsException(alert, true, "the peer sent a TLS " + name + " alert", "see the peer's logs for why");
+    }
+
+    public Alert alert() {
+        return alert;
+    }
+
+    public boolean received() {
+        return received;
+    }
+
+    private static String hintFor(Alert a) {
+        return switch (a) {
+            case UNKNOWN_CA -> "give the CA that issued the peer's certificate (--cafile), or --insecure for a test";
+            case CERTIFICATE_EXPIRED -> "the peer's certificate is outside its validity period";
+            case BAD_CERTIFICATE, CERTIFICATE_UNKNOWN -> "check the peer's certificate and the name you connect to (--servername)";
+            case HANDSHAKE_FAILURE -> "the two sides share no suite, group or signature scheme; compare their settings";
+            case PROTOCOL_VERSION -> "the peer does not speak TLS 1.3";
+            default -> "check both sides' settings; --keylog helps to look at the traffic";
+        };
+    }
+}

@@ -1,0 +1,341 @@
+package dev.keyway.tls.handshake;
+
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.core.kdf.KeySchedule13;
+import dev.keyway.core.kdf.TrafficKeys;
+import dev.keyway.core.keylog.KeyLogLabel;
+import dev.keyway.tls.Alert;
+import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.TlsException;
+import dev.keyway.tls.record.RecordLayer;
+import dev.keyway.tls.record.RecordProtection;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The TLS 1.3 client handshake (RFC 8446 section 4), top to bottom as the RFC draws it:
+ * ClientHello, [HelloRetryRequest, ClientHello], ServerHello, {EncryptedExtensions},
+ * {CertificateRequest}, {Certificate}, {CertificateVerify}, {Finished}, then the client's
+ * [{Certificate}, {CertificateVerify}] and {Finished}. Every secret goes to the configured KeyLog.
+ */
+public final class ClientHandshake13 {
+    static final int TLS13 = 0x0304;
+    static final byte[] HRR_RANDOM = dev.keyway.core.encoding.Hex.decode(
+            "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c", "HRR random");
+    private static final SecureRandom RANDOM = new SecureRandom();
+    static final int[] SIGNATURE_ALGORITHMS = {0x0403, 0x0807, 0x0804, 0x0401};
+
+    private final TlsConfig config;
+    private final HandshakeIo io;
+    private final Transcript transcript = new Transcript();
+    private final byte[] clientRandom = new byte[32];
+    private final byte[] sessionId;
+
+    public ClientHandshake13(TlsConfig config, RecordLayer records) {
+        this.config = config;
+        this.io = new HandshakeIo(records);
+        RANDOM.nextBytes(clientRandom);
+        this.sessionId = new byte[config.middleboxCompatibility() ? 32 : 0];
+        RANDOM.nextBytes(sessionId);
+    }
+
+    public HandshakeResult run() throws IOException {
+        NamedGroup.ClientShare share = config.groups().get(0).generate();
+        byte[] ch = clientHello(share, null);
+        transcript.add(ch);
+        io.send(ch);
+
+        HandshakeIo.Message sh = io.expect(HandshakeIo.SERVER_HELLO, "ServerHello");
+        ServerHello hello = ServerHello.parse(sh.body());
+        boolean retried = false;
+        if (Arrays.equals(hello.random(), HRR_RANDOM)) {
+            // HelloRetryRequest: the server wants a share for another group we listed.
+            CipherSuite suite = checkSuite(hello);
+            NamedGroup wanted = hello.selectedGroup();
+            if (wanted == null || !config.groups().contains(wanted) || wanted == share.group()) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "HelloRetryRequest for a group we did not offer or already sent");
+            }
+            transcript.algorithm(jcaHash(suite));
+            transcript.replaceWithMessageHash();
+            transcript.add(sh.raw());
+            share = wanted.generate();
+            if (config.middleboxCompatibility()) {
+                io.records().writeChangeCipherSpec();
+            }
+            byte[] ch2 = clientHello(share, hello.cookie());
+            transcript.add(ch2);
+            io.send(ch2);
+            sh = io.expect(HandshakeIo.SERVER_HELLO, "ServerHello");
+            hello = ServerHello.parse(sh.body());
+            if (Arrays.equals(hello.random(), HRR_RANDOM)) {
+                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a second HelloRetryRequest");
+            }
+            if (hello.suite() != suite.code()) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the ServerHello changed the suite chosen in the HelloRetryRequest");
+            }
+            retried = true;
+        }
+        CipherSuite suite = checkSuite(hello);
+        if (!Arrays.equals(hello.sessionIdEcho(), sessionId)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the ServerHello does not echo our session id");
+        }
+        if (hello.keyShareGroup() != share.group()) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server's key share is for a group we did not send");
+        }
+        if (!retried) {
+            transcript.algorithm(jcaHash(suite));
+        }
+        transcript.add(sh.raw());
+
+        KeySchedule13 ks = KeySchedule13.of(suite);
+        byte[] shared = share.finish(hello.keyShare());
+        byte[] early = ks.earlySecret(null);
+        byte[] hs = ks.handshakeSecret(early, shared);
+        Arrays.fill(shared, (byte) 0);
+        byte[] helloHash = transcript.hash();
+        byte[] cHs = ks.deriveSecret(hs, KeySchedule13.CLIENT_HANDSHAKE_TRAFFIC, helloHash);
+        byte[] sHs = ks.deriveSecret(hs, KeySchedule13.SERVER_HANDSHAKE_TRAFFIC, helloHash);
+        log(KeyLogLabel.CLIENT_HANDSHAKE_TRAFFIC_SECRET, cHs);
+        log(KeyLogLabel.SERVER_HANDSHAKE_TRAFFIC_SECRET, sHs);
+        io.requireBoundary();
+        io.records().setReadProtection(protection(ks, suite, sHs));
+
+        // {EncryptedExtensions}
+        HandshakeIo.Message ee = io.expect(HandshakeIo.ENCRYPTED_EXTENSIONS, "EncryptedExtensions");
+        transcript.add(ee.raw());
+        String alpn = encryptedExtensions(ee.body());
+
+        // {CertificateRequest}? {Certificate} {CertificateVerify}
+        HandshakeIo.Message m = io.next();
+        byte[] requestContext = null;
+        if (m.type() == HandshakeIo.CERTIFICATE_REQUEST) {
+            transcript.add(m.raw());
+            Wire.Reader r = new Wire.Reader(m.body());
+            requestContext = r.vec8();
+            r.vec16();
+            r.end("CertificateRequest");
+            m = io.next();
+        }
+        if (m.type() != HandshakeIo.CERTIFICATE) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "expected Certificate, got handshake message type " + m.type());
+        }
+        transcript.add(m.raw());
+        List<X509Certificate> chain = PeerCertificates.parse(CertificateMessage.parse(m.body(), false));
+        if (!config.insecure()) {
+            PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName());
+        }
+        HandshakeIo.Message cv = io.expect(HandshakeIo.CERTIFICATE_VERIFY, "CertificateVerify");
+        CertificateVerifyMessage.verify(cv.body(), chain.get(0).getPublicKey(), true, transcript.hash());
+        transcript.add(cv.raw());
+
+        // {Finished}
+        HandshakeIo.Message fin = io.expect(HandshakeIo.FINISHED, "Finished");
+        byte[] expected = ks.finishedVerifyData(sHs, transcript.hash());
+        if (!MessageDigest.isEqual(expected, fin.body())) {
+            throw TlsException.fatal(Alert.DECRYPT_ERROR, "the server's Finished does not verify");
+        }
+        transcript.add(fin.raw());
+        io.requireBoundary();
+
+        byte[] master = ks.masterSecret(hs);
+        byte[] serverFinishedHash = transcript.hash();
+        byte[] cAp = ks.deriveSecret(master, KeySchedule13.CLIENT_APPLICATION_TRAFFIC, serverFinishedHash);
+        byte[] sAp = ks.deriveSecret(master, KeySchedule13.SERVER_APPLICATION_TRAFFIC, serverFinishedHash);
+        byte[] exporter = ks.deriveSecret(master, KeySchedule13.EXPORTER_MASTER, serverFinishedHash);
+        log(KeyLogLabel.CLIENT_TRAFFIC_SECRET_0, cAp);
+        log(KeyLogLabel.SERVER_TRAFFIC_SECRET_0, sAp);
+        log(KeyLogLabel.EXPORTER_SECRET, exporter);
+
+        // Our flight: [ChangeCipherSpec] {Certificate, CertificateVerify} {Finished}
+        if (config.middleboxCompatibility() && !retried) {
+            io.records().writeChangeCipherSpec();
+        }
+        io.records().setWriteProtection(protection(ks, suite, cHs));
+        if (requestContext != null) {
+            byte[] cert = Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode(requestContext, config.certificateChain()));
+            transcript.add(cert);
+            io.send(cert);
+            if (!config.certificateChain().isEmpty()) {
+                byte[] verify = Wire.message(HandshakeIo.CERTIFICATE_VERIFY,
+                        CertificateVerifyMessage.sign(config.privateKey(), false, transcript.hash()));
+                transcript.add(verify);
+                io.send(verify);
+            }
+        }
+        byte[] clientFinished = Wire.message(HandshakeIo.FINISHED, ks.finishedVerifyData(cHs, transcript.hash()));
+        transcript.add(clientFinished);
+        io.send(clientFinished);
+        byte[] resumption = ks.deriveSecret(master, KeySchedule13.RESUMPTION_MASTER, transcript.hash());
+
+        io.records().setWriteProtection(protection(ks, suite, cAp));
+        io.records().setReadProtection(protection(ks, suite, sAp));
+        io.records().handshakeDone();
+        Arrays.fill(hs, (byte) 0);
+        Arrays.fill(master, (byte) 0);
+        Arrays.fill(cHs, (byte) 0);
+        Arrays.fill(sHs, (byte) 0);
+        return new HandshakeResult(suite, share.group(), chain, false, alpn, config.serverName(), clientRandom.clone(),
+                cAp, sAp, exporter, resumption, ks);
+    }
+
+    private CipherSuite checkSuite(ServerHello hello) {
+        if (hello.selectedVersion() != TLS13) {
+            throw TlsException.fatal(Alert.PROTOCOL_VERSION, String.format("the server chose version 0x%04X; Keyway speaks TLS 1.3 here",
+                    hello.selectedVersion()));
+        }
+        CipherSuite suite = CipherSuites.byCode(hello.suite());
+        if (suite == null || !config.suites().contains(suite)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("the server chose suite 0x%04X, which we did not offer", hello.suite()));
+        }
+        return suite;
+    }
+
+    static String jcaHash(CipherSuite suite) {
+        return suite.hkdfHash() == dev.keyway.core.kdf.Hkdf.Hash.SHA384 ? "SHA-384" : "SHA-256";
+    }
+
+    static RecordProtection protection(KeySchedule13 ks, CipherSuite suite, byte[] secret) {
+        TrafficKeys keys = ks.trafficKeys(secret, suite.cipher().keyLength());
+        try {
+            return new RecordProtection(suite.cipher(), keys.key(), keys.iv());
+        } finally {
+            keys.destroy();
+        }
+    }
+
+    private void log(KeyLogLabel label, byte[] secret) {
+        config.keyLog().log(label.name(), clientRandom, secret);
+    }
+
+    private String encryptedExtensions(byte[] body) {
+        Wire.Reader r = new Wire.Reader(body);
+        Map<Integer, byte[]> ext = Extensions.parse(r.vec16());
+        r.end("EncryptedExtensions");
+        for (int forbidden : new int[] {Extensions.KEY_SHARE, Extensions.SUPPORTED_VERSIONS, Extensions.PRE_SHARED_KEY,
+                Extensions.SIGNATURE_ALGORITHMS, Extensions.COOKIE, Extensions.PSK_KEY_EXCHANGE_MODES}) {
+            if (ext.containsKey(forbidden)) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "extension " + forbidden + " does not belong in EncryptedExtensions");
+            }
+        }
+        byte[] alpn = ext.get(Extensions.ALPN);
+        if (alpn == null) {
+            return null;
+        }
+        Wire.Reader a = new Wire.Reader(alpn);
+        Wire.Reader list = new Wire.Reader(a.vec16());
+        a.end("ALPN");
+        String chosen = new String(list.vec8(), StandardCharsets.US_ASCII);
+        list.end("ALPN");
+        if (!config.alpn().contains(chosen)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server chose ALPN protocol '" + chosen + "', which we did not offer");
+        }
+        return chosen;
+    }
+
+    private byte[] clientHello(NamedGroup.ClientShare share, byte[] cookie) {
+        Wire.Writer ext = new Wire.Writer();
+        if (config.serverName() != null && !config.serverName().matches("[0-9.]+|.*:.*")) {
+            byte[] name = config.serverName().getBytes(StandardCharsets.US_ASCII);
+            Extensions.add(ext, Extensions.SERVER_NAME, new Wire.Writer().vec16(new Wire.Writer().u8(0).vec16(name).toByteArray()).toByteArray());
+        }
+        Wire.Writer groups = new Wire.Writer();
+        for (NamedGroup g : config.groups()) {
+            groups.u16(g.code());
+        }
+        Extensions.add(ext, Extensions.SUPPORTED_GROUPS, new Wire.Writer().vec16(groups.toByteArray()).toByteArray());
+        Wire.Writer sigs = new Wire.Writer();
+        for (int s : SIGNATURE_ALGORITHMS) {
+            sigs.u16(s);
+        }
+        Extensions.add(ext, Extensions.SIGNATURE_ALGORITHMS, new Wire.Writer().vec16(sigs.toByteArray()).toByteArray());
+        if (!config.alpn().isEmpty()) {
+            Wire.Writer protos = new Wire.Writer();
+            for (String p : config.alpn()) {
+                protos.vec8(p.getBytes(StandardCharsets.US_ASCII));
+            }
+            Extensions.add(ext, Extensions.ALPN, new Wire.Writer().vec16(protos.toByteArray()).toByteArray());
+        }
+        Extensions.add(ext, Extensions.SUPPORTED_VERSIONS, new Wire.Writer().vec8(new Wire.Writer().u16(TLS13).toByteArray()).toByteArray());
+        Extensions.add(ext, Extensions.PSK_KEY_EXCHANGE_MODES, new Wire.Writer().vec8(new byte[] {1}).toByteArray());
+        if (cookie != null) {
+            Extensions.add(ext, Extensions.COOKIE, new Wire.Writer().vec16(cookie).toByteArray());
+        }
+        byte[] entry = new Wire.Writer().u16(share.group().code()).vec16(share.keyExchange()).toByteArray();
+        Extensions.add(ext, Extensions.KEY_SHARE, new Wire.Writer().vec16(entry).toByteArray());
+
+        Wire.Writer suites = new Wire.Writer();
+        for (CipherSuite s : config.suites()) {
+            suites.u16(s.code());
+        }
+        byte[] body = new Wire.Writer().u16(0x0303).bytes(clientRandom).vec8(sessionId).vec16(suites.toByteArray())
+                .vec8(new byte[] {0}).vec16(ext.toByteArray()).toByteArray();
+        return Wire.message(HandshakeIo.CLIENT_HELLO, body);
+    }
+
+    /** The fields of a ServerHello (or HelloRetryRequest) a client needs. */
+    record ServerHello(byte[] random, byte[] sessionIdEcho, int suite, int selectedVersion, NamedGroup keyShareGroup,
+                       byte[] keyShare, NamedGroup selectedGroup, byte[] cookie) {
+        static ServerHello parse(byte[] body) {
+            Wire.Reader r = new Wire.Reader(body);
+            int legacy = r.u16();
+            byte[] random = r.bytes(32);
+            byte[] sid = r.vec8();
+            int suite = r.u16();
+            if (r.u8() != 0) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the ServerHello has a compression method");
+            }
+            Map<Integer, byte[]> ext = r.remaining() > 0 ? Extensions.parse(r.vec16()) : Map.of();
+            r.end("ServerHello");
+            int version = legacy;
+            byte[] sv = ext.get(Extensions.SUPPORTED_VERSIONS);
+            if (sv != null) {
+                Wire.Reader v = new Wire.Reader(sv);
+                version = v.u16();
+                v.end("supported_versions");
+            }
+            boolean hrr = Arrays.equals(random, HRR_RANDOM);
+            NamedGroup group = null;
+            byte[] share = null;
+            NamedGroup selected = null;
+            byte[] ks = ext.get(Extensions.KEY_SHARE);
+            if (ks != null) {
+                Wire.Reader k = new Wire.Reader(ks);
+                int code = k.u16();
+                if (hrr) {
+                    selected = NamedGroup.ofCode(code);
+                } else {
+                    group = NamedGroup.ofCode(code);
+                    share = k.vec16();
+                }
+                k.end("key_share");
+            } else if (version == TLS13) {
+                throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ServerHello has no key_share (PSK-only modes are not offered)");
+            }
+            byte[] cookie = null;
+            byte[] c = ext.get(Extensions.COOKIE);
+            if (c != null) {
+                Wire.Reader k = new Wire.Reader(c);
+                cookie = k.vec16();
+                k.end("cookie");
+            }
+            return new ServerHello(random, sid, suite, version, group, share, selected, cookie);
+        }
+    }
+
+    static List<Integer> codes(int[] values) {
+        List<Integer> out = new ArrayList<>();
+        for (int v : values) {
+            out.add(v);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,44 @@
+package dev.keyway.tls.handshake;
+
+import dev.keyway.tls.Alert;
+import dev.keyway.tls.TlsException;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Extension codes (RFC 8446 section 4.2) and a parser that refuses duplicates. */
+final class Extensions {
+    static final int SERVER_NAME = 0;
+    static final int SUPPORTED_GROUPS = 10;
+    static final int SIGNATURE_ALGORITHMS = 13;
+    static final int ALPN = 16;
+    static final int PRE_SHARED_KEY = 41;
+    static final int EARLY_DATA = 42;
+    static final int SUPPORTED_VERSIONS = 43;
+    static final int COOKIE = 44;
+    static final int PSK_KEY_EXCHANGE_MODES = 45;
+    static final int SIGNATURE_ALGORITHMS_CERT = 50;
+    static final int KEY_SHARE = 51;
+    static final int RENEGOTIATION_INFO = 0xff01;
+
+    private Extensions() {
+    }
+
+    /** Parses an extensions block (without its length prefix) into type -> data, in order. */
+    static Map<Integer, byte[]> parse(byte[] block) {
+        Map<Integer, byte[]> out = new LinkedHashMap<>();
+        Wire.Reader r = new Wire.Reader(block);
+        while (r.remaining() > 0) {
+            int type = r.u16();
+            byte[] data = r.vec16();
+            if (out.put(type, data) != null) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "extension " + type + " appears twice");
+            }
+        }
+        return out;
+    }
+
+    static void add(Wire.Writer w, int type, byte[] data) {
+        w.u16(type).vec16(data);
+    }
+}

@@ -1,0 +1,93 @@
+package dev.keyway.tls.handshake;
+
+import dev.keyway.tls.Alert;
+import dev.keyway.tls.TlsException;
+import dev.keyway.tls.record.RecordLayer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.util.Arrays;
+
+/** Handshake messages over the record layer: reassembled across records, each with its raw bytes for the transcript. */
+final class HandshakeIo {
+    static final int CLIENT_HELLO = 1;
+    static final int SERVER_HELLO = 2;
+    static final int NEW_SESSION_TICKET = 4;
+    static final int END_OF_EARLY_DATA = 5;
+    static final int ENCRYPTED_EXTENSIONS = 8;
+    static final int CERTIFICATE = 11;
+    static final int CERTIFICATE_REQUEST = 13;
+    static final int CERTIFICATE_VERIFY = 15;
+    static final int FINISHED = 20;
+    static final int KEY_UPDATE = 24;
+    static final int MESSAGE_HASH = 254;
+    /** Largest handshake message accepted (a long certificate chain fits easily). */
+    static final int MAX_MESSAGE = 256 * 1024;
+
+    /** A message: its type, its body, and header plus body as sent. */
+    record Message(int type, byte[] body, byte[] raw) {
+    }
+
+    private final RecordLayer records;
+    private byte[] pending = new byte[0];
+
+    HandshakeIo(RecordLayer records) {
+        this.records = records;
+    }
+
+    RecordLayer records() {
+        return records;
+    }
+
+    /** The next handshake message; anything else in the handshake is an unexpected_message alert. */
+    Message next() throws IOException {
+        while (true) {
+            if (pending.length >= 4) {
+                int len = ((pending[1] & 0xff) << 16) | ((pending[2] & 0xff) << 8) | (pending[3] & 0xff);
+                if (len > MAX_MESSAGE) {
+                    throw TlsException.fatal(Alert.DECODE_ERROR, "handshake message of " + len + " bytes");
+                }
+                if (pending.length >= 4 + len) {
+                    byte[] raw = Arrays.copyOf(pending, 4 + len);
+                    pending = Arrays.copyOfRange(pending, 4 + len, pending.length);
+                    return new Message(raw[0] & 0xff, Arrays.copyOfRange(raw, 4, raw.length), raw);
+                }
+            }
+            RecordLayer.Record r = records.read();
+            if (r == null) {
+                throw new EOFException("the peer closed the connection during the handshake");
+            }
+            if (r.type() == RecordLayer.ALERT) {
+                throw Alerts.received(r.data());
+            }
+            if (r.type() != RecordLayer.HANDSHAKE) {
+                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of type " + r.type() + " during the handshake");
+            }
+            ByteArrayOutputStream b = new ByteArrayOutputStream(pending.length + r.data().length);
+            b.writeBytes(pending);
+            b.writeBytes(r.data());
+            pending = b.toByteArray();
+        }
+    }
+
+    /** The next message, which must be of {@code type}. */
+    Message expect(int type, String name) throws IOException {
+        Message m = next();
+        if (m.type() != type) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "expected " + name + ", got handshake message type " + m.type());
+        }
+        return m;
+    }
+
+    /** Handshake messages must not span a key change (RFC 8446 section 5.1). */
+    void requireBoundary() {
+        if (pending.length > 0) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "handshake data left over at a key change");
+        }
+    }
+
+    void send(byte[] raw) throws IOException {
+        records.write(RecordLayer.HANDSHAKE, raw);
+    }
+}

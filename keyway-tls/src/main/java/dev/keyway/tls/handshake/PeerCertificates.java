@@ -1,0 +1,169 @@
+package dev.keyway.tls.handshake;
+
+import dev.keyway.tls.Alert;
+import dev.keyway.tls.TlsException;
+
+import java.io.ByteArrayInputStream;
+import java.net.InetAddress;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertPath;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.PKIXParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Checks a peer's certificate chain: PKIX path validation by the JDK to one of the trust anchors, at the
+ * given time, without revocation checking; then the server name against the leaf's subjectAltName
+ * (DNS names with a left-most wildcard, or IP addresses; the common name is not used). Failures map to
+ * the alerts of RFC 8446 section 6.2.
+ */
+final class PeerCertificates {
+    static final int MAX_CHAIN = 10;
+
+    private PeerCertificates() {
+    }
+
+    static List<X509Certificate> parse(List<byte[]> ders) {
+        if (ders.isEmpty()) {
+            throw TlsException.fatal(Alert.DECODE_ERROR, "the peer sent an empty certificate chain");
+        }
+        if (ders.size() > MAX_CHAIN) {
+            throw TlsException.fatal(Alert.BAD_CERTIFICATE, "a certificate chain of " + ders.size() + " certificates");
+        }
+        try {
+            CertificateFactory cf = CertificateFactory.getInstance("X.509");
+            List<X509Certificate> out = new ArrayList<>();
+            for (byte[] der : ders) {
+                out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(der)));
+            }
+            return out;
+        } catch (GeneralSecurityException | ClassCastException e) {
+            throw TlsException.fatal(Alert.BAD_CERTIFICATE, "a certificate does not parse: " + e.getMessage());
+        }
+    }
+
+    static void validate(List<X509Certificate> chain, List<X509Certificate> anchors, Instant now, String hostName) {
+        X509Certificate leaf = chain.get(0);
+        try {
+            leaf.checkValidity(Date.from(now));
+        } catch (CertificateExpiredException | CertificateNotYetValidException e) {
+            throw TlsException.fatal(Alert.CERTIFICATE_EXPIRED, "the certificate of " + leaf.getSubjectX500Principal().getName()
+                    + " is not valid now (" + leaf.getNotBefore().toInstant() + " to " + leaf.getNotAfter().toInstant() + ")");
+        }
+        if (anchors.isEmpty()) {
+            throw TlsException.fatal(Alert.UNKNOWN_CA, "no trusted CA is configured to check the peer's certificate");
+        }
+        try {
+            Set<TrustAnchor> trust = new HashSet<>();
+            for (X509Certificate a : anchors) {
+                trust.add(new TrustAnchor(a, null));
+            }
+            List<X509Certificate> path = new ArrayList<>(chain);
+            // A peer may send its root too; PKIX wants the path without the anchor.
+            while (path.size() > 1 && anchors.contains(path.get(path.size() - 1))) {
+                path.remove(path.size() - 1);
+            }
+            if (path.size() == 1 && anchors.contains(path.get(0)) && !isCa(path.get(0))) {
+                return; // the peer's certificate itself is trusted (a pinned self-signed leaf)
+            }
+            CertPath cp = CertificateFactory.getInstance("X.509").generateCertPath(path);
+            PKIXParameters params = new PKIXParameters(trust);
+            params.setRevocationEnabled(false);
+            params.setDate(Date.from(now));
+            CertPathValidator.getInstance("PKIX").validate(cp, params);
+        } catch (CertPathValidatorException e) {
+            Alert alert = e.getReason() == CertPathValidatorException.BasicReason.EXPIRED
+                    || e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID ? Alert.CERTIFICATE_EXPIRED
+                    : e.getReason() == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS ? Alert.CERTIFICATE_UNKNOWN
+                    : Alert.UNKNOWN_CA;
+            throw TlsException.fatal(alert, "the certificate chain of " + leaf.getSubjectX500Principal().getName()
+                    + " does not lead to a trusted CA (" + e.getMessage() + ")");
+        } catch (GeneralSecurityException e) {
+            throw TlsException.fatal(Alert.BAD_CERTIFICATE, "the certificate chain cannot be checked: " + e.getMessage());
+        }
+        if (hostName != null && !matches(leaf, hostName)) {
+            throw TlsException.fatal(Alert.BAD_CERTIFICATE, "the certificate is for " + names(leaf) + ", not " + hostName);
+        }
+    }
+
+    private static boolean isCa(X509Certificate c) {
+        return c.getBasicConstraints() >= 0;
+    }
+
+    static boolean matches(X509Certificate leaf, String host) {
+        boolean ip = host.matches("[0-9.]+") || host.contains(":");
+        try {
+            Collection<List<?>> sans = leaf.getSubjectAlternativeNames();
+            if (sans == null) {
+                return false;
+            }
+            for (List<?> san : sans) {
+                int type = (Integer) san.get(0);
+                String value = String.valueOf(san.get(1));
+                if (ip && type == 7 && sameAddress(value, host)) {
+                    return true;
+                }
+                if (!ip && type == 2 && dnsMatch(value, host)) {
+                    return true;
+                }
+            }
+        } catch (CertificateParsingException e) {
+            return false;
+        }
+        return false;
+    }
+
+    private static boolean sameAddress(String a, String b) {
+        try {
+            return InetAddress.getByName(a).equals(InetAddress.getByName(b));
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    static boolean dnsMatch(String pattern, String host) {
+        String p = pattern.toLowerCase(Locale.ROOT);
+        String h = host.toLowerCase(Locale.ROOT);
+        if (p.endsWith(".")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        if (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1);
+        }
+        if (p.startsWith("*.")) {
+            int dot = h.indexOf('.');
+            return dot > 0 && p.substring(2).equals(h.substring(dot + 1)) && p.substring(2).contains(".");
+        }
+        return p.equals(h);
+    }
+
+    private static String names(X509Certificate leaf) {
+        try {
+            Collection<List<?>> sans = leaf.getSubjectAlternativeNames();
+            if (sans == null) {
+                return "no subjectAltName";
+            }
+            List<String> out = new ArrayList<>();
+            for (List<?> san : sans) {
+                out.add(String.valueOf(san.get(1)));
+            }
+            return String.join(", ", out);
+        } catch (CertificateParsingException e) {
+            return "unreadable names";
+        }
+    }
+}

@@ -1,0 +1,298 @@
+package dev.keyway.tls.handshake;
+
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.core.kdf.KeySchedule13;
+import dev.keyway.core.keylog.KeyLogLabel;
+import dev.keyway.tls.Alert;
+import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.TlsException;
+import dev.keyway.tls.record.RecordLayer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The TLS 1.3 server handshake (RFC 8446 section 4): ClientHello, [HelloRetryRequest when the client sent
+ * no share for the group we prefer, ClientHello], ServerHello, {EncryptedExtensions}, {CertificateRequest},
+ * {Certificate}, {CertificateVerify}, {Finished}; then the client's {Certificate}, {CertificateVerify} and
+ * {Finished}. Suite and group follow the server's preference order.
+ */
+public final class ServerHandshake13 {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final TlsConfig config;
+    private final HandshakeIo io;
+    private final Transcript transcript = new Transcript();
+
+    public ServerHandshake13(TlsConfig config, RecordLayer records) {
+        if (config.certificateChain().isEmpty() || config.privateKey() == null) {
+            throw new IllegalArgumentException("a TLS server needs a certificate chain and its private key");
+        }
+        this.config = config;
+        this.io = new HandshakeIo(records);
+    }
+
+    public HandshakeResult run() throws IOException {
+        HandshakeIo.Message m = io.expect(HandshakeIo.CLIENT_HELLO, "ClientHello");
+        ClientHello ch = ClientHello.parse(m.body());
+        CipherSuite suite = chooseSuite(ch);
+        NamedGroup group = chooseGroup(ch);
+        transcript.algorithm(ClientHandshake13.jcaHash(suite));
+        transcript.add(m.raw());
+        boolean sentCcs = false;
+        if (!ch.shares().containsKey(group)) {
+            // HelloRetryRequest: ask for a share of the group we prefer.
+            transcript.replaceWithMessageHash();
+            byte[] hrr = serverHello(ClientHandshake13.HRR_RANDOM, ch.sessionId(), suite,
+                    new Wire.Writer().u16(group.code()).toByteArray());
+            transcript.add(hrr);
+            io.send(hrr);
+            if (ch.sessionId().length > 0 && config.middleboxCompatibility()) {
+                io.records().writeChangeCipherSpec();
+                sentCcs = true;
+            }
+            HandshakeIo.Message m2 = io.expect(HandshakeIo.CLIENT_HELLO, "the second ClientHello");
+            ClientHello ch2 = ClientHello.parse(m2.body());
+            if (!Arrays.equals(ch2.random(), ch.random()) || !ch2.shares().containsKey(group) || ch2.shares().size() != 1) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello does not answer the HelloRetryRequest");
+            }
+            if (!ch2.suites().contains(suite.code())) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello dropped the chosen suite");
+            }
+            transcript.add(m2.raw());
+            ch = ch2;
+        }
+        byte[] clientRandom = ch.random();
+
+        NamedGroup.ServerShare share = group.respond(ch.shares().get(group));
+        byte[] random = new byte[32];
+        RANDOM.nextBytes(random);
+        byte[] sh = serverHello(random, ch.sessionId(), suite,
+                new Wire.Writer().u16(group.code()).vec16(share.keyExchange()).toByteArray());
+        transcript.add(sh);
+        io.send(sh);
+        if (!sentCcs && ch.sessionId().length > 0 && config.middleboxCompatibility()) {
+            io.records().writeChangeCipherSpec();
+        }
+
+        KeySchedule13 ks = KeySchedule13.of(suite);
+        byte[] hs = ks.handshakeSecret(ks.earlySecret(null), share.sharedSecret());
+        Arrays.fill(share.sharedSecret(), (byte) 0);
+        byte[] helloHash = transcript.hash();
+        byte[] cHs = ks.deriveSecret(hs, KeySchedule13.CLIENT_HANDSHAKE_TRAFFIC, helloHash);
+        byte[] sHs = ks.deriveSecret(hs, KeySchedule13.SERVER_HANDSHAKE_TRAFFIC, helloHash);
+        config.keyLog().log(KeyLogLabel.CLIENT_HANDSHAKE_TRAFFIC_SECRET.name(), clientRandom, cHs);
+        config.keyLog().log(KeyLogLabel.SERVER_HANDSHAKE_TRAFFIC_SECRET.name(), clientRandom, sHs);
+        io.requireBoundary();
+        io.records().setWriteProtection(ClientHandshake13.protection(ks, suite, sHs));
+        io.records().setReadProtection(ClientHandshake13.protection(ks, suite, cHs));
+
+        // {EncryptedExtensions}
+        String alpn = chooseAlpn(ch);
+        Wire.Writer ee = new Wire.Writer();
+        if (ch.serverName() != null) {
+            Extensions.add(ee, Extensions.SERVER_NAME, new byte[0]);
+        }
+        if (alpn != null) {
+            Extensions.add(ee, Extensions.ALPN, new Wire.Writer().vec16(new Wire.Writer().vec8(alpn.getBytes(StandardCharsets.US_ASCII))
+                    .toByteArray()).toByteArray());
+        }
+        send(Wire.message(HandshakeIo.ENCRYPTED_EXTENSIONS, new Wire.Writer().vec16(ee.toByteArray()).toByteArray()));
+
+        // {CertificateRequest}
+        if (config.requireClientCertificate()) {
+            Wire.Writer sigs = new Wire.Writer();
+            for (int s : ClientHandshake13.SIGNATURE_ALGORITHMS) {
+                sigs.u16(s);
+            }
+            Wire.Writer ext = new Wire.Writer();
+            Extensions.add(ext, Extensions.SIGNATURE_ALGORITHMS, new Wire.Writer().vec16(sigs.toByteArray()).toByteArray());
+            send(Wire.message(HandshakeIo.CERTIFICATE_REQUEST, new Wire.Writer().vec8(new byte[0]).vec16(ext.toByteArray()).toByteArray()));
+        }
+
+        // {Certificate} {CertificateVerify} {Finished}
+        SignatureScheme scheme = SignatureScheme.forKey(config.privateKey());
+        if (scheme == null || !ch.signatureSchemes().contains(scheme.code())) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no signature scheme our key can make");
+        }
+        send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode(new byte[0], config.certificateChain())));
+        send(Wire.message(HandshakeIo.CERTIFICATE_VERIFY, CertificateVerifyMessage.sign(config.privateKey(), true, transcript.hash())));
+        send(Wire.message(HandshakeIo.FINISHED, ks.finishedVerifyData(sHs, transcript.hash())));
+
+        byte[] master = ks.masterSecret(hs);
+        byte[] serverFinishedHash = transcript.hash();
+        byte[] cAp = ks.deriveSecret(master, KeySchedule13.CLIENT_APPLICATION_TRAFFIC, serverFinishedHash);
+        byte[] sAp = ks.deriveSecret(master, KeySchedule13.SERVER_APPLICATION_TRAFFIC, serverFinishedHash);
+        byte[] exporter = ks.deriveSecret(master, KeySchedule13.EXPORTER_MASTER, serverFinishedHash);
+        config.keyLog().log(KeyLogLabel.CLIENT_TRAFFIC_SECRET_0.name(), clientRandom, cAp);
+        config.keyLog().log(KeyLogLabel.SERVER_TRAFFIC_SECRET_0.name(), clientRandom, sAp);
+        config.keyLog().log(KeyLogLabel.EXPORTER_SECRET.name(), clientRandom, exporter);
+        io.records().setWriteProtection(ClientHandshake13.protection(ks, suite, sAp));
+
+        // The client's {Certificate} {CertificateVerify} {Finished}
+        List<X509Certificate> clientChain = List.of();
+        if (config.requireClientCertificate()) {
+            HandshakeIo.Message cert = io.expect(HandshakeIo.CERTIFICATE, "the client's Certificate");
+            transcript.add(cert.raw());
+            List<byte[]> ders = CertificateMessage.parse(cert.body(), true);
+            if (ders.isEmpty()) {
+                throw TlsException.fatal(Alert.CERTIFICATE_REQUIRED, "the client sent no certificate");
+            }
+            clientChain = PeerCertificates.parse(ders);
+            PeerCertificates.validate(clientChain, config.trustAnchors(), config.clock().instant(), null);
+            HandshakeIo.Message cv = io.expect(HandshakeIo.CERTIFICATE_VERIFY, "the client's CertificateVerify");
+            CertificateVerifyMessage.verify(cv.body(), clientChain.get(0).getPublicKey(), false, transcript.hash());
+            transcript.add(cv.raw());
+        }
+        HandshakeIo.Message fin = io.expect(HandshakeIo.FINISHED, "the client's Finished");
+        if (!MessageDigest.isEqual(ks.finishedVerifyData(cHs, transcript.hash()), fin.body())) {
+            throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's Finished does not verify");
+        }
+        transcript.add(fin.raw());
+        io.requireBoundary();
+        byte[] resumption = ks.deriveSecret(master, KeySchedule13.RESUMPTION_MASTER, transcript.hash());
+        io.records().setReadProtection(ClientHandshake13.protection(ks, suite, cAp));
+        io.records().handshakeDone();
+        Arrays.fill(hs, (byte) 0);
+        Arrays.fill(master, (byte) 0);
+        Arrays.fill(cHs, (byte) 0);
+        Arrays.fill(sHs, (byte) 0);
+        return new HandshakeResult(suite, group, clientChain, false, alpn, ch.serverName(), clientRandom, cAp, sAp, exporter,
+                resumption, ks);
+    }
+
+    private void send(byte[] message) throws IOException {
+        transcript.add(message);
+        io.send(message);
+    }
+
+    private CipherSuite chooseSuite(ClientHello ch) {
+        for (CipherSuite s : config.suites()) {
+            if (ch.suites().contains(s.code())) {
+                return s;
+            }
+        }
+        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no TLS 1.3 suite in common with the client");
+    }
+
+    private NamedGroup chooseGroup(ClientHello ch) {
+        for (NamedGroup g : config.groups()) {
+            if (ch.groups().contains(g.code())) {
+                return g;
+            }
+        }
+        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no key-exchange group in common with the client");
+    }
+
+    private String chooseAlpn(ClientHello ch) {
+        if (ch.alpn().isEmpty() || config.alpn().isEmpty()) {
+            return null;
+        }
+        for (String p : config.alpn()) {
+            if (ch.alpn().contains(p)) {
+                return p;
+            }
+        }
+        throw TlsException.fatal(Alert.NO_APPLICATION_PROTOCOL, "no application protocol in common (client offered " + ch.alpn() + ")");
+    }
+
+    private static byte[] serverHello(byte[] random, byte[] sessionId, CipherSuite suite, byte[] keyShare) {
+        Wire.Writer ext = new Wire.Writer();
+        Extensions.add(ext, Extensions.SUPPORTED_VERSIONS, new Wire.Writer().u16(ClientHandshake13.TLS13).toByteArray());
+        Extensions.add(ext, Extensions.KEY_SHARE, keyShare);
+        byte[] body = new Wire.Writer().u16(0x0303).bytes(random).vec8(sessionId).u16(suite.code()).u8(0)
+                .vec16(ext.toByteArray()).toByteArray();
+        return Wire.message(HandshakeIo.SERVER_HELLO, body);
+    }
+
+    /** What the server needs from a ClientHello. */
+    record ClientHello(byte[] random, byte[] sessionId, List<Integer> suites, List<Integer> groups,
+                       Map<NamedGroup, byte[]> shares, List<Integer> signatureSchemes, String serverName, List<String> alpn) {
+        static ClientHello parse(byte[] body) {
+            Wire.Reader r = new Wire.Reader(body);
+            r.u16();
+            byte[] random = r.bytes(32);
+            byte[] sid = r.vec8();
+            if (sid.length > 32) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "a legacy session id over 32 bytes");
+            }
+            List<Integer> suites = u16s(r.vec16());
+            byte[] compression = r.vec8();
+            if (compression.length != 1 || compression[0] != 0) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "TLS 1.3 allows only the null compression method");
+            }
+            Map<Integer, byte[]> ext = r.remaining() > 0 ? Extensions.parse(r.vec16()) : Map.of();
+            r.end("ClientHello");
+            byte[] sv = ext.get(Extensions.SUPPORTED_VERSIONS);
+            if (sv == null || !u16s(new Wire.Reader(sv).vec8()).contains(ClientHandshake13.TLS13)) {
+                throw TlsException.fatal(Alert.PROTOCOL_VERSION, "the client does not offer TLS 1.3");
+            }
+            List<Integer> groups = ext.containsKey(Extensions.SUPPORTED_GROUPS)
+                    ? u16s(new Wire.Reader(ext.get(Extensions.SUPPORTED_GROUPS)).vec16()) : List.of();
+            Map<NamedGroup, byte[]> shares = new LinkedHashMap<>();
+            byte[] ks = ext.get(Extensions.KEY_SHARE);
+            if (ks == null) {
+                throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no key_share");
+            }
+            Wire.Reader entries = new Wire.Reader(new Wire.Reader(ks).vec16());
+            while (entries.remaining() > 0) {
+                int code = entries.u16();
+                byte[] key = entries.vec16();
+                NamedGroup g = NamedGroup.ofCode(code);
+                if (!groups.contains(code)) {
+                    throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "a key share for a group not in supported_groups");
+                }
+                if (g != null && shares.put(g, key) != null) {
+                    throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "two key shares for one group");
+                }
+            }
+            byte[] sa = ext.get(Extensions.SIGNATURE_ALGORITHMS);
+            if (sa == null) {
+                throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no signature_algorithms");
+            }
+            List<Integer> schemes = u16s(new Wire.Reader(sa).vec16());
+            String name = null;
+            byte[] sni = ext.get(Extensions.SERVER_NAME);
+            if (sni != null) {
+                Wire.Reader list = new Wire.Reader(new Wire.Reader(sni).vec16());
+                while (list.remaining() > 0) {
+                    int type = list.u8();
+                    byte[] n = list.vec16();
+                    if (type == 0) {
+                        name = new String(n, StandardCharsets.US_ASCII);
+                    }
+                }
+            }
+            List<String> alpn = new ArrayList<>();
+            byte[] a = ext.get(Extensions.ALPN);
+            if (a != null) {
+                Wire.Reader list = new Wire.Reader(new Wire.Reader(a).vec16());
+                while (list.remaining() > 0) {
+                    alpn.add(new String(list.vec8(), StandardCharsets.US_ASCII));
+                }
+            }
+            return new ClientHello(random, sid, suites, groups, shares, schemes, name, alpn);
+        }
+
+        private static List<Integer> u16s(byte[] data) {
+            if (data.length % 2 != 0) {
+                throw TlsException.fatal(Alert.DECODE_ERROR, "a list of 16-bit values with an odd length");
+            }
+            List<Integer> out = new ArrayList<>();
+            Wire.Reader r = new Wire.Reader(data);
+            while (r.remaining() > 0) {
+                out.add(r.u16());
+            }
+            return out;
+        }
+    }
+}

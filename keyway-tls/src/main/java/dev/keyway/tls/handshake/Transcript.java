@@ -1,0 +1,43 @@
+package dev.keyway.tls.handshake;
+
+import java.io.ByteArrayOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/** The handshake transcript (RFC 8446 section 4.4.1): the messages so far, hashed on demand. */
+final class Transcript {
+    private final ByteArrayOutputStream messages = new ByteArrayOutputStream();
+    private String algorithm = "SHA-256";
+
+    void add(byte[] raw) {
+        messages.writeBytes(raw);
+    }
+
+    /** The suite's hash, once the ServerHello chose it. */
+    void algorithm(String jcaName) {
+        this.algorithm = jcaName;
+    }
+
+    byte[] hash() {
+        return digest(messages.toByteArray());
+    }
+
+    /** After a HelloRetryRequest, ClientHello1 is replaced by message_hash(Hash(ClientHello1)). */
+    void replaceWithMessageHash() {
+        byte[] h = hash();
+        messages.reset();
+        messages.write(HandshakeIo.MESSAGE_HASH);
+        messages.write(0);
+        messages.write(0);
+        messages.write(h.length);
+        messages.writeBytes(h);
+    }
+
+    private byte[] digest(byte[] data) {
+        try {
+            return MessageDigest.getInstance(algorithm).digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
