@@ -29,6 +29,10 @@ public final class TlsConfig {
     private final boolean requireClientCertificate;
     private final boolean middleboxCompatibility;
     private final Clock clock;
+    private final TicketKeys ticketKeys;
+    private final int ticketCount;
+    private final java.time.Duration ticketLifetime;
+    private final dev.keyway.tls.handshake.Ticket resumeWith;
 
     private TlsConfig(Builder b) {
         this.trustAnchors = List.copyOf(b.trustAnchors);
@@ -43,6 +47,10 @@ public final class TlsConfig {
         this.requireClientCertificate = b.requireClientCertificate;
         this.middleboxCompatibility = b.middleboxCompatibility;
         this.clock = b.clock;
+        this.ticketKeys = b.ticketKeys != null ? b.ticketKeys : TicketKeys.rotatingEvery(java.time.Duration.ofHours(1));
+        this.ticketCount = b.ticketCount;
+        this.ticketLifetime = b.ticketLifetime;
+        this.resumeWith = b.resumeWith;
     }
 
     public static Builder builder() {
@@ -97,6 +105,25 @@ public final class TlsConfig {
         return clock;
     }
 
+    /** Server: the keys that seal session tickets. */
+    public TicketKeys ticketKeys() {
+        return ticketKeys;
+    }
+
+    /** Server: how many NewSessionTickets to send after a handshake (0: no resumption). */
+    public int ticketCount() {
+        return ticketCount;
+    }
+
+    public java.time.Duration ticketLifetime() {
+        return ticketLifetime;
+    }
+
+    /** Client: the ticket to offer for resumption, or null. */
+    public dev.keyway.tls.handshake.Ticket resumeWith() {
+        return resumeWith;
+    }
+
     public static final class Builder {
         private List<X509Certificate> trustAnchors = List.of();
         private boolean insecure;
@@ -110,6 +137,40 @@ public final class TlsConfig {
         private boolean requireClientCertificate;
         private boolean middleboxCompatibility = true;
         private Clock clock = Clock.systemUTC();
+        private TicketKeys ticketKeys;
+        private int ticketCount = 1;
+        private java.time.Duration ticketLifetime = java.time.Duration.ofHours(2);
+        private dev.keyway.tls.handshake.Ticket resumeWith;
+
+        /** Server: seal tickets with these keys (share one instance among servers that resume each other's sessions). */
+        public Builder ticketKeys(TicketKeys keys) {
+            this.ticketKeys = keys;
+            return this;
+        }
+
+        /** Server: NewSessionTickets per handshake, 0 to 8 (default 1). */
+        public Builder ticketCount(int n) {
+            if (n < 0 || n > 8) {
+                throw new IllegalArgumentException("ticket count 0 to 8");
+            }
+            this.ticketCount = n;
+            return this;
+        }
+
+        /** Server: how long a ticket may be used, at most 7 days (default 2 hours). */
+        public Builder ticketLifetime(java.time.Duration lifetime) {
+            if (lifetime.isNegative() || lifetime.compareTo(java.time.Duration.ofDays(7)) > 0) {
+                throw new IllegalArgumentException("ticket lifetime 0 to 7 days");
+            }
+            this.ticketLifetime = lifetime;
+            return this;
+        }
+
+        /** Client: offer this ticket (PSK with (EC)DHE); a full handshake follows if the server declines. */
+        public Builder resumeWith(dev.keyway.tls.handshake.Ticket ticket) {
+            this.resumeWith = ticket;
+            return this;
+        }
 
         /** The CAs a peer's chain must lead to. */
         public Builder trustAnchors(List<X509Certificate> anchors) {

@@ -73,6 +73,75 @@ class LoopbackHandshakeTest {
         assertThat(summary).contains(CipherSuites.parse(suite).name()).contains("x25519").contains("full handshake");
     }
 
+    /** One connection: send "hello", read the echo; returns the client side's tickets and summary. */
+    static TlsConnection exchange(TlsConfig serverConfig, TlsConfig clientConfig, java.util.List<String> serverSummary) throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                try (Socket s = ss.accept(); TlsConnection c = TlsConnection.accept(s, serverConfig)) {
+                    byte[] req = c.getInputStream().readNBytes(5);
+                    c.getOutputStream().write(req);
+                    c.shutdownOutput();
+                    c.getInputStream().readAllBytes();
+                    serverSummary.add(c.summary());
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Socket s = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort());
+            TlsConnection c = TlsConnection.connect(s, clientConfig);
+            c.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            assertThat(c.getInputStream().readAllBytes()).isEqualTo("hello".getBytes(StandardCharsets.US_ASCII));
+            c.close();
+            served.get(20, TimeUnit.SECONDS);
+            return c;
+        }
+    }
+
+    @Test
+    void ticketResumptionWithPskDhe() throws Exception {
+        TlsConfig server = server("ec", "ec", List.of(NamedGroup.X25519));
+        TlsConfig.Builder client = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost");
+        java.util.List<String> summaries = new java.util.ArrayList<>();
+        TlsConnection first = exchange(server, client.build(), summaries);
+        assertThat(first.resumed()).isFalse();
+        assertThat(first.tickets()).hasSize(1);
+        TlsConnection second = exchange(server, client.resumeWith(first.tickets().get(0)).build(), summaries);
+        assertThat(second.resumed()).isTrue();
+        assertThat(second.summary()).contains("resumed").contains("x25519");
+        assertThat(summaries.get(1)).contains("resumed");
+
+        // A server with other ticket keys declines the ticket: a full handshake follows.
+        TlsConfig stranger = TlsConfig.builder().certificate(TestCerts.certs(dir.resolve("ec.pem")), TestCerts.key(dir.resolve("ec.key"), "ec"))
+                .ticketKeys(TicketKeys.rotatingEvery(java.time.Duration.ofHours(1))).build();
+        assertThat(exchange(stranger, client.build(), summaries).resumed()).isFalse();
+
+        // A ticket whose PSK is wrong makes a binder that does not verify: decrypt_error, no fallback.
+        dev.keyway.tls.handshake.Ticket t = first.tickets().get(0);
+        byte[] badPsk = t.psk().clone();
+        badPsk[0] ^= 1;
+        dev.keyway.tls.handshake.Ticket forged = new dev.keyway.tls.handshake.Ticket(t.ticket(), badPsk, t.lifetimeSeconds(), t.ageAdd(),
+                t.receivedAt(), t.suite(), t.serverName());
+        try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Throwable> served = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = ss.accept()) {
+                    TlsConnection.accept(s, server);
+                    return null;
+                } catch (Throwable e) {
+                    return e;
+                }
+            });
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort())) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> TlsConnection.connect(s, client.resumeWith(forged).build()))
+                        .isInstanceOfSatisfying(TlsException.class, e -> {
+                            assertThat(e.received()).isTrue();
+                            assertThat(e.alert()).isEqualTo(Alert.DECRYPT_ERROR);
+                        });
+            }
+            assertThat(served.get(20, TimeUnit.SECONDS)).isInstanceOfSatisfying(TlsException.class,
+                    e -> assertThat(e.alert()).isEqualTo(Alert.DECRYPT_ERROR));
+        }
+    }
+
     @Test
     void helloRetryRequestAndHybridGroup() throws Exception {
         TlsConfig client = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost")

@@ -154,6 +154,67 @@ class OpenSslInteropTest {
     }
 
     @Test
+    void keywayClientResumesWithOpensslsTicket() throws Exception {
+        int port = freePort();
+        Process server = start(List.of("openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", "ec.pem", "-key", "ec.key",
+                "-www", "-naccept", "2", "-tls1_3"), "ACCEPT");
+        try {
+            TlsConfig.Builder config = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost");
+            dev.keyway.tls.handshake.Ticket ticket;
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port); TlsConnection c = TlsConnection.connect(s, config.build())) {
+                c.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                c.getInputStream().readAllBytes();
+                assertThat(c.tickets()).as("OpenSSL sends tickets after the handshake").isNotEmpty();
+                ticket = c.tickets().get(0);
+            }
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+                 TlsConnection c = TlsConnection.connect(s, config.resumeWith(ticket).build())) {
+                c.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String page = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(c.resumed()).isTrue();
+                assertThat(page).as("OpenSSL reports the session as reused").contains("Reused, TLSv1.3");
+            }
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    @Test
+    void opensslClientResumesWithKeywaysTicket() throws Exception {
+        TlsConfig config = TlsConfig.builder().certificate(TestCerts.certs(dir.resolve("ec.pem")), TestCerts.key(dir.resolve("ec.key"), "ec"))
+                .build();
+        try (ServerSocket ss = new ServerSocket(0, 2, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<List<Boolean>> served = CompletableFuture.supplyAsync(() -> {
+                List<Boolean> resumed = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    try (Socket s = ss.accept(); TlsConnection c = TlsConnection.accept(s, config)) {
+                        BufferedReader r = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8));
+                        String line = r.readLine();
+                        c.getOutputStream().write(("ok " + line + "\n").getBytes(StandardCharsets.UTF_8));
+                        c.shutdownOutput();
+                        resumed.add(c.resumed());
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }
+                return resumed;
+            });
+            Path sess = dir.resolve("openssl.sess");
+            for (String flag : List.of("-sess_out", "-sess_in")) {
+                Process client = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + ss.getLocalPort(), "-servername",
+                        "localhost", "-CAfile", "ca.pem", "-tls1_3", flag, sess.toString(), "-ign_eof")
+                        .directory(dir.toFile()).redirectErrorStream(true).start();
+                client.getOutputStream().write("hi\n".getBytes(StandardCharsets.UTF_8));
+                client.getOutputStream().close();
+                String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(out).contains("ok hi").contains(flag.equals("-sess_in") ? "Reused, TLSv1.3" : "New, TLSv1.3");
+            }
+            assertThat(served.get(30, TimeUnit.SECONDS)).containsExactly(false, true);
+        }
+    }
+
+    @Test
     void wrongHostAndUnknownCaAreRefusedWithTheRightAlert() throws Exception {
         int port = freePort();
         Process server = start(List.of("openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", "ec.pem", "-key", "ec.key",

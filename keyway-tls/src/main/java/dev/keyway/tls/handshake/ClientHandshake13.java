@@ -50,7 +50,11 @@ public final class ClientHandshake13 {
 
     public HandshakeResult run() throws IOException {
         NamedGroup.ClientShare share = config.groups().get(0).generate();
-        byte[] ch = clientHello(share, null);
+        Ticket ticket = usableTicket();
+        if (ticket != null) {
+            transcript.algorithm(jcaHash(ticket.suite()));
+        }
+        byte[] ch = clientHello(share, null, ticket);
         transcript.add(ch);
         io.send(ch);
 
@@ -71,7 +75,10 @@ public final class ClientHandshake13 {
             if (config.middleboxCompatibility()) {
                 io.records().writeChangeCipherSpec();
             }
-            byte[] ch2 = clientHello(share, hello.cookie());
+            if (ticket != null && ticket.suite().hkdfHash() != suite.hkdfHash()) {
+                ticket = null; // the binder must use the suite's hash: offer no PSK in the second ClientHello
+            }
+            byte[] ch2 = clientHello(share, hello.cookie(), ticket);
             transcript.add(ch2);
             io.send(ch2);
             sh = io.expect(HandshakeIo.SERVER_HELLO, "ServerHello");
@@ -96,9 +103,13 @@ public final class ClientHandshake13 {
         }
         transcript.add(sh.raw());
 
+        boolean resumed = hello.pskSelected() >= 0;
+        if (resumed && (ticket == null || hello.pskSelected() != 0 || ticket.suite().hkdfHash() != suite.hkdfHash())) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server selected a PSK we did not offer");
+        }
         KeySchedule13 ks = KeySchedule13.of(suite);
         byte[] shared = share.finish(hello.keyShare());
-        byte[] early = ks.earlySecret(null);
+        byte[] early = ks.earlySecret(resumed ? ticket.psk() : null);
         byte[] hs = ks.handshakeSecret(early, shared);
         Arrays.fill(shared, (byte) 0);
         byte[] helloHash = transcript.hash();
@@ -114,28 +125,31 @@ public final class ClientHandshake13 {
         transcript.add(ee.raw());
         String alpn = encryptedExtensions(ee.body());
 
-        // {CertificateRequest}? {Certificate} {CertificateVerify}
-        HandshakeIo.Message m = io.next();
+        // {CertificateRequest}? {Certificate} {CertificateVerify} (none in a resumption)
         byte[] requestContext = null;
-        if (m.type() == HandshakeIo.CERTIFICATE_REQUEST) {
+        List<X509Certificate> chain = List.of();
+        if (!resumed) {
+            HandshakeIo.Message m = io.next();
+            if (m.type() == HandshakeIo.CERTIFICATE_REQUEST) {
+                transcript.add(m.raw());
+                Wire.Reader r = new Wire.Reader(m.body());
+                requestContext = r.vec8();
+                r.vec16();
+                r.end("CertificateRequest");
+                m = io.next();
+            }
+            if (m.type() != HandshakeIo.CERTIFICATE) {
+                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "expected Certificate, got handshake message type " + m.type());
+            }
             transcript.add(m.raw());
-            Wire.Reader r = new Wire.Reader(m.body());
-            requestContext = r.vec8();
-            r.vec16();
-            r.end("CertificateRequest");
-            m = io.next();
+            chain = PeerCertificates.parse(CertificateMessage.parse(m.body(), false));
+            if (!config.insecure()) {
+                PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName());
+            }
+            HandshakeIo.Message cv = io.expect(HandshakeIo.CERTIFICATE_VERIFY, "CertificateVerify");
+            CertificateVerifyMessage.verify(cv.body(), chain.get(0).getPublicKey(), true, transcript.hash());
+            transcript.add(cv.raw());
         }
-        if (m.type() != HandshakeIo.CERTIFICATE) {
-            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "expected Certificate, got handshake message type " + m.type());
-        }
-        transcript.add(m.raw());
-        List<X509Certificate> chain = PeerCertificates.parse(CertificateMessage.parse(m.body(), false));
-        if (!config.insecure()) {
-            PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName());
-        }
-        HandshakeIo.Message cv = io.expect(HandshakeIo.CERTIFICATE_VERIFY, "CertificateVerify");
-        CertificateVerifyMessage.verify(cv.body(), chain.get(0).getPublicKey(), true, transcript.hash());
-        transcript.add(cv.raw());
 
         // {Finished}
         HandshakeIo.Message fin = io.expect(HandshakeIo.FINISHED, "Finished");
@@ -183,7 +197,7 @@ public final class ClientHandshake13 {
         Arrays.fill(master, (byte) 0);
         Arrays.fill(cHs, (byte) 0);
         Arrays.fill(sHs, (byte) 0);
-        return new HandshakeResult(suite, share.group(), chain, false, alpn, config.serverName(), clientRandom.clone(),
+        return new HandshakeResult(suite, share.group(), chain, resumed, alpn, config.serverName(), clientRandom.clone(),
                 cAp, sAp, exporter, resumption, ks);
     }
 
@@ -241,7 +255,17 @@ public final class ClientHandshake13 {
         return chosen;
     }
 
-    private byte[] clientHello(NamedGroup.ClientShare share, byte[] cookie) {
+    /** The configured ticket, when it is still fresh and its suite is one we offer. */
+    private Ticket usableTicket() {
+        Ticket t = config.resumeWith();
+        if (t == null || !config.suites().contains(t.suite())) {
+            return null;
+        }
+        long ageMs = config.clock().millis() - t.receivedAt().toEpochMilli();
+        return ageMs >= 0 && ageMs < t.lifetimeSeconds() * 1000 ? t : null;
+    }
+
+    private byte[] clientHello(NamedGroup.ClientShare share, byte[] cookie, Ticket ticket) {
         Wire.Writer ext = new Wire.Writer();
         if (config.serverName() != null && !config.serverName().matches("[0-9.]+|.*:.*")) {
             byte[] name = config.serverName().getBytes(StandardCharsets.US_ASCII);
@@ -271,6 +295,15 @@ public final class ClientHandshake13 {
         }
         byte[] entry = new Wire.Writer().u16(share.group().code()).vec16(share.keyExchange()).toByteArray();
         Extensions.add(ext, Extensions.KEY_SHARE, new Wire.Writer().vec16(entry).toByteArray());
+        int binderLength = 0;
+        if (ticket != null) {
+            // pre_shared_key must be last; its binder is filled in below, over the ClientHello without the binders.
+            long age = (config.clock().millis() - ticket.receivedAt().toEpochMilli() + ticket.ageAdd()) & 0xffffffffL;
+            byte[] identities = new Wire.Writer().vec16(ticket.ticket()).u32(age).toByteArray();
+            binderLength = ticket.suite().hkdfHash().length();
+            byte[] binders = new Wire.Writer().vec8(new byte[binderLength]).toByteArray();
+            Extensions.add(ext, Extensions.PRE_SHARED_KEY, new Wire.Writer().vec16(identities).vec16(binders).toByteArray());
+        }
 
         Wire.Writer suites = new Wire.Writer();
         for (CipherSuite s : config.suites()) {
@@ -278,12 +311,19 @@ public final class ClientHandshake13 {
         }
         byte[] body = new Wire.Writer().u16(0x0303).bytes(clientRandom).vec8(sessionId).vec16(suites.toByteArray())
                 .vec8(new byte[] {0}).vec16(ext.toByteArray()).toByteArray();
-        return Wire.message(HandshakeIo.CLIENT_HELLO, body);
+        byte[] message = Wire.message(HandshakeIo.CLIENT_HELLO, body);
+        if (ticket != null) {
+            KeySchedule13 ks = KeySchedule13.of(ticket.suite());
+            byte[] truncated = Arrays.copyOf(message, message.length - (2 + 1 + binderLength));
+            byte[] binder = ks.finishedVerifyData(ks.binderKey(ks.earlySecret(ticket.psk()), true), transcript.hashWith(truncated));
+            System.arraycopy(binder, 0, message, message.length - binderLength, binderLength);
+        }
+        return message;
     }
 
     /** The fields of a ServerHello (or HelloRetryRequest) a client needs. */
     record ServerHello(byte[] random, byte[] sessionIdEcho, int suite, int selectedVersion, NamedGroup keyShareGroup,
-                       byte[] keyShare, NamedGroup selectedGroup, byte[] cookie) {
+                       byte[] keyShare, NamedGroup selectedGroup, byte[] cookie, int pskSelected) {
         static ServerHello parse(byte[] body) {
             Wire.Reader r = new Wire.Reader(body);
             int legacy = r.u16();
@@ -327,7 +367,14 @@ public final class ClientHandshake13 {
                 cookie = k.vec16();
                 k.end("cookie");
             }
-            return new ServerHello(random, sid, suite, version, group, share, selected, cookie);
+            int psk = -1;
+            byte[] p = ext.get(Extensions.PRE_SHARED_KEY);
+            if (p != null) {
+                Wire.Reader k = new Wire.Reader(p);
+                psk = k.u16();
+                k.end("pre_shared_key");
+            }
+            return new ServerHello(random, sid, suite, version, group, share, selected, cookie, psk);
         }
     }
 

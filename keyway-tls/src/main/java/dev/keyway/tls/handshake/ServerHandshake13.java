@@ -47,13 +47,14 @@ public final class ServerHandshake13 {
         CipherSuite suite = chooseSuite(ch);
         NamedGroup group = chooseGroup(ch);
         transcript.algorithm(ClientHandshake13.jcaHash(suite));
-        transcript.add(m.raw());
+        byte[] chRaw = m.raw();
         boolean sentCcs = false;
         if (!ch.shares().containsKey(group)) {
             // HelloRetryRequest: ask for a share of the group we prefer.
+            transcript.add(chRaw);
             transcript.replaceWithMessageHash();
             byte[] hrr = serverHello(ClientHandshake13.HRR_RANDOM, ch.sessionId(), suite,
-                    new Wire.Writer().u16(group.code()).toByteArray());
+                    new Wire.Writer().u16(group.code()).toByteArray(), -1);
             transcript.add(hrr);
             io.send(hrr);
             if (ch.sessionId().length > 0 && config.middleboxCompatibility()) {
@@ -68,16 +69,18 @@ public final class ServerHandshake13 {
             if (!ch2.suites().contains(suite.code())) {
                 throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello dropped the chosen suite");
             }
-            transcript.add(m2.raw());
             ch = ch2;
+            chRaw = m2.raw();
         }
+        ResumptionState resumed = acceptPsk(ch, chRaw, suite);
+        transcript.add(chRaw);
         byte[] clientRandom = ch.random();
 
         NamedGroup.ServerShare share = group.respond(ch.shares().get(group));
         byte[] random = new byte[32];
         RANDOM.nextBytes(random);
         byte[] sh = serverHello(random, ch.sessionId(), suite,
-                new Wire.Writer().u16(group.code()).vec16(share.keyExchange()).toByteArray());
+                new Wire.Writer().u16(group.code()).vec16(share.keyExchange()).toByteArray(), resumed == null ? -1 : 0);
         transcript.add(sh);
         io.send(sh);
         if (!sentCcs && ch.sessionId().length > 0 && config.middleboxCompatibility()) {
@@ -85,7 +88,7 @@ public final class ServerHandshake13 {
         }
 
         KeySchedule13 ks = KeySchedule13.of(suite);
-        byte[] hs = ks.handshakeSecret(ks.earlySecret(null), share.sharedSecret());
+        byte[] hs = ks.handshakeSecret(ks.earlySecret(resumed == null ? null : resumed.psk()), share.sharedSecret());
         Arrays.fill(share.sharedSecret(), (byte) 0);
         byte[] helloHash = transcript.hash();
         byte[] cHs = ks.deriveSecret(hs, KeySchedule13.CLIENT_HANDSHAKE_TRAFFIC, helloHash);
@@ -108,8 +111,9 @@ public final class ServerHandshake13 {
         }
         send(Wire.message(HandshakeIo.ENCRYPTED_EXTENSIONS, new Wire.Writer().vec16(ee.toByteArray()).toByteArray()));
 
-        // {CertificateRequest}
-        if (config.requireClientCertificate()) {
+        // {CertificateRequest} (not in a resumption: the ticket stands for the certificates)
+        boolean askClient = config.requireClientCertificate() && resumed == null;
+        if (askClient) {
             Wire.Writer sigs = new Wire.Writer();
             for (int s : ClientHandshake13.SIGNATURE_ALGORITHMS) {
                 sigs.u16(s);
@@ -120,12 +124,14 @@ public final class ServerHandshake13 {
         }
 
         // {Certificate} {CertificateVerify} {Finished}
-        SignatureScheme scheme = SignatureScheme.forKey(config.privateKey());
-        if (scheme == null || !ch.signatureSchemes().contains(scheme.code())) {
-            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no signature scheme our key can make");
+        if (resumed == null) {
+            SignatureScheme scheme = SignatureScheme.forKey(config.privateKey());
+            if (scheme == null || !ch.signatureSchemes().contains(scheme.code())) {
+                throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no signature scheme our key can make");
+            }
+            send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode(new byte[0], config.certificateChain())));
+            send(Wire.message(HandshakeIo.CERTIFICATE_VERIFY, CertificateVerifyMessage.sign(config.privateKey(), true, transcript.hash())));
         }
-        send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode(new byte[0], config.certificateChain())));
-        send(Wire.message(HandshakeIo.CERTIFICATE_VERIFY, CertificateVerifyMessage.sign(config.privateKey(), true, transcript.hash())));
         send(Wire.message(HandshakeIo.FINISHED, ks.finishedVerifyData(sHs, transcript.hash())));
 
         byte[] master = ks.masterSecret(hs);
@@ -140,7 +146,7 @@ public final class ServerHandshake13 {
 
         // The client's {Certificate} {CertificateVerify} {Finished}
         List<X509Certificate> clientChain = List.of();
-        if (config.requireClientCertificate()) {
+        if (askClient) {
             HandshakeIo.Message cert = io.expect(HandshakeIo.CERTIFICATE, "the client's Certificate");
             transcript.add(cert.raw());
             List<byte[]> ders = CertificateMessage.parse(cert.body(), true);
@@ -162,12 +168,59 @@ public final class ServerHandshake13 {
         byte[] resumption = ks.deriveSecret(master, KeySchedule13.RESUMPTION_MASTER, transcript.hash());
         io.records().setReadProtection(ClientHandshake13.protection(ks, suite, cAp));
         io.records().handshakeDone();
+        sendTickets(ks, suite, resumption, alpn, ch.serverName());
         Arrays.fill(hs, (byte) 0);
         Arrays.fill(master, (byte) 0);
         Arrays.fill(cHs, (byte) 0);
         Arrays.fill(sHs, (byte) 0);
-        return new HandshakeResult(suite, group, clientChain, false, alpn, ch.serverName(), clientRandom, cAp, sAp, exporter,
+        return new HandshakeResult(suite, group, clientChain, resumed != null, alpn, ch.serverName(), clientRandom, cAp, sAp, exporter,
                 resumption, ks);
+    }
+
+    /**
+     * The resumption state of the first offered ticket that opens, fits the suite's hash and has not expired,
+     * with its binder checked (RFC 8446 section 4.2.11); null for a full handshake. A binder that does not
+     * verify is a decrypt_error alert.
+     */
+    private ResumptionState acceptPsk(ClientHello ch, byte[] chRaw, CipherSuite suite) {
+        if (ch.pskIdentities().isEmpty() || !ch.pskModes().contains(1)) {
+            return null;
+        }
+        long now = config.clock().millis();
+        for (int i = 0; i < ch.pskIdentities().size(); i++) {
+            byte[] opened = config.ticketKeys().open(ch.pskIdentities().get(i));
+            ResumptionState state = opened == null ? null : ResumptionState.decode(opened);
+            if (state == null || state.suite().hkdfHash() != suite.hkdfHash()) {
+                continue;
+            }
+            long ageMs = now - state.created().toEpochMilli();
+            if (ageMs < -10_000 || ageMs > state.lifetimeSeconds() * 1000) {
+                continue;
+            }
+            KeySchedule13 ks = KeySchedule13.of(suite);
+            byte[] binderKey = ks.binderKey(ks.earlySecret(state.psk()), true);
+            byte[] truncated = Arrays.copyOf(chRaw, chRaw.length - ch.bindersLength());
+            byte[] expected = ks.finishedVerifyData(binderKey, transcript.hashWith(truncated));
+            if (i >= ch.binders().size() || !MessageDigest.isEqual(expected, ch.binders().get(i))) {
+                throw TlsException.fatal(Alert.DECRYPT_ERROR, "a PSK binder does not verify");
+            }
+            return state;
+        }
+        return null;
+    }
+
+    private void sendTickets(KeySchedule13 ks, CipherSuite suite, byte[] resumptionMaster, String alpn, String serverName) throws IOException {
+        for (int i = 0; i < config.ticketCount(); i++) {
+            byte[] nonce = {(byte) i};
+            byte[] psk = ks.resumptionPsk(resumptionMaster, nonce);
+            long ageAdd = RANDOM.nextInt() & 0xffffffffL;
+            long lifetime = config.ticketLifetime().getSeconds();
+            byte[] ticket = config.ticketKeys().seal(new ResumptionState(suite, psk, config.clock().instant(), lifetime, ageAdd,
+                    alpn, serverName).encode());
+            Arrays.fill(psk, (byte) 0);
+            byte[] body = new Wire.Writer().u32(lifetime).u32(ageAdd).vec8(nonce).vec16(ticket).vec16(new byte[0]).toByteArray();
+            io.send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, body));
+        }
     }
 
     private void send(byte[] message) throws IOException {
@@ -205,10 +258,13 @@ public final class ServerHandshake13 {
         throw TlsException.fatal(Alert.NO_APPLICATION_PROTOCOL, "no application protocol in common (client offered " + ch.alpn() + ")");
     }
 
-    private static byte[] serverHello(byte[] random, byte[] sessionId, CipherSuite suite, byte[] keyShare) {
+    private static byte[] serverHello(byte[] random, byte[] sessionId, CipherSuite suite, byte[] keyShare, int pskIndex) {
         Wire.Writer ext = new Wire.Writer();
         Extensions.add(ext, Extensions.SUPPORTED_VERSIONS, new Wire.Writer().u16(ClientHandshake13.TLS13).toByteArray());
         Extensions.add(ext, Extensions.KEY_SHARE, keyShare);
+        if (pskIndex >= 0) {
+            Extensions.add(ext, Extensions.PRE_SHARED_KEY, new Wire.Writer().u16(pskIndex).toByteArray());
+        }
         byte[] body = new Wire.Writer().u16(0x0303).bytes(random).vec8(sessionId).u16(suite.code()).u8(0)
                 .vec16(ext.toByteArray()).toByteArray();
         return Wire.message(HandshakeIo.SERVER_HELLO, body);
@@ -216,7 +272,8 @@ public final class ServerHandshake13 {
 
     /** What the server needs from a ClientHello. */
     record ClientHello(byte[] random, byte[] sessionId, List<Integer> suites, List<Integer> groups,
-                       Map<NamedGroup, byte[]> shares, List<Integer> signatureSchemes, String serverName, List<String> alpn) {
+                       Map<NamedGroup, byte[]> shares, List<Integer> signatureSchemes, String serverName, List<String> alpn,
+                       List<Integer> pskModes, List<byte[]> pskIdentities, List<byte[]> binders, int bindersLength) {
         static ClientHello parse(byte[] body) {
             Wire.Reader r = new Wire.Reader(body);
             r.u16();
@@ -280,7 +337,47 @@ public final class ServerHandshake13 {
                     alpn.add(new String(list.vec8(), StandardCharsets.US_ASCII));
                 }
             }
-            return new ClientHello(random, sid, suites, groups, shares, schemes, name, alpn);
+            List<Integer> modes = new ArrayList<>();
+            byte[] pm = ext.get(Extensions.PSK_KEY_EXCHANGE_MODES);
+            if (pm != null) {
+                for (byte b : new Wire.Reader(pm).vec8()) {
+                    modes.add(b & 0xff);
+                }
+            }
+            List<byte[]> identities = new ArrayList<>();
+            List<byte[]> binders = new ArrayList<>();
+            int bindersLength = 0;
+            byte[] psk = ext.get(Extensions.PRE_SHARED_KEY);
+            if (psk != null) {
+                int last = -1;
+                for (int type : ext.keySet()) {
+                    last = type;
+                }
+                if (last != Extensions.PRE_SHARED_KEY) {
+                    throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "pre_shared_key is not the last extension");
+                }
+                if (pm == null) {
+                    throw TlsException.fatal(Alert.MISSING_EXTENSION, "pre_shared_key without psk_key_exchange_modes");
+                }
+                Wire.Reader p = new Wire.Reader(psk);
+                Wire.Reader ids = new Wire.Reader(p.vec16());
+                while (ids.remaining() > 0) {
+                    identities.add(ids.vec16());
+                    ids.u32(); // obfuscated_ticket_age: only 0-RTT needs it, and Keyway does no 0-RTT
+                }
+                byte[] bl = p.vec16();
+                p.end("pre_shared_key");
+                bindersLength = 2 + bl.length;
+                Wire.Reader b = new Wire.Reader(bl);
+                while (b.remaining() > 0) {
+                    binders.add(b.vec8());
+                }
+                if (identities.isEmpty() || identities.size() != binders.size()) {
+                    throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "pre_shared_key has " + identities.size() + " identities and "
+                            + binders.size() + " binders");
+                }
+            }
+            return new ClientHello(random, sid, suites, groups, shares, schemes, name, alpn, modes, identities, binders, bindersLength);
         }
 
         private static List<Integer> u16s(byte[] data) {

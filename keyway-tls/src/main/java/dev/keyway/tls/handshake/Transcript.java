@@ -22,6 +22,14 @@ final class Transcript {
         return digest(messages.toByteArray());
     }
 
+    /** The hash of the transcript followed by {@code extra} (a truncated ClientHello, for PSK binders). */
+    byte[] hashWith(byte[] extra) {
+        byte[] all = messages.toByteArray();
+        byte[] joined = java.util.Arrays.copyOf(all, all.length + extra.length);
+        System.arraycopy(extra, 0, joined, all.length, extra.length);
+        return digest(joined);
+    }
+
     /** After a HelloRetryRequest, ClientHello1 is replaced by message_hash(Hash(ClientHello1)). */
     void replaceWithMessageHash() {
         byte[] h = hash();
