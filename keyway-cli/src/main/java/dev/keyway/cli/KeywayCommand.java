@@ -37,6 +37,7 @@ public final class KeywayCommand implements Runnable {
         m.put("key", KeyCommand::new);
         m.put("tls", TlsCommand::new);
         m.put("capi", CapiCommand::new);
+        m.put("cert", CertCommand::new);
         m.put("algorithms", AlgorithmsCommand::new);
         m.put("help", picocli.CommandLine.HelpCommand::new);
         return m;

@@ -1,0 +1,107 @@
+package dev.keyway.cli;
+
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.core.keylog.KeyLogFile;
+import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.cert.Pem;
+import dev.keyway.tls.handshake.NamedGroup;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Options tls serve and tls connect share: groups, suites, ALPN, key log. */
+final class TlsOptions {
+    @Option(names = "--groups", paramLabel = "LIST", split = ",", description = "Key-exchange groups in preference order: x25519, secp256r1, X25519MLKEM768 (default: x25519,secp256r1).")
+    List<String> groups;
+
+    @Option(names = "--suites", paramLabel = "LIST", split = ",", description = "TLS 1.3 suites in preference order (default: TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256).")
+    List<String> suites;
+
+    @Option(names = "--alpn", paramLabel = "LIST", split = ",", description = "Application protocols to offer or accept, e.g. h2,http/1.1.")
+    List<String> alpn;
+
+    @Option(names = "--keylog", paramLabel = "FILE", description = "Append this connection's secrets to FILE (SSLKEYLOGFILE format, created 0600): Wireshark and 'keyway tls decrypt' can then read the traffic.")
+    Path keylog;
+
+    KeyLogFile keyLogFile;
+
+    /** Applies these options to a builder; opens the key log (the caller closes it). */
+    TlsConfig.Builder apply(TlsConfig.Builder b) {
+        if (groups != null) {
+            List<NamedGroup> gs = new ArrayList<>();
+            for (String g : groups) {
+                gs.add(NamedGroup.parse(g));
+            }
+            b.groups(gs);
+        }
+        if (suites != null) {
+            List<CipherSuite> ss = new ArrayList<>();
+            for (String s : suites) {
+                CipherSuite suite = CipherSuites.parse(s);
+                if (!suite.tls13()) {
+                    throw KeywayException.usage(suite.name() + " is not a TLS 1.3 suite", "Keyway's TLS speaks 1.3; see 'keyway tls suites'");
+                }
+                ss.add(suite);
+            }
+            b.suites(ss);
+        }
+        if (alpn != null) {
+            b.alpn(alpn);
+        }
+        if (keylog != null) {
+            keyLogFile = KeyLogFile.open(keylog);
+            b.keyLog(keyLogFile);
+        }
+        return b;
+    }
+
+    void close() {
+        if (keyLogFile != null) {
+            try {
+                keyLogFile.close();
+            } catch (java.io.IOException ignored) {
+                // nothing left to write
+            }
+        }
+    }
+
+    static List<X509Certificate> certificates(String path, String what) {
+        List<X509Certificate> certs = Pem.readCertificates(CliIo.readInput(path, Pem.MAX_BYTES, what));
+        if (certs.isEmpty()) {
+            throw KeywayException.malformed(path + " holds no certificate", "give a PEM file with -----BEGIN CERTIFICATE-----");
+        }
+        return certs;
+    }
+
+    static PrivateKey privateKey(String path) {
+        return Pem.readPrivateKey(CliIo.readInput(path, Pem.MAX_BYTES, "private key"));
+    }
+
+    /** "host:port" or "[v6]:port". */
+    static java.net.InetSocketAddress address(String text, String flag) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            throw KeywayException.usage(flag + " must be HOST:PORT, not '" + text + "'", "e.g. 127.0.0.1:4433");
+        }
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(text.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 0 || port > 65535) {
+            throw KeywayException.usage("port in '" + text + "' is not 0 to 65535", "e.g. 127.0.0.1:4433");
+        }
+        return new java.net.InetSocketAddress(host, port);
+    }
+}

@@ -1,0 +1,257 @@
+package dev.keyway.tls.cert;
+
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ECParameters;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
+import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
+import org.bouncycastle.crypto.params.ECPublicKeyParameters;
+import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
+import org.bouncycastle.crypto.params.RSAKeyParameters;
+import org.bouncycastle.crypto.params.RSAPrivateCrtKeyParameters;
+import org.bouncycastle.crypto.util.PrivateKeyFactory;
+import org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory;
+import org.bouncycastle.openssl.PEMEncryptedKeyPair;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemWriter;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * PEM text for certificates ("CERTIFICATE", several in a chain), private keys (written as PKCS #8
+ * "PRIVATE KEY"; read also as OpenSSL's traditional "EC PRIVATE KEY" and "RSA PRIVATE KEY") and
+ * certificate requests ("CERTIFICATE REQUEST"). Input is bounded ({@link #MAX_BYTES}); anything that is
+ * not what was asked for ends in a {@link KeywayException}, never another exception.
+ */
+public final class Pem {
+    /** The largest PEM input read: far above any real certificate chain or key. */
+    public static final int MAX_BYTES = 1 << 20;
+
+    private Pem() {
+    }
+
+    // ---- writing ----
+
+    /** One "CERTIFICATE" block. */
+    public static String writeCertificate(X509Certificate cert) {
+        return writeCertificates(List.of(cert));
+    }
+
+    /** Several "CERTIFICATE" blocks, in the given order (leaf first for a chain). */
+    public static String writeCertificates(List<X509Certificate> chain) {
+        List<PemObject> blocks = new ArrayList<>();
+        for (X509Certificate c : chain) {
+            try {
+                blocks.add(new PemObject("CERTIFICATE", c.getEncoded()));
+            } catch (CertificateEncodingException e) {
+                throw new KeywayException(ErrorCode.INTERNAL, "cannot encode a certificate (" + e.getMessage() + ")", null, e);
+            }
+        }
+        return write(blocks);
+    }
+
+    /** A PKCS #8 "PRIVATE KEY" block (unencrypted: keep the file private). */
+    public static String writePrivateKey(PrivateKey key) {
+        byte[] der = key.getEncoded();
+        if (der == null || !"PKCS#8".equalsIgnoreCase(key.getFormat())) {
+            throw new KeywayException(ErrorCode.UNSUPPORTED, "this private key cannot be exported as PKCS #8",
+                    "use a key held in memory, not in a token");
+        }
+        try {
+            return write(List.of(new PemObject("PRIVATE KEY", der)));
+        } finally {
+            Arrays.fill(der, (byte) 0);
+        }
+    }
+
+    /** A "CERTIFICATE REQUEST" block. */
+    public static String writeCsr(PKCS10CertificationRequest csr) {
+        try {
+            return write(List.of(new PemObject("CERTIFICATE REQUEST", csr.getEncoded())));
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.INTERNAL, "cannot encode the request (" + e.getMessage() + ")", null, e);
+        }
+    }
+
+    private static String write(List<PemObject> blocks) {
+        StringWriter s = new StringWriter();
+        try (PemWriter w = new PemWriter(s)) {
+            for (PemObject b : blocks) {
+                w.writeObject(b);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // a StringWriter does not fail
+        }
+        // PemWriter ends lines with the platform separator; PEM files we write always use LF.
+        return s.toString().replace("\r\n", "\n");
+    }
+
+    // ---- reading ----
+
+    /** Every certificate in {@code pem}, in file order; other blocks (keys, parameters) are skipped. */
+    public static List<X509Certificate> readCertificates(byte[] pem) {
+        List<X509Certificate> out = new ArrayList<>();
+        JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+        for (Object o : objects(pem, "certificate")) {
+            X509CertificateHolder holder = null;
+            if (o instanceof X509CertificateHolder h) {
+                holder = h;
+            } else if (o instanceof org.bouncycastle.openssl.X509TrustedCertificateBlock t) {
+                holder = t.getCertificateHolder();
+            }
+            if (holder != null) {
+                try {
+                    out.add(converter.getCertificate(holder));
+                } catch (CertificateException | RuntimeException e) {
+                    throw KeywayException.malformed("a CERTIFICATE block is not a valid X.509 certificate (" + reason(e) + ")",
+                            "check that the file is an unmodified PEM certificate");
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw KeywayException.malformed("no certificate found (no -----BEGIN CERTIFICATE----- block)",
+                    "give a PEM certificate file");
+        }
+        return List.copyOf(out);
+    }
+
+    /** The first certificate in {@code pem}. */
+    public static X509Certificate readCertificate(byte[] pem) {
+        return readCertificates(pem).get(0);
+    }
+
+    /** The private key in {@code pem} (PKCS #8, or OpenSSL's traditional EC and RSA formats). */
+    public static PrivateKey readPrivateKey(byte[] pem) {
+        return readKeyPair(pem).getPrivate();
+    }
+
+    /**
+     * The private key in {@code pem} with its public key, which is computed from the private key (PKCS #8
+     * files often leave it out). Exactly one key must be present; encrypted keys are refused.
+     */
+    public static KeyPair readKeyPair(byte[] pem) {
+        PrivateKeyInfo info = null;
+        for (Object o : objects(pem, "private key")) {
+            PrivateKeyInfo next = null;
+            if (o instanceof PrivateKeyInfo p) {
+                next = p;
+            } else if (o instanceof PEMKeyPair kp) {
+                next = kp.getPrivateKeyInfo();
+            } else if (o instanceof PEMEncryptedKeyPair || o instanceof PKCS8EncryptedPrivateKeyInfo) {
+                throw new KeywayException(ErrorCode.UNSUPPORTED, "the private key is encrypted",
+                        "decrypt it first, e.g. openssl pkey -in KEY -out plain.pem (and keep plain.pem private)");
+            }
+            if (next != null) {
+                if (info != null) {
+                    throw KeywayException.malformed("the file holds more than one private key", "give a file with one key");
+                }
+                info = next;
+            }
+        }
+        if (info == null) {
+            throw KeywayException.malformed("no private key found (no -----BEGIN PRIVATE KEY----- block)",
+                    "give a PEM private key file");
+        }
+        if (info.getPrivateKeyAlgorithm().getAlgorithm().equals(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.id_ecPublicKey)
+                && info.getPrivateKeyAlgorithm().getParameters() == null) {
+            throw KeywayException.malformed("the EC private key does not say which curve it is on",
+                    "convert it with openssl pkey -in KEY -out fixed.pem, which writes the curve");
+        }
+        JcaPEMKeyConverter converter = new JcaPEMKeyConverter()
+                .setAlgorithmMapping(EdECObjectIdentifiers.id_Ed25519, "Ed25519");
+        try {
+            PrivateKey priv = converter.getPrivateKey(info);
+            PublicKey pub = converter.getPublicKey(publicKeyOf(info));
+            return new KeyPair(pub, priv);
+        } catch (IOException | RuntimeException e) {
+            throw new KeywayException(ErrorCode.UNSUPPORTED, "the private key cannot be used (" + reason(e) + ")",
+                    "use an EC, Ed25519 or RSA key");
+        }
+    }
+
+    /** The public key that belongs to a private key, computed (never trusted from the optional field). */
+    private static SubjectPublicKeyInfo publicKeyOf(PrivateKeyInfo info) throws IOException {
+        AsymmetricKeyParameter k = PrivateKeyFactory.createKey(info);
+        AsymmetricKeyParameter pub;
+        if (k instanceof RSAPrivateCrtKeyParameters rsa) {
+            pub = new RSAKeyParameters(false, rsa.getModulus(), rsa.getPublicExponent());
+        } else if (k instanceof ECPrivateKeyParameters ec) {
+            pub = new ECPublicKeyParameters(ec.getParameters().getG().multiply(ec.getD()).normalize(), ec.getParameters());
+        } else if (k instanceof Ed25519PrivateKeyParameters ed) {
+            pub = ed.generatePublicKey();
+        } else {
+            throw new IOException("keys of type " + info.getPrivateKeyAlgorithm().getAlgorithm() + " are not supported");
+        }
+        return SubjectPublicKeyInfoFactory.createSubjectPublicKeyInfo(pub);
+    }
+
+    /** The certificate request in {@code pem}. */
+    public static PKCS10CertificationRequest readCsr(byte[] pem) {
+        for (Object o : objects(pem, "certificate request")) {
+            if (o instanceof PKCS10CertificationRequest r) {
+                return r;
+            }
+        }
+        throw KeywayException.malformed("no certificate request found (no -----BEGIN CERTIFICATE REQUEST----- block)",
+                "give a PEM certificate request");
+    }
+
+    /** Every PEM object in the input, parsed by PEMParser; size-bounded, every failure a KeywayException. */
+    private static List<Object> objects(byte[] pem, String what) {
+        if (pem == null) {
+            throw KeywayException.malformed("no " + what + " given", "give a PEM file");
+        }
+        if (pem.length > MAX_BYTES) {
+            throw KeywayException.malformed("the " + what + " file is too large (" + pem.length + " bytes, at most "
+                    + MAX_BYTES + ")", "check that this is the right file");
+        }
+        // ISO-8859-1 maps every byte to one char, so odd bytes cannot grow the text or fail decoding.
+        String text = new String(pem, StandardCharsets.ISO_8859_1);
+        List<Object> out = new ArrayList<>();
+        try (PEMParser parser = new PEMParser(new StringReader(text))) {
+            Object o;
+            while ((o = parser.readObject()) != null) {
+                if (o instanceof ASN1ObjectIdentifier || o instanceof X9ECParameters) {
+                    continue; // "EC PARAMETERS", as openssl ecparam -genkey writes before the key
+                }
+                out.add(o);
+            }
+        } catch (IOException | RuntimeException e) {
+            throw KeywayException.malformed("the " + what + " file is not valid PEM (" + reason(e) + ")",
+                    "check that the file is complete and unmodified");
+        }
+        return out;
+    }
+
+    private static String reason(Exception e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) {
+            return e.getClass().getSimpleName();
+        }
+        m = m.strip().lines().findFirst().orElse(m);
+        return m.length() > 120 ? m.substring(0, 120) + "..." : m;
+    }
+}
