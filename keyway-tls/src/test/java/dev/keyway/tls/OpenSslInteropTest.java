@@ -215,6 +215,72 @@ class OpenSslInteropTest {
     }
 
     @Test
+    void clientAuthenticationKeywayClientToOpensslServer() throws Exception {
+        TestCerts.make(dir, "client", "ec", 5);
+        int port = freePort();
+        Process server = start(List.of("openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", "ec.pem", "-key", "ec.key",
+                "-www", "-naccept", "2", "-tls1_3", "-Verify", "1", "-CAfile", "ca.pem"), "ACCEPT");
+        try {
+            TlsConfig.Builder b = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost");
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+                 TlsConnection c = TlsConnection.connect(s, b.certificate(TestCerts.certs(dir.resolve("client.pem")),
+                         TestCerts.key(dir.resolve("client.key"), "ec")).build())) {
+                c.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).startsWith("HTTP/1.0 200 ok");
+            }
+            // Without a certificate OpenSSL refuses (certificate_required, TLS 1.3's alert for it).
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                TlsConnection c = TlsConnection.connect(s, TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem")))
+                        .serverName("localhost").build());
+                c.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.getInputStream().readAllBytes())
+                        .isInstanceOfSatisfying(TlsException.class, e -> assertThat(e.alert()).isEqualTo(Alert.CERTIFICATE_REQUIRED));
+            }
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    @Test
+    void clientAuthenticationOpensslClientToKeywayServer() throws Exception {
+        TestCerts.make(dir, "client2", "rsa", 5);
+        TlsConfig config = TlsConfig.builder().certificate(TestCerts.certs(dir.resolve("ec.pem")), TestCerts.key(dir.resolve("ec.key"), "ec"))
+                .trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).requireClientCertificate(true).build();
+        try (ServerSocket ss = new ServerSocket(0, 2, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<List<String>> served = CompletableFuture.supplyAsync(() -> {
+                List<String> outcomes = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    try (Socket s = ss.accept(); TlsConnection c = TlsConnection.accept(s, config)) {
+                        outcomes.add(c.peerCertificates().get(0).getSubjectX500Principal().getName());
+                        c.getOutputStream().write("welcome\n".getBytes(StandardCharsets.UTF_8));
+                        c.shutdownOutput();
+                    } catch (TlsException e) {
+                        outcomes.add(e.alert().rfcName());
+                    } catch (Exception e) {
+                        outcomes.add(e.toString());
+                    }
+                }
+                return outcomes;
+            });
+            for (boolean withCert : new boolean[] {true, false}) {
+                List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + ss.getLocalPort(),
+                        "-servername", "localhost", "-CAfile", "ca.pem", "-tls1_3", "-ign_eof"));
+                if (withCert) {
+                    cmd.addAll(List.of("-cert", "client2.pem", "-key", "client2.key"));
+                }
+                Process client = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+                client.getOutputStream().close();
+                String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                client.waitFor(30, TimeUnit.SECONDS);
+                if (withCert) {
+                    assertThat(out).contains("welcome");
+                }
+            }
+            assertThat(served.get(30, TimeUnit.SECONDS)).containsExactly("CN=localhost", "certificate_required");
+        }
+    }
+
+    @Test
     void wrongHostAndUnknownCaAreRefusedWithTheRightAlert() throws Exception {
         int port = freePort();
         Process server = start(List.of("openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", "ec.pem", "-key", "ec.key",
