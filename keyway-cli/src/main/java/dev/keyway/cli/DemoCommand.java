@@ -155,6 +155,7 @@ final class DemoCommand implements Runnable {
 
         Files.writeString(work.resolve("ledger.txt"), "2026 ledger: 42 entries\n", StandardCharsets.UTF_8);
         lostKeyStory();
+        tlsStory();
 
         out.println();
         if (failures == 0) {
@@ -214,6 +215,73 @@ final class DemoCommand implements Runnable {
         }
     }
 
+    /** Keyway's own TLS 1.3: a session whose secrets go to a key log, then a resumed one (docs/TLS.md). */
+    private void tlsStory() throws IOException {
+        section("15. A TLS 1.3 session with its key log",
+                "Keyway has its own TLS 1.3, so every session secret can be logged on purpose (SSLKEYLOGFILE,",
+                "RFC 9850): Wireshark or 'keyway tls decrypt' can then read a capture, and nobody shares a private",
+                "key. A server with a fresh certificate echoes what it gets (here in the background).");
+        run(0, "cert", "new", "--cn", "localhost", "--san", "DNS:localhost,IP:127.0.0.1", "-o", "server.pem", "--key-out", "server.key");
+        dev.keyway.tls.TlsConfig serverConfig = dev.keyway.tls.TlsConfig.builder()
+                .certificate(TlsOptions.certificates(work.resolve("server.pem").toString(), "certificate"),
+                        TlsOptions.privateKey(work.resolve("server.key").toString()))
+                .build();
+        try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress())) {
+            int port = listener.getLocalPort();
+            Thread server = new Thread(() -> {
+                for (int i = 0; i < 2; i++) {
+                    try (java.net.Socket s = listener.accept(); dev.keyway.tls.TlsConnection c = dev.keyway.tls.TlsConnection.accept(s, serverConfig)) {
+                        c.getInputStream().transferTo(c.getOutputStream());
+                    } catch (IOException | RuntimeException e) {
+                        // the demo's client reports what went wrong
+                    }
+                }
+            }, "keyway-demo-tls");
+            server.setDaemon(true);
+            server.start();
+            show("$ keyway tls serve --cert server.pem --key server.key --listen 127.0.0.1:" + port + " --echo &");
+            String target = "127.0.0.1:" + port;
+            String first = runWithInput("hello over TLS 1.3\n", "tls", "connect", target, "--servername", "localhost",
+                    "--cafile", "server.pem", "--keylog", "tls.keys", "--sess-out", "session.txt");
+            check(first.equals("hello over TLS 1.3\n"), "the server echoed the message");
+            run(0, "tls", "keylog", "check", "tls.keys");
+
+            section("16. A second connection resumes the session",
+                    "The server sent a session ticket (sealed under its rotating ticket keys); the client saved it with",
+                    "--sess-out. Offering it skips the certificate exchange: PSK with a fresh ECDHE, so each session",
+                    "still gets new keys.");
+            runWithInput("hello again\n", "tls", "connect", target, "--servername", "localhost", "--cafile", "server.pem",
+                    "--keylog", "tls.keys", "--sess-in", "session.txt");
+            check(lastErr.contains("resumed"), "the second connection was resumed");
+        }
+    }
+
+    private String lastErr = "";
+
+    /** Runs a command with {@code input} as its standard input; returns what it wrote to standard output. */
+    private String runWithInput(String input, String... args) {
+        java.io.InputStream oldIn = StdStreams.in;
+        java.io.OutputStream oldOut = StdStreams.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        StdStreams.in = new java.io.ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8));
+        StdStreams.out = captured;
+        try {
+            out.println();
+            show("$ printf '" + input.replace("\n", "\\n") + "' | keyway " + String.join(" ", args));
+            StringWriter e = new StringWriter();
+            int code = Main.run(resolve(args), new PrintWriter(new StringWriter(), true), new PrintWriter(e, true));
+            String got = captured.toString(StandardCharsets.UTF_8);
+            got.lines().forEach(this::show);
+            lastErr = e.toString();
+            lastErr.lines().forEach(this::show);
+            check(code == 0, "exit code " + code + (code == 0 ? "" : ", expected 0"));
+            return got;
+        } finally {
+            StdStreams.in = oldIn;
+            StdStreams.out = oldOut;
+        }
+    }
+
     private void section(String title, String... text) {
         out.println();
         out.println("== " + title + " ==");
@@ -256,7 +324,7 @@ final class DemoCommand implements Runnable {
         String[] r = args.clone();
         for (int i = 0; i < r.length; i++) {
             String a = r[i];
-            if (a.matches("[a-z]+\\.(key|blob|kwp|txt|kw|out|db|token|d)(/[a-z-]+\\.pem)?")) {
+            if (a.matches("[a-z]+\\.(key|blob|kwp|txt|kw|out|db|token|d|pem|keys)(/[a-z-]+\\.pem)?")) {
                 r[i] = work.resolve(a).toString();
             }
         }
