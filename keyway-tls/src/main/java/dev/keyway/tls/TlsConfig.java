@@ -33,6 +33,7 @@ public final class TlsConfig {
     private final int ticketCount;
     private final java.time.Duration ticketLifetime;
     private final dev.keyway.tls.handshake.Ticket resumeWith;
+    private final boolean exposeTrafficSecrets;
 
     private TlsConfig(Builder b) {
         this.trustAnchors = List.copyOf(b.trustAnchors);
@@ -51,6 +52,12 @@ public final class TlsConfig {
         this.ticketCount = b.ticketCount;
         this.ticketLifetime = b.ticketLifetime;
         this.resumeWith = b.resumeWith;
+        this.exposeTrafficSecrets = b.exposeTrafficSecrets;
+    }
+
+    /** Whether connections hand out their application traffic secrets ({@link TlsConnection#trafficSecrets()}). */
+    public boolean exposeTrafficSecrets() {
+        return exposeTrafficSecrets;
     }
 
     public static Builder builder() {
@@ -141,6 +148,13 @@ public final class TlsConfig {
         private int ticketCount = 1;
         private java.time.Duration ticketLifetime = java.time.Duration.ofHours(2);
         private dev.keyway.tls.handshake.Ticket resumeWith;
+        private boolean exposeTrafficSecrets;
+
+        /** Let connections report their first application traffic secrets (off by default: they are keys). */
+        public Builder exposeTrafficSecrets(boolean expose) {
+            this.exposeTrafficSecrets = expose;
+            return this;
+        }
 
         /** Server: seal tickets with these keys (share one instance among servers that resume each other's sessions). */
         public Builder ticketKeys(TicketKeys keys) {

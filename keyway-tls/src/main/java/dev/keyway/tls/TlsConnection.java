@@ -39,7 +39,18 @@ public final class TlsConnection implements Closeable {
     private boolean peerClosed;
     private boolean closed;
 
-    private TlsConnection(Socket socket, RecordLayer records, HandshakeResult session, boolean client, KeyLog keyLog) {
+    private final boolean exposeSecrets;
+
+    /** The first application traffic secrets of both directions (RFC 8446 section 7.1), as the key log has them. */
+    public record TrafficSecrets(byte[] clientRandom, byte[] client, byte[] server) {
+        @Override
+        public String toString() {
+            return "TrafficSecrets[" + client.length * 8 + "-bit]";
+        }
+    }
+
+    private TlsConnection(Socket socket, RecordLayer records, HandshakeResult session, boolean client, KeyLog keyLog, boolean exposeSecrets) {
+        this.exposeSecrets = exposeSecrets;
         this.socket = socket;
         this.records = records;
         this.session = session;
@@ -53,7 +64,7 @@ public final class TlsConnection implements Closeable {
                 new BufferedOutputStream(socket.getOutputStream(), 16_640));
         try {
             HandshakeResult r = new ClientHandshake13(config, records).run();
-            return new TlsConnection(socket, records, r, true, config.keyLog());
+            return new TlsConnection(socket, records, r, true, config.keyLog(), config.exposeTrafficSecrets());
         } catch (TlsException e) {
             fail(records, socket, e);
             throw e;
@@ -69,7 +80,7 @@ public final class TlsConnection implements Closeable {
                 new BufferedOutputStream(socket.getOutputStream(), 16_640));
         try {
             HandshakeResult r = new ServerHandshake13(config, records).run();
-            return new TlsConnection(socket, records, r, false, config.keyLog());
+            return new TlsConnection(socket, records, r, false, config.keyLog(), config.exposeTrafficSecrets());
         } catch (TlsException e) {
             fail(records, socket, e);
             throw e;
@@ -114,6 +125,17 @@ public final class TlsConnection implements Closeable {
     /** Tickets the server sent on this connection, for resumption later (client side). */
     public List<dev.keyway.tls.handshake.Ticket> tickets() {
         return post.tickets();
+    }
+
+    /**
+     * The connection's first application traffic secrets, when the config allowed it
+     * ({@link TlsConfig.Builder#exposeTrafficSecrets}); the same values a key log gets.
+     */
+    public TrafficSecrets trafficSecrets() {
+        if (!exposeSecrets) {
+            throw new IllegalStateException("traffic secrets are not exposed: enable TlsConfig.Builder.exposeTrafficSecrets");
+        }
+        return new TrafficSecrets(session.clientRandom().clone(), session.clientTrafficSecret().clone(), session.serverTrafficSecret().clone());
     }
 
     /** RFC 8446 section 7.5: TLS-Exporter(label, context, length). */

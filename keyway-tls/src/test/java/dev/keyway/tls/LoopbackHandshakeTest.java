@@ -105,7 +105,9 @@ class LoopbackHandshakeTest {
         TlsConnection first = exchange(server, client.build(), summaries);
         assertThat(first.resumed()).isFalse();
         assertThat(first.tickets()).hasSize(1);
-        TlsConnection second = exchange(server, client.resumeWith(first.tickets().get(0)).build(), summaries);
+        TlsConnection second = exchange(server, client.resumeWith(first.tickets().get(0)).exposeTrafficSecrets(true).build(), summaries);
+        assertThat(second.trafficSecrets().client()).hasSize(32).isNotEqualTo(second.trafficSecrets().server());
+        org.assertj.core.api.Assertions.assertThatThrownBy(first::trafficSecrets).isInstanceOf(IllegalStateException.class);
         assertThat(second.resumed()).isTrue();
         assertThat(second.summary()).contains("resumed").contains("x25519");
         assertThat(summaries.get(1)).contains("resumed");
