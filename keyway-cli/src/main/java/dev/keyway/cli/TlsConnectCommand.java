@@ -15,8 +15,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -103,17 +101,7 @@ final class TlsConnectCommand implements Runnable {
             try (TlsConnection c = TlsConnection.connect(socket, b.build())) {
                 err.println("keyway: " + c.summary());
                 err.flush();
-                Thread upload = new Thread(() -> copyStdin(c), "keyway-tls-stdin");
-                upload.setDaemon(true);
-                upload.start();
-                InputStream in = c.getInputStream();
-                OutputStream out = StdStreams.out;
-                byte[] buf = new byte[16384];
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    out.write(buf, 0, n);
-                    out.flush();
-                }
+                TlsOptions.pumpStdio(c);
                 if (sessOut != null) {
                     if (c.tickets().isEmpty()) {
                         err.println("keyway: warning: the server sent no session ticket; " + sessOut + " not written");
@@ -129,16 +117,6 @@ final class TlsConnectCommand implements Runnable {
                     "check the server; --verbose shows where");
         } finally {
             tls.close();
-        }
-    }
-
-    private static void copyStdin(TlsConnection c) {
-        try {
-            StdStreams.in.transferTo(c.getOutputStream());
-        } catch (IOException ignored) {
-            // the connection ended first
-        } finally {
-            c.shutdownOutput();
         }
     }
 }

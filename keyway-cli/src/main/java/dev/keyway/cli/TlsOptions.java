@@ -71,6 +71,29 @@ final class TlsOptions {
         }
     }
 
+    /** Standard input to the peer (then close_notify), the peer's data to standard output, until both are done. */
+    static void pumpStdio(dev.keyway.tls.TlsConnection c) throws java.io.IOException {
+        Thread upload = new Thread(() -> {
+            try {
+                StdStreams.in.transferTo(c.getOutputStream());
+            } catch (java.io.IOException ignored) {
+                // the connection ended first
+            } finally {
+                c.shutdownOutput();
+            }
+        }, "keyway-tls-stdin");
+        upload.setDaemon(true);
+        upload.start();
+        java.io.InputStream in = c.getInputStream();
+        java.io.OutputStream out = StdStreams.out;
+        byte[] buf = new byte[16384];
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+            out.write(buf, 0, n);
+            out.flush();
+        }
+    }
+
     static List<X509Certificate> certificates(String path, String what) {
         List<X509Certificate> certs = Pem.readCertificates(CliIo.readInput(path, Pem.MAX_BYTES, what));
         if (certs.isEmpty()) {

@@ -12,9 +12,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -134,25 +132,7 @@ final class TlsServeCommand implements Runnable {
                 } else if (www) {
                     page(c);
                 } else {
-                    Thread upload = new Thread(() -> {
-                        try {
-                            StdStreams.in.transferTo(c.getOutputStream());
-                        } catch (IOException ignored) {
-                            // the client left
-                        } finally {
-                            c.shutdownOutput();
-                        }
-                    }, "keyway-tls-stdin");
-                    upload.setDaemon(true);
-                    upload.start();
-                    InputStream in = c.getInputStream();
-                    OutputStream out = StdStreams.out;
-                    byte[] buf = new byte[16384];
-                    int n;
-                    while ((n = in.read(buf)) >= 0) {
-                        out.write(buf, 0, n);
-                        out.flush();
-                    }
+                    TlsOptions.pumpStdio(c);
                 }
             }
         } catch (TlsException e) {

@@ -60,27 +60,21 @@ public final class TlsConnection implements Closeable {
 
     /** Runs the client handshake over {@code socket} and returns the connection. */
     public static TlsConnection connect(Socket socket, TlsConfig config) throws IOException {
-        RecordLayer records = new RecordLayer(new BufferedInputStream(socket.getInputStream(), 16_640),
-                new BufferedOutputStream(socket.getOutputStream(), 16_640));
-        try {
-            HandshakeResult r = new ClientHandshake13(config, records).run();
-            return new TlsConnection(socket, records, r, true, config.keyLog(), config.exposeTrafficSecrets());
-        } catch (TlsException e) {
-            fail(records, socket, e);
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            socket.close();
-            throw e;
-        }
+        return handshake(socket, config, true);
     }
 
     /** Runs the server handshake over an accepted {@code socket} and returns the connection. */
     public static TlsConnection accept(Socket socket, TlsConfig config) throws IOException {
+        return handshake(socket, config, false);
+    }
+
+    /** A failed handshake sends its alert (unless the peer sent one) and closes the socket. */
+    private static TlsConnection handshake(Socket socket, TlsConfig config, boolean client) throws IOException {
         RecordLayer records = new RecordLayer(new BufferedInputStream(socket.getInputStream(), 16_640),
                 new BufferedOutputStream(socket.getOutputStream(), 16_640));
         try {
-            HandshakeResult r = new ServerHandshake13(config, records).run();
-            return new TlsConnection(socket, records, r, false, config.keyLog(), config.exposeTrafficSecrets());
+            HandshakeResult r = client ? new ClientHandshake13(config, records).run() : new ServerHandshake13(config, records).run();
+            return new TlsConnection(socket, records, r, client, config.keyLog(), config.exposeTrafficSecrets());
         } catch (TlsException e) {
             fail(records, socket, e);
             throw e;

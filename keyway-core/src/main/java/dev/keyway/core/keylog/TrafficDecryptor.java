@@ -1,5 +1,7 @@
 package dev.keyway.core.keylog;
 
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.ByteReader;
 import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
@@ -135,14 +137,14 @@ public final class TrafficDecryptor {
     }
 
     static Hello parseHello(byte[] body, boolean client) {
-        ParseCursor c = new ParseCursor(body);
+        ByteReader c = new ByteReader(body, "handshake message");
         int legacyVersion = c.u16();
         byte[] random = c.bytes(32);
         byte[] sessionId = c.bytes(c.u8());
         int suite;
         if (client) {
-            c.skip(c.u16());
-            c.skip(c.u8());
+            c.bytes(c.u16());
+            c.bytes(c.u8());
             suite = -1;
         } else {
             suite = c.u16();
@@ -152,7 +154,7 @@ public final class TrafficDecryptor {
         int selected = legacyVersion;
         if (c.remaining() >= 2) {
             int end = c.u16();
-            ParseCursor e = new ParseCursor(c.bytes(end));
+            ByteReader e = new ByteReader(c.bytes(end), "extensions");
             while (e.remaining() > 0) {
                 int type = e.u16();
                 byte[] data = e.bytes(e.u16());
@@ -163,50 +165,6 @@ public final class TrafficDecryptor {
             }
         }
         return new Hello(random, sessionId, suite, legacyVersion, exts, selected);
-    }
-
-    /** Bounds-checked reading of handshake bodies; running off the end is an IllegalStateException. */
-    static final class ParseCursor {
-        private final byte[] data;
-        private int at;
-
-        ParseCursor(byte[] data) {
-            this.data = data;
-        }
-
-        int remaining() {
-            return data.length - at;
-        }
-
-        int u8() {
-            need(1);
-            return data[at++] & 0xff;
-        }
-
-        int u16() {
-            need(2);
-            int v = ((data[at] & 0xff) << 8) | (data[at + 1] & 0xff);
-            at += 2;
-            return v;
-        }
-
-        byte[] bytes(int n) {
-            need(n);
-            byte[] out = Arrays.copyOfRange(data, at, at + n);
-            at += n;
-            return out;
-        }
-
-        void skip(int n) {
-            need(n);
-            at += n;
-        }
-
-        private void need(int n) {
-            if (n < 0 || data.length - at < n) {
-                throw new IllegalStateException("handshake message is shorter than its fields");
-            }
-        }
     }
 
     /** The state of one decryption. */
@@ -258,7 +216,7 @@ public final class TrafficDecryptor {
                 } else {
                     new Tls12(secrets, sh).run(client, server);
                 }
-            } catch (IllegalStateException e) {
+            } catch (IllegalStateException | KeywayException e) {
                 status = Status.FAILED;
                 notes.add("malformed handshake: " + e.getMessage());
             }
