@@ -49,13 +49,14 @@ public final class TlsConnection implements Closeable {
         }
     }
 
-    private TlsConnection(Socket socket, RecordLayer records, HandshakeResult session, boolean client, KeyLog keyLog, boolean exposeSecrets) {
+    private TlsConnection(Socket socket, RecordLayer records, HandshakeResult session, boolean client, KeyLog keyLog, boolean exposeSecrets,
+                          java.time.Clock clock) {
         this.exposeSecrets = exposeSecrets;
         this.socket = socket;
         this.records = records;
         this.session = session;
         this.client = client;
-        this.post = new PostHandshake(records, session, client, keyLog);
+        this.post = new PostHandshake(records, session, client, keyLog, clock);
     }
 
     /** Runs the client handshake over {@code socket} and returns the connection. */
@@ -74,7 +75,7 @@ public final class TlsConnection implements Closeable {
                 new BufferedOutputStream(socket.getOutputStream(), 16_640));
         try {
             HandshakeResult r = client ? new ClientHandshake13(config, records).run() : new ServerHandshake13(config, records).run();
-            return new TlsConnection(socket, records, r, client, config.keyLog(), config.exposeTrafficSecrets());
+            return new TlsConnection(socket, records, r, client, config.keyLog(), config.exposeTrafficSecrets(), config.clock());
         } catch (TlsException e) {
             fail(records, socket, e);
             throw e;
@@ -89,6 +90,14 @@ public final class TlsConnection implements Closeable {
             records.sendAlert(e.alert());
         }
         socket.close();
+    }
+
+    /** After the handshake: the alert goes out under the write lock, so it cannot interleave with a writer's record. */
+    private void fail(TlsException e) throws IOException {
+        synchronized (writeLock) {
+            closed = true;
+            fail(records, socket, e);
+        }
     }
 
     public String version() {
@@ -160,7 +169,7 @@ public final class TlsConnection implements Closeable {
             try {
                 r = records.read();
             } catch (TlsException e) {
-                fail(records, socket, e);
+                fail(e);
                 throw e;
             }
             if (r == null) {
@@ -176,7 +185,7 @@ public final class TlsConnection implements Closeable {
                         peerClosed = true;
                     } else {
                         TlsException e = Alerts.received(r.data());
-                        socket.close();
+                        fail(e);
                         throw e;
                     }
                 }
@@ -186,13 +195,13 @@ public final class TlsConnection implements Closeable {
                             post.handle(r.data());
                         }
                     } catch (TlsException e) {
-                        fail(records, socket, e);
+                        fail(e);
                         throw e;
                     }
                 }
                 default -> {
                     TlsException e = TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record type " + r.type() + " after the handshake");
-                    fail(records, socket, e);
+                    fail(e);
                     throw e;
                 }
             }

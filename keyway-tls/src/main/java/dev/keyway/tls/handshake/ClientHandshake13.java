@@ -144,7 +144,7 @@ public final class ClientHandshake13 {
             transcript.add(m.raw());
             chain = PeerCertificates.parse(CertificateMessage.parse(m.body(), false));
             if (!config.insecure()) {
-                PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName());
+                PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName(), true);
             }
             HandshakeIo.Message cv = io.expect(HandshakeIo.CERTIFICATE_VERIFY, "CertificateVerify");
             CertificateVerifyMessage.verify(cv.body(), chain.get(0).getPublicKey(), true, transcript.hash());
@@ -258,8 +258,8 @@ public final class ClientHandshake13 {
     /** The configured ticket, when it is still fresh and its suite is one we offer. */
     private Ticket usableTicket() {
         Ticket t = config.resumeWith();
-        if (t == null || !config.suites().contains(t.suite())) {
-            return null;
+        if (t == null || !config.suites().contains(t.suite()) || !java.util.Objects.equals(t.serverName(), config.serverName())) {
+            return null; // a ticket resumes only with the server name whose certificate it stands for
         }
         long ageMs = config.clock().millis() - t.receivedAt().toEpochMilli();
         return ageMs >= 0 && ageMs < t.lifetimeSeconds() * 1000 ? t : null;

@@ -4,7 +4,6 @@ import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.Arrays;
@@ -30,7 +29,10 @@ final class HandshakeIo {
     }
 
     private final RecordLayer records;
-    private byte[] pending = new byte[0];
+    /** Buffered handshake bytes are buf[start, end); the buffer grows by doubling, so reassembly is linear. */
+    private byte[] buf = new byte[4096];
+    private int start;
+    private int end;
 
     HandshakeIo(RecordLayer records) {
         this.records = records;
@@ -43,14 +45,19 @@ final class HandshakeIo {
     /** The next handshake message; anything else in the handshake is an unexpected_message alert. */
     Message next() throws IOException {
         while (true) {
-            if (pending.length >= 4) {
-                int len = ((pending[1] & 0xff) << 16) | ((pending[2] & 0xff) << 8) | (pending[3] & 0xff);
+            int available = end - start;
+            if (available >= 4) {
+                int len = ((buf[start + 1] & 0xff) << 16) | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
                 if (len > MAX_MESSAGE) {
                     throw TlsException.fatal(Alert.DECODE_ERROR, "handshake message of " + len + " bytes");
                 }
-                if (pending.length >= 4 + len) {
-                    byte[] raw = Arrays.copyOf(pending, 4 + len);
-                    pending = Arrays.copyOfRange(pending, 4 + len, pending.length);
+                if (available >= 4 + len) {
+                    byte[] raw = Arrays.copyOfRange(buf, start, start + 4 + len);
+                    start += 4 + len;
+                    if (start == end) {
+                        start = 0;
+                        end = 0;
+                    }
                     return new Message(raw[0] & 0xff, Arrays.copyOfRange(raw, 4, raw.length), raw);
                 }
             }
@@ -64,11 +71,24 @@ final class HandshakeIo {
             if (r.type() != RecordLayer.HANDSHAKE) {
                 throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of type " + r.type() + " during the handshake");
             }
-            ByteArrayOutputStream b = new ByteArrayOutputStream(pending.length + r.data().length);
-            b.writeBytes(pending);
-            b.writeBytes(r.data());
-            pending = b.toByteArray();
+            append(r.data());
         }
+    }
+
+    private void append(byte[] data) {
+        if (end - start + data.length > MAX_MESSAGE + 4 + RecordLayer.MAX_FRAGMENT) {
+            throw TlsException.fatal(Alert.DECODE_ERROR, "too much buffered handshake data");
+        }
+        if (end + data.length > buf.length) {
+            int live = end - start;
+            byte[] bigger = buf.length >= live + data.length ? buf : new byte[Math.max(buf.length * 2, live + data.length)];
+            System.arraycopy(buf, start, bigger, 0, live);
+            buf = bigger;
+            start = 0;
+            end = live;
+        }
+        System.arraycopy(data, 0, buf, end, data.length);
+        end += data.length;
     }
 
     /** The next message, which must be of {@code type}. */
@@ -82,7 +102,7 @@ final class HandshakeIo {
 
     /** Handshake messages must not span a key change (RFC 8446 section 5.1). */
     void requireBoundary() {
-        if (pending.length > 0) {
+        if (end > start) {
             throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "handshake data left over at a key change");
         }
     }

@@ -51,12 +51,16 @@ final class PeerCertificates {
                 out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(der)));
             }
             return out;
-        } catch (GeneralSecurityException | ClassCastException e) {
+        } catch (GeneralSecurityException | RuntimeException e) {
+            // RuntimeException too: the JDK's parser throws e.g. ArrayIndexOutOfBounds on some malformed keys
             throw TlsException.fatal(Alert.BAD_CERTIFICATE, "a certificate does not parse: " + e.getMessage());
         }
     }
 
-    static void validate(List<X509Certificate> chain, List<X509Certificate> anchors, Instant now, String hostName) {
+    /**
+     * @param peerIsServer whether the chain is a server's (extendedKeyUsage serverAuth) or a client's (clientAuth)
+     */
+    static void validate(List<X509Certificate> chain, List<X509Certificate> anchors, Instant now, String hostName, boolean peerIsServer) {
         X509Certificate leaf = chain.get(0);
         try {
             leaf.checkValidity(Date.from(now));
@@ -78,7 +82,10 @@ final class PeerCertificates {
                 path.remove(path.size() - 1);
             }
             if (path.size() == 1 && anchors.contains(path.get(0)) && !isCa(path.get(0))) {
-                return; // the peer's certificate itself is trusted (a pinned self-signed leaf)
+                // the peer's certificate itself is trusted (a pinned self-signed leaf): its use and name still count
+                checkUsage(leaf, peerIsServer);
+                checkName(leaf, hostName);
+                return;
             }
             CertPath cp = CertificateFactory.getInstance("X.509").generateCertPath(path);
             PKIXParameters params = new PKIXParameters(trust);
@@ -95,8 +102,31 @@ final class PeerCertificates {
         } catch (GeneralSecurityException e) {
             throw TlsException.fatal(Alert.BAD_CERTIFICATE, "the certificate chain cannot be checked: " + e.getMessage());
         }
+        checkUsage(leaf, peerIsServer);
+        checkName(leaf, hostName);
+    }
+
+    private static void checkName(X509Certificate leaf, String hostName) {
         if (hostName != null && !matches(leaf, hostName)) {
             throw TlsException.fatal(Alert.BAD_CERTIFICATE, "the certificate is for " + names(leaf) + ", not " + hostName);
+        }
+    }
+
+    /** keyUsage must allow digitalSignature and extendedKeyUsage (when present) the peer's role (RFC 5280 4.2.1.3, 4.2.1.12). */
+    private static void checkUsage(X509Certificate leaf, boolean peerIsServer) {
+        boolean[] ku = leaf.getKeyUsage();
+        if (ku != null && (ku.length == 0 || !ku[0])) {
+            throw TlsException.fatal(Alert.UNSUPPORTED_CERTIFICATE, "the certificate's keyUsage does not allow digital signatures");
+        }
+        try {
+            List<String> eku = leaf.getExtendedKeyUsage();
+            String wanted = peerIsServer ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2";
+            if (eku != null && !eku.contains(wanted) && !eku.contains("2.5.29.37.0")) {
+                throw TlsException.fatal(Alert.UNSUPPORTED_CERTIFICATE, "the certificate is not for " + (peerIsServer ? "servers" : "clients")
+                        + " (extendedKeyUsage " + eku + ")");
+            }
+        } catch (CertificateParsingException e) {
+            throw TlsException.fatal(Alert.BAD_CERTIFICATE, "the certificate's extendedKeyUsage does not parse");
         }
     }
 

@@ -24,9 +24,14 @@ public final class PostHandshake {
     private final List<Ticket> tickets = new ArrayList<>();
     private byte[] readSecret;
     private byte[] writeSecret;
-    private byte[] pending = new byte[0];
+    private final java.time.Clock clock;
+    /** Buffered bytes are buf[start, end), grown by doubling: reassembly stays linear. */
+    private byte[] buf = new byte[1024];
+    private int start;
+    private int end;
 
-    public PostHandshake(RecordLayer records, HandshakeResult session, boolean client, KeyLog keyLog) {
+    public PostHandshake(RecordLayer records, HandshakeResult session, boolean client, KeyLog keyLog, java.time.Clock clock) {
+        this.clock = clock;
         this.records = records;
         this.session = session;
         this.client = client;
@@ -40,20 +45,30 @@ public final class PostHandshake {
 
     /** Handles the handshake bytes of one record (messages may span records). */
     public void handle(byte[] data) throws IOException {
-        byte[] buf = Arrays.copyOf(pending, pending.length + data.length);
-        System.arraycopy(data, 0, buf, pending.length, data.length);
-        int at = 0;
-        while (buf.length - at >= 4) {
-            int type = buf[at] & 0xff;
-            int len = ((buf[at + 1] & 0xff) << 16) | ((buf[at + 2] & 0xff) << 8) | (buf[at + 3] & 0xff);
+        if (end - start + data.length > HandshakeIo.MAX_MESSAGE + 4 + RecordLayer.MAX_FRAGMENT) {
+            throw TlsException.fatal(Alert.DECODE_ERROR, "too much buffered post-handshake data");
+        }
+        if (end + data.length > buf.length) {
+            int live = end - start;
+            byte[] bigger = buf.length >= live + data.length ? buf : new byte[Math.max(buf.length * 2, live + data.length)];
+            System.arraycopy(buf, start, bigger, 0, live);
+            buf = bigger;
+            start = 0;
+            end = live;
+        }
+        System.arraycopy(data, 0, buf, end, data.length);
+        end += data.length;
+        while (end - start >= 4) {
+            int type = buf[start] & 0xff;
+            int len = ((buf[start + 1] & 0xff) << 16) | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
             if (len > HandshakeIo.MAX_MESSAGE) {
                 throw TlsException.fatal(Alert.DECODE_ERROR, "post-handshake message of " + len + " bytes");
             }
-            if (buf.length - at - 4 < len) {
+            if (end - start - 4 < len) {
                 break;
             }
-            byte[] body = Arrays.copyOfRange(buf, at + 4, at + 4 + len);
-            at += 4 + len;
+            byte[] body = Arrays.copyOfRange(buf, start + 4, start + 4 + len);
+            start += 4 + len;
             switch (type) {
                 case HandshakeIo.NEW_SESSION_TICKET -> {
                     if (!client) {
@@ -62,7 +77,7 @@ public final class PostHandshake {
                     ticket(body);
                 }
                 case HandshakeIo.KEY_UPDATE -> {
-                    if (at != buf.length) {
+                    if (start != end) {
                         throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "KeyUpdate is not the last message of its record");
                     }
                     keyUpdate(body);
@@ -70,7 +85,10 @@ public final class PostHandshake {
                 default -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "handshake message type " + type + " after the handshake");
             }
         }
-        pending = Arrays.copyOfRange(buf, at, buf.length);
+        if (start == end) {
+            start = 0;
+            end = 0;
+        }
     }
 
     private void ticket(byte[] body) {
@@ -89,7 +107,7 @@ public final class PostHandshake {
         }
         if (tickets.size() < MAX_TICKETS) {
             byte[] psk = session.schedule().resumptionPsk(session.resumptionMasterSecret(), nonce);
-            tickets.add(new Ticket(ticket, psk, lifetime, ageAdd, Instant.now(), session.suite(), session.serverName()));
+            tickets.add(new Ticket(ticket, psk, lifetime, ageAdd, clock.instant(), session.suite(), session.serverName()));
         }
     }
 

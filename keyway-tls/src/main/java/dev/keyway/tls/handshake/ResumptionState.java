@@ -11,12 +11,12 @@ import java.time.Instant;
  * and for how long, the age mask, and the ALPN protocol and server name the session was made for.
  */
 record ResumptionState(CipherSuite suite, byte[] psk, Instant created, long lifetimeSeconds, long ageAdd, String alpn,
-                       String serverName) {
-    private static final int VERSION = 1;
+                       String serverName, boolean clientAuthenticated) {
+    private static final int VERSION = 2;
 
     byte[] encode() {
         return new Wire.Writer().u8(VERSION).u16(suite.code()).u32(created.getEpochSecond() >>> 32).u32(created.getEpochSecond())
-                .u32(lifetimeSeconds).u32(ageAdd).vec8(psk).vec8(text(alpn)).vec8(text(serverName)).toByteArray();
+                .u32(lifetimeSeconds).u32(ageAdd).vec8(psk).vec8(text(alpn)).vec8(text(serverName)).u8(clientAuthenticated ? 1 : 0).toByteArray();
     }
 
     /** The state, or null when it is not one this version wrote. */
@@ -33,11 +33,15 @@ record ResumptionState(CipherSuite suite, byte[] psk, Instant created, long life
             byte[] psk = r.vec8();
             String alpn = string(r.vec8());
             String name = string(r.vec8());
+            int auth = r.u8();
             r.end("ticket state");
+            if (auth > 1) {
+                return null;
+            }
             if (suite == null || !suite.tls13()) {
                 return null;
             }
-            return new ResumptionState(suite, psk, Instant.ofEpochSecond(seconds), lifetime, ageAdd, alpn, name);
+            return new ResumptionState(suite, psk, Instant.ofEpochSecond(seconds), lifetime, ageAdd, alpn, name, auth == 1);
         } catch (RuntimeException e) {
             return null;
         }

@@ -154,7 +154,7 @@ public final class ServerHandshake13 {
                 throw TlsException.fatal(Alert.CERTIFICATE_REQUIRED, "the client sent no certificate");
             }
             clientChain = PeerCertificates.parse(ders);
-            PeerCertificates.validate(clientChain, config.trustAnchors(), config.clock().instant(), null);
+            PeerCertificates.validate(clientChain, config.trustAnchors(), config.clock().instant(), null, false);
             HandshakeIo.Message cv = io.expect(HandshakeIo.CERTIFICATE_VERIFY, "the client's CertificateVerify");
             CertificateVerifyMessage.verify(cv.body(), clientChain.get(0).getPublicKey(), false, transcript.hash());
             transcript.add(cv.raw());
@@ -168,7 +168,7 @@ public final class ServerHandshake13 {
         byte[] resumption = ks.deriveSecret(master, KeySchedule13.RESUMPTION_MASTER, transcript.hash());
         io.records().setReadProtection(ClientHandshake13.protection(ks, suite, cAp));
         io.records().handshakeDone();
-        sendTickets(ks, suite, resumption, alpn, ch.serverName());
+        sendTickets(ks, suite, resumption, alpn, ch.serverName(), !clientChain.isEmpty() || (resumed != null && resumed.clientAuthenticated()));
         Arrays.fill(hs, (byte) 0);
         Arrays.fill(master, (byte) 0);
         Arrays.fill(cHs, (byte) 0);
@@ -193,6 +193,12 @@ public final class ServerHandshake13 {
             if (state == null || state.suite().hkdfHash() != suite.hkdfHash()) {
                 continue;
             }
+            // A ticket stands for the authentication of the session it came from: not for a client certificate
+            // that session did not check, nor for another server name (RFC 8446 section 4.6.1).
+            if ((config.requireClientCertificate() && !state.clientAuthenticated())
+                    || !java.util.Objects.equals(state.serverName(), ch.serverName())) {
+                continue;
+            }
             long ageMs = now - state.created().toEpochMilli();
             if (ageMs < -10_000 || ageMs > state.lifetimeSeconds() * 1000) {
                 continue;
@@ -209,14 +215,15 @@ public final class ServerHandshake13 {
         return null;
     }
 
-    private void sendTickets(KeySchedule13 ks, CipherSuite suite, byte[] resumptionMaster, String alpn, String serverName) throws IOException {
+    private void sendTickets(KeySchedule13 ks, CipherSuite suite, byte[] resumptionMaster, String alpn, String serverName,
+                             boolean clientAuthenticated) throws IOException {
         for (int i = 0; i < config.ticketCount(); i++) {
             byte[] nonce = {(byte) i};
             byte[] psk = ks.resumptionPsk(resumptionMaster, nonce);
             long ageAdd = RANDOM.nextInt() & 0xffffffffL;
             long lifetime = config.ticketLifetime().getSeconds();
             byte[] ticket = config.ticketKeys().seal(new ResumptionState(suite, psk, config.clock().instant(), lifetime, ageAdd,
-                    alpn, serverName).encode());
+                    alpn, serverName, clientAuthenticated).encode());
             Arrays.fill(psk, (byte) 0);
             byte[] body = new Wire.Writer().u32(lifetime).u32(ageAdd).vec8(nonce).vec16(ticket).vec16(new byte[0]).toByteArray();
             io.send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, body));

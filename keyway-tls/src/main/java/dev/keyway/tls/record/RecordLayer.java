@@ -31,6 +31,8 @@ public final class RecordLayer {
     private RecordProtection readProtection;
     private RecordProtection writeProtection;
     private boolean ccsAllowed = true;
+    /** A ChangeCipherSpec is only legal once a hello has gone by (RFC 8446 section 5). */
+    private boolean helloSeen;
     private long recordsRead;
 
     public RecordLayer(InputStream in, OutputStream out) {
@@ -73,6 +75,9 @@ public final class RecordLayer {
     }
 
     private void writeRecord(int type, byte[] fragment) throws IOException {
+        if (type == HANDSHAKE) {
+            helloSeen = true;
+        }
         if (writeProtection == null) {
             byte[] header = {(byte) type, 3, (byte) (type == HANDSHAKE && recordsRead == 0 ? 1 : 3), (byte) (fragment.length >> 8),
                     (byte) fragment.length};
@@ -121,7 +126,7 @@ public final class RecordLayer {
                 throw new EOFException("the connection ended inside a record");
             }
             if (type == CHANGE_CIPHER_SPEC) {
-                if (!ccsAllowed || length != 1 || fragment[0] != 1) {
+                if (!ccsAllowed || !helloSeen || length != 1 || fragment[0] != 1) {
                     throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec outside the handshake");
                 }
                 continue;
@@ -133,10 +138,15 @@ public final class RecordLayer {
                 if (length == 0 && type != APPLICATION_DATA) {
                     throw TlsException.fatal(Alert.DECODE_ERROR, "empty " + (type == ALERT ? "alert" : "handshake") + " record");
                 }
+                if (type == HANDSHAKE) {
+                    helloSeen = true;
+                }
                 return new Record(type, fragment);
             }
             if (type != APPLICATION_DATA) {
-                if (type == ALERT) {
+                // An unprotected alert can arrive during the handshake, before the peer has our keys; after it,
+                // accepting one would let anyone on the path end the connection (a truncation attack).
+                if (type == ALERT && ccsAllowed) {
                     return new Record(type, fragment); // an unprotected alert can arrive before the peer has our keys
                 }
                 throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "unprotected record of type " + type + " after the keys changed");
@@ -144,6 +154,9 @@ public final class RecordLayer {
             byte[] inner = readProtection.open(header, fragment);
             if (inner == null) {
                 throw TlsException.fatal(Alert.BAD_RECORD_MAC, "a record did not decrypt (tampered, or keys out of step)");
+            }
+            if (inner.length > MAX_FRAGMENT + 1) {
+                throw TlsException.fatal(Alert.RECORD_OVERFLOW, "inner plaintext (with padding) over 2^14 + 1 bytes");
             }
             int end = inner.length - 1;
             while (end >= 0 && inner[end] == 0) {
