@@ -112,6 +112,53 @@ class KeywayTlsCaptureInteropTest {
         decrypts(keylog, pcap, port, request, request, suite);
     }
 
+    @org.junit.jupiter.api.Test
+    void resumedAndRetriedConnectionsDecryptToo() throws Exception {
+        // keyway against keyway: the server prefers P-256, the client sends an x25519 share first (HelloRetryRequest),
+        // then resumes with the saved ticket; both connections decrypt with the client's key log.
+        int port = freePort();
+        Path pcap = dir.resolve("resume.pcapng");
+        Path keylog = dir.resolve("resume.keys");
+        Path session = dir.resolve("resume.session");
+        Process capture = dumpcap(port, pcap);
+        CompletableFuture<Cli.Result> server = CompletableFuture.supplyAsync(() -> Cli.run("tls", "serve", "--cert", dir.resolve("srv.pem").toString(),
+                "--key", dir.resolve("srv.key").toString(), "--listen", "127.0.0.1:" + port, "--www", "--naccept", "2",
+                "--groups", "secp256r1,x25519"));
+        Thread.sleep(1500);
+        List<byte[]> pages = new ArrayList<>();
+        byte[] request = "GET /again HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        for (String flag : List.of("--sess-out", "--sess-in")) {
+            java.io.InputStream oldIn = StdStreams.in;
+            java.io.OutputStream oldOut = StdStreams.out;
+            ByteArrayOutputStream page = new ByteArrayOutputStream();
+            StdStreams.in = new java.io.ByteArrayInputStream(request);
+            StdStreams.out = page;
+            Cli.Result r;
+            try {
+                r = Cli.run("tls", "connect", "127.0.0.1:" + port, "--servername", "localhost", "--cafile", dir.resolve("ca.pem").toString(),
+                        "--keylog", keylog.toString(), flag, session.toString());
+            } finally {
+                StdStreams.in = oldIn;
+                StdStreams.out = oldOut;
+            }
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.err()).contains("secp256r1").contains(flag.equals("--sess-in") ? "resumed" : "full handshake");
+            pages.add(page.toByteArray());
+        }
+        assertThat(server.get(30, TimeUnit.SECONDS).exit()).isZero();
+        stop(capture);
+        Cli.Result r = Cli.run("tls", "decrypt", "--keylog", keylog.toString(), "--pcap", pcap.toString(), "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode conns = new ObjectMapper().readTree(r.out()).get("connections");
+        assertThat(conns).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            assertThat(conns.get(i).get("status").asText()).isEqualTo("decrypted");
+            assertThat(TlsDecryptInteropTest.joined(conns.get(i), "client_to_server")).isEqualTo(request);
+            assertThat(TlsDecryptInteropTest.joined(conns.get(i), "server_to_client")).isEqualTo(pages.get(i));
+        }
+        assertThat(conns.get(1).get("resumed").asBoolean()).isTrue();
+    }
+
     @ParameterizedTest(name = "keyway tls connect -> openssl s_server: {0}")
     @CsvSource({"TLS_AES_128_GCM_SHA256, x25519", "TLS_AES_256_GCM_SHA384, secp256r1"})
     void keywayClientKeyLog(String suite, String group) throws Exception {
