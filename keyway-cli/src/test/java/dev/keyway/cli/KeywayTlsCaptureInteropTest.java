@@ -46,6 +46,20 @@ class KeywayTlsCaptureInteropTest {
         }
     }
 
+    /** Runs a command with {@code input} as standard input, collecting its standard output into {@code output}. */
+    static Cli.Result runWithStdio(byte[] input, ByteArrayOutputStream output, String... args) {
+        java.io.InputStream oldIn = StdStreams.in;
+        java.io.OutputStream oldOut = StdStreams.out;
+        StdStreams.in = new java.io.ByteArrayInputStream(input);
+        StdStreams.out = output;
+        try {
+            return Cli.run(args);
+        } finally {
+            StdStreams.in = oldIn;
+            StdStreams.out = oldOut;
+        }
+    }
+
     static Process dumpcap(int port, Path pcap) throws Exception {
         Process p = new ProcessBuilder("dumpcap", "-q", "-i", "lo", "-f", "tcp port " + port, "-a", "duration:60", "-w", pcap.toString())
                 .redirectErrorStream(true).start();
@@ -128,19 +142,9 @@ class KeywayTlsCaptureInteropTest {
         List<byte[]> pages = new ArrayList<>();
         byte[] request = "GET /again HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         for (String flag : List.of("--sess-out", "--sess-in")) {
-            java.io.InputStream oldIn = StdStreams.in;
-            java.io.OutputStream oldOut = StdStreams.out;
             ByteArrayOutputStream page = new ByteArrayOutputStream();
-            StdStreams.in = new java.io.ByteArrayInputStream(request);
-            StdStreams.out = page;
-            Cli.Result r;
-            try {
-                r = Cli.run("tls", "connect", "127.0.0.1:" + port, "--servername", "localhost", "--cafile", dir.resolve("ca.pem").toString(),
-                        "--keylog", keylog.toString(), flag, session.toString());
-            } finally {
-                StdStreams.in = oldIn;
-                StdStreams.out = oldOut;
-            }
+            Cli.Result r = runWithStdio(request, page, "tls", "connect", "127.0.0.1:" + port, "--servername", "localhost",
+                    "--cafile", dir.resolve("ca.pem").toString(), "--keylog", keylog.toString(), flag, session.toString());
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.err()).contains("secp256r1").contains(flag.equals("--sess-in") ? "resumed" : "full handshake");
             pages.add(page.toByteArray());
@@ -173,19 +177,9 @@ class KeywayTlsCaptureInteropTest {
             started.add(s);
             TlsDecryptInteropTest.waitFor(s, "ACCEPT", "openssl s_server did not start");
             byte[] request = "GET /keyway HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-            java.io.InputStream oldIn = StdStreams.in;
-            java.io.OutputStream oldOut = StdStreams.out;
             ByteArrayOutputStream page = new ByteArrayOutputStream();
-            StdStreams.in = new java.io.ByteArrayInputStream(request);
-            StdStreams.out = page;
-            Cli.Result r;
-            try {
-                r = Cli.run("tls", "connect", "127.0.0.1:" + port, "--servername", "localhost", "--cafile", dir.resolve("ca.pem").toString(),
-                        "--keylog", keylog.toString(), "--suites", suite, "--groups", group);
-            } finally {
-                StdStreams.in = oldIn;
-                StdStreams.out = oldOut;
-            }
+            Cli.Result r = runWithStdio(request, page, "tls", "connect", "127.0.0.1:" + port, "--servername", "localhost",
+                    "--cafile", dir.resolve("ca.pem").toString(), "--keylog", keylog.toString(), "--suites", suite, "--groups", group);
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.err()).contains(suite).contains(group);
             assertThat(page.toString(StandardCharsets.UTF_8)).startsWith("HTTP/1.0 200 ok");

@@ -48,7 +48,9 @@ public final class TlsConfig {
         this.requireClientCertificate = b.requireClientCertificate;
         this.middleboxCompatibility = b.middleboxCompatibility;
         this.clock = b.clock;
-        this.ticketKeys = b.ticketKeys != null ? b.ticketKeys : TicketKeys.rotatingEvery(java.time.Duration.ofHours(1));
+        // Only a config that can serve needs ticket keys: a client config does not draw a random key it never uses.
+        this.ticketKeys = b.ticketKeys != null ? b.ticketKeys
+                : b.privateKey != null ? TicketKeys.rotatingEvery(java.time.Duration.ofHours(1)) : null;
         this.ticketCount = b.ticketCount;
         this.ticketLifetime = b.ticketLifetime;
         this.resumeWith = b.resumeWith;
@@ -112,7 +114,7 @@ public final class TlsConfig {
         return clock;
     }
 
-    /** Server: the keys that seal session tickets. */
+    /** Server: the keys that seal session tickets (null in a config without a certificate, which cannot serve). */
     public TicketKeys ticketKeys() {
         return ticketKeys;
     }

@@ -354,8 +354,9 @@ public final class TrafficDecryptor {
                         failed(dir, r, index);
                         return;
                     }
-                    int type = innerType(plain);
-                    byte[] content = Arrays.copyOf(plain, innerLength(plain));
+                    int at = innerTypeIndex(plain);
+                    int type = at < 0 ? 0 : plain[at] & 0xff;
+                    byte[] content = Arrays.copyOf(plain, Math.max(at, 0));
                     if (type == CT_APPLICATION_DATA) {
                         data.add(new AppData(dir, r.offset(), content));
                     } else if (type == CT_ALERT) {
@@ -376,20 +377,13 @@ public final class TrafficDecryptor {
                 }
             }
 
-            private int innerLength(byte[] plain) {
+            /** Index of the inner content type: the last non-zero byte (RFC 8446 section 5.2); -1 if there is none. */
+            private int innerTypeIndex(byte[] plain) {
                 int i = plain.length - 1;
                 while (i >= 0 && plain[i] == 0) {
                     i--;
                 }
-                return Math.max(i, 0);
-            }
-
-            private int innerType(byte[] plain) {
-                int i = plain.length - 1;
-                while (i >= 0 && plain[i] == 0) {
-                    i--;
-                }
-                return i < 0 ? 0 : plain[i] & 0xff;
+                return i;
             }
 
             /** Record protection under one traffic secret, with its sequence number. */
