@@ -3,7 +3,7 @@ package dev.keyway.bench;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.tls.record.RecordLayer;
-import dev.keyway.tls.record.RecordProtection;
+import dev.keyway.tls.record.RecordProtection13;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -71,13 +71,15 @@ public class TlsRecordBench {
         r.nextBytes(key);
         r.nextBytes(iv);
         r.nextBytes(data);
-        writer = new RecordLayer(InputStream.nullInputStream(), OutputStream.nullOutputStream());
-        writer.setWriteProtection(new RecordProtection(suite.cipher(), key.clone(), iv));
+        writer = new RecordLayer();
+        writer.setWriteProtection(new RecordProtection13(suite.cipher(), key.clone(), iv));
         ByteArrayOutputStream out = new ByteArrayOutputStream(PREPARED * (RECORD + 22));
-        RecordLayer w = new RecordLayer(InputStream.nullInputStream(), out);
-        w.setWriteProtection(new RecordProtection(suite.cipher(), key.clone(), iv));
+        RecordLayer w = new RecordLayer();
+        w.setWriteProtection(new RecordProtection13(suite.cipher(), key.clone(), iv));
         for (int i = 0; i < PREPARED; i++) {
             w.write(RecordLayer.APPLICATION_DATA, data);
+            RecordLayer.Output o = w.swapOutput();
+            out.write(o.bytes(), 0, o.length());
         }
         wire = out.toByteArray();
         newReader();
@@ -88,16 +90,20 @@ public class TlsRecordBench {
     }
 
     private void newReader() {
-        reader = new RecordLayer(new ByteArrayInputStream(wire), OutputStream.nullOutputStream());
-        reader.setReadProtection(new RecordProtection(suite.cipher(), key.clone(), iv));
+        reader = new RecordLayer();
+        reader.receive(wire, 0, wire.length);
+        reader.setReadProtection(new RecordProtection13(suite.cipher(), key.clone(), iv));
         reader.handshakeDone();
         read = 0;
     }
 
-    /** What {@code TlsConnection}'s output stream does per 16 KiB write: copy, then the record layer. */
+    /** What {@code TlsConnection}'s output stream does per 16 KiB write: the record layer seals into its queue, the socket takes it. */
     @Benchmark
-    public void keywaySeal() throws IOException {
-        writer.write(RecordLayer.APPLICATION_DATA, java.util.Arrays.copyOfRange(data, 0, RECORD));
+    public int keywaySeal() {
+        writer.write(RecordLayer.APPLICATION_DATA, data, 0, RECORD);
+        RecordLayer.Output o = writer.swapOutput();
+        writer.recycle(o.bytes());
+        return o.length();
     }
 
     /** One record opened by the record layer (a fresh reader every 2,048 records: the sequence numbers). */
@@ -107,7 +113,7 @@ public class TlsRecordBench {
             newReader();
         }
         read++;
-        return reader.read();
+        return reader.next();
     }
 
     /** The same AEAD work with the bare JDK cipher and no copies. */

@@ -1,83 +1,74 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuite;
-import dev.keyway.core.keylog.KeyLog;
-import dev.keyway.tls.handshake.Alerts;
-import dev.keyway.tls.handshake.ClientHandshake13;
-import dev.keyway.tls.handshake.HandshakeResult;
 import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.PostHandshake;
-import dev.keyway.tls.handshake.ServerHandshake13;
+import dev.keyway.tls.handshake.Ticket;
 import dev.keyway.tls.record.RecordLayer;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.Closeable;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.security.cert.X509Certificate;
-import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A TLS 1.3 connection over a socket, after its handshake: blocking streams for application data, the
- * negotiated parameters, KeyUpdate both ways, the keying-material exporter, close_notify. A fatal error
- * sends its alert and closes the socket.
+ * A TLS connection over a blocking socket: a {@link TlsEngine} driven by socket reads and writes, with
+ * streams for application data, the negotiated parameters, KeyUpdate, the exporter and close_notify. Each
+ * flight goes out in one socket write. A fatal error sends its alert and closes the socket. One thread may
+ * read while another writes.
  */
 public final class TlsConnection implements Closeable {
+    /** Largest application write sealed before the socket gets it: bounds the memory a huge write takes. */
+    private static final int WRITE_CHUNK = 4 * RecordLayer.MAX_FRAGMENT;
+
     private final Socket socket;
-    private final RecordLayer records;
-    private final HandshakeResult session;
-    private final PostHandshake post;
-    private final boolean client;
-    private final Object writeLock = new Object();
-    private byte[] pending = new byte[0];
-    private int pendingAt;
-    private boolean peerClosed;
-    private boolean closed;
+    private final TlsEngine engine;
+    private final InputStream net;
+    private final OutputStream netOut;
+    /** Held while engine output goes to the socket, so bytes leave in the order they were sealed. */
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final Object readLock = new Object();
+    private final byte[] readBuffer = new byte[RecordLayer.HEADER + RecordLayer.MAX_FRAGMENT + 256];
 
-    private final boolean exposeSecrets;
-
-    /** The first application traffic secrets of both directions (RFC 8446 section 7.1), as the key log has them. */
-    public record TrafficSecrets(byte[] clientRandom, byte[] client, byte[] server) {
-        @Override
-        public String toString() {
-            return "TrafficSecrets[" + client.length * 8 + "-bit]";
-        }
-    }
-
-    private TlsConnection(Socket socket, RecordLayer records, HandshakeResult session, boolean client, KeyLog keyLog, boolean exposeSecrets,
-                          java.time.Clock clock) {
-        this.exposeSecrets = exposeSecrets;
+    private TlsConnection(Socket socket, TlsEngine engine) throws IOException {
         this.socket = socket;
-        this.records = records;
-        this.session = session;
-        this.client = client;
-        this.post = new PostHandshake(records, session, client, keyLog, clock);
+        this.engine = engine;
+        this.net = socket.getInputStream();
+        this.netOut = socket.getOutputStream();
     }
 
     /** Runs the client handshake over {@code socket} and returns the connection. */
     public static TlsConnection connect(Socket socket, TlsConfig config) throws IOException {
-        return handshake(socket, config, true);
+        return handshake(socket, TlsEngine.client(config));
     }
 
     /** Runs the server handshake over an accepted {@code socket} and returns the connection. */
     public static TlsConnection accept(Socket socket, TlsConfig config) throws IOException {
-        return handshake(socket, config, false);
+        return handshake(socket, TlsEngine.server(config));
     }
 
     /** A failed handshake sends its alert (unless the peer sent one) and closes the socket. */
-    private static TlsConnection handshake(Socket socket, TlsConfig config, boolean client) throws IOException {
-        RecordLayer records = new RecordLayer(new BufferedInputStream(socket.getInputStream(), 16_640),
-                new BufferedOutputStream(socket.getOutputStream(), 16_640));
+    private static TlsConnection handshake(Socket socket, TlsEngine engine) throws IOException {
+        TlsConnection c;
         try {
-            HandshakeResult r = client ? new ClientHandshake13(config, records).run() : new ServerHandshake13(config, records).run();
-            return new TlsConnection(socket, records, r, client, config.keyLog(), config.exposeTrafficSecrets(), config.clock());
+            c = new TlsConnection(socket, engine);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        try {
+            c.send();
+            while (!engine.isHandshakeComplete()) {
+                c.receiveOnce();
+                c.send(); // each flight in one write: a HelloRetryRequest's answer, the server's flight, the client's last
+            }
+            return c;
         } catch (TlsException e) {
-            fail(records, socket, e);
+            c.failed();
             throw e;
         } catch (IOException | RuntimeException e) {
             socket.close();
@@ -85,134 +76,149 @@ public final class TlsConnection implements Closeable {
         }
     }
 
-    private static void fail(RecordLayer records, Socket socket, TlsException e) throws IOException {
-        if (!e.received() && e.alert() != null) {
-            records.sendAlert(e.alert());
+    /** One socket read into the engine; at end of stream the engine says what that means. */
+    private void receiveOnce() throws IOException {
+        int n = net.read(readBuffer);
+        if (n < 0) {
+            engine.receiveEnd();
+            return;
         }
-        socket.close();
+        engine.receive(readBuffer, 0, n);
     }
 
-    /** After the handshake: the alert goes out under the write lock, so it cannot interleave with a writer's record. */
-    private void fail(TlsException e) throws IOException {
-        synchronized (writeLock) {
-            closed = true;
-            fail(records, socket, e);
+    /** Writes everything the engine has queued; the caller holds sendLock. */
+    private void drain() throws IOException {
+        while (engine.outputLength() > 0) {
+            RecordLayer.Output o = engine.swapOutput();
+            netOut.write(o.bytes(), 0, o.length());
+            engine.recycle(o.bytes());
+        }
+        netOut.flush();
+    }
+
+    private void send() throws IOException {
+        sendLock.lock();
+        try {
+            drain();
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /**
+     * Output the reader side queued (a KeyUpdate answer): sent now unless a writer holds the socket, in
+     * which case that writer sends it when it lets go (it checks again after unlocking).
+     */
+    private void sendPending() throws IOException {
+        while (engine.outputLength() > 0 && sendLock.tryLock()) {
+            try {
+                drain();
+            } finally {
+                sendLock.unlock();
+            }
+        }
+    }
+
+    /** After a TlsException: the queued alert goes out (waiting a moment for a writer), then the socket closes. */
+    private void failed() throws IOException {
+        try {
+            if (sendLock.tryLock(1, TimeUnit.SECONDS)) {
+                try {
+                    drain();
+                } catch (IOException ignored) {
+                    // the peer may be gone; the alert is a courtesy
+                } finally {
+                    sendLock.unlock();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            socket.close();
         }
     }
 
     public String version() {
-        return "TLSv1.3";
+        return engine.version();
     }
 
     public CipherSuite suite() {
-        return session.suite();
+        return engine.suite();
     }
 
     /** The key-exchange group, or null for a PSK-only resumption. */
     public NamedGroup group() {
-        return session.group();
+        return engine.group();
     }
 
     public boolean resumed() {
-        return session.resumed();
+        return engine.resumed();
     }
 
     public String alpn() {
-        return session.alpn();
+        return engine.alpn();
     }
 
     public List<X509Certificate> peerCertificates() {
-        return session.peerCertificates();
+        return engine.peerCertificates();
     }
 
-    /** Tickets the server sent on this connection, for resumption later (client side). */
-    public List<dev.keyway.tls.handshake.Ticket> tickets() {
-        return post.tickets();
+    /** Tickets the server sent on this connection so far, for resumption later (client side). */
+    public List<Ticket> tickets() {
+        return engine.tickets();
     }
 
-    /**
-     * The connection's first application traffic secrets, when the config allowed it
-     * ({@link TlsConfig.Builder#exposeTrafficSecrets}); the same values a key log gets.
-     */
+    /** See {@link TlsEngine#trafficSecrets()}. */
     public TrafficSecrets trafficSecrets() {
-        if (!exposeSecrets) {
-            throw new IllegalStateException("traffic secrets are not exposed: enable TlsConfig.Builder.exposeTrafficSecrets");
-        }
-        return new TrafficSecrets(session.clientRandom().clone(), session.clientTrafficSecret().clone(), session.serverTrafficSecret().clone());
+        return engine.trafficSecrets();
     }
 
     /** RFC 8446 section 7.5: TLS-Exporter(label, context, length). */
     public byte[] exportKeyingMaterial(String label, byte[] context, int length) {
-        return session.schedule().exporter(session.exporterMasterSecret(), label, context, length);
+        return engine.exportKeyingMaterial(label, context, length);
     }
 
     /** One line for humans: version, suite, group, resumed or not. */
     public String summary() {
-        return version() + ", " + suite().name() + ", " + (group() == null ? "psk_ke" : group().label())
-                + (resumed() ? ", resumed" : ", full handshake") + (alpn() == null ? "" : ", ALPN " + alpn());
+        return engine.summary();
     }
 
     /** Sends a KeyUpdate and switches our write keys; with {@code requestPeer} the peer updates too. */
     public void keyUpdate(boolean requestPeer) throws IOException {
-        synchronized (writeLock) {
-            post.sendKeyUpdate(requestPeer);
+        sendLock.lock();
+        try {
+            engine.keyUpdate(requestPeer);
+            drain();
+        } finally {
+            sendLock.unlock();
         }
+        sendPending();
     }
 
-    /** Reads the next application bytes; -1 after the peer's close_notify. */
-    private int fill() throws IOException {
-        while (pendingAt == pending.length) {
-            if (peerClosed) {
-                return -1;
-            }
-            RecordLayer.Record r;
+    /** Application bytes, reading the socket until some are ready; -1 after the peer's close_notify. */
+    private int readApplication(byte[] b, int off, int len) throws IOException {
+        while (true) {
+            int n;
             try {
-                r = records.read();
+                n = engine.read(b, off, len);
+                if (n != 0) {
+                    sendPending(); // a KeyUpdate answer the records before the data may have asked for
+                    return n;
+                }
+                receiveOnce();
             } catch (TlsException e) {
-                fail(e);
+                failed();
                 throw e;
             }
-            if (r == null) {
-                throw new EOFException("the peer closed the connection without close_notify (truncation?)");
-            }
-            switch (r.type()) {
-                case RecordLayer.APPLICATION_DATA -> {
-                    pending = r.data();
-                    pendingAt = 0;
-                }
-                case RecordLayer.ALERT -> {
-                    if (r.data().length == 2 && r.data()[1] == 0) {
-                        peerClosed = true;
-                    } else {
-                        TlsException e = Alerts.received(r.data());
-                        fail(e);
-                        throw e;
-                    }
-                }
-                case RecordLayer.HANDSHAKE -> {
-                    try {
-                        synchronized (writeLock) {
-                            post.handle(r.data());
-                        }
-                    } catch (TlsException e) {
-                        fail(e);
-                        throw e;
-                    }
-                }
-                default -> {
-                    TlsException e = TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record type " + r.type() + " after the handshake");
-                    fail(e);
-                    throw e;
-                }
-            }
+            sendPending();
         }
-        return pending.length - pendingAt;
     }
 
     private final InputStream in = new InputStream() {
         @Override
         public int read() throws IOException {
-            return fill() < 0 ? -1 : pending[pendingAt++] & 0xff;
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -220,19 +226,14 @@ public final class TlsConnection implements Closeable {
             if (len == 0) {
                 return 0;
             }
-            int n = fill();
-            if (n < 0) {
-                return -1;
+            synchronized (readLock) {
+                return readApplication(b, off, len);
             }
-            n = Math.min(n, len);
-            System.arraycopy(pending, pendingAt, b, off, n);
-            pendingAt += n;
-            return n;
         }
 
         @Override
         public int available() {
-            return pending.length - pendingAt;
+            return engine.readable();
         }
     };
 
@@ -244,15 +245,21 @@ public final class TlsConnection implements Closeable {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            if (len == 0) {
-                return;
+            if (engine.isOutboundDone()) {
+                throw new IOException("the TLS connection is closed");
             }
-            synchronized (writeLock) {
-                if (closed) {
-                    throw new IOException("the TLS connection is closed");
+            sendLock.lock();
+            try {
+                for (int at = off, end = off + len; at < end; ) {
+                    int n = Math.min(WRITE_CHUNK, end - at);
+                    engine.write(b, at, n);
+                    drain();
+                    at += n;
                 }
-                records.write(RecordLayer.APPLICATION_DATA, Arrays.copyOfRange(b, off, off + len));
+            } finally {
+                sendLock.unlock();
             }
+            sendPending();
         }
 
         @Override
@@ -271,22 +278,25 @@ public final class TlsConnection implements Closeable {
 
     /** Sends close_notify; reading goes on until the peer's. */
     public void shutdownOutput() {
-        synchronized (writeLock) {
-            if (!closed) {
-                closed = true;
-                records.sendAlert(Alert.CLOSE_NOTIFY);
-            }
+        engine.closeOutbound();
+        try {
+            send();
+        } catch (IOException ignored) {
+            // the peer may be gone; close_notify is a courtesy then
         }
     }
 
     public boolean isClient() {
-        return client;
+        return engine.isClient();
     }
 
     /** Sends close_notify (if not yet) and closes the socket. */
     @Override
     public void close() throws IOException {
-        shutdownOutput();
-        socket.close();
+        try {
+            shutdownOutput();
+        } finally {
+            socket.close();
+        }
     }
 }

@@ -10,8 +10,8 @@ import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection;
+import dev.keyway.tls.record.RecordProtection13;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -25,142 +25,192 @@ import java.util.Map;
  * The TLS 1.3 client handshake (RFC 8446 section 4), top to bottom as the RFC draws it:
  * ClientHello, [HelloRetryRequest, ClientHello], ServerHello, {EncryptedExtensions},
  * {CertificateRequest}, {Certificate}, {CertificateVerify}, {Finished}, then the client's
- * [{Certificate}, {CertificateVerify}] and {Finished}. Every secret goes to the configured KeyLog.
+ * [{Certificate}, {CertificateVerify}] and {Finished}. Each step is one method run when its message
+ * arrives; the state says which comes next. Every secret goes to the configured KeyLog.
  */
-public final class ClientHandshake13 {
+public final class ClientHandshake13 extends Handshake {
     static final int TLS13 = 0x0304;
     static final byte[] HRR_RANDOM = dev.keyway.core.encoding.Hex.decode(
             "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c", "HRR random");
     private static final SecureRandom RANDOM = new SecureRandom();
     static final int[] SIGNATURE_ALGORITHMS = {0x0403, 0x0807, 0x0804, 0x0401};
 
+    private enum State { SERVER_HELLO, SERVER_HELLO_AFTER_RETRY, ENCRYPTED_EXTENSIONS, CERTIFICATE_OR_REQUEST, CERTIFICATE,
+        CERTIFICATE_VERIFY, FINISHED, DONE }
+
     private final TlsConfig config;
-    private final HandshakeIo io;
     private final Transcript transcript = new Transcript();
     private final byte[] clientRandom = new byte[32];
     private final byte[] sessionId;
+    private State state = State.SERVER_HELLO;
+
+    // What the steps hand on to the next ones.
+    private NamedGroup.ClientShare share;
+    private Ticket ticket;
+    private CipherSuite retrySuite;
+    private CipherSuite suite;
+    private boolean resumed;
+    private KeySchedule13 ks;
+    private byte[] handshakeSecret;
+    private byte[] clientHandshakeSecret;
+    private byte[] serverHandshakeSecret;
+    private String alpn;
+    private byte[] requestContext;
+    private List<X509Certificate> chain = List.of();
 
     public ClientHandshake13(TlsConfig config, RecordLayer records) {
+        super(records);
         this.config = config;
-        this.io = new HandshakeIo(records);
         RANDOM.nextBytes(clientRandom);
         this.sessionId = new byte[config.middleboxCompatibility() ? 32 : 0];
         RANDOM.nextBytes(sessionId);
     }
 
-    public HandshakeResult run() throws IOException {
-        NamedGroup.ClientShare share = config.groups().get(0).generate();
-        Ticket ticket = usableTicket();
+    @Override
+    void handle(HandshakeIo.Message m) {
+        switch (state) {
+            case SERVER_HELLO -> serverHello(HandshakeIo.expect(m, HandshakeIo.SERVER_HELLO, "ServerHello"));
+            case SERVER_HELLO_AFTER_RETRY -> serverHelloAfterRetry(HandshakeIo.expect(m, HandshakeIo.SERVER_HELLO, "ServerHello"));
+            case ENCRYPTED_EXTENSIONS -> encryptedExtensions(HandshakeIo.expect(m, HandshakeIo.ENCRYPTED_EXTENSIONS, "EncryptedExtensions"));
+            case CERTIFICATE_OR_REQUEST -> {
+                if (m.type() == HandshakeIo.CERTIFICATE_REQUEST) {
+                    certificateRequest(m);
+                } else {
+                    certificate(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE, "Certificate"));
+                }
+            }
+            case CERTIFICATE -> certificate(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE, "Certificate"));
+            case CERTIFICATE_VERIFY -> certificateVerify(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE_VERIFY, "CertificateVerify"));
+            case FINISHED -> finished(HandshakeIo.expect(m, HandshakeIo.FINISHED, "Finished"));
+            case DONE -> throw new IllegalStateException("the handshake is over");
+        }
+    }
+
+    /** ClientHello, with a share for our first group and the configured ticket when it is still good. */
+    @Override
+    public void start() {
+        share = config.groups().get(0).generate();
+        ticket = usableTicket();
         if (ticket != null) {
             transcript.algorithm(jcaHash(ticket.suite()));
         }
         byte[] ch = clientHello(share, null, ticket);
         transcript.add(ch);
         io.send(ch);
+    }
 
-        HandshakeIo.Message sh = io.expect(HandshakeIo.SERVER_HELLO, "ServerHello");
+    private void serverHello(HandshakeIo.Message sh) {
         ServerHello hello = ServerHello.parse(sh.body());
-        boolean retried = false;
-        if (Arrays.equals(hello.random(), HRR_RANDOM)) {
-            // HelloRetryRequest: the server wants a share for another group we listed.
-            CipherSuite suite = checkSuite(hello);
-            NamedGroup wanted = hello.selectedGroup();
-            if (wanted == null || !config.groups().contains(wanted) || wanted == share.group()) {
-                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "HelloRetryRequest for a group we did not offer or already sent");
-            }
-            transcript.algorithm(jcaHash(suite));
-            transcript.replaceWithMessageHash();
-            transcript.add(sh.raw());
-            share = wanted.generate();
-            if (config.middleboxCompatibility()) {
-                io.records().writeChangeCipherSpec();
-            }
-            if (ticket != null && ticket.suite().hkdfHash() != suite.hkdfHash()) {
-                ticket = null; // the binder must use the suite's hash: offer no PSK in the second ClientHello
-            }
-            byte[] ch2 = clientHello(share, hello.cookie(), ticket);
-            transcript.add(ch2);
-            io.send(ch2);
-            sh = io.expect(HandshakeIo.SERVER_HELLO, "ServerHello");
-            hello = ServerHello.parse(sh.body());
-            if (Arrays.equals(hello.random(), HRR_RANDOM)) {
-                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a second HelloRetryRequest");
-            }
-            if (hello.suite() != suite.code()) {
-                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the ServerHello changed the suite chosen in the HelloRetryRequest");
-            }
-            retried = true;
+        if (!Arrays.equals(hello.random(), HRR_RANDOM)) {
+            CipherSuite chosen = checkSuite(hello);
+            transcript.algorithm(jcaHash(chosen));
+            keysFromServerHello(hello, sh, chosen);
+            return;
         }
-        CipherSuite suite = checkSuite(hello);
+        // HelloRetryRequest: the server wants a share for another group we listed.
+        retrySuite = checkSuite(hello);
+        NamedGroup wanted = hello.selectedGroup();
+        if (wanted == null || !config.groups().contains(wanted) || wanted == share.group()) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "HelloRetryRequest for a group we did not offer or already sent");
+        }
+        transcript.algorithm(jcaHash(retrySuite));
+        transcript.replaceWithMessageHash();
+        transcript.add(sh.raw());
+        share = wanted.generate();
+        if (config.middleboxCompatibility()) {
+            io.records().writeChangeCipherSpec();
+        }
+        if (ticket != null && ticket.suite().hkdfHash() != retrySuite.hkdfHash()) {
+            ticket = null; // the binder must use the suite's hash: offer no PSK in the second ClientHello
+        }
+        byte[] ch2 = clientHello(share, hello.cookie(), ticket);
+        transcript.add(ch2);
+        io.send(ch2);
+        state = State.SERVER_HELLO_AFTER_RETRY;
+    }
+
+    private void serverHelloAfterRetry(HandshakeIo.Message sh) {
+        ServerHello hello = ServerHello.parse(sh.body());
+        if (Arrays.equals(hello.random(), HRR_RANDOM)) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a second HelloRetryRequest");
+        }
+        if (hello.suite() != retrySuite.code()) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the ServerHello changed the suite chosen in the HelloRetryRequest");
+        }
+        keysFromServerHello(hello, sh, checkSuite(hello));
+    }
+
+    /** The ServerHello's checks, then the handshake secrets; from here the server's records are protected. */
+    private void keysFromServerHello(ServerHello hello, HandshakeIo.Message sh, CipherSuite chosen) {
+        suite = chosen;
         if (!Arrays.equals(hello.sessionIdEcho(), sessionId)) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the ServerHello does not echo our session id");
         }
         if (hello.keyShareGroup() != share.group()) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server's key share is for a group we did not send");
         }
-        if (!retried) {
-            transcript.algorithm(jcaHash(suite));
-        }
         transcript.add(sh.raw());
 
-        boolean resumed = hello.pskSelected() >= 0;
+        resumed = hello.pskSelected() >= 0;
         if (resumed && (ticket == null || hello.pskSelected() != 0 || ticket.suite().hkdfHash() != suite.hkdfHash())) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server selected a PSK we did not offer");
         }
-        KeySchedule13 ks = KeySchedule13.of(suite);
+        ks = KeySchedule13.of(suite);
         byte[] shared = share.finish(hello.keyShare());
         byte[] early = ks.earlySecret(resumed ? ticket.psk() : null);
-        byte[] hs = ks.handshakeSecret(early, shared);
+        handshakeSecret = ks.handshakeSecret(early, shared);
         Arrays.fill(shared, (byte) 0);
         byte[] helloHash = transcript.hash();
-        byte[] cHs = ks.deriveSecret(hs, KeySchedule13.CLIENT_HANDSHAKE_TRAFFIC, helloHash);
-        byte[] sHs = ks.deriveSecret(hs, KeySchedule13.SERVER_HANDSHAKE_TRAFFIC, helloHash);
-        log(KeyLogLabel.CLIENT_HANDSHAKE_TRAFFIC_SECRET, cHs);
-        log(KeyLogLabel.SERVER_HANDSHAKE_TRAFFIC_SECRET, sHs);
+        clientHandshakeSecret = ks.deriveSecret(handshakeSecret, KeySchedule13.CLIENT_HANDSHAKE_TRAFFIC, helloHash);
+        serverHandshakeSecret = ks.deriveSecret(handshakeSecret, KeySchedule13.SERVER_HANDSHAKE_TRAFFIC, helloHash);
+        log(KeyLogLabel.CLIENT_HANDSHAKE_TRAFFIC_SECRET, clientHandshakeSecret);
+        log(KeyLogLabel.SERVER_HANDSHAKE_TRAFFIC_SECRET, serverHandshakeSecret);
         io.requireBoundary();
-        io.records().setReadProtection(protection(ks, suite, sHs));
+        io.records().setReadProtection(protection(ks, suite, serverHandshakeSecret));
+        state = State.ENCRYPTED_EXTENSIONS;
+    }
 
-        // {EncryptedExtensions}
-        HandshakeIo.Message ee = io.expect(HandshakeIo.ENCRYPTED_EXTENSIONS, "EncryptedExtensions");
+    private void encryptedExtensions(HandshakeIo.Message ee) {
         transcript.add(ee.raw());
-        String alpn = encryptedExtensions(ee.body());
+        alpn = encryptedExtensions(ee.body());
+        // A resumption has no certificates: the ticket stands for them.
+        state = resumed ? State.FINISHED : State.CERTIFICATE_OR_REQUEST;
+    }
 
-        // {CertificateRequest}? {Certificate} {CertificateVerify} (none in a resumption)
-        byte[] requestContext = null;
-        List<X509Certificate> chain = List.of();
-        if (!resumed) {
-            HandshakeIo.Message m = io.next();
-            if (m.type() == HandshakeIo.CERTIFICATE_REQUEST) {
-                transcript.add(m.raw());
-                Wire.Reader r = new Wire.Reader(m.body());
-                requestContext = r.vec8();
-                r.vec16();
-                r.end("CertificateRequest");
-                m = io.next();
-            }
-            if (m.type() != HandshakeIo.CERTIFICATE) {
-                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "expected Certificate, got handshake message type " + m.type());
-            }
-            transcript.add(m.raw());
-            chain = PeerCertificates.parse(CertificateMessage.parse(m.body(), false));
-            if (!config.insecure()) {
-                PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName(), true);
-            }
-            HandshakeIo.Message cv = io.expect(HandshakeIo.CERTIFICATE_VERIFY, "CertificateVerify");
-            CertificateVerifyMessage.verify(cv.body(), chain.get(0).getPublicKey(), true, transcript.hash());
-            transcript.add(cv.raw());
+    private void certificateRequest(HandshakeIo.Message m) {
+        transcript.add(m.raw());
+        Wire.Reader r = new Wire.Reader(m.body());
+        requestContext = r.vec8();
+        r.vec16();
+        r.end("CertificateRequest");
+        state = State.CERTIFICATE;
+    }
+
+    private void certificate(HandshakeIo.Message m) {
+        transcript.add(m.raw());
+        chain = PeerCertificates.parse(CertificateMessage.parse(m.body(), false));
+        if (!config.insecure()) {
+            PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName(), true);
         }
+        state = State.CERTIFICATE_VERIFY;
+    }
 
-        // {Finished}
-        HandshakeIo.Message fin = io.expect(HandshakeIo.FINISHED, "Finished");
-        byte[] expected = ks.finishedVerifyData(sHs, transcript.hash());
+    private void certificateVerify(HandshakeIo.Message cv) {
+        CertificateVerifyMessage.verify(cv.body(), chain.get(0).getPublicKey(), true, transcript.hash());
+        transcript.add(cv.raw());
+        state = State.FINISHED;
+    }
+
+    /** The server's Finished, then our flight: [ChangeCipherSpec] {Certificate, CertificateVerify} {Finished}. */
+    private void finished(HandshakeIo.Message fin) {
+        byte[] expected = ks.finishedVerifyData(serverHandshakeSecret, transcript.hash());
         if (!MessageDigest.isEqual(expected, fin.body())) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the server's Finished does not verify");
         }
         transcript.add(fin.raw());
         io.requireBoundary();
 
-        byte[] master = ks.masterSecret(hs);
+        byte[] master = ks.masterSecret(handshakeSecret);
         byte[] serverFinishedHash = transcript.hash();
         byte[] cAp = ks.deriveSecret(master, KeySchedule13.CLIENT_APPLICATION_TRAFFIC, serverFinishedHash);
         byte[] sAp = ks.deriveSecret(master, KeySchedule13.SERVER_APPLICATION_TRAFFIC, serverFinishedHash);
@@ -169,11 +219,10 @@ public final class ClientHandshake13 {
         log(KeyLogLabel.SERVER_TRAFFIC_SECRET_0, sAp);
         log(KeyLogLabel.EXPORTER_SECRET, exporter);
 
-        // Our flight: [ChangeCipherSpec] {Certificate, CertificateVerify} {Finished}
-        if (config.middleboxCompatibility() && !retried) {
+        if (config.middleboxCompatibility() && retrySuite == null) {
             io.records().writeChangeCipherSpec();
         }
-        io.records().setWriteProtection(protection(ks, suite, cHs));
+        io.records().setWriteProtection(protection(ks, suite, clientHandshakeSecret));
         if (requestContext != null) {
             byte[] cert = Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode(requestContext, config.certificateChain()));
             transcript.add(cert);
@@ -185,7 +234,7 @@ public final class ClientHandshake13 {
                 io.send(verify);
             }
         }
-        byte[] clientFinished = Wire.message(HandshakeIo.FINISHED, ks.finishedVerifyData(cHs, transcript.hash()));
+        byte[] clientFinished = Wire.message(HandshakeIo.FINISHED, ks.finishedVerifyData(clientHandshakeSecret, transcript.hash()));
         transcript.add(clientFinished);
         io.send(clientFinished);
         byte[] resumption = ks.deriveSecret(master, KeySchedule13.RESUMPTION_MASTER, transcript.hash());
@@ -193,12 +242,13 @@ public final class ClientHandshake13 {
         io.records().setWriteProtection(protection(ks, suite, cAp));
         io.records().setReadProtection(protection(ks, suite, sAp));
         io.records().handshakeDone();
-        Arrays.fill(hs, (byte) 0);
+        Arrays.fill(handshakeSecret, (byte) 0);
         Arrays.fill(master, (byte) 0);
-        Arrays.fill(cHs, (byte) 0);
-        Arrays.fill(sHs, (byte) 0);
-        return new HandshakeResult(suite, share.group(), chain, resumed, alpn, config.serverName(), clientRandom.clone(),
-                cAp, sAp, exporter, resumption, ks);
+        Arrays.fill(clientHandshakeSecret, (byte) 0);
+        Arrays.fill(serverHandshakeSecret, (byte) 0);
+        state = State.DONE;
+        complete(new HandshakeResult(suite, share.group(), chain, resumed, alpn, config.serverName(), clientRandom.clone(),
+                cAp, sAp, exporter, resumption, ks));
     }
 
     private CipherSuite checkSuite(ServerHello hello) {
@@ -220,7 +270,7 @@ public final class ClientHandshake13 {
     static RecordProtection protection(KeySchedule13 ks, CipherSuite suite, byte[] secret) {
         TrafficKeys keys = ks.trafficKeys(secret, suite.cipher().keyLength());
         try {
-            return new RecordProtection(suite.cipher(), keys.key(), keys.iv());
+            return new RecordProtection13(suite.cipher(), keys.key(), keys.iv());
         } finally {
             keys.destroy();
         }

@@ -4,11 +4,9 @@ import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 
-import java.io.EOFException;
-import java.io.IOException;
 import java.util.Arrays;
 
-/** Handshake messages over the record layer: reassembled across records, each with its raw bytes for the transcript. */
+/** Handshake messages over the record layer: reassembled across records, each with its raw bytes for the transcript; sent as records. */
 final class HandshakeIo {
     static final int CLIENT_HELLO = 1;
     static final int SERVER_HELLO = 2;
@@ -42,58 +40,55 @@ final class HandshakeIo {
         return records;
     }
 
-    /** The next handshake message; anything else in the handshake is an unexpected_message alert. */
-    Message next() throws IOException {
-        while (true) {
-            int available = end - start;
-            if (available >= 4) {
-                int len = ((buf[start + 1] & 0xff) << 16) | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
-                if (len > MAX_MESSAGE) {
-                    throw TlsException.fatal(Alert.DECODE_ERROR, "handshake message of " + len + " bytes");
-                }
-                if (available >= 4 + len) {
-                    byte[] raw = Arrays.copyOfRange(buf, start, start + 4 + len);
-                    start += 4 + len;
-                    if (start == end) {
-                        start = 0;
-                        end = 0;
-                    }
-                    return new Message(raw[0] & 0xff, Arrays.copyOfRange(raw, 4, raw.length), raw);
-                }
-            }
-            RecordLayer.Record r = records.read();
-            if (r == null) {
-                throw new EOFException("the peer closed the connection during the handshake");
-            }
-            if (r.type() == RecordLayer.ALERT) {
-                throw Alerts.received(r.data());
-            }
-            if (r.type() != RecordLayer.HANDSHAKE) {
-                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of type " + r.type() + " during the handshake");
-            }
-            append(r.data());
-        }
-    }
-
-    private void append(byte[] data) {
-        if (end - start + data.length > MAX_MESSAGE + 4 + RecordLayer.MAX_FRAGMENT) {
+    /** Takes the handshake bytes of one record; messages may span records. */
+    void add(byte[] data, int off, int len) {
+        if (end - start + len > MAX_MESSAGE + 4 + RecordLayer.MAX_FRAGMENT) {
             throw TlsException.fatal(Alert.DECODE_ERROR, "too much buffered handshake data");
         }
-        if (end + data.length > buf.length) {
+        if (len == 0) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "an empty handshake record");
+        }
+        if (end + len > buf.length) {
             int live = end - start;
-            byte[] bigger = buf.length >= live + data.length ? buf : new byte[Math.max(buf.length * 2, live + data.length)];
+            byte[] bigger = buf.length >= live + len ? buf : new byte[Math.max(buf.length * 2, live + len)];
             System.arraycopy(buf, start, bigger, 0, live);
             buf = bigger;
             start = 0;
             end = live;
         }
-        System.arraycopy(data, 0, buf, end, data.length);
-        end += data.length;
+        System.arraycopy(data, off, buf, end, len);
+        end += len;
     }
 
-    /** The next message, which must be of {@code type}. */
-    Message expect(int type, String name) throws IOException {
-        Message m = next();
+    /** The next whole handshake message, or null until more bytes arrive. */
+    Message next() {
+        int available = end - start;
+        if (available < 4) {
+            return null;
+        }
+        int len = ((buf[start + 1] & 0xff) << 16) | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
+        if (len > MAX_MESSAGE) {
+            throw TlsException.fatal(Alert.DECODE_ERROR, "handshake message of " + len + " bytes");
+        }
+        if (available < 4 + len) {
+            return null;
+        }
+        byte[] raw = Arrays.copyOfRange(buf, start, start + 4 + len);
+        start += 4 + len;
+        if (start == end) {
+            start = 0;
+            end = 0;
+        }
+        return new Message(raw[0] & 0xff, Arrays.copyOfRange(raw, 4, raw.length), raw);
+    }
+
+    /** No partial message is buffered. */
+    boolean empty() {
+        return end == start;
+    }
+
+    /** {@code m}, which must be of {@code type}; anything else is an unexpected_message alert. */
+    static Message expect(Message m, int type, String name) {
         if (m.type() != type) {
             throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "expected " + name + ", got handshake message type " + m.type());
         }
@@ -107,7 +102,8 @@ final class HandshakeIo {
         }
     }
 
-    void send(byte[] raw) throws IOException {
+    /** Queues a handshake message for the network. */
+    void send(byte[] raw) {
         records.write(RecordLayer.HANDSHAKE, raw);
     }
 }

@@ -1,11 +1,9 @@
 package dev.keyway.tls.handshake;
 
-import dev.keyway.core.keylog.KeyLog;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 
-import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,7 +11,8 @@ import java.util.List;
 
 /**
  * Handshake messages after the handshake (RFC 8446 section 4.6): NewSessionTicket (kept by a client) and
- * KeyUpdate (both ways, answering update_requested once). The caller holds the connection's write lock.
+ * KeyUpdate (both ways). {@link #handle} runs on the read side; {@link #sendKeyUpdate}, for our own update
+ * or the answer to update_requested, runs on the write side.
  */
 public final class PostHandshake {
     private static final int MAX_TICKETS = 16;
@@ -25,14 +24,14 @@ public final class PostHandshake {
     private byte[] readSecret;
     private byte[] writeSecret;
     private final java.time.Clock clock;
-    /** Buffered bytes are buf[start, end), grown by doubling: reassembly stays linear. */
-    private byte[] buf = new byte[1024];
-    private int start;
-    private int end;
+    private final HandshakeIo io;
+    /** The peer asked for our KeyUpdate (update_requested); the writer sends it, once. */
+    private boolean answerOwed;
 
-    public PostHandshake(RecordLayer records, HandshakeResult session, boolean client, KeyLog keyLog, java.time.Clock clock) {
+    public PostHandshake(RecordLayer records, HandshakeResult session, boolean client, java.time.Clock clock) {
         this.clock = clock;
         this.records = records;
+        this.io = new HandshakeIo(records);
         this.session = session;
         this.client = client;
         this.readSecret = client ? session.serverTrafficSecret().clone() : session.clientTrafficSecret().clone();
@@ -40,54 +39,38 @@ public final class PostHandshake {
     }
 
     public List<Ticket> tickets() {
-        return List.copyOf(tickets);
+        synchronized (tickets) {
+            return List.copyOf(tickets);
+        }
+    }
+
+    /** Whether the peer asked for our KeyUpdate since the last call; the caller then sends it from the write side. */
+    public boolean takeAnswerOwed() {
+        boolean owed = answerOwed;
+        answerOwed = false;
+        return owed;
     }
 
     /** Handles the handshake bytes of one record (messages may span records). */
-    public void handle(byte[] data) throws IOException {
-        if (end - start + data.length > HandshakeIo.MAX_MESSAGE + 4 + RecordLayer.MAX_FRAGMENT) {
-            throw TlsException.fatal(Alert.DECODE_ERROR, "too much buffered post-handshake data");
-        }
-        if (end + data.length > buf.length) {
-            int live = end - start;
-            byte[] bigger = buf.length >= live + data.length ? buf : new byte[Math.max(buf.length * 2, live + data.length)];
-            System.arraycopy(buf, start, bigger, 0, live);
-            buf = bigger;
-            start = 0;
-            end = live;
-        }
-        System.arraycopy(data, 0, buf, end, data.length);
-        end += data.length;
-        while (end - start >= 4) {
-            int type = buf[start] & 0xff;
-            int len = ((buf[start + 1] & 0xff) << 16) | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
-            if (len > HandshakeIo.MAX_MESSAGE) {
-                throw TlsException.fatal(Alert.DECODE_ERROR, "post-handshake message of " + len + " bytes");
-            }
-            if (end - start - 4 < len) {
-                break;
-            }
-            byte[] body = Arrays.copyOfRange(buf, start + 4, start + 4 + len);
-            start += 4 + len;
-            switch (type) {
+    public void handle(byte[] data, int off, int len) {
+        io.add(data, off, len);
+        HandshakeIo.Message m;
+        while ((m = io.next()) != null) {
+            switch (m.type()) {
                 case HandshakeIo.NEW_SESSION_TICKET -> {
                     if (!client) {
                         throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a client sent NewSessionTicket");
                     }
-                    ticket(body);
+                    ticket(m.body());
                 }
                 case HandshakeIo.KEY_UPDATE -> {
-                    if (start != end) {
+                    if (!io.empty()) {
                         throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "KeyUpdate is not the last message of its record");
                     }
-                    keyUpdate(body);
+                    keyUpdate(m.body());
                 }
-                default -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "handshake message type " + type + " after the handshake");
+                default -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "handshake message type " + m.type() + " after the handshake");
             }
-        }
-        if (start == end) {
-            start = 0;
-            end = 0;
         }
     }
 
@@ -105,13 +88,15 @@ public final class PostHandshake {
         if (ticket.length == 0) {
             throw TlsException.fatal(Alert.DECODE_ERROR, "an empty ticket");
         }
-        if (tickets.size() < MAX_TICKETS) {
-            byte[] psk = session.schedule().resumptionPsk(session.resumptionMasterSecret(), nonce);
-            tickets.add(new Ticket(ticket, psk, lifetime, ageAdd, clock.instant(), session.suite(), session.serverName()));
+        synchronized (tickets) {
+            if (tickets.size() < MAX_TICKETS) {
+                byte[] psk = session.schedule().resumptionPsk(session.resumptionMasterSecret(), nonce);
+                tickets.add(new Ticket(ticket, psk, lifetime, ageAdd, clock.instant(), session.suite(), session.serverName()));
+            }
         }
     }
 
-    private void keyUpdate(byte[] body) throws IOException {
+    private void keyUpdate(byte[] body) {
         if (body.length != 1 || (body[0] != 0 && body[0] != 1)) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "a malformed KeyUpdate");
         }
@@ -120,12 +105,12 @@ public final class PostHandshake {
         readSecret = next;
         records.setReadProtection(ClientHandshake13.protection(session.schedule(), session.suite(), readSecret));
         if (body[0] == 1) {
-            sendKeyUpdate(false);
+            answerOwed = true;
         }
     }
 
     /** Sends KeyUpdate under the current keys, then moves our writing to the next secret. */
-    public void sendKeyUpdate(boolean requestPeer) throws IOException {
+    public void sendKeyUpdate(boolean requestPeer) {
         records.write(RecordLayer.HANDSHAKE, Wire.message(HandshakeIo.KEY_UPDATE, new byte[] {(byte) (requestPeer ? 1 : 0)}));
         byte[] next = session.schedule().nextApplicationTrafficSecret(writeSecret);
         Arrays.fill(writeSecret, (byte) 0);

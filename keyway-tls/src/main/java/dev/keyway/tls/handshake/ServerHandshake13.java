@@ -9,7 +9,6 @@ import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -24,83 +23,121 @@ import java.util.Map;
  * The TLS 1.3 server handshake (RFC 8446 section 4): ClientHello, [HelloRetryRequest when the client sent
  * no share for the group we prefer, ClientHello], ServerHello, {EncryptedExtensions}, {CertificateRequest},
  * {Certificate}, {CertificateVerify}, {Finished}; then the client's {Certificate}, {CertificateVerify} and
- * {Finished}. Suite and group follow the server's preference order.
+ * {Finished}. Each step is one method run when its message arrives. Suite and group follow the server's
+ * preference order.
  */
-public final class ServerHandshake13 {
+public final class ServerHandshake13 extends Handshake {
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private enum State { CLIENT_HELLO, CLIENT_HELLO_AFTER_RETRY, CLIENT_CERTIFICATE, CLIENT_CERTIFICATE_VERIFY, CLIENT_FINISHED, DONE }
+
     private final TlsConfig config;
-    private final HandshakeIo io;
     private final Transcript transcript = new Transcript();
+    private State state = State.CLIENT_HELLO;
+
+    // What the steps hand on to the next ones.
+    private ClientHello firstHello;
+    private CipherSuite suite;
+    private NamedGroup group;
+    private boolean sentCcs;
+    private ResumptionState resumed;
+    private String alpn;
+    private KeySchedule13 ks;
+    private byte[] handshakeSecret;
+    private byte[] clientHandshakeSecret;
+    private byte[] master;
+    private byte[] clientTrafficSecret;
+    private byte[] serverTrafficSecret;
+    private byte[] exporter;
+    private ClientHello hello;
+    private List<X509Certificate> clientChain = List.of();
 
     public ServerHandshake13(TlsConfig config, RecordLayer records) {
+        super(records);
         if (config.certificateChain().isEmpty() || config.privateKey() == null) {
             throw new IllegalArgumentException("a TLS server needs a certificate chain and its private key");
         }
         this.config = config;
-        this.io = new HandshakeIo(records);
     }
 
-    public HandshakeResult run() throws IOException {
-        HandshakeIo.Message m = io.expect(HandshakeIo.CLIENT_HELLO, "ClientHello");
-        ClientHello ch = ClientHello.parse(m.body());
-        CipherSuite suite = chooseSuite(ch);
-        NamedGroup group = chooseGroup(ch);
-        transcript.algorithm(ClientHandshake13.jcaHash(suite));
-        byte[] chRaw = m.raw();
-        boolean sentCcs = false;
-        if (!ch.shares().containsKey(group)) {
-            // HelloRetryRequest: ask for a share of the group we prefer.
-            transcript.add(chRaw);
-            transcript.replaceWithMessageHash();
-            byte[] hrr = serverHello(ClientHandshake13.HRR_RANDOM, ch.sessionId(), suite,
-                    new Wire.Writer().u16(group.code()).toByteArray(), -1);
-            transcript.add(hrr);
-            io.send(hrr);
-            if (ch.sessionId().length > 0 && config.middleboxCompatibility()) {
-                io.records().writeChangeCipherSpec();
-                sentCcs = true;
-            }
-            HandshakeIo.Message m2 = io.expect(HandshakeIo.CLIENT_HELLO, "the second ClientHello");
-            ClientHello ch2 = ClientHello.parse(m2.body());
-            if (!Arrays.equals(ch2.random(), ch.random()) || !ch2.shares().containsKey(group) || ch2.shares().size() != 1) {
-                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello does not answer the HelloRetryRequest");
-            }
-            if (!ch2.suites().contains(suite.code())) {
-                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello dropped the chosen suite");
-            }
-            ch = ch2;
-            chRaw = m2.raw();
+    @Override
+    void handle(HandshakeIo.Message m) {
+        switch (state) {
+            case CLIENT_HELLO -> clientHello(HandshakeIo.expect(m, HandshakeIo.CLIENT_HELLO, "ClientHello"));
+            case CLIENT_HELLO_AFTER_RETRY -> clientHelloAfterRetry(HandshakeIo.expect(m, HandshakeIo.CLIENT_HELLO, "the second ClientHello"));
+            case CLIENT_CERTIFICATE -> clientCertificate(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE, "the client's Certificate"));
+            case CLIENT_CERTIFICATE_VERIFY -> clientCertificateVerify(
+                    HandshakeIo.expect(m, HandshakeIo.CERTIFICATE_VERIFY, "the client's CertificateVerify"));
+            case CLIENT_FINISHED -> clientFinished(HandshakeIo.expect(m, HandshakeIo.FINISHED, "the client's Finished"));
+            case DONE -> throw new IllegalStateException("the handshake is over");
         }
-        ResumptionState resumed = acceptPsk(ch, chRaw, suite);
+    }
+
+    private void clientHello(HandshakeIo.Message m) {
+        ClientHello ch = ClientHello.parse(m.body());
+        suite = chooseSuite(ch);
+        group = chooseGroup(ch);
+        transcript.algorithm(ClientHandshake13.jcaHash(suite));
+        if (ch.shares().containsKey(group)) {
+            serverFlight(ch, m.raw());
+            return;
+        }
+        // HelloRetryRequest: ask for a share of the group we prefer.
+        transcript.add(m.raw());
+        transcript.replaceWithMessageHash();
+        byte[] hrr = serverHello(ClientHandshake13.HRR_RANDOM, ch.sessionId(), suite,
+                new Wire.Writer().u16(group.code()).toByteArray(), -1);
+        transcript.add(hrr);
+        io.send(hrr);
+        if (ch.sessionId().length > 0 && config.middleboxCompatibility()) {
+            io.records().writeChangeCipherSpec();
+            sentCcs = true;
+        }
+        firstHello = ch;
+        state = State.CLIENT_HELLO_AFTER_RETRY;
+    }
+
+    private void clientHelloAfterRetry(HandshakeIo.Message m) {
+        ClientHello ch = ClientHello.parse(m.body());
+        if (!Arrays.equals(ch.random(), firstHello.random()) || !ch.shares().containsKey(group) || ch.shares().size() != 1) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello does not answer the HelloRetryRequest");
+        }
+        if (!ch.suites().contains(suite.code())) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello dropped the chosen suite");
+        }
+        serverFlight(ch, m.raw());
+    }
+
+    /** ServerHello, {EncryptedExtensions}, {CertificateRequest}, {Certificate}, {CertificateVerify}, {Finished}. */
+    private void serverFlight(ClientHello ch, byte[] chRaw) {
+        hello = ch;
+        resumed = acceptPsk(ch, chRaw, suite);
         transcript.add(chRaw);
         byte[] clientRandom = ch.random();
 
         NamedGroup.ServerShare share = group.respond(ch.shares().get(group));
         byte[] random = new byte[32];
         RANDOM.nextBytes(random);
-        byte[] sh = serverHello(random, ch.sessionId(), suite,
-                new Wire.Writer().u16(group.code()).vec16(share.keyExchange()).toByteArray(), resumed == null ? -1 : 0);
-        transcript.add(sh);
-        io.send(sh);
+        send(serverHello(random, ch.sessionId(), suite,
+                new Wire.Writer().u16(group.code()).vec16(share.keyExchange()).toByteArray(), resumed == null ? -1 : 0));
         if (!sentCcs && ch.sessionId().length > 0 && config.middleboxCompatibility()) {
             io.records().writeChangeCipherSpec();
         }
 
-        KeySchedule13 ks = KeySchedule13.of(suite);
-        byte[] hs = ks.handshakeSecret(ks.earlySecret(resumed == null ? null : resumed.psk()), share.sharedSecret());
+        ks = KeySchedule13.of(suite);
+        handshakeSecret = ks.handshakeSecret(ks.earlySecret(resumed == null ? null : resumed.psk()), share.sharedSecret());
         Arrays.fill(share.sharedSecret(), (byte) 0);
         byte[] helloHash = transcript.hash();
-        byte[] cHs = ks.deriveSecret(hs, KeySchedule13.CLIENT_HANDSHAKE_TRAFFIC, helloHash);
-        byte[] sHs = ks.deriveSecret(hs, KeySchedule13.SERVER_HANDSHAKE_TRAFFIC, helloHash);
-        config.keyLog().log(KeyLogLabel.CLIENT_HANDSHAKE_TRAFFIC_SECRET.name(), clientRandom, cHs);
+        clientHandshakeSecret = ks.deriveSecret(handshakeSecret, KeySchedule13.CLIENT_HANDSHAKE_TRAFFIC, helloHash);
+        byte[] sHs = ks.deriveSecret(handshakeSecret, KeySchedule13.SERVER_HANDSHAKE_TRAFFIC, helloHash);
+        config.keyLog().log(KeyLogLabel.CLIENT_HANDSHAKE_TRAFFIC_SECRET.name(), clientRandom, clientHandshakeSecret);
         config.keyLog().log(KeyLogLabel.SERVER_HANDSHAKE_TRAFFIC_SECRET.name(), clientRandom, sHs);
         io.requireBoundary();
         io.records().setWriteProtection(ClientHandshake13.protection(ks, suite, sHs));
-        io.records().setReadProtection(ClientHandshake13.protection(ks, suite, cHs));
+        io.records().setReadProtection(ClientHandshake13.protection(ks, suite, clientHandshakeSecret));
 
         // {EncryptedExtensions}
-        String alpn = chooseAlpn(ch);
+        alpn = chooseAlpn(ch);
         Wire.Writer ee = new Wire.Writer();
         if (ch.serverName() != null) {
             Extensions.add(ee, Extensions.SERVER_NAME, new byte[0]);
@@ -133,48 +170,60 @@ public final class ServerHandshake13 {
             send(Wire.message(HandshakeIo.CERTIFICATE_VERIFY, CertificateVerifyMessage.sign(config.privateKey(), true, transcript.hash())));
         }
         send(Wire.message(HandshakeIo.FINISHED, ks.finishedVerifyData(sHs, transcript.hash())));
+        Arrays.fill(sHs, (byte) 0);
 
-        byte[] master = ks.masterSecret(hs);
+        master = ks.masterSecret(handshakeSecret);
         byte[] serverFinishedHash = transcript.hash();
-        byte[] cAp = ks.deriveSecret(master, KeySchedule13.CLIENT_APPLICATION_TRAFFIC, serverFinishedHash);
-        byte[] sAp = ks.deriveSecret(master, KeySchedule13.SERVER_APPLICATION_TRAFFIC, serverFinishedHash);
-        byte[] exporter = ks.deriveSecret(master, KeySchedule13.EXPORTER_MASTER, serverFinishedHash);
-        config.keyLog().log(KeyLogLabel.CLIENT_TRAFFIC_SECRET_0.name(), clientRandom, cAp);
-        config.keyLog().log(KeyLogLabel.SERVER_TRAFFIC_SECRET_0.name(), clientRandom, sAp);
+        clientTrafficSecret = ks.deriveSecret(master, KeySchedule13.CLIENT_APPLICATION_TRAFFIC, serverFinishedHash);
+        serverTrafficSecret = ks.deriveSecret(master, KeySchedule13.SERVER_APPLICATION_TRAFFIC, serverFinishedHash);
+        exporter = ks.deriveSecret(master, KeySchedule13.EXPORTER_MASTER, serverFinishedHash);
+        config.keyLog().log(KeyLogLabel.CLIENT_TRAFFIC_SECRET_0.name(), clientRandom, clientTrafficSecret);
+        config.keyLog().log(KeyLogLabel.SERVER_TRAFFIC_SECRET_0.name(), clientRandom, serverTrafficSecret);
         config.keyLog().log(KeyLogLabel.EXPORTER_SECRET.name(), clientRandom, exporter);
-        io.records().setWriteProtection(ClientHandshake13.protection(ks, suite, sAp));
+        io.records().setWriteProtection(ClientHandshake13.protection(ks, suite, serverTrafficSecret));
+        state = askClient ? State.CLIENT_CERTIFICATE : State.CLIENT_FINISHED;
+    }
 
-        // The client's {Certificate} {CertificateVerify} {Finished}
-        List<X509Certificate> clientChain = List.of();
-        if (askClient) {
-            HandshakeIo.Message cert = io.expect(HandshakeIo.CERTIFICATE, "the client's Certificate");
-            transcript.add(cert.raw());
-            List<byte[]> ders = CertificateMessage.parse(cert.body(), true);
-            if (ders.isEmpty()) {
-                throw TlsException.fatal(Alert.CERTIFICATE_REQUIRED, "the client sent no certificate");
-            }
-            clientChain = PeerCertificates.parse(ders);
-            PeerCertificates.validate(clientChain, config.trustAnchors(), config.clock().instant(), null, false);
-            HandshakeIo.Message cv = io.expect(HandshakeIo.CERTIFICATE_VERIFY, "the client's CertificateVerify");
-            CertificateVerifyMessage.verify(cv.body(), clientChain.get(0).getPublicKey(), false, transcript.hash());
-            transcript.add(cv.raw());
+    private void clientCertificate(HandshakeIo.Message cert) {
+        transcript.add(cert.raw());
+        Wire.Reader r = new Wire.Reader(cert.body());
+        if (r.vec8().length != 0) {
+            // We sent an empty certificate_request_context; the client must echo it (RFC 8446 section 4.4.2).
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the client's Certificate has a request context we did not send");
         }
-        HandshakeIo.Message fin = io.expect(HandshakeIo.FINISHED, "the client's Finished");
-        if (!MessageDigest.isEqual(ks.finishedVerifyData(cHs, transcript.hash()), fin.body())) {
+        List<byte[]> ders = CertificateMessage.parse(cert.body(), true);
+        if (ders.isEmpty()) {
+            throw TlsException.fatal(Alert.CERTIFICATE_REQUIRED, "the client sent no certificate");
+        }
+        clientChain = PeerCertificates.parse(ders);
+        PeerCertificates.validate(clientChain, config.trustAnchors(), config.clock().instant(), null, false);
+        state = State.CLIENT_CERTIFICATE_VERIFY;
+    }
+
+    private void clientCertificateVerify(HandshakeIo.Message cv) {
+        CertificateVerifyMessage.verify(cv.body(), clientChain.get(0).getPublicKey(), false, transcript.hash());
+        transcript.add(cv.raw());
+        state = State.CLIENT_FINISHED;
+    }
+
+    /** The client's Finished; then the application read keys and our NewSessionTickets. */
+    private void clientFinished(HandshakeIo.Message fin) {
+        if (!MessageDigest.isEqual(ks.finishedVerifyData(clientHandshakeSecret, transcript.hash()), fin.body())) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's Finished does not verify");
         }
         transcript.add(fin.raw());
         io.requireBoundary();
         byte[] resumption = ks.deriveSecret(master, KeySchedule13.RESUMPTION_MASTER, transcript.hash());
-        io.records().setReadProtection(ClientHandshake13.protection(ks, suite, cAp));
+        io.records().setReadProtection(ClientHandshake13.protection(ks, suite, clientTrafficSecret));
         io.records().handshakeDone();
-        sendTickets(ks, suite, resumption, alpn, ch.serverName(), !clientChain.isEmpty() || (resumed != null && resumed.clientAuthenticated()));
-        Arrays.fill(hs, (byte) 0);
+        sendTickets(ks, suite, resumption, alpn, hello.serverName(),
+                !clientChain.isEmpty() || (resumed != null && resumed.clientAuthenticated()));
+        Arrays.fill(handshakeSecret, (byte) 0);
         Arrays.fill(master, (byte) 0);
-        Arrays.fill(cHs, (byte) 0);
-        Arrays.fill(sHs, (byte) 0);
-        return new HandshakeResult(suite, group, clientChain, resumed != null, alpn, ch.serverName(), clientRandom, cAp, sAp, exporter,
-                resumption, ks);
+        Arrays.fill(clientHandshakeSecret, (byte) 0);
+        state = State.DONE;
+        complete(new HandshakeResult(suite, group, clientChain, resumed != null, alpn, hello.serverName(), hello.random(),
+                clientTrafficSecret, serverTrafficSecret, exporter, resumption, ks));
     }
 
     /**
@@ -216,7 +265,7 @@ public final class ServerHandshake13 {
     }
 
     private void sendTickets(KeySchedule13 ks, CipherSuite suite, byte[] resumptionMaster, String alpn, String serverName,
-                             boolean clientAuthenticated) throws IOException {
+                             boolean clientAuthenticated) {
         for (int i = 0; i < config.ticketCount(); i++) {
             byte[] nonce = {(byte) i};
             byte[] psk = ks.resumptionPsk(resumptionMaster, nonce);
@@ -230,7 +279,7 @@ public final class ServerHandshake13 {
         }
     }
 
-    private void send(byte[] message) throws IOException {
+    private void send(byte[] message) {
         transcript.add(message);
         io.send(message);
     }

@@ -4,15 +4,15 @@ import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 
 import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.Arrays;
 
 /**
- * The TLS record layer over a pair of streams: framing, the length limits, fragmentation and (once keys
- * are set) TLS 1.3 protection with the inner content type. Middlebox-compatibility ChangeCipherSpec
- * records are dropped on read and can be written.
+ * The TLS record layer as a codec, with no I/O of its own: bytes from the network go in with
+ * {@link #receive}, whole records come out of {@link #next}; records written are queued as bytes for the
+ * network ({@link #takeOutput}). It frames, enforces the length limits, fragments, and applies the current
+ * {@link RecordProtection} in each direction. Middlebox-compatibility ChangeCipherSpec records (RFC 8446
+ * appendix D.4) are dropped on read and can be written. One reader and one writer may use it at once: the
+ * read side and the write side share no mutable state but the hello flag.
  */
 public final class RecordLayer {
     public static final int CHANGE_CIPHER_SPEC = 20;
@@ -21,24 +21,35 @@ public final class RecordLayer {
     public static final int APPLICATION_DATA = 23;
     /** Largest plaintext fragment (RFC 8446 section 5.1). */
     public static final int MAX_FRAGMENT = 1 << 14;
+    public static final int HEADER = 5;
 
-    /** A record as the layer above sees it: the (inner) content type and the plaintext. */
-    public record Record(int type, byte[] data) {
+    /** A record as the layer above sees it: the (inner) content type and the plaintext {@code bytes[0, length)}. */
+    public record Record(int type, byte[] bytes, int length) {
+        public Record(int type, byte[] data) {
+            this(type, data, data.length);
+        }
+
+        /** The plaintext, exactly {@code length} bytes. */
+        public byte[] data() {
+            return length == bytes.length ? bytes : Arrays.copyOf(bytes, length);
+        }
     }
 
-    private final InputStream in;
-    private final OutputStream out;
+    // Read side: received bytes are in[inStart, inEnd).
+    private byte[] in = new byte[HEADER + MAX_FRAGMENT + 256];
+    private int inStart;
+    private int inEnd;
     private RecordProtection readProtection;
-    private RecordProtection writeProtection;
     private boolean ccsAllowed = true;
-    /** A ChangeCipherSpec is only legal once a hello has gone by (RFC 8446 section 5). */
-    private boolean helloSeen;
     private long recordsRead;
+    /** A ChangeCipherSpec is only legal once a hello has gone by (RFC 8446 section 5). */
+    private volatile boolean helloSeen;
 
-    public RecordLayer(InputStream in, OutputStream out) {
-        this.in = in;
-        this.out = out;
-    }
+    // Write side: bytes for the network are out[0, outLength).
+    private byte[] out = new byte[4096];
+    private int outLength;
+    private byte[] spare;
+    private RecordProtection writeProtection;
 
     public void setReadProtection(RecordProtection p) {
         this.readProtection = p;
@@ -57,128 +68,203 @@ public final class RecordLayer {
         return readProtection != null;
     }
 
-    /** Writes {@code data} as one or more records of {@code type}. */
-    public void write(int type, byte[] data) throws IOException {
-        int at = 0;
+    // ---- read side ----
+
+    /** Takes bytes from the network; records come out of {@link #next}. */
+    public void receive(byte[] b, int off, int len) {
+        if (inEnd + len > in.length) {
+            int live = inEnd - inStart;
+            byte[] target = in.length >= live + len ? in : new byte[Math.max(in.length * 2, live + len)];
+            System.arraycopy(in, inStart, target, 0, live);
+            in = target;
+            inStart = 0;
+            inEnd = live;
+        }
+        System.arraycopy(b, off, in, inEnd, len);
+        inEnd += len;
+    }
+
+    /** Bytes received but not yet part of a whole record. */
+    public int buffered() {
+        return inEnd - inStart;
+    }
+
+    /**
+     * The next whole record, opened when protected; null when more bytes are needed. Framing and MAC
+     * problems are TlsExceptions with the alert to send.
+     */
+    public Record next() {
+        while (true) {
+            int available = inEnd - inStart;
+            if (available < HEADER) {
+                return null;
+            }
+            int at = inStart;
+            int type = in[at] & 0xff;
+            int length = ((in[at + 3] & 0xff) << 8) | (in[at + 4] & 0xff);
+            if (type < CHANGE_CIPHER_SPEC || type > APPLICATION_DATA) {
+                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of unknown type " + type);
+            }
+            if ((in[at + 1] & 0xff) != 3) {
+                throw TlsException.fatal(Alert.DECODE_ERROR, "not a TLS record (version byte " + (in[at + 1] & 0xff) + ")");
+            }
+            int limit = readProtection != null && type == APPLICATION_DATA ? readProtection.maxCiphertext() : MAX_FRAGMENT;
+            if (length > limit) {
+                throw TlsException.fatal(Alert.RECORD_OVERFLOW, "record of " + length + " bytes (limit " + limit + ")");
+            }
+            if (available < HEADER + length) {
+                return null;
+            }
+            inStart += HEADER + length;
+            if (inStart == inEnd) {
+                inStart = 0;
+                inEnd = 0;
+            }
+            recordsRead++;
+            Record r = decode(type, at, length);
+            if (r != null) {
+                return r;
+            }
+        }
+    }
+
+    /** One framed record; null for a dropped ChangeCipherSpec. Reads in[] before the next receive can move it. */
+    private Record decode(int type, int at, int length) {
+        if (type == CHANGE_CIPHER_SPEC) {
+            if (!ccsAllowed || !helloSeen || length != 1 || in[at + HEADER] != 1) {
+                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec outside the handshake");
+            }
+            return null;
+        }
+        if (readProtection == null) {
+            if (type == APPLICATION_DATA) {
+                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "protected record before the keys are known");
+            }
+            if (length == 0) {
+                throw TlsException.fatal(Alert.DECODE_ERROR, "empty " + (type == ALERT ? "alert" : "handshake") + " record");
+            }
+            if (type == HANDSHAKE) {
+                helloSeen = true;
+            }
+            return new Record(type, Arrays.copyOfRange(in, at + HEADER, at + HEADER + length));
+        }
+        if (type == ALERT && ccsAllowed) {
+            // An unprotected alert can arrive during the handshake, before the peer has our keys; after it,
+            // accepting one would let anyone on the path end the connection (a truncation attack).
+            return new Record(type, Arrays.copyOfRange(in, at + HEADER, at + HEADER + length));
+        }
+        Record r = readProtection.open(in, at, length);
+        if (r.length() > MAX_FRAGMENT) {
+            throw TlsException.fatal(Alert.RECORD_OVERFLOW, "plaintext over 2^14 bytes");
+        }
+        return r;
+    }
+
+    /**
+     * The network ended: fine between records, an error inside one (a decode_error alert inside a header,
+     * as the connection can tell; an EOFException inside a record body).
+     */
+    public void endOfInput() throws EOFException {
+        int available = inEnd - inStart;
+        if (available == 0) {
+            return;
+        }
+        if (available < HEADER) {
+            throw TlsException.fatal(Alert.DECODE_ERROR, "the connection ended inside a record header");
+        }
+        throw new EOFException("the connection ended inside a record");
+    }
+
+    // ---- write side ----
+
+    /** Queues {@code data[off, off + len)} as one or more records of {@code type}. */
+    public void write(int type, byte[] data, int off, int len) {
+        int at = off;
+        int end = off + len;
         do {
-            int n = Math.min(MAX_FRAGMENT, data.length - at);
-            writeRecord(type, Arrays.copyOfRange(data, at, at + n));
+            int n = Math.min(MAX_FRAGMENT, end - at);
+            writeRecord(type, data, at, n);
             at += n;
-        } while (at < data.length);
-        out.flush();
+        } while (at < end);
+    }
+
+    public void write(int type, byte[] data) {
+        write(type, data, 0, data.length);
     }
 
     /** The one-byte ChangeCipherSpec of middlebox-compatibility mode (RFC 8446 appendix D.4), unprotected. */
-    public void writeChangeCipherSpec() throws IOException {
-        out.write(new byte[] {CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1});
-        out.flush();
+    public void writeChangeCipherSpec() {
+        ensure(6);
+        header(out, outLength, CHANGE_CIPHER_SPEC, 0x0303, 1);
+        out[outLength + HEADER] = 1;
+        outLength += 6;
     }
 
-    private void writeRecord(int type, byte[] fragment) throws IOException {
+    private void writeRecord(int type, byte[] src, int off, int len) {
         if (type == HANDSHAKE) {
             helloSeen = true;
         }
         if (writeProtection == null) {
-            byte[] header = {(byte) type, 3, (byte) (type == HANDSHAKE && recordsRead == 0 ? 1 : 3), (byte) (fragment.length >> 8),
-                    (byte) fragment.length};
-            out.write(header);
-            out.write(fragment);
+            ensure(HEADER + len);
+            // The first ClientHello goes out as record version 0x0301, as RFC 8446 section 5.1 advises.
+            header(out, outLength, type, type == HANDSHAKE && recordsRead == 0 ? 0x0301 : 0x0303, len);
+            System.arraycopy(src, off, out, outLength + HEADER, len);
+            outLength += HEADER + len;
             return;
         }
-        byte[] inner = Arrays.copyOf(fragment, fragment.length + 1);
-        inner[fragment.length] = (byte) type;
-        int length = inner.length + RecordProtection.TAG;
-        byte[] header = {APPLICATION_DATA, 3, 3, (byte) (length >> 8), (byte) length};
-        byte[] sealed = writeProtection.seal(header, inner);
-        out.write(header);
-        out.write(sealed);
+        ensure(len + writeProtection.expansion());
+        outLength += writeProtection.seal(type, src, off, len, out, outLength);
     }
 
-    /**
-     * Reads the next record, opening it when protected; null at a clean end of stream between records.
-     * Framing and MAC problems are TlsExceptions with the alert to send.
-     */
-    public Record read() throws IOException {
-        while (true) {
-            byte[] header = new byte[5];
-            int got = in.readNBytes(header, 0, 5);
-            if (got == 0) {
-                return null;
-            }
-            if (got < 5) {
-                throw TlsException.fatal(Alert.DECODE_ERROR, "the connection ended inside a record header");
-            }
-            recordsRead++;
-            int type = header[0] & 0xff;
-            int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
-            if (type < CHANGE_CIPHER_SPEC || type > APPLICATION_DATA) {
-                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of unknown type " + type);
-            }
-            if ((header[1] & 0xff) != 3) {
-                throw TlsException.fatal(Alert.DECODE_ERROR, "not a TLS record (version byte " + (header[1] & 0xff) + ")");
-            }
-            int limit = readProtection != null && type == APPLICATION_DATA ? MAX_FRAGMENT + 256 : MAX_FRAGMENT;
-            if (length > limit) {
-                throw TlsException.fatal(Alert.RECORD_OVERFLOW, "record of " + length + " bytes (limit " + limit + ")");
-            }
-            byte[] fragment = new byte[length];
-            if (in.readNBytes(fragment, 0, length) < length) {
-                throw new EOFException("the connection ended inside a record");
-            }
-            if (type == CHANGE_CIPHER_SPEC) {
-                if (!ccsAllowed || !helloSeen || length != 1 || fragment[0] != 1) {
-                    throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec outside the handshake");
-                }
-                continue;
-            }
-            if (readProtection == null) {
-                if (type == APPLICATION_DATA) {
-                    throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "protected record before the keys are known");
-                }
-                if (length == 0 && type != APPLICATION_DATA) {
-                    throw TlsException.fatal(Alert.DECODE_ERROR, "empty " + (type == ALERT ? "alert" : "handshake") + " record");
-                }
-                if (type == HANDSHAKE) {
-                    helloSeen = true;
-                }
-                return new Record(type, fragment);
-            }
-            if (type != APPLICATION_DATA) {
-                // An unprotected alert can arrive during the handshake, before the peer has our keys; after it,
-                // accepting one would let anyone on the path end the connection (a truncation attack).
-                if (type == ALERT && ccsAllowed) {
-                    return new Record(type, fragment); // an unprotected alert can arrive before the peer has our keys
-                }
-                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "unprotected record of type " + type + " after the keys changed");
-            }
-            byte[] inner = readProtection.open(header, fragment);
-            if (inner == null) {
-                throw TlsException.fatal(Alert.BAD_RECORD_MAC, "a record did not decrypt (tampered, or keys out of step)");
-            }
-            if (inner.length > MAX_FRAGMENT + 1) {
-                throw TlsException.fatal(Alert.RECORD_OVERFLOW, "inner plaintext (with padding) over 2^14 + 1 bytes");
-            }
-            int end = inner.length - 1;
-            while (end >= 0 && inner[end] == 0) {
-                end--;
-            }
-            if (end < 0) {
-                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a protected record with no content type");
-            }
-            if (end > MAX_FRAGMENT) {
-                throw TlsException.fatal(Alert.RECORD_OVERFLOW, "inner plaintext over 2^14 bytes");
-            }
-            int innerType = inner[end] & 0xff;
-            return new Record(innerType, Arrays.copyOf(inner, end));
+    private void ensure(int more) {
+        if (outLength + more > out.length) {
+            out = Arrays.copyOf(out, Math.max(out.length * 2, outLength + more));
         }
     }
 
-    /** Sends an alert (protected when keys are set). */
-    public void sendAlert(Alert alert) {
-        try {
-            write(ALERT, new byte[] {(byte) (alert == Alert.CLOSE_NOTIFY || alert == Alert.USER_CANCELED ? 1 : 2), (byte) alert.code()});
-        } catch (IOException | RuntimeException ignored) {
-            // the peer may be gone; the alert is a courtesy
+    static void header(byte[] b, int at, int type, int version, int length) {
+        b[at] = (byte) type;
+        b[at + 1] = (byte) (version >> 8);
+        b[at + 2] = (byte) version;
+        b[at + 3] = (byte) (length >> 8);
+        b[at + 4] = (byte) length;
+    }
+
+    /** Queues an alert (protected when keys are set); a fatal one unless it is close_notify or user_canceled. */
+    public void writeAlert(Alert alert) {
+        write(ALERT, new byte[] {(byte) (alert == Alert.CLOSE_NOTIFY || alert == Alert.USER_CANCELED ? 1 : 2), (byte) alert.code()});
+    }
+
+    /** Bytes queued for the network. */
+    public int outputLength() {
+        return outLength;
+    }
+
+    /** Copies up to {@code len} queued bytes into {@code dst} and drops them from the queue; returns the count. */
+    public int takeOutput(byte[] dst, int off, int len) {
+        int n = Math.min(len, outLength);
+        System.arraycopy(out, 0, dst, off, n);
+        System.arraycopy(out, n, out, 0, outLength - n);
+        outLength -= n;
+        return n;
+    }
+
+    /** Queued network bytes handed over without a copy: {@code bytes[0, length)}. */
+    public record Output(byte[] bytes, int length) {
+    }
+
+    /** Hands over the whole queue without copying; give the array back with {@link #recycle} once written. */
+    public Output swapOutput() {
+        Output full = new Output(out, outLength);
+        out = spare != null ? spare : new byte[Math.max(4096, out.length)];
+        spare = null;
+        outLength = 0;
+        return full;
+    }
+
+    public void recycle(byte[] buffer) {
+        if (buffer != out) {
+            spare = buffer;
         }
     }
 }

@@ -1,0 +1,442 @@
+package dev.keyway.tls;
+
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.tls.handshake.Alerts;
+import dev.keyway.tls.handshake.ClientHandshake13;
+import dev.keyway.tls.handshake.Handshake;
+import dev.keyway.tls.handshake.HandshakeResult;
+import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.handshake.PostHandshake;
+import dev.keyway.tls.handshake.ServerHandshake13;
+import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.record.RecordLayer;
+
+import java.io.EOFException;
+import java.nio.ByteBuffer;
+import java.security.cert.X509Certificate;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * A TLS connection with no I/O of its own: bytes from the network go in ({@link #receive}), bytes for the
+ * network come out ({@link #takeOutput}), application data goes in with {@link #write} and comes out with
+ * {@link #read}. Nothing here blocks or starts a thread, so it fits any transport: a blocking socket
+ * ({@link TlsConnection} is built on it), a selector loop, a test that passes bytes by hand.
+ *
+ * <p>The usual loop: after {@link #client} (whose ClientHello is already queued) or {@link #server}, send
+ * whatever {@link #takeOutput} gives, feed what arrives to {@link #receive}, until {@link #isHandshakeComplete}.
+ * A failure is a {@link TlsException}; its alert is queued, so send the output once more before closing the
+ * transport. One thread may read (receive, read) while another writes (write, takeOutput, keyUpdate, close).
+ */
+public final class TlsEngine {
+    private final TlsConfig config;
+    private final boolean client;
+    private final RecordLayer records = new RecordLayer();
+    private final Handshake handshake;
+    /** Guards the read side: receive, read and what they change. */
+    private final Object inLock = new Object();
+    /** Guards the write side: the record layer's output, write keys and sequence numbers. */
+    private final Object outLock = new Object();
+
+    private volatile HandshakeResult session;
+    private PostHandshake post;
+    private final ArrayDeque<RecordLayer.Record> application = new ArrayDeque<>();
+    private int applicationOffset;
+    private int applicationAvailable;
+    private volatile boolean inboundDone;
+    private boolean outboundDone;
+    private volatile RuntimeException failure;
+
+    private TlsEngine(TlsConfig config, boolean client) {
+        this.config = config;
+        this.client = client;
+        this.handshake = client ? new ClientHandshake13(config, records) : new ServerHandshake13(config, records);
+        synchronized (outLock) {
+            handshake.start();
+        }
+    }
+
+    /** A client engine; its ClientHello is queued for {@link #takeOutput} at once. */
+    public static TlsEngine client(TlsConfig config) {
+        return new TlsEngine(config, true);
+    }
+
+    /** A server engine (the config needs a certificate and its key); it waits for a ClientHello. */
+    public static TlsEngine server(TlsConfig config) {
+        return new TlsEngine(config, false);
+    }
+
+    public boolean isClient() {
+        return client;
+    }
+
+    // ---- network side ----
+
+    /**
+     * Takes bytes that arrived from the peer, in any split: every byte of {@code b[off, off + len)} is
+     * consumed; a partial record waits for the rest. Handshake messages are answered (see
+     * {@link #takeOutput}), application data becomes readable.
+     *
+     * @throws TlsException when the peer broke the protocol or sent a fatal alert; the alert we owe is queued
+     */
+    public void receive(byte[] b, int off, int len) {
+        synchronized (inLock) {
+            checkNotFailed();
+            records.receive(b, off, len);
+            process();
+        }
+    }
+
+    /**
+     * Handles buffered records in order. It stops after the record that completes the handshake, so a
+     * problem in what follows belongs to the first read, not to the handshake; {@link #read} goes on.
+     */
+    private void process() {
+        try {
+            boolean handshaking = session == null;
+            RecordLayer.Record r;
+            while ((r = records.next()) != null) {
+                dispatch(r);
+                if (handshaking && session != null) {
+                    return;
+                }
+            }
+        } catch (TlsException e) {
+            fail(e);
+            throw e;
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    /** {@link #receive(byte[], int, int)} for a buffer: consumes all of {@code src}'s remaining bytes. */
+    public void receive(ByteBuffer src) {
+        int n = src.remaining();
+        if (src.hasArray()) {
+            receive(src.array(), src.arrayOffset() + src.position(), n);
+            src.position(src.limit());
+        } else {
+            byte[] copy = new byte[n];
+            src.get(copy);
+            receive(copy, 0, n);
+        }
+    }
+
+    /**
+     * The peer's transport ended (a read returned end of stream). Fine after its close_notify; otherwise
+     * the connection was cut: an {@link EOFException} (inside a record, in the handshake, or a truncation
+     * of the application data), or a TlsException with its alert queued.
+     */
+    public void receiveEnd() throws EOFException {
+        synchronized (inLock) {
+            if (inboundDone) {
+                return;
+            }
+            try {
+                records.endOfInput();
+            } catch (TlsException e) {
+                fail(e);
+                throw e;
+            }
+            EOFException e = new EOFException(session == null ? "the peer closed the connection during the handshake"
+                    : "the peer closed the connection without close_notify (truncation?)");
+            if (failure == null) {
+                failure = new IllegalStateException("the connection was cut", e);
+            }
+            throw e;
+        }
+    }
+
+    private void dispatch(RecordLayer.Record r) {
+        switch (r.type()) {
+            case RecordLayer.HANDSHAKE -> {
+                if (inboundDone) {
+                    throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a handshake message after close_notify");
+                }
+                if (session == null) {
+                    synchronized (outLock) {
+                        handshake.receive(r.bytes(), 0, r.length());
+                        HandshakeResult done = handshake.result();
+                        if (done != null) {
+                            post = new PostHandshake(records, done, client, config.clock());
+                            session = done;
+                        }
+                    }
+                } else {
+                    post.handle(r.bytes(), 0, r.length());
+                    if (post.takeAnswerOwed()) {
+                        synchronized (outLock) {
+                            if (!outboundDone) { // no KeyUpdate after our close_notify (RFC 8446 section 6.1)
+                                post.sendKeyUpdate(false);
+                            }
+                        }
+                    }
+                }
+            }
+            case RecordLayer.APPLICATION_DATA -> {
+                if (session == null) {
+                    throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "application data during the handshake (Keyway takes no 0-RTT)");
+                }
+                if (inboundDone) {
+                    throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "application data after close_notify");
+                }
+                if (r.length() > 0) {
+                    application.add(r);
+                    applicationAvailable += r.length();
+                }
+            }
+            case RecordLayer.ALERT -> {
+                byte[] body = r.data();
+                if (body.length == 2 && body[1] == 0 && session != null) {
+                    inboundDone = true;
+                } else {
+                    throw Alerts.received(body);
+                }
+            }
+            default -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of type " + r.type() + " here");
+        }
+    }
+
+    /** Queues the alert we owe (unless the peer sent one) and keeps the failure for later calls. */
+    private void fail(TlsException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        if (!e.received() && e.alert() != null) {
+            synchronized (outLock) {
+                if (!outboundDone) {
+                    outboundDone = true;
+                    records.writeAlert(e.alert());
+                }
+            }
+        } else {
+            synchronized (outLock) {
+                outboundDone = true;
+            }
+        }
+    }
+
+    private void checkNotFailed() {
+        RuntimeException f = failure;
+        if (f instanceof TlsException t) {
+            throw t;
+        }
+        if (f != null) {
+            throw new IllegalStateException("the TLS connection failed earlier", f);
+        }
+    }
+
+    /** Bytes waiting to go to the network. */
+    public int outputLength() {
+        synchronized (outLock) {
+            return records.outputLength();
+        }
+    }
+
+    /** Moves up to {@code len} bytes for the network into {@code dst}; returns how many. */
+    public int takeOutput(byte[] dst, int off, int len) {
+        synchronized (outLock) {
+            return records.takeOutput(dst, off, len);
+        }
+    }
+
+    /** Moves as many bytes for the network as fit into {@code dst}; returns how many. */
+    public int takeOutput(ByteBuffer dst) {
+        synchronized (outLock) {
+            int n = Math.min(dst.remaining(), records.outputLength());
+            byte[] chunk = new byte[n];
+            records.takeOutput(chunk, 0, n);
+            dst.put(chunk);
+            return n;
+        }
+    }
+
+    /** All bytes for the network, handed over without a copy (for {@link TlsConnection}); recycle the array after. */
+    RecordLayer.Output swapOutput() {
+        synchronized (outLock) {
+            return records.swapOutput();
+        }
+    }
+
+    void recycle(byte[] buffer) {
+        synchronized (outLock) {
+            records.recycle(buffer);
+        }
+    }
+
+    // ---- application side ----
+
+    /** Whether the handshake has finished (application data can flow). */
+    public boolean isHandshakeComplete() {
+        return session != null;
+    }
+
+    /** Seals application data for the network (as many records as it takes). */
+    public void write(byte[] b, int off, int len) {
+        synchronized (outLock) {
+            checkNotFailed();
+            if (session == null) {
+                throw new IllegalStateException("the handshake is not complete");
+            }
+            if (outboundDone) {
+                throw new IllegalStateException("the TLS connection is closed for writing");
+            }
+            if (len > 0) {
+                records.write(RecordLayer.APPLICATION_DATA, b, off, len);
+            }
+        }
+    }
+
+    public void write(ByteBuffer src) {
+        byte[] chunk = new byte[src.remaining()];
+        src.get(chunk);
+        write(chunk, 0, chunk.length);
+    }
+
+    /** Application bytes decrypted and ready to {@link #read} (records still buffered are opened by read). */
+    public int readable() {
+        synchronized (inLock) {
+            return applicationAvailable;
+        }
+    }
+
+    /**
+     * Copies up to {@code len} received application bytes into {@code b}: the count, 0 when none is ready
+     * yet, -1 once the peer's close_notify came and everything before it was read.
+     */
+    public int read(byte[] b, int off, int len) {
+        synchronized (inLock) {
+            if (applicationAvailable == 0 && session != null && records.buffered() > 0 && failure == null) {
+                process();
+            }
+            if (applicationAvailable == 0) {
+                if (inboundDone) {
+                    return -1;
+                }
+                checkNotFailed();
+                return 0;
+            }
+            int done = 0;
+            while (done < len && !application.isEmpty()) {
+                RecordLayer.Record r = application.peek();
+                int n = Math.min(len - done, r.length() - applicationOffset);
+                System.arraycopy(r.bytes(), applicationOffset, b, off + done, n);
+                done += n;
+                applicationOffset += n;
+                if (applicationOffset == r.length()) {
+                    application.poll();
+                    applicationOffset = 0;
+                }
+            }
+            applicationAvailable -= done;
+            return done;
+        }
+    }
+
+    public int read(ByteBuffer dst) {
+        byte[] chunk = new byte[Math.min(dst.remaining(), Math.max(readable(), 1))];
+        int n = read(chunk, 0, chunk.length);
+        if (n > 0) {
+            dst.put(chunk, 0, n);
+        }
+        return n;
+    }
+
+    /** The peer's close_notify has arrived. */
+    public boolean isInboundDone() {
+        return inboundDone;
+    }
+
+    /** Queues close_notify (once); nothing can be written after it. Reading goes on until the peer's. */
+    public void closeOutbound() {
+        synchronized (outLock) {
+            if (!outboundDone) {
+                outboundDone = true;
+                records.writeAlert(Alert.CLOSE_NOTIFY);
+            }
+        }
+    }
+
+    public boolean isOutboundDone() {
+        synchronized (outLock) {
+            return outboundDone;
+        }
+    }
+
+    /** Queues a KeyUpdate and moves our writing to the next traffic secret; with {@code requestPeer} the peer updates too. */
+    public void keyUpdate(boolean requestPeer) {
+        synchronized (outLock) {
+            checkNotFailed();
+            if (session == null || outboundDone) {
+                throw new IllegalStateException(session == null ? "the handshake is not complete" : "the TLS connection is closed for writing");
+            }
+            post.sendKeyUpdate(requestPeer);
+        }
+    }
+
+    // ---- the negotiated session ----
+
+    private HandshakeResult session() {
+        HandshakeResult s = session;
+        if (s == null) {
+            throw new IllegalStateException("the handshake is not complete");
+        }
+        return s;
+    }
+
+    public String version() {
+        return "TLSv1.3";
+    }
+
+    public CipherSuite suite() {
+        return session().suite();
+    }
+
+    /** The key-exchange group, or null for a PSK-only resumption. */
+    public NamedGroup group() {
+        return session().group();
+    }
+
+    public boolean resumed() {
+        return session().resumed();
+    }
+
+    public String alpn() {
+        return session().alpn();
+    }
+
+    public List<X509Certificate> peerCertificates() {
+        return session().peerCertificates();
+    }
+
+    /** Tickets the server sent so far, for resumption later (client side). */
+    public List<Ticket> tickets() {
+        session();
+        return post.tickets();
+    }
+
+    /**
+     * The connection's first application traffic secrets, when the config allowed it
+     * ({@link TlsConfig.Builder#exposeTrafficSecrets}); the same values a key log gets.
+     */
+    public TrafficSecrets trafficSecrets() {
+        if (!config.exposeTrafficSecrets()) {
+            throw new IllegalStateException("traffic secrets are not exposed: enable TlsConfig.Builder.exposeTrafficSecrets");
+        }
+        HandshakeResult s = session();
+        return new TrafficSecrets(s.clientRandom().clone(), s.clientTrafficSecret().clone(), s.serverTrafficSecret().clone());
+    }
+
+    /** RFC 8446 section 7.5: TLS-Exporter(label, context, length). */
+    public byte[] exportKeyingMaterial(String label, byte[] context, int length) {
+        HandshakeResult s = session();
+        return s.schedule().exporter(s.exporterMasterSecret(), label, context, length);
+    }
+
+    /** One line for humans: version, suite, group, resumed or not. */
+    public String summary() {
+        return version() + ", " + suite().name() + ", " + (group() == null ? "psk_ke" : group().label())
+                + (resumed() ? ", resumed" : ", full handshake") + (alpn() == null ? "" : ", ALPN " + alpn());
+    }
+}
