@@ -79,7 +79,7 @@ public class TlsRecordBench {
         for (int i = 0; i < PREPARED; i++) {
             w.write(RecordLayer.APPLICATION_DATA, data);
             RecordLayer.Output o = w.swapOutput();
-            out.write(o.bytes(), 0, o.length());
+            out.write(o.bytes(), o.offset(), o.length());
         }
         wire = out.toByteArray();
         newReader();

@@ -2,6 +2,7 @@ package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLog;
 import dev.keyway.tls.handshake.NamedGroup;
 
@@ -34,8 +35,10 @@ public final class TlsConfig {
     private final java.time.Duration ticketLifetime;
     private final dev.keyway.tls.handshake.Ticket resumeWith;
     private final boolean exposeTrafficSecrets;
+    private final List<TlsVersion> versions;
 
     private TlsConfig(Builder b) {
+        this.versions = List.copyOf(b.versions);
         this.trustAnchors = List.copyOf(b.trustAnchors);
         this.insecure = b.insecure;
         this.serverName = b.serverName;
@@ -55,6 +58,20 @@ public final class TlsConfig {
         this.ticketLifetime = b.ticketLifetime;
         this.resumeWith = b.resumeWith;
         this.exposeTrafficSecrets = b.exposeTrafficSecrets;
+    }
+
+    /** The versions this side speaks, newest first (default TLS 1.3 only). */
+    public List<TlsVersion> versions() {
+        return versions;
+    }
+
+    public boolean allows(TlsVersion v) {
+        return versions.contains(v);
+    }
+
+    /** The configured suites of one version, in preference order. */
+    public List<CipherSuite> suites(TlsVersion v) {
+        return suites.stream().filter(s -> s.tls13() == (v == TlsVersion.TLS13)).toList();
     }
 
     /** Whether connections hand out their application traffic secrets ({@link TlsConnection#trafficSecrets()}). */
@@ -133,12 +150,17 @@ public final class TlsConfig {
         return resumeWith;
     }
 
+    /** TLS 1.3's three suites, then TLS 1.2's ECDHE AEAD suites (used only when TLS 1.2 is enabled). */
+    static final List<CipherSuite> DEFAULT_SUITES = java.util.stream.IntStream.of(0x1301, 0x1302, 0x1303,
+            0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8).mapToObj(CipherSuites::byCode).toList();
+
     public static final class Builder {
         private List<X509Certificate> trustAnchors = List.of();
         private boolean insecure;
         private String serverName;
         private List<NamedGroup> groups = List.of(NamedGroup.X25519, NamedGroup.SECP256R1);
-        private List<CipherSuite> suites = List.of(CipherSuites.byCode(0x1301), CipherSuites.byCode(0x1302), CipherSuites.byCode(0x1303));
+        private List<CipherSuite> suites = DEFAULT_SUITES;
+        private List<TlsVersion> versions = List.of(TlsVersion.TLS13);
         private List<String> alpn = List.of();
         private KeyLog keyLog = KeyLog.NONE;
         private List<X509Certificate> certificateChain = List.of();
@@ -215,10 +237,33 @@ public final class TlsConfig {
             return this;
         }
 
+        /**
+         * The versions to speak, from TLS 1.3 and TLS 1.2. With both, a client offers both and a server picks
+         * 1.3 when the client has it; a 1.2 connection between two 1.3-capable sides is refused as a downgrade
+         * (RFC 8446 section 4.1.3).
+         */
+        public Builder versions(List<TlsVersion> versions) {
+            if (versions.isEmpty()) {
+                throw new IllegalArgumentException("at least one TLS version");
+            }
+            for (TlsVersion v : versions) {
+                if (v != TlsVersion.TLS13 && v != TlsVersion.TLS12) {
+                    throw new IllegalArgumentException(v + " is not supported: Keyway speaks TLS 1.3 and TLS 1.2");
+                }
+            }
+            this.versions = versions.stream().distinct().sorted((a, b) -> Integer.compare(b.code(), a.code())).toList();
+            return this;
+        }
+
+        /**
+         * Suites in preference order: TLS 1.3 suites, and TLS 1.2 ECDHE suites with AEAD ciphers. The TLS 1.2
+         * defaults are ECDHE with AES-GCM or ChaCha20-Poly1305, ECDSA or RSA signatures.
+         */
         public Builder suites(List<CipherSuite> suites) {
             for (CipherSuite s : suites) {
-                if (!s.tls13()) {
-                    throw new IllegalArgumentException(s.name() + " is not a TLS 1.3 suite");
+                if (!s.tls13() && !(s.keyExchange() == CipherSuite.KeyExchange.ECDHE && s.cipher().aead()
+                        && ("ECDSA".equals(s.auth()) || "RSA".equals(s.auth())))) {
+                    throw new IllegalArgumentException(s.name() + " is not a suite Keyway offers (TLS 1.3, or TLS 1.2 ECDHE with AEAD)");
                 }
             }
             if (suites.isEmpty()) {

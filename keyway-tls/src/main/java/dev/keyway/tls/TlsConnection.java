@@ -90,7 +90,7 @@ public final class TlsConnection implements Closeable {
     private void drain() throws IOException {
         while (engine.outputLength() > 0) {
             RecordLayer.Output o = engine.swapOutput();
-            netOut.write(o.bytes(), 0, o.length());
+            netOut.write(o.bytes(), o.offset(), o.length());
             engine.recycle(o.bytes());
         }
         netOut.flush();

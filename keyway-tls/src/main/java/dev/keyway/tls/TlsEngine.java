@@ -1,6 +1,8 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.Prf12;
+import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.tls.handshake.Alerts;
 import dev.keyway.tls.handshake.ClientHandshake13;
 import dev.keyway.tls.handshake.Handshake;
@@ -130,6 +132,11 @@ public final class TlsEngine {
      */
     public void receiveEnd() throws EOFException {
         synchronized (inLock) {
+            if (!inboundDone && session != null && failure == null && records.buffered() > 0) {
+                // Whole records may still wait behind the one that completed the handshake (receive stops
+                // there): the peer's close_notify may be among them.
+                process();
+            }
             if (inboundDone) {
                 return;
             }
@@ -137,6 +144,11 @@ public final class TlsEngine {
                 records.endOfInput();
             } catch (TlsException e) {
                 fail(e);
+                throw e;
+            } catch (EOFException e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("the connection was cut", e);
+                }
                 throw e;
             }
             EOFException e = new EOFException(session == null ? "the peer closed the connection during the handshake"
@@ -152,17 +164,19 @@ public final class TlsEngine {
         switch (r.type()) {
             case RecordLayer.HANDSHAKE -> {
                 if (inboundDone) {
-                    throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a handshake message after close_notify");
+                    return; // ignored after the peer's close_notify, like data (RFC 8446 section 6.1)
                 }
                 if (session == null) {
                     synchronized (outLock) {
                         handshake.receive(r.bytes(), 0, r.length());
                         HandshakeResult done = handshake.result();
                         if (done != null) {
-                            post = new PostHandshake(records, done, client, config.clock());
+                            post = done.version() == TlsVersion.TLS13 ? new PostHandshake(records, done, client, config.clock()) : null;
                             session = done;
                         }
                     }
+                } else if (post == null) {
+                    refuseRenegotiation(r);
                 } else {
                     post.handle(r.bytes(), 0, r.length());
                     if (post.takeAnswerOwed()) {
@@ -174,12 +188,20 @@ public final class TlsEngine {
                     }
                 }
             }
+            case RecordLayer.CHANGE_CIPHER_SPEC -> {
+                if (session != null) {
+                    throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec after the handshake");
+                }
+                synchronized (outLock) {
+                    handshake.changeCipherSpec();
+                }
+            }
             case RecordLayer.APPLICATION_DATA -> {
                 if (session == null) {
                     throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "application data during the handshake (Keyway takes no 0-RTT)");
                 }
                 if (inboundDone) {
-                    throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "application data after close_notify");
+                    return; // data after the peer's close_notify is ignored (RFC 8446 section 6.1)
                 }
                 if (r.length() > 0) {
                     application.add(r);
@@ -195,6 +217,25 @@ public final class TlsEngine {
                 }
             }
             default -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of type " + r.type() + " here");
+        }
+    }
+
+    /**
+     * TLS 1.2 after its handshake: a HelloRequest (or a client's new ClientHello) asks for renegotiation, which
+     * Keyway never does; the answer is a no_renegotiation warning (RFC 5746 section 4.2) and the connection
+     * goes on. Any other handshake message is out of place.
+     */
+    private void refuseRenegotiation(RecordLayer.Record r) {
+        byte[] m = r.data();
+        boolean helloRequest = client && m.length == 4 && m[0] == 0 && m[1] == 0 && m[2] == 0 && m[3] == 0;
+        boolean clientHello = !client && m.length >= 4 && m[0] == 1;
+        if (!helloRequest && !clientHello) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "handshake message type " + (m[0] & 0xff) + " after the TLS 1.2 handshake");
+        }
+        synchronized (outLock) {
+            if (!outboundDone) {
+                records.writeAlert(Alert.NO_RENEGOTIATION);
+            }
         }
     }
 
@@ -335,7 +376,7 @@ public final class TlsEngine {
     }
 
     public int read(ByteBuffer dst) {
-        byte[] chunk = new byte[Math.min(dst.remaining(), Math.max(readable(), 1))];
+        byte[] chunk = new byte[dst.remaining()];
         int n = read(chunk, 0, chunk.length);
         if (n > 0) {
             dst.put(chunk, 0, n);
@@ -348,8 +389,14 @@ public final class TlsEngine {
         return inboundDone;
     }
 
-    /** Queues close_notify (once); nothing can be written after it. Reading goes on until the peer's. */
+    /**
+     * Queues close_notify (once); nothing can be written after it. Reading goes on until the peer's. During the
+     * handshake there is nothing to close: abandon it by closing the transport.
+     */
     public void closeOutbound() {
+        if (session == null) {
+            throw new IllegalStateException("the handshake is not complete: close the transport to abandon it");
+        }
         synchronized (outLock) {
             if (!outboundDone) {
                 outboundDone = true;
@@ -371,6 +418,9 @@ public final class TlsEngine {
             if (session == null || outboundDone) {
                 throw new IllegalStateException(session == null ? "the handshake is not complete" : "the TLS connection is closed for writing");
             }
+            if (post == null) {
+                throw new IllegalStateException("TLS 1.2 has no KeyUpdate");
+            }
             post.sendKeyUpdate(requestPeer);
         }
     }
@@ -385,8 +435,9 @@ public final class TlsEngine {
         return s;
     }
 
+    /** "TLSv1.3" or "TLSv1.2", as OpenSSL and the JDK name them. */
     public String version() {
-        return "TLSv1.3";
+        return session().version() == TlsVersion.TLS13 ? "TLSv1.3" : "TLSv1.2";
     }
 
     public CipherSuite suite() {
@@ -413,7 +464,7 @@ public final class TlsEngine {
     /** Tickets the server sent so far, for resumption later (client side). */
     public List<Ticket> tickets() {
         session();
-        return post.tickets();
+        return post == null ? List.of() : post.tickets();
     }
 
     /**
@@ -425,13 +476,31 @@ public final class TlsEngine {
             throw new IllegalStateException("traffic secrets are not exposed: enable TlsConfig.Builder.exposeTrafficSecrets");
         }
         HandshakeResult s = session();
+        if (s.version() != TlsVersion.TLS13) {
+            throw new IllegalStateException("a TLS 1.2 connection has no traffic secrets; its key-log line is CLIENT_RANDOM (the master secret)");
+        }
         return new TrafficSecrets(s.clientRandom().clone(), s.clientTrafficSecret().clone(), s.serverTrafficSecret().clone());
     }
 
-    /** RFC 8446 section 7.5: TLS-Exporter(label, context, length). */
+    /** TLS-Exporter(label, context, length): RFC 8446 section 7.5, or for TLS 1.2 RFC 5705 section 4. */
     public byte[] exportKeyingMaterial(String label, byte[] context, int length) {
         HandshakeResult s = session();
-        return s.schedule().exporter(s.exporterMasterSecret(), label, context, length);
+        if (s.version() == TlsVersion.TLS13) {
+            return s.schedule().exporter(s.exporterMasterSecret(), label, context, length);
+        }
+        byte[] ctx = context == null ? new byte[0] : context;
+        if (ctx.length > 0xffff) {
+            throw new IllegalArgumentException("an exporter context of at most 65535 bytes");
+        }
+        java.io.ByteArrayOutputStream seed = new java.io.ByteArrayOutputStream();
+        seed.writeBytes(s.clientRandom());
+        seed.writeBytes(s.serverRandom());
+        if (context != null) {
+            seed.write(ctx.length >> 8);
+            seed.write(ctx.length);
+            seed.writeBytes(ctx);
+        }
+        return Prf12.prf(s.suite().prfHash(), s.masterSecret(), label, seed.toByteArray(), length);
     }
 
     /** One line for humans: version, suite, group, resumed or not. */

@@ -3,6 +3,7 @@ package dev.keyway.tls.handshake;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeySchedule13;
+import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.kdf.TrafficKeys;
 import dev.keyway.core.keylog.KeyLogLabel;
 import dev.keyway.tls.Alert;
@@ -36,7 +37,10 @@ public final class ClientHandshake13 extends Handshake {
     static final int[] SIGNATURE_ALGORITHMS = {0x0403, 0x0807, 0x0804, 0x0401};
 
     private enum State { SERVER_HELLO, SERVER_HELLO_AFTER_RETRY, ENCRYPTED_EXTENSIONS, CERTIFICATE_OR_REQUEST, CERTIFICATE,
-        CERTIFICATE_VERIFY, FINISHED, DONE }
+        CERTIFICATE_VERIFY, FINISHED, TLS12, DONE }
+
+    /** The last 8 bytes of a TLS 1.3-capable server's random when it negotiates TLS 1.2 (RFC 8446 section 4.1.3). */
+    static final byte[] DOWNGRADE_TLS12 = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01};
 
     private final TlsConfig config;
     private final Transcript transcript = new Transcript();
@@ -57,6 +61,8 @@ public final class ClientHandshake13 extends Handshake {
     private String alpn;
     private byte[] requestContext;
     private List<X509Certificate> chain = List.of();
+    /** The rest of the handshake when the server chose TLS 1.2. */
+    private ClientHandshake12 tls12;
 
     public ClientHandshake13(TlsConfig config, RecordLayer records) {
         super(records);
@@ -82,15 +88,30 @@ public final class ClientHandshake13 extends Handshake {
             case CERTIFICATE -> certificate(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE, "Certificate"));
             case CERTIFICATE_VERIFY -> certificateVerify(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE_VERIFY, "CertificateVerify"));
             case FINISHED -> finished(HandshakeIo.expect(m, HandshakeIo.FINISHED, "Finished"));
+            case TLS12 -> {
+                HandshakeResult r = tls12.handle(m);
+                if (r != null) {
+                    state = State.DONE;
+                    complete(r);
+                }
+            }
             case DONE -> throw new IllegalStateException("the handshake is over");
         }
+    }
+
+    @Override
+    public void changeCipherSpec() {
+        if (tls12 == null) {
+            super.changeCipherSpec();
+        }
+        tls12.changeCipherSpec();
     }
 
     /** ClientHello, with a share for our first group and the configured ticket when it is still good. */
     @Override
     public void start() {
-        share = config.groups().get(0).generate();
-        ticket = usableTicket();
+        share = config.allows(TlsVersion.TLS13) ? config.groups().get(0).generate() : null;
+        ticket = share != null ? usableTicket() : null;
         if (ticket != null) {
             transcript.algorithm(jcaHash(ticket.suite()));
         }
@@ -101,6 +122,10 @@ public final class ClientHandshake13 extends Handshake {
 
     private void serverHello(HandshakeIo.Message sh) {
         ServerHello hello = ServerHello.parse(sh.body());
+        if (hello.selectedVersion() == TlsVersion.TLS12.code()) {
+            tls12(hello, sh);
+            return;
+        }
         if (!Arrays.equals(hello.random(), HRR_RANDOM)) {
             CipherSuite chosen = checkSuite(hello);
             transcript.algorithm(jcaHash(chosen));
@@ -127,6 +152,31 @@ public final class ClientHandshake13 extends Handshake {
         transcript.add(ch2);
         io.send(ch2);
         state = State.SERVER_HELLO_AFTER_RETRY;
+    }
+
+    /** The server chose TLS 1.2: unless that is a downgrade, the rest is ClientHandshake12's. */
+    private void tls12(ServerHello hello, HandshakeIo.Message sh) {
+        if (!config.allows(TlsVersion.TLS12)) {
+            throw TlsException.fatal(Alert.PROTOCOL_VERSION, "the server chose TLS 1.2, which this client does not offer");
+        }
+        if (config.allows(TlsVersion.TLS13) && Arrays.equals(Arrays.copyOfRange(hello.random(), 24, 32), DOWNGRADE_TLS12)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server speaks TLS 1.3 but something forced TLS 1.2: a downgrade");
+        }
+        CipherSuite chosen = CipherSuites.byCode(hello.suite());
+        if (chosen == null || !config.suites(TlsVersion.TLS12).contains(chosen)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("the server chose suite 0x%04X, which we did not offer", hello.suite()));
+        }
+        for (int only13 : new int[] {Extensions.KEY_SHARE, Extensions.PRE_SHARED_KEY, Extensions.COOKIE}) {
+            if (hello.extensions().containsKey(only13)) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "a TLS 1.2 ServerHello with TLS 1.3 extension " + only13);
+            }
+        }
+        suite = chosen;
+        transcript.algorithm(suite.prfHash() == dev.keyway.core.kdf.Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256");
+        transcript.add(sh.raw());
+        tls12 = new ClientHandshake12(config, io, transcript, suite, clientRandom, hello.random(), hello.extensions(),
+                alpn(hello.extensions()));
+        state = State.TLS12;
     }
 
     private void serverHelloAfterRetry(HandshakeIo.Message sh) {
@@ -257,7 +307,7 @@ public final class ClientHandshake13 extends Handshake {
                     hello.selectedVersion()));
         }
         CipherSuite suite = CipherSuites.byCode(hello.suite());
-        if (suite == null || !config.suites().contains(suite)) {
+        if (suite == null || !config.suites(TlsVersion.TLS13).contains(suite)) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("the server chose suite 0x%04X, which we did not offer", hello.suite()));
         }
         return suite;
@@ -290,6 +340,11 @@ public final class ClientHandshake13 extends Handshake {
                 throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "extension " + forbidden + " does not belong in EncryptedExtensions");
             }
         }
+        return alpn(ext);
+    }
+
+    /** The protocol the server chose from our ALPN list, or null. */
+    private String alpn(Map<Integer, byte[]> ext) {
         byte[] alpn = ext.get(Extensions.ALPN);
         if (alpn == null) {
             return null;
@@ -338,13 +393,26 @@ public final class ClientHandshake13 extends Handshake {
             }
             Extensions.add(ext, Extensions.ALPN, new Wire.Writer().vec16(protos.toByteArray()).toByteArray());
         }
-        Extensions.add(ext, Extensions.SUPPORTED_VERSIONS, new Wire.Writer().vec8(new Wire.Writer().u16(TLS13).toByteArray()).toByteArray());
-        Extensions.add(ext, Extensions.PSK_KEY_EXCHANGE_MODES, new Wire.Writer().vec8(new byte[] {1}).toByteArray());
-        if (cookie != null) {
-            Extensions.add(ext, Extensions.COOKIE, new Wire.Writer().vec16(cookie).toByteArray());
+        Wire.Writer versions = new Wire.Writer();
+        for (TlsVersion v : config.versions()) {
+            versions.u16(v.code());
         }
-        byte[] entry = new Wire.Writer().u16(share.group().code()).vec16(share.keyExchange()).toByteArray();
-        Extensions.add(ext, Extensions.KEY_SHARE, new Wire.Writer().vec16(entry).toByteArray());
+        Extensions.add(ext, Extensions.SUPPORTED_VERSIONS, new Wire.Writer().vec8(versions.toByteArray()).toByteArray());
+        if (config.allows(TlsVersion.TLS12)) {
+            // TLS 1.2 needs: the extended master secret (RFC 7627), secure renegotiation's empty
+            // renegotiation_info (RFC 5746), and uncompressed points only (RFC 8422 section 5.1.2).
+            Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
+            Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
+            Extensions.add(ext, Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
+        }
+        if (share != null) {
+            Extensions.add(ext, Extensions.PSK_KEY_EXCHANGE_MODES, new Wire.Writer().vec8(new byte[] {1}).toByteArray());
+            if (cookie != null) {
+                Extensions.add(ext, Extensions.COOKIE, new Wire.Writer().vec16(cookie).toByteArray());
+            }
+            byte[] entry = new Wire.Writer().u16(share.group().code()).vec16(share.keyExchange()).toByteArray();
+            Extensions.add(ext, Extensions.KEY_SHARE, new Wire.Writer().vec16(entry).toByteArray());
+        }
         int binderLength = 0;
         if (ticket != null) {
             // pre_shared_key must be last; its binder is filled in below, over the ClientHello without the binders.
@@ -356,8 +424,10 @@ public final class ClientHandshake13 extends Handshake {
         }
 
         Wire.Writer suites = new Wire.Writer();
-        for (CipherSuite s : config.suites()) {
-            suites.u16(s.code());
+        for (TlsVersion v : config.versions()) {
+            for (CipherSuite s : config.suites(v)) {
+                suites.u16(s.code());
+            }
         }
         byte[] body = new Wire.Writer().u16(0x0303).bytes(clientRandom).vec8(sessionId).vec16(suites.toByteArray())
                 .vec8(new byte[] {0}).vec16(ext.toByteArray()).toByteArray();
@@ -373,7 +443,7 @@ public final class ClientHandshake13 extends Handshake {
 
     /** The fields of a ServerHello (or HelloRetryRequest) a client needs. */
     record ServerHello(byte[] random, byte[] sessionIdEcho, int suite, int selectedVersion, NamedGroup keyShareGroup,
-                       byte[] keyShare, NamedGroup selectedGroup, byte[] cookie, int pskSelected) {
+                       byte[] keyShare, NamedGroup selectedGroup, byte[] cookie, int pskSelected, Map<Integer, byte[]> extensions) {
         static ServerHello parse(byte[] body) {
             Wire.Reader r = new Wire.Reader(body);
             int legacy = r.u16();
@@ -424,7 +494,7 @@ public final class ClientHandshake13 extends Handshake {
                 psk = k.u16();
                 k.end("pre_shared_key");
             }
-            return new ServerHello(random, sid, suite, version, group, share, selected, cookie, psk);
+            return new ServerHello(random, sid, suite, version, group, share, selected, cookie, psk, ext);
         }
     }
 

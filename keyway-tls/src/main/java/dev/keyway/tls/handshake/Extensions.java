@@ -10,8 +10,11 @@ import java.util.Map;
 final class Extensions {
     static final int SERVER_NAME = 0;
     static final int SUPPORTED_GROUPS = 10;
+    static final int EC_POINT_FORMATS = 11;
     static final int SIGNATURE_ALGORITHMS = 13;
     static final int ALPN = 16;
+    static final int EXTENDED_MASTER_SECRET = 23;
+    static final int SESSION_TICKET = 35;
     static final int PRE_SHARED_KEY = 41;
     static final int EARLY_DATA = 42;
     static final int SUPPORTED_VERSIONS = 43;

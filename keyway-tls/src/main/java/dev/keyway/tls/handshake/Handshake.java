@@ -1,5 +1,7 @@
 package dev.keyway.tls.handshake;
 
+import dev.keyway.tls.Alert;
+import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 
 /**
@@ -26,6 +28,11 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
         while (result == null && (m = io.next()) != null) {
             handle(m);
         }
+    }
+
+    /** A ChangeCipherSpec record: a step of TLS 1.2 only (TLS 1.3's are dropped by the record layer). */
+    public void changeCipherSpec() {
+        throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of place");
     }
 
     /** One whole message, in the state the handshake is in. */

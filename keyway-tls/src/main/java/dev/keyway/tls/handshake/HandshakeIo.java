@@ -10,12 +10,16 @@ import java.util.Arrays;
 final class HandshakeIo {
     static final int CLIENT_HELLO = 1;
     static final int SERVER_HELLO = 2;
+    static final int HELLO_REQUEST = 0;
     static final int NEW_SESSION_TICKET = 4;
     static final int END_OF_EARLY_DATA = 5;
     static final int ENCRYPTED_EXTENSIONS = 8;
     static final int CERTIFICATE = 11;
+    static final int SERVER_KEY_EXCHANGE = 12;
     static final int CERTIFICATE_REQUEST = 13;
+    static final int SERVER_HELLO_DONE = 14;
     static final int CERTIFICATE_VERIFY = 15;
+    static final int CLIENT_KEY_EXCHANGE = 16;
     static final int FINISHED = 20;
     static final int KEY_UPDATE = 24;
     static final int MESSAGE_HASH = 254;

@@ -2,21 +2,40 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.KeySchedule13;
+import dev.keyway.core.kdf.TlsVersion;
 
 import java.security.cert.X509Certificate;
 import java.util.List;
 
 /**
- * What a finished handshake hands to the connection: the negotiated parameters, the peer's certificates,
- * and the application traffic secrets and exporter secret the connection keeps (for KeyUpdate and the
- * exporter). Never printed with its secrets.
+ * What a finished handshake hands to the connection: the version and negotiated parameters, the peer's
+ * certificates, and the secrets the connection keeps: for TLS 1.3 the application traffic secrets, exporter
+ * and resumption secrets (KeyUpdate, the exporter, tickets); for TLS 1.2 the master secret and the server
+ * random (the exporter of RFC 5705). Never printed with its secrets.
  */
 public record HandshakeResult(CipherSuite suite, NamedGroup group, List<X509Certificate> peerCertificates, boolean resumed,
                               String alpn, String serverName, byte[] clientRandom, byte[] clientTrafficSecret,
                               byte[] serverTrafficSecret, byte[] exporterMasterSecret, byte[] resumptionMasterSecret,
-                              KeySchedule13 schedule) {
+                              KeySchedule13 schedule, TlsVersion version, byte[] serverRandom, byte[] masterSecret) {
+
+    /** A TLS 1.3 result. */
+    public HandshakeResult(CipherSuite suite, NamedGroup group, List<X509Certificate> peerCertificates, boolean resumed, String alpn,
+                           String serverName, byte[] clientRandom, byte[] clientTrafficSecret, byte[] serverTrafficSecret,
+                           byte[] exporterMasterSecret, byte[] resumptionMasterSecret, KeySchedule13 schedule) {
+        this(suite, group, peerCertificates, resumed, alpn, serverName, clientRandom, clientTrafficSecret, serverTrafficSecret,
+                exporterMasterSecret, resumptionMasterSecret, schedule, TlsVersion.TLS13, null, null);
+    }
+
+    /** A TLS 1.2 result. */
+    static HandshakeResult tls12(CipherSuite suite, NamedGroup group, List<X509Certificate> peerCertificates, boolean resumed,
+                                 String alpn, String serverName, byte[] clientRandom, byte[] serverRandom, byte[] masterSecret) {
+        return new HandshakeResult(suite, group, peerCertificates, resumed, alpn, serverName, clientRandom, null, null, null, null, null,
+                TlsVersion.TLS12, serverRandom, masterSecret);
+    }
+
     @Override
     public String toString() {
-        return "HandshakeResult[" + suite.name() + ", " + (group == null ? "psk_ke" : group.label()) + (resumed ? ", resumed" : "") + "]";
+        return "HandshakeResult[" + version + ", " + suite.name() + ", " + (group == null ? "psk_ke" : group.label())
+                + (resumed ? ", resumed" : "") + "]";
     }
 }

@@ -3,6 +3,7 @@ package dev.keyway.tls.handshake;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeySchedule13;
+import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogLabel;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
@@ -29,7 +30,7 @@ import java.util.Map;
 public final class ServerHandshake13 extends Handshake {
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private enum State { CLIENT_HELLO, CLIENT_HELLO_AFTER_RETRY, CLIENT_CERTIFICATE, CLIENT_CERTIFICATE_VERIFY, CLIENT_FINISHED, DONE }
+    private enum State { CLIENT_HELLO, CLIENT_HELLO_AFTER_RETRY, CLIENT_CERTIFICATE, CLIENT_CERTIFICATE_VERIFY, CLIENT_FINISHED, TLS12, DONE }
 
     private final TlsConfig config;
     private final Transcript transcript = new Transcript();
@@ -51,6 +52,8 @@ public final class ServerHandshake13 extends Handshake {
     private byte[] exporter;
     private ClientHello hello;
     private List<X509Certificate> clientChain = List.of();
+    /** The rest of the handshake when TLS 1.2 was negotiated. */
+    private ServerHandshake12 tls12;
 
     public ServerHandshake13(TlsConfig config, RecordLayer records) {
         super(records);
@@ -69,12 +72,37 @@ public final class ServerHandshake13 extends Handshake {
             case CLIENT_CERTIFICATE_VERIFY -> clientCertificateVerify(
                     HandshakeIo.expect(m, HandshakeIo.CERTIFICATE_VERIFY, "the client's CertificateVerify"));
             case CLIENT_FINISHED -> clientFinished(HandshakeIo.expect(m, HandshakeIo.FINISHED, "the client's Finished"));
+            case TLS12 -> {
+                HandshakeResult r = tls12.handle(m);
+                if (r != null) {
+                    state = State.DONE;
+                    complete(r);
+                }
+            }
             case DONE -> throw new IllegalStateException("the handshake is over");
         }
     }
 
+    @Override
+    public void changeCipherSpec() {
+        if (tls12 == null) {
+            super.changeCipherSpec();
+        }
+        tls12.changeCipherSpec();
+    }
+
     private void clientHello(HandshakeIo.Message m) {
         ClientHello ch = ClientHello.parse(m.body());
+        if (!(config.allows(TlsVersion.TLS13) && ch.offers(TlsVersion.TLS13))) {
+            if (config.allows(TlsVersion.TLS12) && ch.offers(TlsVersion.TLS12)) {
+                tls12 = new ServerHandshake12(config, io, ch, m.raw());
+                state = State.TLS12;
+                return;
+            }
+            throw TlsException.fatal(Alert.PROTOCOL_VERSION, "no TLS version in common: the client offers "
+                    + ch.versions().stream().map(v -> String.format("0x%04X", v)).toList() + ", this server speaks " + config.versions());
+        }
+        ch.checkTls13();
         suite = chooseSuite(ch);
         group = chooseGroup(ch);
         transcript.algorithm(ClientHandshake13.jcaHash(suite));
@@ -99,6 +127,10 @@ public final class ServerHandshake13 extends Handshake {
 
     private void clientHelloAfterRetry(HandshakeIo.Message m) {
         ClientHello ch = ClientHello.parse(m.body());
+        if (!ch.offers(TlsVersion.TLS13)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello no longer offers TLS 1.3");
+        }
+        ch.checkTls13();
         if (!Arrays.equals(ch.random(), firstHello.random()) || !ch.shares().containsKey(group) || ch.shares().size() != 1) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello does not answer the HelloRetryRequest");
         }
@@ -285,7 +317,7 @@ public final class ServerHandshake13 extends Handshake {
     }
 
     private CipherSuite chooseSuite(ClientHello ch) {
-        for (CipherSuite s : config.suites()) {
+        for (CipherSuite s : config.suites(TlsVersion.TLS13)) {
             if (ch.suites().contains(s.code())) {
                 return s;
             }
@@ -303,6 +335,11 @@ public final class ServerHandshake13 extends Handshake {
     }
 
     private String chooseAlpn(ClientHello ch) {
+        return chooseAlpn(config, ch);
+    }
+
+    /** Our first protocol the client also offers; null when either side has none; no_application_protocol otherwise. */
+    static String chooseAlpn(TlsConfig config, ClientHello ch) {
         if (ch.alpn().isEmpty() || config.alpn().isEmpty()) {
             return null;
         }
@@ -329,10 +366,28 @@ public final class ServerHandshake13 extends Handshake {
     /** What the server needs from a ClientHello. */
     record ClientHello(byte[] random, byte[] sessionId, List<Integer> suites, List<Integer> groups,
                        Map<NamedGroup, byte[]> shares, List<Integer> signatureSchemes, String serverName, List<String> alpn,
-                       List<Integer> pskModes, List<byte[]> pskIdentities, List<byte[]> binders, int bindersLength) {
+                       List<Integer> pskModes, List<byte[]> pskIdentities, List<byte[]> binders, int bindersLength,
+                       List<Integer> versions, byte[] compression, Map<Integer, byte[]> extensions) {
+        /** What TLS 1.3 requires of a ClientHello that TLS 1.2 does not (RFC 8446 sections 4.1.2 and 9.2). */
+        void checkTls13() {
+            if (compression.length != 1 || compression[0] != 0) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "TLS 1.3 allows only the null compression method");
+            }
+            if (!extensions.containsKey(Extensions.KEY_SHARE)) {
+                throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no key_share");
+            }
+            if (!extensions.containsKey(Extensions.SIGNATURE_ALGORITHMS)) {
+                throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no signature_algorithms");
+            }
+        }
+
+        boolean offers(dev.keyway.core.kdf.TlsVersion v) {
+            return versions.contains(v.code());
+        }
+
         static ClientHello parse(byte[] body) {
             Wire.Reader r = new Wire.Reader(body);
-            r.u16();
+            int legacyVersion = r.u16();
             byte[] random = r.bytes(32);
             byte[] sid = r.vec8();
             if (sid.length > 32) {
@@ -340,22 +395,23 @@ public final class ServerHandshake13 extends Handshake {
             }
             List<Integer> suites = u16s(r.vec16());
             byte[] compression = r.vec8();
-            if (compression.length != 1 || compression[0] != 0) {
-                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "TLS 1.3 allows only the null compression method");
+            boolean nullCompression = false;
+            for (byte c : compression) {
+                nullCompression |= c == 0;
+            }
+            if (!nullCompression) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the ClientHello lacks the null compression method");
             }
             Map<Integer, byte[]> ext = r.remaining() > 0 ? Extensions.parse(r.vec16()) : Map.of();
             r.end("ClientHello");
             byte[] sv = ext.get(Extensions.SUPPORTED_VERSIONS);
-            if (sv == null || !u16s(new Wire.Reader(sv).vec8()).contains(ClientHandshake13.TLS13)) {
-                throw TlsException.fatal(Alert.PROTOCOL_VERSION, "the client does not offer TLS 1.3");
-            }
+            // Without supported_versions, legacy_version is the highest version the client speaks (RFC 5246 E.1).
+            List<Integer> versions = sv != null ? u16s(new Wire.Reader(sv).vec8())
+                    : legacyVersion >= 0x0303 ? List.of(0x0303) : List.of(legacyVersion);
             List<Integer> groups = ext.containsKey(Extensions.SUPPORTED_GROUPS)
                     ? u16s(new Wire.Reader(ext.get(Extensions.SUPPORTED_GROUPS)).vec16()) : List.of();
             Map<NamedGroup, byte[]> shares = new LinkedHashMap<>();
-            byte[] ks = ext.get(Extensions.KEY_SHARE);
-            if (ks == null) {
-                throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no key_share");
-            }
+            byte[] ks = ext.getOrDefault(Extensions.KEY_SHARE, new byte[] {0, 0});
             Wire.Reader entries = new Wire.Reader(new Wire.Reader(ks).vec16());
             while (entries.remaining() > 0) {
                 int code = entries.u16();
@@ -368,10 +424,7 @@ public final class ServerHandshake13 extends Handshake {
                     throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "two key shares for one group");
                 }
             }
-            byte[] sa = ext.get(Extensions.SIGNATURE_ALGORITHMS);
-            if (sa == null) {
-                throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no signature_algorithms");
-            }
+            byte[] sa = ext.getOrDefault(Extensions.SIGNATURE_ALGORITHMS, new byte[] {0, 0});
             List<Integer> schemes = u16s(new Wire.Reader(sa).vec16());
             String name = null;
             byte[] sni = ext.get(Extensions.SERVER_NAME);
@@ -433,7 +486,8 @@ public final class ServerHandshake13 extends Handshake {
                             + binders.size() + " binders");
                 }
             }
-            return new ClientHello(random, sid, suites, groups, shares, schemes, name, alpn, modes, identities, binders, bindersLength);
+            return new ClientHello(random, sid, suites, groups, shares, schemes, name, alpn, modes, identities, binders, bindersLength,
+                    versions, compression, ext);
         }
 
         private static List<Integer> u16s(byte[] data) {

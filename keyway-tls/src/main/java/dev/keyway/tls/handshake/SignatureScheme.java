@@ -61,6 +61,15 @@ public enum SignatureScheme {
         return null;
     }
 
+    /** The signing key's algorithm as a TLS 1.2 suite names it: ECDSA, RSA or EdDSA. */
+    String keyAlgorithm() {
+        return switch (this) {
+            case ECDSA_SECP256R1_SHA256 -> "ECDSA";
+            case ED25519 -> "EdDSA";
+            case RSA_PSS_RSAE_SHA256, RSA_PKCS1_SHA256 -> "RSA";
+        };
+    }
+
     /** Whether this scheme can be verified with {@code key}. */
     public boolean fits(PublicKey key) {
         return switch (this) {

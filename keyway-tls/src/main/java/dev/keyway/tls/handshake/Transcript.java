@@ -18,6 +18,11 @@ final class Transcript {
         this.algorithm = jcaName;
     }
 
+    /** The messages themselves (TLS 1.2's CertificateVerify signs them, not their hash). */
+    byte[] messages() {
+        return messages.toByteArray();
+    }
+
     byte[] hash() {
         return digest(messages.toByteArray());
     }

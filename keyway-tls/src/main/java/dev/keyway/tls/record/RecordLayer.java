@@ -41,12 +41,15 @@ public final class RecordLayer {
     private int inEnd;
     private RecordProtection readProtection;
     private boolean ccsAllowed = true;
+    /** TLS 1.2: a ChangeCipherSpec is a protocol step for the handshake, not a middlebox courtesy to drop. */
+    private boolean deliverCcs;
     private long recordsRead;
     /** A ChangeCipherSpec is only legal once a hello has gone by (RFC 8446 section 5). */
     private volatile boolean helloSeen;
 
-    // Write side: bytes for the network are out[0, outLength).
+    // Write side: bytes for the network are out[outStart, outLength); taking them in pieces stays linear.
     private byte[] out = new byte[4096];
+    private int outStart;
     private int outLength;
     private byte[] spare;
     private RecordProtection writeProtection;
@@ -57,6 +60,11 @@ public final class RecordLayer {
 
     public void setWriteProtection(RecordProtection p) {
         this.writeProtection = p;
+    }
+
+    /** TLS 1.2: hand ChangeCipherSpec records up (the handshake switches keys on them) instead of dropping them. */
+    public void deliverChangeCipherSpec(boolean deliver) {
+        this.deliverCcs = deliver;
     }
 
     /** After the handshake a ChangeCipherSpec is an error (RFC 8446 section 5). */
@@ -131,10 +139,10 @@ public final class RecordLayer {
     /** One framed record; null for a dropped ChangeCipherSpec. Reads in[] before the next receive can move it. */
     private Record decode(int type, int at, int length) {
         if (type == CHANGE_CIPHER_SPEC) {
-            if (!ccsAllowed || !helloSeen || length != 1 || in[at + HEADER] != 1) {
+            if (!ccsAllowed || !helloSeen || length != 1 || in[at + HEADER] != 1 || (deliverCcs && readProtection != null)) {
                 throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec outside the handshake");
             }
-            return null;
+            return deliverCcs ? new Record(type, new byte[] {1}) : null;
         }
         if (readProtection == null) {
             if (type == APPLICATION_DATA) {
@@ -218,7 +226,12 @@ public final class RecordLayer {
 
     private void ensure(int more) {
         if (outLength + more > out.length) {
-            out = Arrays.copyOf(out, Math.max(out.length * 2, outLength + more));
+            int live = outLength - outStart;
+            byte[] target = out.length >= live + more ? out : new byte[Math.max(out.length * 2, live + more)];
+            System.arraycopy(out, outStart, target, 0, live);
+            out = target;
+            outStart = 0;
+            outLength = live;
         }
     }
 
@@ -230,34 +243,39 @@ public final class RecordLayer {
         b[at + 4] = (byte) length;
     }
 
-    /** Queues an alert (protected when keys are set); a fatal one unless it is close_notify or user_canceled. */
+    /** Queues an alert (protected when keys are set); fatal unless it is close_notify, user_canceled or no_renegotiation. */
     public void writeAlert(Alert alert) {
-        write(ALERT, new byte[] {(byte) (alert == Alert.CLOSE_NOTIFY || alert == Alert.USER_CANCELED ? 1 : 2), (byte) alert.code()});
+        boolean warning = alert == Alert.CLOSE_NOTIFY || alert == Alert.USER_CANCELED || alert == Alert.NO_RENEGOTIATION;
+        write(ALERT, new byte[] {(byte) (warning ? 1 : 2), (byte) alert.code()});
     }
 
     /** Bytes queued for the network. */
     public int outputLength() {
-        return outLength;
+        return outLength - outStart;
     }
 
     /** Copies up to {@code len} queued bytes into {@code dst} and drops them from the queue; returns the count. */
     public int takeOutput(byte[] dst, int off, int len) {
-        int n = Math.min(len, outLength);
-        System.arraycopy(out, 0, dst, off, n);
-        System.arraycopy(out, n, out, 0, outLength - n);
-        outLength -= n;
+        int n = Math.min(len, outLength - outStart);
+        System.arraycopy(out, outStart, dst, off, n);
+        outStart += n;
+        if (outStart == outLength) {
+            outStart = 0;
+            outLength = 0;
+        }
         return n;
     }
 
-    /** Queued network bytes handed over without a copy: {@code bytes[0, length)}. */
-    public record Output(byte[] bytes, int length) {
+    /** Queued network bytes handed over without a copy: {@code bytes[offset, offset + length)}. */
+    public record Output(byte[] bytes, int offset, int length) {
     }
 
     /** Hands over the whole queue without copying; give the array back with {@link #recycle} once written. */
     public Output swapOutput() {
-        Output full = new Output(out, outLength);
+        Output full = new Output(out, outStart, outLength - outStart);
         out = spare != null ? spare : new byte[Math.max(4096, out.length)];
         spare = null;
+        outStart = 0;
         outLength = 0;
         return full;
     }

@@ -1,0 +1,194 @@
+package dev.keyway.tls.handshake;
+
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.KeyBlock12;
+import dev.keyway.core.kdf.Prf12;
+import dev.keyway.core.kdf.TlsVersion;
+import dev.keyway.core.keylog.KeyLogLabel;
+import dev.keyway.tls.Alert;
+import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.TlsException;
+import dev.keyway.tls.record.RecordProtection12;
+
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The TLS 1.2 client handshake after a ServerHello that chose TLS 1.2 (RFC 5246 section 7.3, ECDHE as in
+ * RFC 8422): Certificate, ServerKeyExchange (the server's ECDHE share, signed), [CertificateRequest],
+ * ServerHelloDone; then ours: [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec,
+ * Finished; then the server's ChangeCipherSpec and Finished. The master secret is the extended one
+ * (RFC 7627), required; renegotiation_info is required and renegotiation never happens (RFC 5746).
+ * The master secret goes to the KeyLog as a CLIENT_RANDOM line.
+ */
+final class ClientHandshake12 {
+    private enum State { CERTIFICATE, SERVER_KEY_EXCHANGE, REQUEST_OR_DONE, SERVER_HELLO_DONE, CHANGE_CIPHER_SPEC, FINISHED, DONE }
+
+    private final TlsConfig config;
+    private final HandshakeIo io;
+    private final Transcript transcript;
+    private final CipherSuite suite;
+    private final byte[] clientRandom;
+    private final byte[] serverRandom;
+    private final String alpn;
+    private State state = State.CERTIFICATE;
+
+    private List<X509Certificate> chain = List.of();
+    private NamedGroup group;
+    private byte[] serverShare;
+    private boolean certificateRequested;
+    private byte[] masterSecret;
+    private KeyBlock12 keys;
+
+    /** Continues after ClientHello and a TLS 1.2 ServerHello, both already in {@code transcript}. */
+    ClientHandshake12(TlsConfig config, HandshakeIo io, Transcript transcript, CipherSuite suite, byte[] clientRandom, byte[] serverRandom,
+                      Map<Integer, byte[]> extensions, String alpn) {
+        this.config = config;
+        this.io = io;
+        this.transcript = transcript;
+        this.suite = suite;
+        this.clientRandom = clientRandom;
+        this.serverRandom = serverRandom;
+        this.alpn = alpn;
+        byte[] reneg = extensions.get(Extensions.RENEGOTIATION_INFO);
+        if (reneg == null || reneg.length != 1 || reneg[0] != 0) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the server does not support secure renegotiation (RFC 5746): refused");
+        }
+        byte[] ems = extensions.get(Extensions.EXTENDED_MASTER_SECRET);
+        if (ems == null || ems.length != 0) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the server does not use the extended master secret (RFC 7627): refused");
+        }
+        io.records().deliverChangeCipherSpec(true);
+    }
+
+    /** One handshake message; the result once the server's Finished verified, else null. */
+    HandshakeResult handle(HandshakeIo.Message m) {
+        switch (state) {
+            case CERTIFICATE -> certificate(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE, "Certificate"));
+            case SERVER_KEY_EXCHANGE -> serverKeyExchange(HandshakeIo.expect(m, HandshakeIo.SERVER_KEY_EXCHANGE, "ServerKeyExchange"));
+            case REQUEST_OR_DONE -> {
+                if (m.type() == HandshakeIo.CERTIFICATE_REQUEST) {
+                    certificateRequest(m);
+                } else {
+                    serverHelloDone(HandshakeIo.expect(m, HandshakeIo.SERVER_HELLO_DONE, "ServerHelloDone"));
+                }
+            }
+            case SERVER_HELLO_DONE -> serverHelloDone(HandshakeIo.expect(m, HandshakeIo.SERVER_HELLO_DONE, "ServerHelloDone"));
+            case CHANGE_CIPHER_SPEC -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE,
+                    "handshake message type " + m.type() + " before the server's ChangeCipherSpec");
+            case FINISHED -> {
+                return finished(HandshakeIo.expect(m, HandshakeIo.FINISHED, "Finished"));
+            }
+            case DONE -> throw new IllegalStateException("the handshake is over");
+        }
+        return null;
+    }
+
+    private void certificate(HandshakeIo.Message m) {
+        transcript.add(m.raw());
+        chain = PeerCertificates.parse(CertificateMessage.parse12(m.body(), false));
+        if (!config.insecure()) {
+            PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName(), true);
+        }
+        state = State.SERVER_KEY_EXCHANGE;
+    }
+
+    /** ServerECDHParams (curve_type named_curve, the group, the point) and the signature over both randoms and them. */
+    private void serverKeyExchange(HandshakeIo.Message m) {
+        Wire.Reader r = new Wire.Reader(m.body());
+        if (r.u8() != 3) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "ServerKeyExchange without a named curve");
+        }
+        int code = r.u16();
+        serverShare = r.vec8();
+        int paramsLength = 4 + serverShare.length;
+        int schemeCode = r.u16();
+        byte[] signature = r.vec16();
+        r.end("ServerKeyExchange");
+        group = NamedGroup.ofCode(code);
+        if (group == null || group == NamedGroup.X25519MLKEM768 || !config.groups().contains(group)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("the server chose group 0x%04X, which we did not offer", code));
+        }
+        SignatureScheme scheme = SignatureScheme.ofCode(schemeCode);
+        if (scheme == null || scheme == SignatureScheme.ED25519 || !suite.auth().equals(scheme.keyAlgorithm())) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("signature scheme 0x%04X does not fit %s", schemeCode, suite.name()));
+        }
+        byte[] signed = new Wire.Writer().bytes(clientRandom).bytes(serverRandom).bytes(Arrays.copyOf(m.body(), paramsLength)).toByteArray();
+        if (!scheme.fits(chain.get(0).getPublicKey()) || !scheme.verify(chain.get(0).getPublicKey(), signed, signature)) {
+            throw TlsException.fatal(Alert.DECRYPT_ERROR, "the ServerKeyExchange signature does not verify");
+        }
+        transcript.add(m.raw());
+        state = State.REQUEST_OR_DONE;
+    }
+
+    private void certificateRequest(HandshakeIo.Message m) {
+        transcript.add(m.raw());
+        Wire.Reader r = new Wire.Reader(m.body());
+        r.vec8(); // certificate types
+        r.vec16(); // signature algorithms
+        r.vec16(); // acceptable CAs
+        r.end("CertificateRequest");
+        certificateRequested = true;
+        state = State.SERVER_HELLO_DONE;
+    }
+
+    /** ServerHelloDone: our flight, [Certificate] ClientKeyExchange [CertificateVerify] ChangeCipherSpec Finished. */
+    private void serverHelloDone(HandshakeIo.Message m) {
+        if (m.body().length != 0) {
+            throw TlsException.fatal(Alert.DECODE_ERROR, "a ServerHelloDone with a body");
+        }
+        transcript.add(m.raw());
+        io.requireBoundary();
+        if (certificateRequested) {
+            send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode12(config.certificateChain())));
+        }
+        NamedGroup.ClientShare share = group.generate();
+        byte[] preMaster = share.finish(serverShare);
+        send(Wire.message(HandshakeIo.CLIENT_KEY_EXCHANGE, new Wire.Writer().vec8(share.keyExchange()).toByteArray()));
+        masterSecret = Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash());
+        Arrays.fill(preMaster, (byte) 0);
+        config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), clientRandom, masterSecret);
+        if (certificateRequested && !config.certificateChain().isEmpty()) {
+            SignatureScheme scheme = SignatureScheme.forKey(config.privateKey());
+            byte[] signature = scheme.sign(config.privateKey(), transcript.messages());
+            send(Wire.message(HandshakeIo.CERTIFICATE_VERIFY, new Wire.Writer().u16(scheme.code()).vec16(signature).toByteArray()));
+        }
+        keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, clientRandom, serverRandom);
+        io.records().writeChangeCipherSpec();
+        io.records().setWriteProtection(new RecordProtection12(suite, keys.clientKey(), keys.clientIv(), keys.clientMacKey()));
+        send(Wire.message(HandshakeIo.FINISHED, Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash())));
+        state = State.CHANGE_CIPHER_SPEC;
+    }
+
+    /** The server's ChangeCipherSpec: its records are protected from here. */
+    void changeCipherSpec() {
+        if (state != State.CHANGE_CIPHER_SPEC) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of order");
+        }
+        io.requireBoundary();
+        io.records().setReadProtection(new RecordProtection12(suite, keys.serverKey(), keys.serverIv(), keys.serverMacKey()));
+        keys.destroy();
+        state = State.FINISHED;
+    }
+
+    private HandshakeResult finished(HandshakeIo.Message m) {
+        byte[] expected = Prf12.verifyData(suite.prfHash(), masterSecret, false, transcript.hash());
+        if (!MessageDigest.isEqual(expected, m.body())) {
+            throw TlsException.fatal(Alert.DECRYPT_ERROR, "the server's Finished does not verify");
+        }
+        transcript.add(m.raw());
+        io.requireBoundary();
+        io.records().handshakeDone();
+        state = State.DONE;
+        return HandshakeResult.tls12(suite, group, chain, false, alpn, config.serverName(), clientRandom.clone(), serverRandom.clone(),
+                masterSecret);
+    }
+
+    private void send(byte[] message) {
+        transcript.add(message);
+        io.send(message);
+    }
+}

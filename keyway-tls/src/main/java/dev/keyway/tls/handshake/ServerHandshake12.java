@@ -1,0 +1,221 @@
+package dev.keyway.tls.handshake;
+
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.KeyBlock12;
+import dev.keyway.core.kdf.Prf12;
+import dev.keyway.core.kdf.TlsVersion;
+import dev.keyway.core.keylog.KeyLogLabel;
+import dev.keyway.tls.Alert;
+import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.TlsException;
+import dev.keyway.tls.record.RecordProtection12;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The TLS 1.2 server handshake after a ClientHello that did not get TLS 1.3 (RFC 5246 section 7.3, ECDHE as
+ * in RFC 8422): ServerHello, Certificate, ServerKeyExchange (our ECDHE share, signed), [CertificateRequest],
+ * ServerHelloDone; then the client's [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec
+ * and Finished; then our ChangeCipherSpec and Finished. The extended master secret (RFC 7627) and secure
+ * renegotiation (RFC 5746) are required of the client. When this server also speaks TLS 1.3, its random ends
+ * with the downgrade sentinel (RFC 8446 section 4.1.3).
+ */
+final class ServerHandshake12 {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3). */
+    private static final int RENEGOTIATION_SCSV = 0x00FF;
+
+    private enum State { CLIENT_CERTIFICATE, CLIENT_KEY_EXCHANGE, CLIENT_CERTIFICATE_VERIFY, CHANGE_CIPHER_SPEC, FINISHED, DONE }
+
+    private final TlsConfig config;
+    private final HandshakeIo io;
+    private final Transcript transcript = new Transcript();
+    private final ServerHandshake13.ClientHello hello;
+    private final CipherSuite suite;
+    private final NamedGroup group;
+    private final byte[] serverRandom = new byte[32];
+    private final String alpn;
+    private State state;
+
+    private NamedGroup.ClientShare share;
+    private List<X509Certificate> clientChain = List.of();
+    private byte[] masterSecret;
+    private KeyBlock12 keys;
+
+    /** Answers the ClientHello with our whole first flight. */
+    ServerHandshake12(TlsConfig config, HandshakeIo io, ServerHandshake13.ClientHello ch, byte[] chRaw) {
+        this.config = config;
+        this.io = io;
+        this.hello = ch;
+        if (!ch.extensions().containsKey(Extensions.EXTENDED_MASTER_SECRET)) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client does not offer the extended master secret (RFC 7627): refused");
+        }
+        byte[] reneg = ch.extensions().get(Extensions.RENEGOTIATION_INFO);
+        if (!(reneg != null && reneg.length == 1 && reneg[0] == 0) && !ch.suites().contains(RENEGOTIATION_SCSV)) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client does not support secure renegotiation (RFC 5746): refused");
+        }
+        SignatureScheme scheme = signatureScheme(ch);
+        this.suite = chooseSuite(ch, scheme);
+        this.group = chooseGroup(ch);
+        this.alpn = ServerHandshake13.chooseAlpn(config, ch);
+        transcript.algorithm(suite.prfHash() == Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256");
+        transcript.add(chRaw);
+        io.records().deliverChangeCipherSpec(true);
+
+        RANDOM.nextBytes(serverRandom);
+        if (config.allows(TlsVersion.TLS13)) {
+            System.arraycopy(ClientHandshake13.DOWNGRADE_TLS12, 0, serverRandom, 24, 8);
+        }
+        Wire.Writer ext = new Wire.Writer();
+        Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
+        Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
+        Extensions.add(ext, Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
+        if (alpn != null) {
+            Extensions.add(ext, Extensions.ALPN, new Wire.Writer().vec16(new Wire.Writer().vec8(alpn.getBytes(StandardCharsets.US_ASCII))
+                    .toByteArray()).toByteArray());
+        }
+        send(Wire.message(HandshakeIo.SERVER_HELLO, new Wire.Writer().u16(TlsVersion.TLS12.code()).bytes(serverRandom).vec8(new byte[0])
+                .u16(suite.code()).u8(0).vec16(ext.toByteArray()).toByteArray()));
+        send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode12(config.certificateChain())));
+
+        share = group.generate();
+        byte[] params = new Wire.Writer().u8(3).u16(group.code()).vec8(share.keyExchange()).toByteArray();
+        byte[] signed = new Wire.Writer().bytes(ch.random()).bytes(serverRandom).bytes(params).toByteArray();
+        send(Wire.message(HandshakeIo.SERVER_KEY_EXCHANGE, new Wire.Writer().bytes(params).u16(scheme.code())
+                .vec16(scheme.sign(config.privateKey(), signed)).toByteArray()));
+        if (config.requireClientCertificate()) {
+            Wire.Writer sigs = new Wire.Writer();
+            for (int s : ClientHandshake13.SIGNATURE_ALGORITHMS) {
+                sigs.u16(s);
+            }
+            // certificate types rsa_sign(1) and ecdsa_sign(64); no list of CAs
+            send(Wire.message(HandshakeIo.CERTIFICATE_REQUEST, new Wire.Writer().vec8(new byte[] {1, 64}).vec16(sigs.toByteArray())
+                    .vec16(new byte[0]).toByteArray()));
+        }
+        send(Wire.message(HandshakeIo.SERVER_HELLO_DONE, new byte[0]));
+        state = config.requireClientCertificate() ? State.CLIENT_CERTIFICATE : State.CLIENT_KEY_EXCHANGE;
+    }
+
+    /** The scheme our key signs the ServerKeyExchange with, among those the client accepts. */
+    private SignatureScheme signatureScheme(ServerHandshake13.ClientHello ch) {
+        SignatureScheme preferred = SignatureScheme.forKey(config.privateKey());
+        if (preferred == SignatureScheme.RSA_PSS_RSAE_SHA256 && !ch.signatureSchemes().contains(preferred.code())) {
+            preferred = SignatureScheme.RSA_PKCS1_SHA256;
+        }
+        if (preferred == null || preferred == SignatureScheme.ED25519 || !ch.signatureSchemes().contains(preferred.code())) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no TLS 1.2 signature our key can make");
+        }
+        return preferred;
+    }
+
+    private CipherSuite chooseSuite(ServerHandshake13.ClientHello ch, SignatureScheme scheme) {
+        for (CipherSuite s : config.suites(TlsVersion.TLS12)) {
+            if (ch.suites().contains(s.code()) && s.auth().equals(scheme.keyAlgorithm())) {
+                return s;
+            }
+        }
+        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no TLS 1.2 suite in common with the client for our " + scheme.keyAlgorithm() + " key");
+    }
+
+    private NamedGroup chooseGroup(ServerHandshake13.ClientHello ch) {
+        for (NamedGroup g : config.groups()) {
+            if (g != NamedGroup.X25519MLKEM768 && (ch.groups().isEmpty() || ch.groups().contains(g.code()))) {
+                return g;
+            }
+        }
+        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no ECDHE group in common with the client");
+    }
+
+    /** One handshake message; the result once the client's Finished verified and ours is queued, else null. */
+    HandshakeResult handle(HandshakeIo.Message m) {
+        switch (state) {
+            case CLIENT_CERTIFICATE -> clientCertificate(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE, "the client's Certificate"));
+            case CLIENT_KEY_EXCHANGE -> clientKeyExchange(HandshakeIo.expect(m, HandshakeIo.CLIENT_KEY_EXCHANGE, "ClientKeyExchange"));
+            case CLIENT_CERTIFICATE_VERIFY -> clientCertificateVerify(
+                    HandshakeIo.expect(m, HandshakeIo.CERTIFICATE_VERIFY, "the client's CertificateVerify"));
+            case CHANGE_CIPHER_SPEC -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE,
+                    "handshake message type " + m.type() + " before the client's ChangeCipherSpec");
+            case FINISHED -> {
+                return finished(HandshakeIo.expect(m, HandshakeIo.FINISHED, "the client's Finished"));
+            }
+            case DONE -> throw new IllegalStateException("the handshake is over");
+        }
+        return null;
+    }
+
+    private void clientCertificate(HandshakeIo.Message m) {
+        transcript.add(m.raw());
+        List<byte[]> ders = CertificateMessage.parse12(m.body(), true);
+        if (ders.isEmpty()) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client sent no certificate");
+        }
+        clientChain = PeerCertificates.parse(ders);
+        PeerCertificates.validate(clientChain, config.trustAnchors(), config.clock().instant(), null, false);
+        state = State.CLIENT_KEY_EXCHANGE;
+    }
+
+    private void clientKeyExchange(HandshakeIo.Message m) {
+        Wire.Reader r = new Wire.Reader(m.body());
+        byte[] point = r.vec8();
+        r.end("ClientKeyExchange");
+        byte[] preMaster = share.finish(point);
+        transcript.add(m.raw());
+        masterSecret = Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash());
+        Arrays.fill(preMaster, (byte) 0);
+        config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), hello.random(), masterSecret);
+        keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, hello.random(), serverRandom);
+        state = clientChain.isEmpty() ? State.CHANGE_CIPHER_SPEC : State.CLIENT_CERTIFICATE_VERIFY;
+    }
+
+    /** The client's signature over every handshake message so far (RFC 5246 section 7.4.8). */
+    private void clientCertificateVerify(HandshakeIo.Message m) {
+        Wire.Reader r = new Wire.Reader(m.body());
+        int code = r.u16();
+        byte[] signature = r.vec16();
+        r.end("CertificateVerify");
+        SignatureScheme scheme = SignatureScheme.ofCode(code);
+        if (scheme == null || !scheme.fits(clientChain.get(0).getPublicKey())
+                || !scheme.verify(clientChain.get(0).getPublicKey(), transcript.messages(), signature)) {
+            throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's CertificateVerify does not verify");
+        }
+        transcript.add(m.raw());
+        state = State.CHANGE_CIPHER_SPEC;
+    }
+
+    /** The client's ChangeCipherSpec: its records are protected from here. */
+    void changeCipherSpec() {
+        if (state != State.CHANGE_CIPHER_SPEC) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of order");
+        }
+        io.requireBoundary();
+        io.records().setReadProtection(new RecordProtection12(suite, keys.clientKey(), keys.clientIv(), keys.clientMacKey()));
+        state = State.FINISHED;
+    }
+
+    /** The client's Finished; then our ChangeCipherSpec and Finished. */
+    private HandshakeResult finished(HandshakeIo.Message m) {
+        if (!MessageDigest.isEqual(Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash()), m.body())) {
+            throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's Finished does not verify");
+        }
+        transcript.add(m.raw());
+        io.requireBoundary();
+        io.records().writeChangeCipherSpec();
+        io.records().setWriteProtection(new RecordProtection12(suite, keys.serverKey(), keys.serverIv(), keys.serverMacKey()));
+        keys.destroy();
+        send(Wire.message(HandshakeIo.FINISHED, Prf12.verifyData(suite.prfHash(), masterSecret, false, transcript.hash())));
+        io.records().handshakeDone();
+        state = State.DONE;
+        return HandshakeResult.tls12(suite, group, clientChain, false, alpn, hello.serverName(), hello.random(), serverRandom.clone(),
+                masterSecret);
+    }
+
+    private void send(byte[] message) {
+        transcript.add(message);
+        io.send(message);
+    }
+}

@@ -1,0 +1,225 @@
+package dev.keyway.tls;
+
+import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.core.kdf.TlsVersion;
+import dev.keyway.core.keylog.KeyLog;
+import dev.keyway.tls.handshake.NamedGroup;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Keyway's TLS 1.2 (RFC 5246 with RFC 7627 and RFC 5746) client against Keyway's server, through engines, no sockets. */
+class Tls12HandshakeTest {
+    @TempDir
+    static Path dir;
+    static final List<TlsVersion> BOTH = List.of(TlsVersion.TLS13, TlsVersion.TLS12);
+    static final List<TlsVersion> ONLY12 = List.of(TlsVersion.TLS12);
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        Assumptions.assumeTrue(TestCerts.hasOpenssl(), "openssl makes the test certificates");
+        TestCerts.make(dir, "ec", "ec", 5);
+        TestCerts.make(dir, "rsa", "rsa", 5);
+        TestCerts.make(dir, "client", "ec", 5);
+    }
+
+    static TlsConfig.Builder server(String name) throws Exception {
+        return TlsConfig.builder().certificate(TestCerts.certs(dir.resolve(name + ".pem")), TestCerts.key(dir.resolve(name + ".key"), name));
+    }
+
+    static TlsConfig.Builder client() throws Exception {
+        return TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost");
+    }
+
+    /** Moves bytes between the engines until neither has output; {@code toServer} may rewrite each client flight. */
+    static void pump(TlsEngine c, TlsEngine s, UnaryOperator<byte[]> toServer) {
+        for (int round = 0; round < 50; round++) {
+            byte[] a = take(c);
+            byte[] b = take(s);
+            if (a.length == 0 && b.length == 0) {
+                return;
+            }
+            if (a.length > 0) {
+                byte[] sent = toServer.apply(a);
+                s.receive(sent, 0, sent.length);
+            }
+            if (b.length > 0) {
+                c.receive(b, 0, b.length);
+            }
+        }
+        throw new AssertionError("the engines did not settle");
+    }
+
+    static byte[] take(TlsEngine e) {
+        byte[] out = new byte[e.outputLength()];
+        e.takeOutput(out, 0, out.length);
+        return out;
+    }
+
+    static String read(TlsEngine e) {
+        byte[] buf = new byte[1024];
+        int n = e.read(buf, 0, buf.length);
+        return n <= 0 ? "" : new String(buf, 0, n, StandardCharsets.UTF_8);
+    }
+
+    static void exchange(TlsEngine c, TlsEngine s) {
+        pump(c, s, x -> x);
+        assertThat(c.isHandshakeComplete()).isTrue();
+        assertThat(s.isHandshakeComplete()).isTrue();
+        byte[] ping = "ping".getBytes(StandardCharsets.UTF_8);
+        c.write(ping, 0, ping.length);
+        pump(c, s, x -> x);
+        assertThat(read(s)).isEqualTo("ping");
+        byte[] pong = "pong".getBytes(StandardCharsets.UTF_8);
+        s.write(pong, 0, pong.length);
+        pump(c, s, x -> x);
+        assertThat(read(c)).isEqualTo("pong");
+        c.closeOutbound();
+        s.closeOutbound();
+        pump(c, s, x -> x);
+        assertThat(c.read(new byte[1], 0, 1)).isEqualTo(-1);
+        assertThat(s.read(new byte[1], 0, 1)).isEqualTo(-1);
+    }
+
+    @ParameterizedTest(name = "{0} with a {1} certificate over {2}")
+    @CsvSource({"0xC02B, ec, x25519", "0xC02F, rsa, secp256r1", "0xC02C, ec, secp256r1", "0xC030, rsa, x25519", "0xCCA9, ec, x25519",
+            "0xCCA8, rsa, x25519"})
+    void eachSuiteKeyAndGroup(String suite, String cert, String group) throws Exception {
+        Map<String, byte[]> clientLog = new ConcurrentHashMap<>();
+        Map<String, byte[]> serverLog = new ConcurrentHashMap<>();
+        TlsEngine c = TlsEngine.client(client().versions(ONLY12).suites(List.of(CipherSuites.parse(suite)))
+                .groups(List.of(NamedGroup.parse(group))).keyLog(collect(clientLog)).build());
+        TlsEngine s = TlsEngine.server(server(cert).versions(BOTH).keyLog(collect(serverLog)).build());
+        exchange(c, s);
+        assertThat(c.version()).isEqualTo("TLSv1.2");
+        assertThat(s.summary()).isEqualTo(c.summary()).contains(CipherSuites.parse(suite).name()).contains(group);
+        assertThat(clientLog).containsOnlyKeys("CLIENT_RANDOM");
+        assertThat(clientLog.get("CLIENT_RANDOM")).hasSize(48).isEqualTo(serverLog.get("CLIENT_RANDOM"));
+        // RFC 5705 exporter: both sides agree, and it depends on the label
+        assertThat(c.exportKeyingMaterial("EXPORTER-test", null, 32)).isEqualTo(s.exportKeyingMaterial("EXPORTER-test", null, 32))
+                .isNotEqualTo(c.exportKeyingMaterial("EXPORTER-other", null, 32));
+        assertThatThrownBy(() -> c.keyUpdate(false)).isInstanceOf(IllegalStateException.class);
+    }
+
+    static KeyLog collect(Map<String, byte[]> into) {
+        return (label, random, secret) -> into.put(label, secret.clone());
+    }
+
+    @Test
+    void bothSidesWithBothVersionsPickTls13() throws Exception {
+        TlsEngine c = TlsEngine.client(client().versions(BOTH).build());
+        TlsEngine s = TlsEngine.server(server("ec").versions(BOTH).build());
+        exchange(c, s);
+        assertThat(c.version()).isEqualTo("TLSv1.3");
+    }
+
+    @Test
+    void aTls13OnlyServerRefusesATls12OnlyClient() throws Exception {
+        TlsEngine c = TlsEngine.client(client().versions(ONLY12).build());
+        TlsEngine s = TlsEngine.server(server("ec").build());
+        assertThatThrownBy(() -> pump(c, s, x -> x)).isInstanceOfSatisfying(TlsException.class,
+                e -> assertThat(e.alert()).isEqualTo(Alert.PROTOCOL_VERSION));
+    }
+
+    /**
+     * RFC 8446 section 4.1.3: a man in the middle removes TLS 1.3 from the ClientHello's supported_versions; the
+     * server, which speaks 1.3, answers TLS 1.2 with the downgrade sentinel in its random, and the client refuses.
+     */
+    @Test
+    void aDowngradeIsDetected() throws Exception {
+        TlsEngine c = TlsEngine.client(client().versions(BOTH).build());
+        TlsEngine s = TlsEngine.server(server("ec").versions(BOTH).build());
+        boolean[] tampered = {false};
+        assertThatThrownBy(() -> pump(c, s, flight -> {
+            byte[] b = flight.clone();
+            // supported_versions (0x002b), length 5, list length 4: 0x0304 0x0303 -> 0x0303 0x0303
+            for (int i = 0; i + 8 < b.length && !tampered[0]; i++) {
+                if (b[i] == 0x00 && b[i + 1] == 0x2b && b[i + 2] == 0 && b[i + 3] == 5 && b[i + 4] == 4 && b[i + 5] == 3 && b[i + 6] == 4) {
+                    b[i + 6] = 3;
+                    tampered[0] = true;
+                }
+            }
+            return b;
+        })).isInstanceOfSatisfying(TlsException.class, e -> {
+            assertThat(e.alert()).isEqualTo(Alert.ILLEGAL_PARAMETER);
+            assertThat(e.getMessage()).contains("downgrade");
+        });
+        assertThat(tampered[0]).isTrue();
+    }
+
+    /** The same tampering against a server that speaks only TLS 1.2 is no downgrade: no sentinel, the handshake completes. */
+    @Test
+    void aTls12OnlyServerSetsNoSentinel() throws Exception {
+        TlsEngine c = TlsEngine.client(client().versions(BOTH).build());
+        TlsEngine s = TlsEngine.server(server("ec").versions(ONLY12).build());
+        exchange(c, s);
+        assertThat(c.version()).isEqualTo("TLSv1.2");
+    }
+
+    @Test
+    void clientAuthentication() throws Exception {
+        TlsEngine c = TlsEngine.client(client().versions(ONLY12).certificate(TestCerts.certs(dir.resolve("client.pem")),
+                TestCerts.key(dir.resolve("client.key"), "ec")).build());
+        TlsEngine s = TlsEngine.server(server("rsa").versions(ONLY12).trustAnchors(TestCerts.certs(dir.resolve("ca.pem")))
+                .requireClientCertificate(true).build());
+        exchange(c, s);
+        assertThat(s.peerCertificates()).hasSize(1);
+        // without a certificate the server refuses
+        TlsEngine c2 = TlsEngine.client(client().versions(ONLY12).build());
+        TlsEngine s2 = TlsEngine.server(server("rsa").versions(ONLY12).trustAnchors(TestCerts.certs(dir.resolve("ca.pem")))
+                .requireClientCertificate(true).build());
+        assertThatThrownBy(() -> pump(c2, s2, x -> x)).isInstanceOfSatisfying(TlsException.class,
+                e -> assertThat(e.alert()).isEqualTo(Alert.HANDSHAKE_FAILURE));
+    }
+
+    @Test
+    void bytesSplitOneAtATime() throws Exception {
+        TlsEngine c = TlsEngine.client(client().versions(ONLY12).build());
+        TlsEngine s = TlsEngine.server(server("ec").versions(ONLY12).build());
+        for (int round = 0; round < 20 && !(c.isHandshakeComplete() && s.isHandshakeComplete() && c.outputLength() == 0); round++) {
+            for (byte b : take(c)) {
+                s.receive(new byte[] {b}, 0, 1);
+            }
+            for (byte b : take(s)) {
+                c.receive(new byte[] {b}, 0, 1);
+            }
+        }
+        assertThat(c.isHandshakeComplete()).isTrue();
+        assertThat(s.isHandshakeComplete()).isTrue();
+    }
+
+    @Test
+    void aTamperedFinishedOrRecordIsRefused() throws Exception {
+        for (int flip = 0; flip < 3; flip++) {
+            TlsEngine c = TlsEngine.client(client().versions(ONLY12).build());
+            TlsEngine s = TlsEngine.server(server("ec").versions(ONLY12).build());
+            int which = flip;
+            List<Integer> seen = new ArrayList<>();
+            assertThatThrownBy(() -> pump(c, s, flight -> {
+                seen.add(flight.length);
+                if (seen.size() == 2) { // the client's second flight: ClientKeyExchange, ChangeCipherSpec, Finished
+                    byte[] b = flight.clone();
+                    b[b.length - 1 - which * 7] ^= 1;
+                    return b;
+                }
+                return flight;
+            })).isInstanceOfSatisfying(TlsException.class, e -> assertThat(e.alert()).isIn(Alert.BAD_RECORD_MAC, Alert.DECRYPT_ERROR));
+            assertThat(Arrays.asList(s.isHandshakeComplete(), c.isHandshakeComplete())).containsOnly(false);
+        }
+    }
+}
