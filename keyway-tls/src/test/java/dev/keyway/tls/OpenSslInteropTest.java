@@ -50,7 +50,12 @@ class OpenSslInteropTest {
     }
 
     static Process start(List<String> cmd, String marker) throws Exception {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        return start(dir, cmd, marker);
+    }
+
+    /** Starts a peer in {@code workDir} and waits for {@code marker} in its output (which is then drained). */
+    static Process start(Path workDir, List<String> cmd, String marker) throws Exception {
+        Process p = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         String line;
