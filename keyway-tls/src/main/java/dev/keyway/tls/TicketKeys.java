@@ -29,32 +29,62 @@ public final class TicketKeys {
 
     private final Duration rotation;
     private final Clock clock;
+    /** When set, the key of rotation period n is HKDF-Expand(secret, "keyway ticket key" || n): servers sharing it agree. */
+    private final byte[] secret;
     private Key current;
     private Key previous;
 
-    private TicketKeys(Duration rotation, Clock clock) {
+    private TicketKeys(Duration rotation, Clock clock, byte[] secret) {
         if (rotation.isNegative() || rotation.isZero()) {
             throw new IllegalArgumentException("rotation must be positive");
         }
         this.rotation = rotation;
         this.clock = clock;
+        this.secret = secret;
         this.current = fresh();
+        if (secret != null) {
+            this.previous = derived(period() - 1); // a restarted server still opens the last period's tickets
+        }
+    }
+
+    /**
+     * Keys derived from a shared secret (at least 32 bytes, e.g. a file of random bytes): every server given
+     * the same secret derives the same key for each rotation period, so they open each other's tickets and
+     * sealed session-cache entries, also after a restart. Still rotated: a period's key opens only that
+     * period's and the next period's tickets.
+     */
+    public static TicketKeys fromSecret(byte[] secret, Duration rotation) {
+        if (secret.length < 32) {
+            throw new IllegalArgumentException("a ticket-key secret of at least 32 bytes (it has " + secret.length + ")");
+        }
+        return new TicketKeys(rotation, Clock.systemUTC(), secret.clone());
+    }
+
+    static TicketKeys fromSecret(byte[] secret, Duration rotation, Clock clock) {
+        return new TicketKeys(rotation, clock, secret.clone());
     }
 
     /** Fresh random keys, rotated every {@code rotation}. */
     public static TicketKeys rotatingEvery(Duration rotation) {
-        return new TicketKeys(rotation, Clock.systemUTC());
+        return new TicketKeys(rotation, Clock.systemUTC(), null);
     }
 
     static TicketKeys rotatingEvery(Duration rotation, Clock clock) {
-        return new TicketKeys(rotation, clock);
+        return new TicketKeys(rotation, clock, null);
     }
 
     public Duration rotation() {
         return rotation;
     }
 
+    private long period() {
+        return Math.floorDiv(clock.millis(), rotation.toMillis());
+    }
+
     private Key fresh() {
+        if (secret != null) {
+            return derived(period());
+        }
         byte[] k = new byte[32];
         RANDOM.nextBytes(k);
         try {
@@ -64,7 +94,26 @@ public final class TicketKeys {
         }
     }
 
+    private Key derived(long period) {
+        byte[] info = ByteBuffer.allocate(17 + 8).put("keyway ticket key".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .putLong(period).array();
+        byte[] k = dev.keyway.core.kdf.Hkdf.expand(dev.keyway.core.kdf.Hkdf.Hash.SHA256, secret, info, 32);
+        try {
+            return new Key((int) period, new SecretKeySpec(k, "AES"), Instant.ofEpochMilli(period * rotation.toMillis()));
+        } finally {
+            Arrays.fill(k, (byte) 0);
+        }
+    }
+
     private synchronized Key rotate() {
+        if (secret != null) {
+            long p = period();
+            if (current.id() != (int) p) {
+                previous = current.id() == (int) (p - 1) ? current : derived(p - 1);
+                current = derived(p);
+            }
+            return current;
+        }
         if (Duration.between(current.created(), clock.instant()).compareTo(rotation) >= 0) {
             previous = current;
             current = fresh();

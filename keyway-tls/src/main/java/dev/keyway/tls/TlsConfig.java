@@ -36,6 +36,7 @@ public final class TlsConfig {
     private final dev.keyway.tls.handshake.Ticket resumeWith;
     private final boolean exposeTrafficSecrets;
     private final List<TlsVersion> versions;
+    private final dev.keyway.tls.session.SessionStore sessionStore;
 
     private TlsConfig(Builder b) {
         this.versions = List.copyOf(b.versions);
@@ -55,9 +56,16 @@ public final class TlsConfig {
         this.ticketKeys = b.ticketKeys != null ? b.ticketKeys
                 : b.privateKey != null ? TicketKeys.rotatingEvery(java.time.Duration.ofHours(1)) : null;
         this.ticketCount = b.ticketCount;
+        this.sessionStore = b.sessionStore != null ? b.sessionStore
+                : b.privateKey != null && b.versions.contains(TlsVersion.TLS12) ? new dev.keyway.tls.session.MemorySessionStore() : null;
         this.ticketLifetime = b.ticketLifetime;
         this.resumeWith = b.resumeWith;
         this.exposeTrafficSecrets = b.exposeTrafficSecrets;
+    }
+
+    /** Server, TLS 1.2: where sessions are kept by session ID (null: no session IDs are handed out). */
+    public dev.keyway.tls.session.SessionStore sessionStore() {
+        return sessionStore;
     }
 
     /** The versions this side speaks, newest first (default TLS 1.3 only). */
@@ -161,6 +169,7 @@ public final class TlsConfig {
         private List<NamedGroup> groups = List.of(NamedGroup.X25519, NamedGroup.SECP256R1);
         private List<CipherSuite> suites = DEFAULT_SUITES;
         private List<TlsVersion> versions = List.of(TlsVersion.TLS13);
+        private dev.keyway.tls.session.SessionStore sessionStore;
         private List<String> alpn = List.of();
         private KeyLog keyLog = KeyLog.NONE;
         private List<X509Certificate> certificateChain = List.of();
@@ -177,6 +186,15 @@ public final class TlsConfig {
         /** Let connections report their first application traffic secrets (off by default: they are keys). */
         public Builder exposeTrafficSecrets(boolean expose) {
             this.exposeTrafficSecrets = expose;
+            return this;
+        }
+
+        /**
+         * Server, TLS 1.2: the session-ID cache (default: in memory, 20,000 sessions). Entries are sealed with the
+         * ticket keys, so servers sharing a store (e.g. Redis) share {@link TicketKeys#fromSecret} too.
+         */
+        public Builder sessionStore(dev.keyway.tls.session.SessionStore store) {
+            this.sessionStore = store;
             return this;
         }
 

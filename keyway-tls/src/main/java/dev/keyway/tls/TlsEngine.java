@@ -463,8 +463,11 @@ public final class TlsEngine {
 
     /** Tickets the server sent so far, for resumption later (client side). */
     public List<Ticket> tickets() {
-        session();
-        return post == null ? List.of() : post.tickets();
+        HandshakeResult s = session();
+        if (post != null) {
+            return post.tickets();
+        }
+        return s.session() == null ? List.of() : List.of(s.session());
     }
 
     /**
@@ -505,7 +508,8 @@ public final class TlsEngine {
 
     /** One line for humans: version, suite, group, resumed or not. */
     public String summary() {
-        return version() + ", " + suite().name() + ", " + (group() == null ? "psk_ke" : group().label())
+        return version() + ", " + suite().name() + ", " + (group() != null ? group().label()
+                : session().version() == TlsVersion.TLS13 ? "psk_ke" : "no key exchange")
                 + (resumed() ? ", resumed" : ", full handshake") + (alpn() == null ? "" : ", ALPN " + alpn());
     }
 }

@@ -222,4 +222,76 @@ class Tls12HandshakeTest {
             assertThat(Arrays.asList(s.isHandshakeComplete(), c.isHandshakeComplete())).containsOnly(false);
         }
     }
+
+    /** One connection through engines; returns the client engine (its tickets() hold the session to keep). */
+    static TlsEngine connect(TlsConfig serverConfig, TlsConfig clientConfig) {
+        TlsEngine c = TlsEngine.client(clientConfig);
+        TlsEngine s = TlsEngine.server(serverConfig);
+        exchange(c, s);
+        assertThat(s.resumed()).isEqualTo(c.resumed());
+        return c;
+    }
+
+    @Test
+    void sessionIdResumption() throws Exception {
+        TlsConfig serverConfig = server("ec").versions(ONLY12).ticketCount(0).build();
+        TlsEngine first = connect(serverConfig, client().versions(ONLY12).build());
+        assertThat(first.resumed()).isFalse();
+        dev.keyway.tls.handshake.Ticket session = first.tickets().get(0);
+        assertThat(session.sessionId()).hasSize(32);
+        assertThat(session.ticket()).isEmpty();
+        Map<String, byte[]> log = new ConcurrentHashMap<>();
+        TlsEngine second = connect(serverConfig, client().versions(BOTH).resumeWith(session).keyLog(collect(log)).build());
+        assertThat(second.resumed()).isTrue();
+        assertThat(second.summary()).contains("TLSv1.2").contains("resumed");
+        assertThat(log.get("CLIENT_RANDOM")).as("the resumed session's key-log line carries the same master secret").isEqualTo(session.psk());
+        // a session can be resumed again, and the text form a client saves round-trips
+        dev.keyway.tls.handshake.Ticket saved = dev.keyway.tls.handshake.Ticket.decode(second.tickets().get(0).encode());
+        assertThat(connect(serverConfig, client().versions(ONLY12).resumeWith(saved).build()).resumed()).isTrue();
+    }
+
+    @Test
+    void ticketResumption() throws Exception {
+        TlsConfig serverConfig = server("rsa").versions(BOTH).sessionStore(null).build();
+        TlsEngine first = connect(serverConfig, client().versions(ONLY12).build());
+        dev.keyway.tls.handshake.Ticket session = first.tickets().get(0);
+        assertThat(session.ticket()).isNotEmpty();
+        TlsEngine second = connect(serverConfig, client().versions(ONLY12).resumeWith(session).build());
+        assertThat(second.resumed()).isTrue();
+        assertThat(second.tickets().get(0).ticket()).as("a fresh ticket in the abbreviated handshake").isNotEqualTo(session.ticket());
+        // another server (other ticket keys, its own store) cannot resume it: a full handshake follows
+        TlsEngine other = connect(server("rsa").versions(ONLY12).build(), client().versions(ONLY12).resumeWith(session).build());
+        assertThat(other.resumed()).isFalse();
+    }
+
+    /** Two servers (or one restarted) sharing a session store and a ticket-key secret resume each other's sessions. */
+    @Test
+    void serversSharingAStoreAndSecretResumeEachOthersSessions() throws Exception {
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        dev.keyway.tls.session.MemorySessionStore shared = new dev.keyway.tls.session.MemorySessionStore();
+        TlsConfig a = server("ec").versions(ONLY12).ticketCount(0).sessionStore(shared)
+                .ticketKeys(TicketKeys.fromSecret(secret, java.time.Duration.ofHours(1))).build();
+        TlsConfig b = server("ec").versions(ONLY12).ticketCount(0).sessionStore(shared)
+                .ticketKeys(TicketKeys.fromSecret(secret, java.time.Duration.ofHours(1))).build();
+        dev.keyway.tls.handshake.Ticket session = connect(a, client().versions(ONLY12).build()).tickets().get(0);
+        assertThat(connect(b, client().versions(ONLY12).resumeWith(session).build()).resumed()).isTrue();
+        // the store holds the session sealed: its bytes are not the master secret
+        byte[] stored = shared.get(session.sessionId());
+        assertThat(stored).isNotNull();
+        assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain(new String(session.psk(), StandardCharsets.ISO_8859_1));
+        // with another secret the entry does not open: a full handshake
+        TlsConfig c = server("ec").versions(ONLY12).ticketCount(0).sessionStore(shared)
+                .ticketKeys(TicketKeys.fromSecret(new byte[32], java.time.Duration.ofHours(1))).build();
+        assertThat(connect(c, client().versions(ONLY12).resumeWith(session).build()).resumed()).isFalse();
+    }
+
+    @Test
+    void aSessionForAnotherServerNameIsNotResumed() throws Exception {
+        TlsConfig serverConfig = server("ec").versions(ONLY12).build();
+        dev.keyway.tls.handshake.Ticket session = connect(serverConfig, client().versions(ONLY12).build()).tickets().get(0);
+        // the client itself does not offer it for another name
+        TlsEngine other = connect(serverConfig, client().versions(ONLY12).serverName("127.0.0.1").insecure(true).resumeWith(session).build());
+        assertThat(other.resumed()).isFalse();
+    }
 }

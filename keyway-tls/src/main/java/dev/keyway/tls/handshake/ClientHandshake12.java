@@ -23,9 +23,23 @@ import java.util.Map;
  * Finished; then the server's ChangeCipherSpec and Finished. The master secret is the extended one
  * (RFC 7627), required; renegotiation_info is required and renegotiation never happens (RFC 5746).
  * The master secret goes to the KeyLog as a CLIENT_RANDOM line.
+ *
+ * <p>Resumption: when the server echoes the session ID we offered with a kept session (its ID, or the one we
+ * made up to go with its ticket, RFC 5077 section 3.4), the abbreviated handshake follows: the server's
+ * [NewSessionTicket], ChangeCipherSpec and Finished, then ours.
  */
 final class ClientHandshake12 {
     private enum State { CERTIFICATE, SERVER_KEY_EXCHANGE, REQUEST_OR_DONE, SERVER_HELLO_DONE, CHANGE_CIPHER_SPEC, FINISHED, DONE }
+
+    /** The kept session we are resuming, or null in a full handshake. */
+    private final Ticket resuming;
+    /** The server's session ID for this session (empty: none). */
+    private final byte[] sessionId;
+    /** The ServerHello had session_ticket: a NewSessionTicket comes before the server's ChangeCipherSpec. */
+    private final boolean ticketExpected;
+    private byte[] newTicket;
+    private boolean ticketReceived;
+    private long ticketLifetime = 7200;
 
     private final TlsConfig config;
     private final HandshakeIo io;
@@ -43,9 +57,12 @@ final class ClientHandshake12 {
     private byte[] masterSecret;
     private KeyBlock12 keys;
 
-    /** Continues after ClientHello and a TLS 1.2 ServerHello, both already in {@code transcript}. */
+    /**
+     * Continues after ClientHello and a TLS 1.2 ServerHello, both already in {@code transcript}; {@code offered}
+     * is the session we offered to resume (or null) with {@code offeredId} the session ID we sent.
+     */
     ClientHandshake12(TlsConfig config, HandshakeIo io, Transcript transcript, CipherSuite suite, byte[] clientRandom, byte[] serverRandom,
-                      Map<Integer, byte[]> extensions, String alpn) {
+                      byte[] serverSessionId, Map<Integer, byte[]> extensions, String alpn, Ticket offered, byte[] offeredId) {
         this.config = config;
         this.io = io;
         this.transcript = transcript;
@@ -62,6 +79,24 @@ final class ClientHandshake12 {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the server does not use the extended master secret (RFC 7627): refused");
         }
         io.records().deliverChangeCipherSpec(true);
+        this.sessionId = serverSessionId;
+        byte[] ticketExt = extensions.get(Extensions.SESSION_TICKET);
+        if (ticketExt != null && ticketExt.length != 0) {
+            throw TlsException.fatal(Alert.DECODE_ERROR, "a ServerHello's session_ticket extension must be empty");
+        }
+        this.ticketExpected = ticketExt != null;
+        if (offered != null && offeredId.length > 0 && Arrays.equals(serverSessionId, offeredId)) {
+            if (offered.suite() != suite) {
+                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server resumed a session with another suite");
+            }
+            resuming = offered;
+            masterSecret = offered.psk().clone();
+            config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), clientRandom, masterSecret);
+            keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, clientRandom, serverRandom);
+            state = State.CHANGE_CIPHER_SPEC;
+        } else {
+            resuming = null;
+        }
     }
 
     /** One handshake message; the result once the server's Finished verified, else null. */
@@ -77,8 +112,13 @@ final class ClientHandshake12 {
                 }
             }
             case SERVER_HELLO_DONE -> serverHelloDone(HandshakeIo.expect(m, HandshakeIo.SERVER_HELLO_DONE, "ServerHelloDone"));
-            case CHANGE_CIPHER_SPEC -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE,
-                    "handshake message type " + m.type() + " before the server's ChangeCipherSpec");
+            case CHANGE_CIPHER_SPEC -> {
+                if (m.type() != HandshakeIo.NEW_SESSION_TICKET || !ticketExpected || ticketReceived) {
+                    throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "handshake message type " + m.type()
+                            + " before the server's ChangeCipherSpec");
+                }
+                newSessionTicket(m);
+            }
             case FINISHED -> {
                 return finished(HandshakeIo.expect(m, HandshakeIo.FINISHED, "Finished"));
             }
@@ -163,17 +203,32 @@ final class ClientHandshake12 {
         state = State.CHANGE_CIPHER_SPEC;
     }
 
+    /** RFC 5077 section 3.3: a lifetime hint and the opaque ticket, kept for the next connection. */
+    private void newSessionTicket(HandshakeIo.Message m) {
+        Wire.Reader r = new Wire.Reader(m.body());
+        long hint = r.u32();
+        byte[] ticket = r.vec16();
+        r.end("NewSessionTicket");
+        transcript.add(m.raw());
+        ticketReceived = true;
+        if (ticket.length > 0) {
+            newTicket = ticket;
+            ticketLifetime = hint == 0 || hint > 604_800 ? 7200 : hint;
+        }
+    }
+
     /** The server's ChangeCipherSpec: its records are protected from here. */
     void changeCipherSpec() {
-        if (state != State.CHANGE_CIPHER_SPEC) {
+        if (state != State.CHANGE_CIPHER_SPEC || ticketExpected != ticketReceived) {
+            // RFC 5077 section 3.3: a server that announced a ticket sends NewSessionTicket before ChangeCipherSpec
             throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of order");
         }
         io.requireBoundary();
         io.records().setReadProtection(new RecordProtection12(suite, keys.serverKey(), keys.serverIv(), keys.serverMacKey()));
-        keys.destroy();
         state = State.FINISHED;
     }
 
+    /** The server's Finished; in an abbreviated handshake our ChangeCipherSpec and Finished follow it. */
     private HandshakeResult finished(HandshakeIo.Message m) {
         byte[] expected = Prf12.verifyData(suite.prfHash(), masterSecret, false, transcript.hash());
         if (!MessageDigest.isEqual(expected, m.body())) {
@@ -181,10 +236,28 @@ final class ClientHandshake12 {
         }
         transcript.add(m.raw());
         io.requireBoundary();
+        if (resuming != null) {
+            io.records().writeChangeCipherSpec();
+            io.records().setWriteProtection(new RecordProtection12(suite, keys.clientKey(), keys.clientIv(), keys.clientMacKey()));
+            send(Wire.message(HandshakeIo.FINISHED, Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash())));
+        }
+        keys.destroy();
         io.records().handshakeDone();
         state = State.DONE;
-        return HandshakeResult.tls12(suite, group, chain, false, alpn, config.serverName(), clientRandom.clone(), serverRandom.clone(),
-                masterSecret);
+        return HandshakeResult.tls12(suite, group, chain, resuming != null, alpn, config.serverName(), clientRandom.clone(),
+                serverRandom.clone(), masterSecret, session());
+    }
+
+    /** What to keep for the next connection: the new ticket or the server's session ID; the old session when resumed without a new ticket. */
+    private Ticket session() {
+        if (newTicket == null && resuming != null) {
+            return resuming;
+        }
+        if (newTicket == null && sessionId.length == 0) {
+            return null;
+        }
+        return new Ticket(newTicket == null ? new byte[0] : newTicket, masterSecret.clone(), ticketLifetime, 0, config.clock().instant(),
+                suite, config.serverName(), sessionId.clone());
     }
 
     private void send(byte[] message) {

@@ -63,13 +63,21 @@ public final class ClientHandshake13 extends Handshake {
     private List<X509Certificate> chain = List.of();
     /** The rest of the handshake when the server chose TLS 1.2. */
     private ClientHandshake12 tls12;
+    /** A kept TLS 1.2 session to offer (session ID and/or ticket), or null. */
+    private final Ticket resume12;
 
     public ClientHandshake13(TlsConfig config, RecordLayer records) {
         super(records);
         this.config = config;
         RANDOM.nextBytes(clientRandom);
-        this.sessionId = new byte[config.middleboxCompatibility() ? 32 : 0];
-        RANDOM.nextBytes(sessionId);
+        this.resume12 = usableSession12();
+        if (resume12 != null && resume12.sessionId().length > 0) {
+            this.sessionId = resume12.sessionId().clone();
+        } else {
+            // middlebox compatibility (RFC 8446 D.4), or the ID that goes with a TLS 1.2 ticket (RFC 5077 section 3.4)
+            this.sessionId = new byte[config.middleboxCompatibility() || resume12 != null ? 32 : 0];
+            RANDOM.nextBytes(sessionId);
+        }
     }
 
     @Override
@@ -174,8 +182,8 @@ public final class ClientHandshake13 extends Handshake {
         suite = chosen;
         transcript.algorithm(suite.prfHash() == dev.keyway.core.kdf.Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256");
         transcript.add(sh.raw());
-        tls12 = new ClientHandshake12(config, io, transcript, suite, clientRandom, hello.random(), hello.extensions(),
-                alpn(hello.extensions()));
+        tls12 = new ClientHandshake12(config, io, transcript, suite, clientRandom, hello.random(), hello.sessionIdEcho(), hello.extensions(),
+                alpn(hello.extensions()), resume12, sessionId);
         state = State.TLS12;
     }
 
@@ -360,10 +368,20 @@ public final class ClientHandshake13 extends Handshake {
         return chosen;
     }
 
-    /** The configured ticket, when it is still fresh and its suite is one we offer. */
+    /** The configured TLS 1.3 ticket, when it is still fresh and its suite is one we offer. */
     private Ticket usableTicket() {
+        return usable(TlsVersion.TLS13);
+    }
+
+    /** The configured TLS 1.2 session, when TLS 1.2 is on, it is fresh and its suite is one we offer. */
+    private Ticket usableSession12() {
+        return usable(TlsVersion.TLS12);
+    }
+
+    private Ticket usable(TlsVersion version) {
         Ticket t = config.resumeWith();
-        if (t == null || !config.suites().contains(t.suite()) || !java.util.Objects.equals(t.serverName(), config.serverName())) {
+        if (t == null || !config.allows(version) || !config.suites(version).contains(t.suite())
+                || !java.util.Objects.equals(t.serverName(), config.serverName())) {
             return null; // a ticket resumes only with the server name whose certificate it stands for
         }
         long ageMs = config.clock().millis() - t.receivedAt().toEpochMilli();
@@ -404,6 +422,8 @@ public final class ClientHandshake13 extends Handshake {
             Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
             Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
             Extensions.add(ext, Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
+            // RFC 5077: our ticket, or an empty one to ask for a ticket
+            Extensions.add(ext, Extensions.SESSION_TICKET, resume12 != null ? resume12.ticket() : new byte[0]);
         }
         if (share != null) {
             Extensions.add(ext, Extensions.PSK_KEY_EXCHANGE_MODES, new Wire.Writer().vec8(new byte[] {1}).toByteArray());

@@ -16,21 +16,22 @@ import java.util.List;
 public record HandshakeResult(CipherSuite suite, NamedGroup group, List<X509Certificate> peerCertificates, boolean resumed,
                               String alpn, String serverName, byte[] clientRandom, byte[] clientTrafficSecret,
                               byte[] serverTrafficSecret, byte[] exporterMasterSecret, byte[] resumptionMasterSecret,
-                              KeySchedule13 schedule, TlsVersion version, byte[] serverRandom, byte[] masterSecret) {
+                              KeySchedule13 schedule, TlsVersion version, byte[] serverRandom, byte[] masterSecret, Ticket session) {
 
     /** A TLS 1.3 result. */
     public HandshakeResult(CipherSuite suite, NamedGroup group, List<X509Certificate> peerCertificates, boolean resumed, String alpn,
                            String serverName, byte[] clientRandom, byte[] clientTrafficSecret, byte[] serverTrafficSecret,
                            byte[] exporterMasterSecret, byte[] resumptionMasterSecret, KeySchedule13 schedule) {
         this(suite, group, peerCertificates, resumed, alpn, serverName, clientRandom, clientTrafficSecret, serverTrafficSecret,
-                exporterMasterSecret, resumptionMasterSecret, schedule, TlsVersion.TLS13, null, null);
+                exporterMasterSecret, resumptionMasterSecret, schedule, TlsVersion.TLS13, null, null, null);
     }
 
-    /** A TLS 1.2 result. */
+    /** A TLS 1.2 result; {@code session} is what a client keeps to resume (null when the server offered neither ID nor ticket). */
     static HandshakeResult tls12(CipherSuite suite, NamedGroup group, List<X509Certificate> peerCertificates, boolean resumed,
-                                 String alpn, String serverName, byte[] clientRandom, byte[] serverRandom, byte[] masterSecret) {
+                                 String alpn, String serverName, byte[] clientRandom, byte[] serverRandom, byte[] masterSecret,
+                                 Ticket session) {
         return new HandshakeResult(suite, group, peerCertificates, resumed, alpn, serverName, clientRandom, null, null, null, null, null,
-                TlsVersion.TLS12, serverRandom, masterSecret);
+                TlsVersion.TLS12, serverRandom, masterSecret, session);
     }
 
     @Override

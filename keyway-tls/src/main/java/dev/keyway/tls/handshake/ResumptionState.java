@@ -7,8 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /**
- * What a server seals into a session ticket (RFC 8446 section 4.6.1): the suite, the resumption PSK, when
- * and for how long, the age mask, and the ALPN protocol and server name the session was made for.
+ * What a server seals into a session ticket (RFC 8446 section 4.6.1) or, for TLS 1.2, into a ticket (RFC 5077)
+ * or its session cache: the suite (its version tells which), the resumption PSK (TLS 1.2: the master secret),
+ * when and for how long, the age mask, and the ALPN protocol and server name the session was made for.
  */
 record ResumptionState(CipherSuite suite, byte[] psk, Instant created, long lifetimeSeconds, long ageAdd, String alpn,
                        String serverName, boolean clientAuthenticated) {
@@ -38,7 +39,7 @@ record ResumptionState(CipherSuite suite, byte[] psk, Instant created, long life
             if (auth > 1) {
                 return null;
             }
-            if (suite == null || !suite.tls13()) {
+            if (suite == null) {
                 return null;
             }
             return new ResumptionState(suite, psk, Instant.ofEpochSecond(seconds), lifetime, ageAdd, alpn, name, auth == 1);

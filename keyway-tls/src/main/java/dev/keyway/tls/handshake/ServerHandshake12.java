@@ -24,6 +24,11 @@ import java.util.List;
  * and Finished; then our ChangeCipherSpec and Finished. The extended master secret (RFC 7627) and secure
  * renegotiation (RFC 5746) are required of the client. When this server also speaks TLS 1.3, its random ends
  * with the downgrade sentinel (RFC 8446 section 4.1.3).
+ *
+ * <p>Resumption (the abbreviated handshake, RFC 5246 section 7.3 and RFC 5077 section 3.1): a client that
+ * presents a session ticket we can open, or a session ID in our store, gets ServerHello, [NewSessionTicket],
+ * ChangeCipherSpec and Finished at once and answers with its ChangeCipherSpec and Finished. A full handshake
+ * puts its session in the store under a fresh ID and, when the client asked for one, sends a ticket.
  */
 final class ServerHandshake12 {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -31,6 +36,13 @@ final class ServerHandshake12 {
     private static final int RENEGOTIATION_SCSV = 0x00FF;
 
     private enum State { CLIENT_CERTIFICATE, CLIENT_KEY_EXCHANGE, CLIENT_CERTIFICATE_VERIFY, CHANGE_CIPHER_SPEC, FINISHED, DONE }
+
+    /** The session ID of a resumable session; empty when there is no store. */
+    private final byte[] sessionId;
+    /** The client asked for a ticket (session_ticket) and we can seal one. */
+    private final boolean sendTicket;
+    /** The session resumed, or null in a full handshake. */
+    private final ResumptionState resumed;
 
     private final TlsConfig config;
     private final HandshakeIo io;
@@ -44,6 +56,7 @@ final class ServerHandshake12 {
 
     private NamedGroup.ClientShare share;
     private List<X509Certificate> clientChain = List.of();
+    private boolean clientAuthenticated;
     private byte[] masterSecret;
     private KeyBlock12 keys;
 
@@ -59,28 +72,40 @@ final class ServerHandshake12 {
         if (!(reneg != null && reneg.length == 1 && reneg[0] == 0) && !ch.suites().contains(RENEGOTIATION_SCSV)) {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client does not support secure renegotiation (RFC 5746): refused");
         }
-        SignatureScheme scheme = signatureScheme(ch);
-        this.suite = chooseSuite(ch, scheme);
-        this.group = chooseGroup(ch);
+        this.sendTicket = ch.extensions().containsKey(Extensions.SESSION_TICKET) && config.ticketKeys() != null && config.ticketCount() > 0;
+        this.resumed = resumable(ch);
         this.alpn = ServerHandshake13.chooseAlpn(config, ch);
-        transcript.algorithm(suite.prfHash() == Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256");
-        transcript.add(chRaw);
         io.records().deliverChangeCipherSpec(true);
-
         RANDOM.nextBytes(serverRandom);
         if (config.allows(TlsVersion.TLS13)) {
             System.arraycopy(ClientHandshake13.DOWNGRADE_TLS12, 0, serverRandom, 24, 8);
         }
-        Wire.Writer ext = new Wire.Writer();
-        Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
-        Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
-        Extensions.add(ext, Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
-        if (alpn != null) {
-            Extensions.add(ext, Extensions.ALPN, new Wire.Writer().vec16(new Wire.Writer().vec8(alpn.getBytes(StandardCharsets.US_ASCII))
-                    .toByteArray()).toByteArray());
+        if (resumed != null) {
+            // The abbreviated handshake: the same suite and master secret, new randoms, so new keys.
+            this.suite = resumed.suite();
+            this.group = null;
+            this.sessionId = ch.sessionId();
+            transcript.algorithm(jcaHash(suite));
+            transcript.add(chRaw);
+            serverHello();
+            masterSecret = resumed.psk();
+            config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), hello.random(), masterSecret);
+            keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, hello.random(), serverRandom);
+            if (resumed.clientAuthenticated()) {
+                clientAuthenticated = true;
+            }
+            finishedFlight();
+            state = State.CHANGE_CIPHER_SPEC;
+            return;
         }
-        send(Wire.message(HandshakeIo.SERVER_HELLO, new Wire.Writer().u16(TlsVersion.TLS12.code()).bytes(serverRandom).vec8(new byte[0])
-                .u16(suite.code()).u8(0).vec16(ext.toByteArray()).toByteArray()));
+        SignatureScheme scheme = signatureScheme(ch);
+        this.suite = chooseSuite(ch, scheme);
+        this.group = chooseGroup(ch);
+        this.sessionId = new byte[config.sessionStore() != null ? 32 : 0];
+        RANDOM.nextBytes(sessionId);
+        transcript.algorithm(jcaHash(suite));
+        transcript.add(chRaw);
+        serverHello();
         send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode12(config.certificateChain())));
 
         share = group.generate();
@@ -99,6 +124,67 @@ final class ServerHandshake12 {
         }
         send(Wire.message(HandshakeIo.SERVER_HELLO_DONE, new byte[0]));
         state = config.requireClientCertificate() ? State.CLIENT_CERTIFICATE : State.CLIENT_KEY_EXCHANGE;
+    }
+
+    private static String jcaHash(CipherSuite suite) {
+        return suite.prfHash() == Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256";
+    }
+
+    private void serverHello() {
+        Wire.Writer ext = new Wire.Writer();
+        Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
+        Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
+        if (resumed == null) {
+            Extensions.add(ext, Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
+        }
+        if (sendTicket) {
+            Extensions.add(ext, Extensions.SESSION_TICKET, new byte[0]);
+        }
+        if (alpn != null) {
+            Extensions.add(ext, Extensions.ALPN, new Wire.Writer().vec16(new Wire.Writer().vec8(alpn.getBytes(StandardCharsets.US_ASCII))
+                    .toByteArray()).toByteArray());
+        }
+        send(Wire.message(HandshakeIo.SERVER_HELLO, new Wire.Writer().u16(TlsVersion.TLS12.code()).bytes(serverRandom).vec8(sessionId)
+                .u16(suite.code()).u8(0).vec16(ext.toByteArray()).toByteArray()));
+    }
+
+    /**
+     * The session the client asks to resume, when we have it and may resume it: its ticket opens (or its
+     * session ID is in the store), it is a TLS 1.2 session with a suite the client still offers, for the same
+     * server name, with the client certificate we require, and not expired. Null means a full handshake.
+     */
+    private ResumptionState resumable(ServerHandshake13.ClientHello ch) {
+        byte[] ticket = ch.extensions().get(Extensions.SESSION_TICKET);
+        byte[] sealed = null;
+        boolean fromStore = false;
+        if (ticket != null && ticket.length > 0 && config.ticketKeys() != null) {
+            sealed = ticket;
+        } else if (ch.sessionId().length > 0 && config.sessionStore() != null) {
+            sealed = config.sessionStore().get(ch.sessionId());
+            fromStore = true;
+        }
+        if (sealed == null || config.ticketKeys() == null) {
+            return null;
+        }
+        byte[] opened = config.ticketKeys().open(sealed);
+        ResumptionState state = opened == null ? null : ResumptionState.decode(opened);
+        if (state == null || state.suite().tls13() || !ch.suites().contains(state.suite().code())
+                || !config.suites(TlsVersion.TLS12).contains(state.suite()) || state.psk().length != Prf12.MASTER_SECRET_LENGTH
+                || !java.util.Objects.equals(state.serverName(), ch.serverName())
+                || (config.requireClientCertificate() && !state.clientAuthenticated())) {
+            return null;
+        }
+        long ageMs = config.clock().millis() - state.created().toEpochMilli();
+        if (ageMs < -10_000 || ageMs > state.lifetimeSeconds() * 1000) {
+            if (fromStore) {
+                config.sessionStore().remove(ch.sessionId());
+            }
+            return null;
+        }
+        if (ticket != null && ticket.length > 0 && ch.sessionId().length == 0) {
+            return null; // RFC 5077 section 3.4: without a session ID the client could not tell we resumed
+        }
+        return state;
     }
 
     /** The scheme our key signs the ServerKeyExchange with, among those the client accepts. */
@@ -197,21 +283,44 @@ final class ServerHandshake12 {
         state = State.FINISHED;
     }
 
-    /** The client's Finished; then our ChangeCipherSpec and Finished. */
+    /** The client's Finished; in a full handshake then our [NewSessionTicket], ChangeCipherSpec and Finished. */
     private HandshakeResult finished(HandshakeIo.Message m) {
         if (!MessageDigest.isEqual(Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash()), m.body())) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's Finished does not verify");
         }
         transcript.add(m.raw());
         io.requireBoundary();
+        if (resumed == null) {
+            clientAuthenticated = !clientChain.isEmpty();
+            finishedFlight();
+            if (sessionId.length > 0) {
+                config.sessionStore().put(sessionId, sealedState(), config.ticketLifetime());
+            }
+        }
+        io.records().handshakeDone();
+        keys.destroy();
+        state = State.DONE;
+        return HandshakeResult.tls12(suite, group, clientChain, resumed != null, alpn, hello.serverName(), hello.random(),
+                serverRandom.clone(), masterSecret, null);
+    }
+
+    /** [NewSessionTicket] ChangeCipherSpec Finished: the end of a full handshake, the middle of an abbreviated one. */
+    private void finishedFlight() {
+        if (sendTicket) {
+            send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, new Wire.Writer().u32(config.ticketLifetime().getSeconds())
+                    .vec16(sealedState()).toByteArray()));
+        }
         io.records().writeChangeCipherSpec();
         io.records().setWriteProtection(new RecordProtection12(suite, keys.serverKey(), keys.serverIv(), keys.serverMacKey()));
-        keys.destroy();
         send(Wire.message(HandshakeIo.FINISHED, Prf12.verifyData(suite.prfHash(), masterSecret, false, transcript.hash())));
-        io.records().handshakeDone();
-        state = State.DONE;
-        return HandshakeResult.tls12(suite, group, clientChain, false, alpn, hello.serverName(), hello.random(), serverRandom.clone(),
-                masterSecret);
+    }
+
+    /** The session sealed with the ticket keys: what a ticket carries and what the store keeps. */
+    private byte[] sealedState() {
+        long lifetime = config.ticketLifetime().getSeconds();
+        java.time.Instant created = resumed != null ? resumed.created() : config.clock().instant();
+        return config.ticketKeys().seal(new ResumptionState(suite, masterSecret, created, lifetime, 0, alpn, hello.serverName(),
+                clientAuthenticated).encode());
     }
 
     private void send(byte[] message) {

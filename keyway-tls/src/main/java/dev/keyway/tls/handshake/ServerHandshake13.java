@@ -271,7 +271,7 @@ public final class ServerHandshake13 extends Handshake {
         for (int i = 0; i < ch.pskIdentities().size(); i++) {
             byte[] opened = config.ticketKeys().open(ch.pskIdentities().get(i));
             ResumptionState state = opened == null ? null : ResumptionState.decode(opened);
-            if (state == null || state.suite().hkdfHash() != suite.hkdfHash()) {
+            if (state == null || !state.suite().tls13() || state.suite().hkdfHash() != suite.hkdfHash()) {
                 continue;
             }
             // A ticket stands for the authentication of the session it came from: not for a client certificate

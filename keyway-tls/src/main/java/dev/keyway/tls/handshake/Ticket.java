@@ -9,21 +9,29 @@ import java.time.Instant;
 import java.util.Base64;
 
 /**
- * A session ticket a client keeps for resumption (RFC 8446 section 4.6.1): the opaque ticket, the PSK
- * derived from the resumption master secret and the ticket nonce, and what it may be used with.
- * {@link #encode()} gives the text a client saves with --sess-out (it holds the PSK: keep it private).
+ * A session a client keeps for resumption. TLS 1.3 (RFC 8446 section 4.6.1): the opaque ticket and the PSK
+ * derived from the resumption master secret and the ticket nonce. TLS 1.2 (a TLS 1.2 suite): the session ID
+ * the server gave and/or its RFC 5077 ticket, and the master secret as the PSK. {@link #encode()} gives the
+ * text a client saves with --sess-out (it holds the PSK: keep it private).
  */
 public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAdd, Instant receivedAt, CipherSuite suite,
-                     String serverName) {
+                     String serverName, byte[] sessionId) {
     private static final String BEGIN = "-----BEGIN KEYWAY TLS SESSION-----";
     private static final String END = "-----END KEYWAY TLS SESSION-----";
-    private static final int VERSION = 1;
+    /** Version 1 files (TLS 1.3 only, no session ID) are still read. */
+    private static final int VERSION = 2;
+
+    /** A TLS 1.3 ticket. */
+    public Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAdd, Instant receivedAt, CipherSuite suite, String serverName) {
+        this(ticket, psk, lifetimeSeconds, ageAdd, receivedAt, suite, serverName, new byte[0]);
+    }
 
     /** A PEM-like text block: version, suite, times, server name, ticket and PSK. */
     public String encode() {
         byte[] name = serverName == null ? new byte[0] : serverName.getBytes(StandardCharsets.UTF_8);
         byte[] body = new Wire.Writer().u8(VERSION).u16(suite.code()).u32(lifetimeSeconds).u32(ageAdd)
-                .u32(receivedAt.toEpochMilli() >>> 32).u32(receivedAt.toEpochMilli()).vec8(name).vec16(ticket).vec8(psk).toByteArray();
+                .u32(receivedAt.toEpochMilli() >>> 32).u32(receivedAt.toEpochMilli()).vec8(name).vec16(ticket).vec8(psk).vec8(sessionId)
+                .toByteArray();
         return BEGIN + "\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(body) + "\n" + END + "\n";
     }
 
@@ -37,7 +45,8 @@ public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAd
         try {
             byte[] body = Base64.getMimeDecoder().decode(text.substring(b + BEGIN.length(), e).trim());
             Wire.Reader r = new Wire.Reader(body);
-            if (r.u8() != VERSION) {
+            int version = r.u8();
+            if (version != 1 && version != VERSION) {
                 throw KeywayException.malformed("a TLS session file of an unknown version", "make a new one with --sess-out");
             }
             CipherSuite suite = CipherSuites.byCode(r.u16());
@@ -47,12 +56,15 @@ public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAd
             byte[] name = r.vec8();
             byte[] ticket = r.vec16();
             byte[] psk = r.vec8();
+            byte[] sessionId = version == 1 ? new byte[0] : r.vec8();
             r.end("session");
-            if (suite == null || !suite.tls13() || ticket.length == 0 || psk.length == 0) {
+            boolean usable = suite != null && psk.length > 0 && sessionId.length <= 32
+                    && (suite.tls13() ? ticket.length > 0 : psk.length == 48 && (ticket.length > 0 || sessionId.length > 0));
+            if (!usable) {
                 throw KeywayException.malformed("the TLS session file is damaged", "make a new one with --sess-out");
             }
             return new Ticket(ticket, psk, lifetime, ageAdd, Instant.ofEpochMilli(ms), suite,
-                    name.length == 0 ? null : new String(name, StandardCharsets.UTF_8));
+                    name.length == 0 ? null : new String(name, StandardCharsets.UTF_8), sessionId);
         } catch (IllegalArgumentException | dev.keyway.tls.TlsException ex) {
             throw KeywayException.malformed("the TLS session file is damaged", "make a new one with --sess-out");
         }
@@ -60,6 +72,6 @@ public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAd
 
     @Override
     public String toString() {
-        return "Ticket[" + suite.name() + ", " + lifetimeSeconds + " s, from " + receivedAt + "]";
+        return "Ticket[" + suite.name() + ", " + lifetimeSeconds + " s, from " + receivedAt + "]"; // no secrets
     }
 }
