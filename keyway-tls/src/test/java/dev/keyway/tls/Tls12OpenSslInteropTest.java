@@ -115,4 +115,81 @@ class Tls12OpenSslInteropTest {
             server.destroyForcibly();
         }
     }
+
+    /** Keyway's client resumes with OpenSSL's server: by ticket (OpenSSL's default) and by session ID (-no_ticket). */
+    @ParameterizedTest(name = "keyway client resumes against openssl s_server {0}")
+    @CsvSource({"ticket", "session-id"})
+    void keywayClientResumesWithOpenssl(String how) throws Exception {
+        int port = OpenSslInteropTest.freePort();
+        List<String> cmd = new java.util.ArrayList<>(List.of("openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", "ec.pem",
+                "-key", "ec.key", "-www", "-naccept", "2", "-tls1_2"));
+        if (how.equals("session-id")) {
+            cmd.add("-no_ticket");
+        }
+        Process server = OpenSslInteropTest.start(dir, cmd, "ACCEPT");
+        try {
+            TlsConfig.Builder config = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost")
+                    .versions(List.of(TlsVersion.TLS13, TlsVersion.TLS12));
+            dev.keyway.tls.handshake.Ticket session;
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port); TlsConnection c = TlsConnection.connect(s, config.build())) {
+                c.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).contains("New, TLSv1.2");
+                session = c.tickets().get(0);
+                assertThat(how.equals("ticket") ? session.ticket() : session.sessionId()).isNotEmpty();
+            }
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+                 TlsConnection c = TlsConnection.connect(s, config.resumeWith(session).build())) {
+                c.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String page = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(c.resumed()).isTrue();
+                assertThat(page).as("OpenSSL reports the session as reused").contains("Reused, TLSv1.2");
+            }
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    /** OpenSSL's client resumes with Keyway's server: -sess_out then -sess_in, by ticket and by session ID (-no_ticket); and -reconnect. */
+    @ParameterizedTest(name = "openssl s_client resumes against the keyway server: {0}")
+    @CsvSource({"ticket", "session-id", "reconnect"})
+    void opensslClientResumesWithKeyway(String how) throws Exception {
+        TlsConfig config = TlsConfig.builder().certificate(TestCerts.certs(dir.resolve("ec.pem")), TestCerts.key(dir.resolve("ec.key"), "ec"))
+                .versions(List.of(TlsVersion.TLS13, TlsVersion.TLS12)).build();
+        int connections = how.equals("reconnect") ? 6 : 2;
+        try (ServerSocket ss = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<List<Boolean>> served = CompletableFuture.supplyAsync(() -> {
+                List<Boolean> resumed = new java.util.ArrayList<>();
+                for (int i = 0; i < connections; i++) {
+                    try (Socket s = ss.accept(); TlsConnection c = TlsConnection.accept(s, config)) {
+                        resumed.add(c.resumed());
+                        c.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
+                        c.shutdownOutput();
+                    } catch (Exception e) {
+                        resumed.add(null);
+                    }
+                }
+                return resumed;
+            });
+            Path sess = dir.resolve("openssl12-" + how + ".sess");
+            List<List<String>> runs = how.equals("reconnect") ? List.of(List.of("-reconnect"))
+                    : List.of(List.of("-sess_out", sess.toString()), List.of("-sess_in", sess.toString()));
+            String last = "";
+            for (List<String> flags : runs) {
+                List<String> cmd = new java.util.ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + ss.getLocalPort(),
+                        "-servername", "localhost", "-CAfile", "ca.pem", "-tls1_2"));
+                if (how.equals("session-id")) {
+                    cmd.add("-no_ticket");
+                }
+                cmd.addAll(flags);
+                Process client = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+                client.getOutputStream().close();
+                last = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
+            assertThat(last).contains("Reused, TLSv1.2");
+            List<Boolean> resumed = served.get(30, TimeUnit.SECONDS);
+            assertThat(resumed.get(0)).isFalse();
+            assertThat(resumed.subList(1, resumed.size())).containsOnly(true);
+        }
+    }
 }
