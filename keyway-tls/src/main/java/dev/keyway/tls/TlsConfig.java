@@ -170,6 +170,9 @@ public final class TlsConfig {
         private List<CipherSuite> suites = DEFAULT_SUITES;
         private List<TlsVersion> versions = List.of(TlsVersion.TLS13);
         private dev.keyway.tls.session.SessionStore sessionStore;
+        private boolean legacyRsaKeyExchange;
+        private boolean legacyCbc;
+        private boolean suitesChosen;
         private List<String> alpn = List.of();
         private KeyLog keyLog = KeyLog.NONE;
         private List<X509Certificate> certificateChain = List.of();
@@ -274,20 +277,31 @@ public final class TlsConfig {
         }
 
         /**
-         * Suites in preference order: TLS 1.3 suites, and TLS 1.2 ECDHE suites with AEAD ciphers. The TLS 1.2
-         * defaults are ECDHE with AES-GCM or ChaCha20-Poly1305, ECDSA or RSA signatures.
+         * Suites in preference order: TLS 1.3 suites, and TLS 1.2 suites: ECDHE with AEAD ciphers by default;
+         * static RSA key transport only with {@link #legacyRsaKeyExchange}, CBC only with {@link #legacyCbc}.
+         * Checked when the config is built.
          */
         public Builder suites(List<CipherSuite> suites) {
-            for (CipherSuite s : suites) {
-                if (!s.tls13() && !(s.keyExchange() == CipherSuite.KeyExchange.ECDHE && s.cipher().aead()
-                        && ("ECDSA".equals(s.auth()) || "RSA".equals(s.auth())))) {
-                    throw new IllegalArgumentException(s.name() + " is not a suite Keyway offers (TLS 1.3, or TLS 1.2 ECDHE with AEAD)");
-                }
-            }
             if (suites.isEmpty()) {
                 throw new IllegalArgumentException("at least one suite");
             }
             this.suites = suites;
+            this.suitesChosen = true;
+            return this;
+        }
+
+        /**
+         * TLS 1.2: allow static RSA key transport (the client encrypts the pre-master secret to the server's
+         * RSA key: no forward secrecy). Off by default; for peers that can do nothing else.
+         */
+        public Builder legacyRsaKeyExchange(boolean allow) {
+            this.legacyRsaKeyExchange = allow;
+            return this;
+        }
+
+        /** TLS 1.2: allow AES-CBC suites with HMAC (MAC-then-encrypt, checked in constant time). Off by default. */
+        public Builder legacyCbc(boolean allow) {
+            this.legacyCbc = allow;
             return this;
         }
 
@@ -327,7 +341,41 @@ public final class TlsConfig {
         }
 
         public TlsConfig build() {
+            if (!suitesChosen) {
+                List<CipherSuite> all = new java.util.ArrayList<>(DEFAULT_SUITES);
+                if (legacyRsaKeyExchange) {
+                    all.addAll(codes(0x009C, 0x009D));
+                }
+                if (legacyCbc) {
+                    all.addAll(codes(0xC023, 0xC027, 0xC024, 0xC028, 0xC009, 0xC013, 0xC00A, 0xC014));
+                }
+                if (legacyRsaKeyExchange && legacyCbc) {
+                    all.addAll(codes(0x003C, 0x002F, 0x0035));
+                }
+                suites = all;
+            }
+            for (CipherSuite s : suites) {
+                if (s.tls13()) {
+                    continue;
+                }
+                boolean rsa = s.keyExchange() == CipherSuite.KeyExchange.RSA && "RSA".equals(s.auth());
+                boolean ecdhe = s.keyExchange() == CipherSuite.KeyExchange.ECDHE && ("ECDSA".equals(s.auth()) || "RSA".equals(s.auth()));
+                boolean cbc = !s.cipher().aead();
+                if (!rsa && !ecdhe) {
+                    throw new IllegalArgumentException(s.name() + " is not a suite Keyway offers (TLS 1.3, or TLS 1.2 with ECDHE or RSA)");
+                }
+                if (rsa && !legacyRsaKeyExchange) {
+                    throw new IllegalArgumentException(s.name() + " uses static RSA key transport (no forward secrecy): allow it with --legacy-rsa-kx");
+                }
+                if (cbc && !legacyCbc) {
+                    throw new IllegalArgumentException(s.name() + " uses CBC with MAC-then-encrypt: allow it with --legacy-cbc");
+                }
+            }
             return new TlsConfig(this);
+        }
+
+        private static List<CipherSuite> codes(int... codes) {
+            return java.util.stream.IntStream.of(codes).mapToObj(CipherSuites::byCode).toList();
         }
     }
 }

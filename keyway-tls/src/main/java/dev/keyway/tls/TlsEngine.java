@@ -509,7 +509,8 @@ public final class TlsEngine {
     /** One line for humans: version, suite, group, resumed or not. */
     public String summary() {
         return version() + ", " + suite().name() + ", " + (group() != null ? group().label()
-                : session().version() == TlsVersion.TLS13 ? "psk_ke" : "no key exchange")
+                : session().version() == TlsVersion.TLS13 ? "psk_ke"
+                : session().resumed() ? "session resumed" : "RSA key transport")
                 + (resumed() ? ", resumed" : ", full handshake") + (alpn() == null ? "" : ", ALPN " + alpn());
     }
 }

@@ -294,4 +294,96 @@ class Tls12HandshakeTest {
         TlsEngine other = connect(serverConfig, client().versions(ONLY12).serverName("127.0.0.1").insecure(true).resumeWith(session).build());
         assertThat(other.resumed()).isFalse();
     }
+
+    @ParameterizedTest(name = "legacy {0}")
+    @CsvSource({"0x009C", "0x002F", "0xC013", "0xC027", "0x003C"})
+    void legacySuitesNeedTheirFlags(String code) throws Exception {
+        dev.keyway.core.kdf.CipherSuite suite = CipherSuites.parse(code);
+        boolean rsa = suite.keyExchange() == dev.keyway.core.kdf.CipherSuite.KeyExchange.RSA;
+        boolean cbc = !suite.cipher().aead();
+        assertThatThrownBy(() -> client().versions(ONLY12).suites(List.of(suite)).build()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(rsa ? "--legacy-rsa-kx" : "--legacy-cbc");
+        TlsEngine c = TlsEngine.client(client().versions(ONLY12).suites(List.of(suite)).legacyRsaKeyExchange(rsa).legacyCbc(cbc).build());
+        TlsEngine s = TlsEngine.server(server("rsa").versions(BOTH).legacyRsaKeyExchange(true).legacyCbc(true).build());
+        exchange(c, s);
+        assertThat(s.suite()).isEqualTo(suite);
+        assertThat(c.summary()).contains(rsa ? "RSA key transport" : "x25519");
+    }
+
+    /**
+     * RFC 5246 section 7.4.7.1: whatever is wrong with an RSA-encrypted pre-master secret (padding, length, version,
+     * garbage), the server goes on as if it were fine and the handshake fails at the same point with the same alert:
+     * the client's Finished record does not open (bad_record_mac).
+     */
+    @Test
+    void malformedRsaPreMasterSecretsAllFailAlike() throws Exception {
+        java.security.interfaces.RSAPublicKey pub = (java.security.interfaces.RSAPublicKey) TestCerts.certs(dir.resolve("rsa.pem")).get(0)
+                .getPublicKey();
+        int k = (pub.getModulus().bitLength() + 7) / 8;
+        java.util.Random random = new java.util.Random(7);
+        List<byte[]> blocks = new ArrayList<>();
+        blocks.add(pkcs1(k, new byte[48], 0x00, 0x02, random));                                  // version 0.0 in the secret
+        byte[] good = new byte[48];
+        good[0] = 3;
+        good[1] = 3;
+        blocks.add(pkcs1(k, Arrays.copyOf(good, 47), 0x00, 0x02, random));                          // 47 bytes
+        blocks.add(pkcs1(k, Arrays.copyOf(good, 49), 0x00, 0x02, random));                          // 49 bytes
+        blocks.add(pkcs1(k, good, 0x00, 0x01, random));                                              // block type 1
+        blocks.add(pkcs1(k, good, 0x01, 0x02, random));                                              // first byte not 0
+        byte[] noZero = new byte[k];
+        Arrays.fill(noZero, (byte) 0x5a);
+        noZero[0] = 0;
+        noZero[1] = 2;
+        blocks.add(noZero);                                                                           // no separator
+        List<String> outcomes = new ArrayList<>();
+        for (byte[] block : blocks) {
+            byte[] encrypted = rawRsa(pub, block);
+            TlsEngine c = TlsEngine.client(client().versions(ONLY12).suites(List.of(CipherSuites.parse("0x009C"))).legacyRsaKeyExchange(true)
+                    .build());
+            TlsEngine s = TlsEngine.server(server("rsa").versions(ONLY12).legacyRsaKeyExchange(true).build());
+            try {
+                pump(c, s, flight -> replaceRsaKeyExchange(flight, encrypted));
+                outcomes.add("completed");
+            } catch (TlsException e) {
+                outcomes.add((e.received() ? "received " : "sent ") + e.alert() + " handshake complete on server: " + s.isHandshakeComplete());
+            }
+        }
+        assertThat(outcomes).hasSize(blocks.size()).containsOnly("sent BAD_RECORD_MAC handshake complete on server: false");
+    }
+
+    /** EB = 00 || BT || PS (nonzero) || 00 || data, with the first two bytes as given (RFC 8017 section 7.2.1). */
+    static byte[] pkcs1(int k, byte[] data, int first, int blockType, java.util.Random random) {
+        byte[] eb = new byte[k];
+        eb[0] = (byte) first;
+        eb[1] = (byte) blockType;
+        for (int i = 2; i < k - data.length - 1; i++) {
+            eb[i] = (byte) (1 + random.nextInt(255));
+        }
+        eb[k - data.length - 1] = 0;
+        System.arraycopy(data, 0, eb, k - data.length, data.length);
+        return eb;
+    }
+
+    static byte[] rawRsa(java.security.interfaces.RSAPublicKey pub, byte[] block) {
+        java.math.BigInteger c = new java.math.BigInteger(1, block).modPow(pub.getPublicExponent(), pub.getModulus());
+        byte[] out = c.toByteArray();
+        int k = (pub.getModulus().bitLength() + 7) / 8;
+        byte[] fixed = new byte[k];
+        System.arraycopy(out, Math.max(0, out.length - k), fixed, Math.max(0, k - out.length), Math.min(k, out.length));
+        return fixed;
+    }
+
+    /** Rewrites the encrypted pre-master secret in a plaintext ClientKeyExchange record of the flight. */
+    static byte[] replaceRsaKeyExchange(byte[] flight, byte[] encrypted) {
+        byte[] b = flight.clone();
+        for (int at = 0; at + 5 <= b.length; ) {
+            int len = ((b[at + 3] & 0xff) << 8) | (b[at + 4] & 0xff);
+            if (b[at] == 22 && b[at + 5] == 16) { // handshake record holding ClientKeyExchange
+                System.arraycopy(encrypted, 0, b, at + 5 + 4 + 2, encrypted.length);
+                return b;
+            }
+            at += 5 + len;
+        }
+        return b;
+    }
 }

@@ -29,6 +29,8 @@ import java.util.Map;
  * [NewSessionTicket], ChangeCipherSpec and Finished, then ours.
  */
 final class ClientHandshake12 {
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     private enum State { CERTIFICATE, SERVER_KEY_EXCHANGE, REQUEST_OR_DONE, SERVER_HELLO_DONE, CHANGE_CIPHER_SPEC, FINISHED, DONE }
 
     /** The kept session we are resuming, or null in a full handshake. */
@@ -133,7 +135,11 @@ final class ClientHandshake12 {
         if (!config.insecure()) {
             PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName(), true);
         }
-        state = State.SERVER_KEY_EXCHANGE;
+        boolean rsa = suite.keyExchange() == CipherSuite.KeyExchange.RSA;
+        if (rsa && !(chain.get(0).getPublicKey() instanceof java.security.interfaces.RSAPublicKey)) {
+            throw TlsException.fatal(Alert.UNSUPPORTED_CERTIFICATE, "RSA key transport needs an RSA certificate");
+        }
+        state = rsa ? State.REQUEST_OR_DONE : State.SERVER_KEY_EXCHANGE;
     }
 
     /** ServerECDHParams (curve_type named_curve, the group, the point) and the signature over both randoms and them. */
@@ -185,9 +191,19 @@ final class ClientHandshake12 {
         if (certificateRequested) {
             send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode12(config.certificateChain())));
         }
-        NamedGroup.ClientShare share = group.generate();
-        byte[] preMaster = share.finish(serverShare);
-        send(Wire.message(HandshakeIo.CLIENT_KEY_EXCHANGE, new Wire.Writer().vec8(share.keyExchange()).toByteArray()));
+        byte[] preMaster;
+        if (group == null) {
+            // RSA key transport: client_version || 46 random bytes, encrypted to the server's key (RFC 5246 7.4.7.1)
+            preMaster = new byte[48];
+            RANDOM.nextBytes(preMaster);
+            preMaster[0] = 3;
+            preMaster[1] = 3;
+            send(Wire.message(HandshakeIo.CLIENT_KEY_EXCHANGE, new Wire.Writer().vec16(rsaEncrypt(preMaster)).toByteArray()));
+        } else {
+            NamedGroup.ClientShare share = group.generate();
+            preMaster = share.finish(serverShare);
+            send(Wire.message(HandshakeIo.CLIENT_KEY_EXCHANGE, new Wire.Writer().vec8(share.keyExchange()).toByteArray()));
+        }
         masterSecret = Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash());
         Arrays.fill(preMaster, (byte) 0);
         config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), clientRandom, masterSecret);
@@ -201,6 +217,16 @@ final class ClientHandshake12 {
         io.records().setWriteProtection(new RecordProtection12(suite, keys.clientKey(), keys.clientIv(), keys.clientMacKey()));
         send(Wire.message(HandshakeIo.FINISHED, Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash())));
         state = State.CHANGE_CIPHER_SPEC;
+    }
+
+    private byte[] rsaEncrypt(byte[] preMaster) {
+        try {
+            javax.crypto.Cipher rsa = javax.crypto.Cipher.getInstance("RSA/ECB/PKCS1Padding");
+            rsa.init(javax.crypto.Cipher.ENCRYPT_MODE, chain.get(0).getPublicKey(), RANDOM);
+            return rsa.doFinal(preMaster);
+        } catch (java.security.GeneralSecurityException e) {
+            throw TlsException.fatal(Alert.INTERNAL_ERROR, "RSA encryption of the pre-master secret failed: " + e.getMessage());
+        }
     }
 
     /** RFC 5077 section 3.3: a lifetime hint and the opaque ticket, kept for the next connection. */

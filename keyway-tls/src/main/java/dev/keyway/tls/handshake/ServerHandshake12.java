@@ -100,7 +100,7 @@ final class ServerHandshake12 {
         }
         SignatureScheme scheme = signatureScheme(ch);
         this.suite = chooseSuite(ch, scheme);
-        this.group = chooseGroup(ch);
+        this.group = suite.keyExchange() == CipherSuite.KeyExchange.RSA ? null : chooseGroup(ch);
         this.sessionId = new byte[config.sessionStore() != null ? 32 : 0];
         RANDOM.nextBytes(sessionId);
         transcript.algorithm(jcaHash(suite));
@@ -108,11 +108,13 @@ final class ServerHandshake12 {
         serverHello();
         send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode12(config.certificateChain())));
 
-        share = group.generate();
-        byte[] params = new Wire.Writer().u8(3).u16(group.code()).vec8(share.keyExchange()).toByteArray();
-        byte[] signed = new Wire.Writer().bytes(ch.random()).bytes(serverRandom).bytes(params).toByteArray();
-        send(Wire.message(HandshakeIo.SERVER_KEY_EXCHANGE, new Wire.Writer().bytes(params).u16(scheme.code())
-                .vec16(scheme.sign(config.privateKey(), signed)).toByteArray()));
+        if (group != null) {
+            share = group.generate();
+            byte[] params = new Wire.Writer().u8(3).u16(group.code()).vec8(share.keyExchange()).toByteArray();
+            byte[] signed = new Wire.Writer().bytes(ch.random()).bytes(serverRandom).bytes(params).toByteArray();
+            send(Wire.message(HandshakeIo.SERVER_KEY_EXCHANGE, new Wire.Writer().bytes(params).u16(scheme.code())
+                    .vec16(scheme.sign(config.privateKey(), signed)).toByteArray()));
+        }
         if (config.requireClientCertificate()) {
             Wire.Writer sigs = new Wire.Writer();
             for (int s : ClientHandshake13.SIGNATURE_ALGORITHMS) {
@@ -247,15 +249,39 @@ final class ServerHandshake12 {
 
     private void clientKeyExchange(HandshakeIo.Message m) {
         Wire.Reader r = new Wire.Reader(m.body());
-        byte[] point = r.vec8();
-        r.end("ClientKeyExchange");
-        byte[] preMaster = share.finish(point);
+        byte[] preMaster;
+        if (group == null) {
+            byte[] encrypted = r.vec16();
+            r.end("ClientKeyExchange");
+            preMaster = rsaPreMasterSecret(encrypted);
+        } else {
+            byte[] point = r.vec8();
+            r.end("ClientKeyExchange");
+            preMaster = share.finish(point);
+        }
         transcript.add(m.raw());
         masterSecret = Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash());
         Arrays.fill(preMaster, (byte) 0);
         config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), hello.random(), masterSecret);
         keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, hello.random(), serverRandom);
         state = clientChain.isEmpty() ? State.CHANGE_CIPHER_SPEC : State.CLIENT_CERTIFICATE_VERIFY;
+    }
+
+    /**
+     * RSA key transport (RFC 5246 section 7.4.7.1): the pre-master secret the client encrypted to our key. Any
+     * padding, length or version problem yields a random pre-master secret instead, in constant time (Bouncy
+     * Castle's implicit rejection), so the connection fails later, at the client's Finished, exactly as with a
+     * wrong key: no Bleichenbacher oracle by alert, by message or by timing.
+     */
+    private byte[] rsaPreMasterSecret(byte[] encrypted) {
+        try {
+            org.bouncycastle.crypto.params.AsymmetricKeyParameter key =
+                    org.bouncycastle.crypto.util.PrivateKeyFactory.createKey(config.privateKey().getEncoded());
+            return org.bouncycastle.crypto.tls.TlsRsaKeyExchange.decryptPreMasterSecret(encrypted, 0, encrypted.length,
+                    (org.bouncycastle.crypto.params.RSAKeyParameters) key, TlsVersion.TLS12.code(), RANDOM);
+        } catch (java.io.IOException | ClassCastException e) {
+            throw new IllegalStateException("the server's RSA key cannot decrypt", e);
+        }
     }
 
     /** The client's signature over every handshake message so far (RFC 5246 section 7.4.8). */
