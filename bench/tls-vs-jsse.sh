@@ -17,7 +17,8 @@
 #   --bulk-mib N    MiB per bulk round, sent in 16 KiB writes (default 64)
 #   --clients N     client threads in the handshake modes (default 1: s_time has one connection at a time)
 #   --mode M        full, resumed, bulk or all (default all)
-#   --suite S       TLS 1.3 suite, IANA name (default TLS_AES_128_GCM_SHA256)
+#   --suite S       IANA name (default TLS_AES_128_GCM_SHA256); a TLS 1.2 ECDHE-ECDSA AEAD suite, e.g.
+#                   TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, measures TLS 1.2 (session-ID/ticket resumption)
 #   --group G       x25519 or secp256r1 (default x25519)
 #   --no-openssl    skip the openssl rows
 #
@@ -92,7 +93,15 @@ done
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || die "--warmup must be a whole number, not '$WARMUP'"
 case "$MODE" in full | resumed | bulk | all) ;; *) die "--mode must be full, resumed, bulk or all, not '$MODE'" ;; esac
 case "$GROUP" in x25519 | secp256r1) ;; *) die "--group must be x25519 or secp256r1, not '$GROUP'" ;; esac
-[[ "$SUITE" =~ ^TLS_[A-Z0-9_]+$ ]] || die "--suite must be a TLS 1.3 suite's IANA name, e.g. TLS_AES_256_GCM_SHA384"
+[[ "$SUITE" =~ ^TLS_[A-Z0-9_]+$ ]] || die "--suite must be an IANA name, e.g. TLS_AES_256_GCM_SHA384 or TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+# openssl's flags for the suite's version: TLS 1.3 suites by -ciphersuites, TLS 1.2 ones by OpenSSL's name with -cipher
+case "$SUITE" in
+    TLS_AES_* | TLS_CHACHA20_*) OPENSSL_SUITE=(-tls1_3 -ciphersuites "$SUITE") ;;
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) OPENSSL_SUITE=(-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256) ;;
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384) OPENSSL_SUITE=(-tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384) ;;
+    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256) OPENSSL_SUITE=(-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305) ;;
+    *) die "--suite $SUITE: give a TLS 1.3 suite or a TLS 1.2 ECDHE-ECDSA AEAD suite (the benchmark's leaf is P-256)" ;;
+esac
 
 JAVA=java
 [[ -n "${JAVA_HOME:-}" ]] && JAVA="$JAVA_HOME/bin/java"
@@ -185,8 +194,8 @@ if [[ "$NO_OPENSSL" == 0 && "$MODE" != bulk && -f "$WORK/pki/server.pem" ]]; the
     mkdir -p "$WORK/www"
     printf 'x' >"$WORK/www/x"
     SERVER_LOG="$WORK/s_server.log"
-    SERVER=("$OPENSSL" s_server -accept 127.0.0.1:0 -cert "$WORK/pki/server.pem" -key "$WORK/pki/server.key" -tls1_3
-        -ciphersuites "$SUITE" -groups "$GROUP" -num_tickets 1 -WWW)
+    SERVER=("$OPENSSL" s_server -accept 127.0.0.1:0 -cert "$WORK/pki/server.pem" -key "$WORK/pki/server.key" "${OPENSSL_SUITE[@]}"
+        -groups "$GROUP" -num_tickets 1 -WWW)
     echo "\$ (cd \$WORK/www && ${SERVER[*]})" | sed "s#$WORK#\$WORK#g"
     (cd "$WORK/www" && exec "${SERVER[@]}" </dev/null >"$SERVER_LOG" 2>&1) &
     PIDS+=($!)
@@ -210,7 +219,7 @@ if [[ "$NO_OPENSSL" == 0 && "$MODE" != bulk && -f "$WORK/pki/server.pem" ]]; the
             rates=()
             for ((run = 1; run <= REPEAT; run++)); do
                 out="$WORK/s_time.$mode.$run.out"
-                STIME=("$OPENSSL" s_time -connect "127.0.0.1:$port" "$flag" -time "$SECS" -tls1_3 -ciphersuites "$SUITE"
+                STIME=("$OPENSSL" s_time -connect "127.0.0.1:$port" "$flag" -time "$SECS" "${OPENSSL_SUITE[@]}"
                     -CAfile "$WORK/pki/ca.pem" -verify 2 -www /x)
                 ((run == 1)) && echo "\$ ${STIME[*]}" | sed "s#$WORK#\$WORK#g"
                 load="$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -95,7 +95,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * byte. Rounds run for {@code --warmup} seconds (not counted), then for {@code --seconds}; MB/s = bytes /
  * wall time of the counted rounds (MB = 10^6 bytes). The handshake is not timed.
  *
- * <p>JSSE setup: {@code SSLContext.getInstance("TLSv1.3")}; the server's key and leaf in a PKCS #12
+ * <p>JSSE setup: {@code SSLContext.getInstance("TLS")}; the server's key and leaf in a PKCS #12
  * {@link KeyStore} behind the default {@link KeyManagerFactory}; the client's trust in the CA through the
  * default (PKIX) {@link TrustManagerFactory}; protocols {TLSv1.3}, the one suite, endpoint identification
  * "HTTPS". The group is set with the system property {@code jdk.tls.namedGroups} (JDK 17 has no
@@ -139,7 +139,7 @@ public final class TlsBench {
             "  --impl keyway|jsse|both        whose TLS (default both; keyway first)",
             "  --seconds N        length of each measurement, seconds (default 10)",
             "  --warmup N         warm-up before each measurement, seconds, not counted (default 5)",
-            "  --suite NAME       TLS 1.3 suite, IANA name (default TLS_AES_128_GCM_SHA256)",
+            "  --suite NAME       TLS 1.3 suite or TLS 1.2 ECDHE-ECDSA AEAD suite, IANA name (default TLS_AES_128_GCM_SHA256)",
             "  --group NAME       key-exchange group: x25519 or secp256r1 (default x25519)",
             "  --bulk-mib N       MiB per bulk round, sent in 16 KiB writes (default 64)",
             "  --clients N        client threads in the handshake modes (default 1)",
@@ -236,8 +236,8 @@ public final class TlsBench {
             }
         }
         CipherSuite s = CipherSuites.parse(o.suite);
-        if (!s.tls13()) {
-            throw new IllegalArgumentException("--suite " + o.suite + " is not a TLS 1.3 suite");
+        if (!s.tls13() && !(s.keyExchange() == CipherSuite.KeyExchange.ECDHE && "ECDSA".equals(s.auth()) && s.cipher().aead())) {
+            throw new IllegalArgumentException("--suite " + o.suite + " must be a TLS 1.3 suite or a TLS 1.2 ECDHE-ECDSA AEAD suite (the leaf is P-256)");
         }
         o.suite = s.name();
         NamedGroup g = NamedGroup.parse(o.group);
@@ -336,12 +336,13 @@ public final class TlsBench {
             this.group = group;
             this.anchors = List.of(pki.ca());
             this.server = TlsConfig.builder().certificate(List.of(pki.leaf()), pki.leafKey()).suites(List.of(suite))
-                    .groups(List.of(group)).build();
+                    .versions(versions(suite)).groups(List.of(group)).build();
             this.client = clientBuilder().build();
         }
 
         private TlsConfig.Builder clientBuilder() {
-            return TlsConfig.builder().trustAnchors(anchors).serverName(HOST).suites(List.of(suite)).groups(List.of(group));
+            return TlsConfig.builder().trustAnchors(anchors).serverName(HOST).suites(List.of(suite)).versions(versions(suite))
+                    .groups(List.of(group));
         }
 
         @Override
@@ -452,17 +453,18 @@ public final class TlsBench {
     static final class JsseImpl implements Impl {
         private final SSLContext server;
         private final TrustManagerFactory trust;
-        private final String[] protocols = {"TLSv1.3"};
+        private final String[] protocols;
         private final String[] suites;
 
         JsseImpl(Pki pki, CipherSuite suite) throws Exception {
             this.suites = new String[] {suite.name()};
+            this.protocols = new String[] {suite.tls13() ? "TLSv1.3" : "TLSv1.2"};
             KeyStore keys = KeyStore.getInstance("PKCS12");
             keys.load(null, null);
             keys.setKeyEntry("server", pki.leafKey(), STORE_PASSWORD, new java.security.cert.Certificate[] {pki.leaf()});
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(keys, STORE_PASSWORD);
-            server = SSLContext.getInstance("TLSv1.3");
+            server = SSLContext.getInstance("TLS");
             server.init(kmf.getKeyManagers(), null, null);
             KeyStore anchors = KeyStore.getInstance("PKCS12");
             anchors.load(null, null);
@@ -478,7 +480,7 @@ public final class TlsBench {
          */
         private SSLContext clientContext(CountingTrustManager counter) {
             try {
-                SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+                SSLContext ctx = SSLContext.getInstance("TLS");
                 ctx.init(null, new TrustManager[] {counter}, null);
                 return ctx;
             } catch (java.security.GeneralSecurityException e) {
@@ -1077,5 +1079,10 @@ public final class TlsBench {
             double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
             return l < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", l);
         }
+    }
+
+    /** The one version a suite belongs to: both sides speak only it. */
+    static List<dev.keyway.core.kdf.TlsVersion> versions(CipherSuite suite) {
+        return List.of(suite.tls13() ? dev.keyway.core.kdf.TlsVersion.TLS13 : dev.keyway.core.kdf.TlsVersion.TLS12);
     }
 }

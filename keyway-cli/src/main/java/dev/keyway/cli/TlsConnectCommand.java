@@ -23,14 +23,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 @Command(name = "connect", mixinStandardHelpOptions = true,
-        header = "Connect to a TLS 1.3 server (like openssl s_client): stdin to the peer, the peer to stdout.",
-        description = {"Open a TLS 1.3 connection with Keyway's own TLS, check the server's certificate against --cafile "
+        header = "Connect to a TLS 1.3 or 1.2 server (like openssl s_client): stdin to the peer, the peer to stdout.",
+        description = {"Open a TLS connection with Keyway's own TLS (1.3, or 1.2 when the server has no 1.3; --tls1.3 or --tls1.2 to insist), check the server's certificate against --cafile "
                 + "and the name you connect to (or --servername), then copy standard input to the server and the server's "
                 + "data to standard output until both sides are done. A one-line summary (version, suite, group, resumed or "
                 + "not) goes to standard error.",
                 "",
-                "--keylog writes the connection's secrets for Wireshark or 'keyway tls decrypt'; --sess-out saves a session "
-                + "ticket and --sess-in resumes with it (PSK with ECDHE).",
+                "--keylog writes the connection's secrets for Wireshark or 'keyway tls decrypt'; --sess-out saves the session "
+                + "and --sess-in resumes with it (TLS 1.3: a ticket, PSK with ECDHE; TLS 1.2: a session ID or ticket).",
                 "",
                 "Exit status: 0 ok, 2 bad options, 5 a TLS failure or an unreachable server (the alert is named)."})
 final class TlsConnectCommand implements Runnable {
@@ -55,7 +55,7 @@ final class TlsConnectCommand implements Runnable {
     @Option(names = "--key", paramLabel = "KEY.pem", description = "The client certificate's private key.")
     String key;
 
-    @Option(names = "--sess-out", paramLabel = "FILE", description = "Save a session ticket the server sends (mode 0600: it holds a key).")
+    @Option(names = "--sess-out", paramLabel = "FILE", description = "Save the session to resume later: a TLS 1.3 ticket, or a TLS 1.2 session ID and/or ticket (mode 0600: it holds a key).")
     Path sessOut;
 
     @Option(names = "--sess-in", paramLabel = "FILE", description = "Resume with a session saved by --sess-out.")
@@ -89,7 +89,7 @@ final class TlsConnectCommand implements Runnable {
         }
         PrintWriter err = spec.commandLine().getErr();
         try {
-            tls.apply(b);
+            dev.keyway.tls.TlsConfig config = TlsOptions.build(tls.apply(b)); // bad options fail before any connection
             Socket socket = new Socket();
             try {
                 socket.connect(address, 10_000);
@@ -98,13 +98,13 @@ final class TlsConnectCommand implements Runnable {
                 throw new KeywayException(ErrorCode.PEER, "cannot connect to " + target + " (" + e.getMessage() + ")",
                         "check the address and that the server is running");
             }
-            try (TlsConnection c = TlsConnection.connect(socket, b.build())) {
+            try (TlsConnection c = TlsConnection.connect(socket, config)) {
                 err.println("keyway: " + c.summary());
                 err.flush();
                 TlsOptions.pumpStdio(c);
                 if (sessOut != null) {
                     if (c.tickets().isEmpty()) {
-                        err.println("keyway: warning: the server sent no session ticket; " + sessOut + " not written");
+                        err.println("keyway: warning: the server offered no way to resume (no ticket, no session ID); " + sessOut + " not written");
                     } else {
                         AtomicFile.write(sessOut, c.tickets().get(0).encode().getBytes(StandardCharsets.US_ASCII), true);
                     }

@@ -3,6 +3,7 @@ package dev.keyway.cli;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.cert.Pem;
@@ -15,13 +16,25 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Options tls serve and tls connect share: groups, suites, ALPN, key log. */
+/** Options tls serve and tls connect share: versions, groups, suites (and the legacy ones), ALPN, key log. */
 final class TlsOptions {
     @Option(names = "--groups", paramLabel = "LIST", split = ",", description = "Key-exchange groups in preference order: x25519, secp256r1, X25519MLKEM768 (default: x25519,secp256r1).")
     List<String> groups;
 
-    @Option(names = "--suites", paramLabel = "LIST", split = ",", description = "TLS 1.3 suites in preference order (default: TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256).")
+    @Option(names = "--suites", paramLabel = "LIST", split = ",", description = "Suites in preference order, IANA or OpenSSL names (default: the three TLS 1.3 suites, then TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305).")
     List<String> suites;
+
+    @Option(names = "--tls1.3", description = "TLS 1.3 only (default: TLS 1.3, or TLS 1.2 when the peer has no 1.3).")
+    boolean tls13Only;
+
+    @Option(names = "--tls1.2", description = "TLS 1.2 only.")
+    boolean tls12Only;
+
+    @Option(names = "--legacy-rsa-kx", description = "TLS 1.2: also allow static RSA key transport (no forward secrecy), for old peers.")
+    boolean legacyRsaKx;
+
+    @Option(names = "--legacy-cbc", description = "TLS 1.2: also allow AES-CBC suites with HMAC (MAC-then-encrypt), for old peers.")
+    boolean legacyCbc;
 
     @Option(names = "--alpn", paramLabel = "LIST", split = ",", description = "Application protocols to offer or accept, e.g. h2,http/1.1.")
     List<String> alpn;
@@ -33,6 +46,11 @@ final class TlsOptions {
 
     /** Applies these options to a builder; opens the key log (the caller closes it). */
     TlsConfig.Builder apply(TlsConfig.Builder b) {
+        if (tls13Only && tls12Only) {
+            throw KeywayException.usage("--tls1.3 and --tls1.2 exclude each other", "give one, or neither to speak both (1.3 preferred)");
+        }
+        b.versions(tls13Only ? List.of(TlsVersion.TLS13) : tls12Only ? List.of(TlsVersion.TLS12) : List.of(TlsVersion.TLS13, TlsVersion.TLS12));
+        b.legacyRsaKeyExchange(legacyRsaKx).legacyCbc(legacyCbc);
         if (groups != null) {
             List<NamedGroup> gs = new ArrayList<>();
             for (String g : groups) {
@@ -43,11 +61,7 @@ final class TlsOptions {
         if (suites != null) {
             List<CipherSuite> ss = new ArrayList<>();
             for (String s : suites) {
-                CipherSuite suite = CipherSuites.parse(s);
-                if (!suite.tls13()) {
-                    throw KeywayException.usage(suite.name() + " is not a TLS 1.3 suite", "Keyway's TLS speaks 1.3; see 'keyway tls suites'");
-                }
-                ss.add(suite);
+                ss.add(CipherSuites.parse(s));
             }
             b.suites(ss);
         }
@@ -59,6 +73,15 @@ final class TlsOptions {
             b.keyLog(keyLogFile);
         }
         return b;
+    }
+
+    /** Builds the config; a suite the flags do not allow is a usage error naming the flag. */
+    static TlsConfig build(TlsConfig.Builder b) {
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw KeywayException.usage(e.getMessage(), "see 'keyway tls suites' and the --legacy-* flags");
+        }
     }
 
     void close() {

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -24,13 +25,13 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        header = "Serve TLS 1.3 (like openssl s_server): echo, a status page, or stdin/stdout for one client.",
-        description = {"Accept TLS 1.3 connections with Keyway's own TLS. --echo sends every client's data back; --www "
+        header = "Serve TLS 1.3 and 1.2 (like openssl s_server): echo, a status page, or stdin/stdout for one client.",
+        description = {"Accept TLS 1.3 (and TLS 1.2, unless --tls1.3) connections with Keyway's own TLS. --echo sends every client's data back; --www "
                 + "answers each client's first request with an HTTP page describing the connection (version, suite, group, "
                 + "resumed); without either, the first client's data goes to standard output and standard input goes to it.",
                 "",
                 "Session tickets are issued (one per connection) under keys that rotate every --ticket-rotation, so clients "
-                + "can resume. --verify-client CA.pem requires a client certificate from that CA. --keylog writes every "
+                + "can resume; TLS 1.2 clients can also resume by session ID (--session-cache). --verify-client CA.pem requires a client certificate from that CA. --keylog writes every "
                 + "connection's secrets (SSLKEYLOGFILE).",
                 "",
                 "Prints 'keyway: listening on HOST:PORT' to standard error once ready, and one summary line per connection."})
@@ -62,6 +63,15 @@ final class TlsServeCommand implements Runnable {
     @Option(names = "--ticket-rotation", paramLabel = "DURATION", defaultValue = "1h", description = "How often the session-ticket key changes (default: ${DEFAULT-VALUE}).")
     String ticketRotation;
 
+    @Option(names = "--no-ticket", description = "Issue no session tickets (TLS 1.2 clients can still resume by session ID).")
+    boolean noTicket;
+
+    @Option(names = "--ticket-key-file", paramLabel = "FILE", description = "Derive the ticket keys from this secret (32 or more random bytes, e.g. 'head -c 32 /dev/urandom'): servers given the same file, or this one restarted, resume each other's sessions.")
+    Path ticketKeyFile;
+
+    @Option(names = "--session-cache", paramLabel = "URI", description = "TLS 1.2 session-ID cache: 'memory' (default) or redis://HOST:PORT to share it among servers and across restarts (with --ticket-key-file: entries are sealed with the ticket keys).")
+    String sessionCache;
+
     @Mixin
     TlsOptions tls;
 
@@ -73,8 +83,16 @@ final class TlsServeCommand implements Runnable {
         if (naccept != null && naccept < 1) {
             throw KeywayException.usage("--naccept must be 1 or more", "or leave it out to serve until stopped");
         }
+        java.time.Duration rotation = Durations.parse(ticketRotation, "--ticket-rotation");
         TlsConfig.Builder b = TlsConfig.builder().certificate(TlsOptions.certificates(cert, "certificate"), TlsOptions.privateKey(key))
-                .ticketKeys(dev.keyway.tls.TicketKeys.rotatingEvery(Durations.parse(ticketRotation, "--ticket-rotation")));
+                .ticketKeys(ticketKeyFile == null ? dev.keyway.tls.TicketKeys.rotatingEvery(rotation)
+                        : dev.keyway.tls.TicketKeys.fromSecret(secret(ticketKeyFile), rotation));
+        if (sessionCache != null) {
+            b.sessionStore(sessionStore(sessionCache));
+        }
+        if (noTicket) {
+            b.ticketCount(0);
+        }
         if (verifyClient != null) {
             b.trustAnchors(TlsOptions.certificates(verifyClient, "client CA file")).requireClientCertificate(true);
         }
@@ -89,7 +107,7 @@ final class TlsServeCommand implements Runnable {
         });
         Semaphore slots = new Semaphore(64);
         try (ServerSocket server = new ServerSocket()) {
-            TlsConfig config = tls.apply(b).build();
+            TlsConfig config = TlsOptions.build(tls.apply(b));
             server.setReuseAddress(true);
             server.bind(address, 64);
             err.println("keyway: listening on " + address.getHostString() + ":" + server.getLocalPort());
@@ -158,5 +176,24 @@ final class TlsServeCommand implements Runnable {
                 + "</pre></body></html>\n";
         c.getOutputStream().write(("HTTP/1.0 200 ok\r\nContent-Type: text/html\r\n\r\n" + body).getBytes(StandardCharsets.ISO_8859_1));
         c.shutdownOutput();
+    }
+
+    private static byte[] secret(Path file) {
+        byte[] secret = CliIo.readInput(file.toString(), 4096, "ticket-key file");
+        if (secret.length < 32) {
+            throw KeywayException.usage(file + " holds " + secret.length + " bytes; a ticket-key secret needs 32 or more",
+                    "make one with: head -c 32 /dev/urandom > " + file);
+        }
+        return secret;
+    }
+
+    private static dev.keyway.tls.session.SessionStore sessionStore(String uri) {
+        if (uri.equals("memory")) {
+            return new dev.keyway.tls.session.MemorySessionStore();
+        }
+        if (!uri.startsWith("redis://") && !uri.startsWith("rediss://")) {
+            throw KeywayException.usage("--session-cache must be 'memory' or a redis:// URI, not '" + uri + "'", "e.g. redis://127.0.0.1:6379");
+        }
+        return new dev.keyway.tls.session.RedisSessionStore(java.net.URI.create(uri));
     }
 }

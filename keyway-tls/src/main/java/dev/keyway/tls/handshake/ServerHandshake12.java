@@ -136,7 +136,8 @@ final class ServerHandshake12 {
         Wire.Writer ext = new Wire.Writer();
         Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
         Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
-        if (resumed == null) {
+        if (resumed == null && group != null && hello.extensions().containsKey(Extensions.EC_POINT_FORMATS)) {
+            // only an extension the client sent may come back (RFC 5246 section 7.4.1.4)
             Extensions.add(ext, Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
         }
         if (sendTicket) {

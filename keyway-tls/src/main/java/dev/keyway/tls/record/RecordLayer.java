@@ -116,7 +116,9 @@ public final class RecordLayer {
             if ((in[at + 1] & 0xff) != 3) {
                 throw TlsException.fatal(Alert.DECODE_ERROR, "not a TLS record (version byte " + (in[at + 1] & 0xff) + ")");
             }
-            int limit = readProtection != null && type == APPLICATION_DATA ? readProtection.maxCiphertext() : MAX_FRAGMENT;
+            // Under protection every record is ciphertext (TLS 1.2 encrypts each type; in TLS 1.3 anything but 23
+            // is refused when decoded), so the ciphertext limit applies to all.
+            int limit = readProtection != null && (type == APPLICATION_DATA || deliverCcs) ? readProtection.maxCiphertext() : MAX_FRAGMENT;
             if (length > limit) {
                 throw TlsException.fatal(Alert.RECORD_OVERFLOW, "record of " + length + " bytes (limit " + limit + ")");
             }
@@ -156,7 +158,7 @@ public final class RecordLayer {
             }
             return new Record(type, Arrays.copyOfRange(in, at + HEADER, at + HEADER + length));
         }
-        if (type == ALERT && ccsAllowed) {
+        if (type == ALERT && ccsAllowed && !deliverCcs) { // TLS 1.3 only: in TLS 1.2 a protected alert is encrypted
             // An unprotected alert can arrive during the handshake, before the peer has our keys; after it,
             // accepting one would let anyone on the path end the connection (a truncation attack).
             return new Record(type, Arrays.copyOfRange(in, at + HEADER, at + HEADER + length));

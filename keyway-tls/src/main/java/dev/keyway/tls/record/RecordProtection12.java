@@ -84,7 +84,7 @@ public final class RecordProtection12 implements RecordProtection {
     private final byte[] rotated;
     private final byte[] received;
 
-    private final Cipher cipher;
+    private Cipher cipher;
 
     /**
      * Protection for one direction of {@code suite}, from that side's part of the key block (RFC 5246
@@ -262,6 +262,11 @@ public final class RecordProtection12 implements RecordProtection {
             byte[] plain = cipher.doFinal(buf, body + explicit, fragmentLength - explicit);
             return new RecordLayer.Record(buf[off] & 0xff, plain, plain.length);
         } catch (AEADBadTagException e) {
+            if (kind == CipherSuite.Cipher.CHACHA20_POLY1305) {
+                // The JDK refuses to init ChaCha20-Poly1305 twice in a row with one key and nonce, decryption
+                // included; after a failure the sequence number has not moved, so the next open would.
+                cipher = Cipher.getInstance("ChaCha20-Poly1305");
+            }
             return null;
         }
     }

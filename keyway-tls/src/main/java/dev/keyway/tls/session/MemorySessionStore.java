@@ -43,7 +43,7 @@ public final class MemorySessionStore implements SessionStore {
             private static final long serialVersionUID = 1L;
 
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Id, Entry> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Id, MemorySessionStore.Entry> eldest) {
                 return size() > MemorySessionStore.this.maxEntries;
             }
         };
