@@ -171,7 +171,10 @@ public final class TlsBench {
         }
         // Before any JSSE class reads it: JDK 17 has no SSLParameters.setNamedGroups.
         if (System.getProperty("jdk.tls.namedGroups") == null) {
-            System.setProperty("jdk.tls.namedGroups", o.group);
+            // TLS 1.2 (RFC 8422 section 5.1.1): the client must also list the curve of the server's ECDSA certificate
+            // (P-256), or JSSE's server refuses; the key exchange still uses the first group.
+            boolean tls12 = !CipherSuites.parse(o.suite).tls13();
+            System.setProperty("jdk.tls.namedGroups", tls12 && !o.group.equals("secp256r1") ? o.group + ",secp256r1" : o.group);
         }
         try {
             System.exit(run(o));
@@ -939,7 +942,7 @@ public final class TlsBench {
         human.printf(Locale.ROOT, "TlsBench: Java %s (%s %s), %d CPUs, load average %s%n", System.getProperty("java.version"),
                 System.getProperty("java.vm.name"), System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors(),
                 loadAverage());
-        human.printf(Locale.ROOT, "TlsBench: TLS 1.3, %s, group %s (jdk.tls.namedGroups=%s), EC P-256 leaf signed by an EC P-256 CA "
+        human.printf(Locale.ROOT, "TlsBench: " + (suite.tls13() ? "TLS 1.3" : "TLS 1.2") + ", %s, group %s (jdk.tls.namedGroups=%s), EC P-256 leaf signed by an EC P-256 CA "
                         + "(made in %.0f ms)%s%n", suite.name(), group.label(), System.getProperty("jdk.tls.namedGroups"), (System.nanoTime() - t0) / 1e6,
                 o.pemDir == null ? "" : ", PEM in " + o.pemDir);
         human.printf(Locale.ROOT, "TlsBench: %d client thread(s), %d server worker(s), TCP_NODELAY %s, warm-up %d s, measure %d s"

@@ -10,10 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -59,28 +57,9 @@ class EngineNioInteropTest {
         }
     }
 
-    /** Starts {@code cmd} in the test directory and waits until it prints {@code marker}; its output is drained after. */
+    /** Starts {@code cmd} in the test directory and waits until it prints {@code marker}. */
     static Process start(List<String> cmd, String marker) throws Exception {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        String line;
-        while (System.nanoTime() < deadline && (line = r.readLine()) != null) {
-            if (line.contains(marker)) {
-                Thread t = new Thread(() -> {
-                    try {
-                        r.transferTo(java.io.Writer.nullWriter());
-                    } catch (IOException ignored) {
-                        // the process is gone
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
-                return p;
-            }
-        }
-        p.destroyForcibly();
-        throw new AssertionError(String.join(" ", cmd) + " did not print " + marker);
+        return OpenSslInteropTest.start(dir, cmd, marker);
     }
 
     /**

@@ -953,4 +953,27 @@ class TlsEngineTest {
         assertThat(c.isInboundDone()).isTrue();
         assertThat(s.isInboundDone()).isTrue();
     }
+
+    /** RFC 8446 section 6.1: whatever arrives after the peer's close_notify is ignored, not an error. */
+    @Test
+    void dataAfterCloseNotifyIsIgnored() throws Exception {
+        java.util.Map<String, byte[]> secrets = new java.util.concurrent.ConcurrentHashMap<>();
+        Pair p = connect(client().keyLog((label, random, secret) -> secrets.put(label, secret.clone())).build(), server().build(),
+                x -> x);
+        RecordCrypto sealer = RecordCrypto.of(p.client().suite(), secrets.get("CLIENT_TRAFFIC_SECRET_0"));
+        byte[] closeNotify = sealer.seal(RecordCrypto.inner(new byte[] {1, 0}, 21, 0));
+        byte[] late = sealer.seal(RecordCrypto.inner(ascii("too late"), 23, 0));
+        p.server().receive(closeNotify, 0, closeNotify.length);
+        p.server().receive(late, 0, late.length);
+        assertThat(p.server().read(new byte[16], 0, 16)).isEqualTo(-1);
+        assertThat(p.server().isInboundDone()).isTrue();
+        assertThat(p.server().outputLength()).as("no alert").isZero();
+    }
+
+    /** Nothing to close before the handshake is done: abandon it by closing the transport. */
+    @Test
+    void closeOutboundDuringTheHandshakeIsRefused() {
+        TlsEngine c = TlsEngine.client(client().build());
+        assertThatThrownBy(c::closeOutbound).isInstanceOf(IllegalStateException.class).hasMessageContaining("close the transport");
+    }
 }

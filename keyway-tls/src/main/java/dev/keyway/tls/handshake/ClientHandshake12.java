@@ -28,7 +28,7 @@ import java.util.Map;
  * made up to go with its ticket, RFC 5077 section 3.4), the abbreviated handshake follows: the server's
  * [NewSessionTicket], ChangeCipherSpec and Finished, then ours.
  */
-final class ClientHandshake12 {
+final class ClientHandshake12 implements Handshake.Tls12 {
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private enum State { CERTIFICATE, SERVER_KEY_EXCHANGE, REQUEST_OR_DONE, SERVER_HELLO_DONE, CHANGE_CIPHER_SPEC, FINISHED, DONE }
@@ -102,7 +102,8 @@ final class ClientHandshake12 {
     }
 
     /** One handshake message; the result once the server's Finished verified, else null. */
-    HandshakeResult handle(HandshakeIo.Message m) {
+    @Override
+    public HandshakeResult handle(HandshakeIo.Message m) {
         switch (state) {
             case CERTIFICATE -> certificate(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE, "Certificate"));
             case SERVER_KEY_EXCHANGE -> serverKeyExchange(HandshakeIo.expect(m, HandshakeIo.SERVER_KEY_EXCHANGE, "ServerKeyExchange"));
@@ -244,7 +245,8 @@ final class ClientHandshake12 {
     }
 
     /** The server's ChangeCipherSpec: its records are protected from here. */
-    void changeCipherSpec() {
+    @Override
+    public void changeCipherSpec() {
         if (state != State.CHANGE_CIPHER_SPEC || ticketExpected != ticketReceived) {
             // RFC 5077 section 3.3: a server that announced a ticket sends NewSessionTicket before ChangeCipherSpec
             throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of order");

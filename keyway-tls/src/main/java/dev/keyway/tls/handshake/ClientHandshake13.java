@@ -37,7 +37,7 @@ public final class ClientHandshake13 extends Handshake {
     static final int[] SIGNATURE_ALGORITHMS = {0x0403, 0x0807, 0x0804, 0x0401};
 
     private enum State { SERVER_HELLO, SERVER_HELLO_AFTER_RETRY, ENCRYPTED_EXTENSIONS, CERTIFICATE_OR_REQUEST, CERTIFICATE,
-        CERTIFICATE_VERIFY, FINISHED, TLS12, DONE }
+        CERTIFICATE_VERIFY, FINISHED, DONE }
 
     /** The last 8 bytes of a TLS 1.3-capable server's random when it negotiates TLS 1.2 (RFC 8446 section 4.1.3). */
     static final byte[] DOWNGRADE_TLS12 = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01};
@@ -61,8 +61,6 @@ public final class ClientHandshake13 extends Handshake {
     private String alpn;
     private byte[] requestContext;
     private List<X509Certificate> chain = List.of();
-    /** The rest of the handshake when the server chose TLS 1.2. */
-    private ClientHandshake12 tls12;
     /** A kept TLS 1.2 session to offer (session ID and/or ticket), or null. */
     private final Ticket resume12;
 
@@ -96,23 +94,8 @@ public final class ClientHandshake13 extends Handshake {
             case CERTIFICATE -> certificate(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE, "Certificate"));
             case CERTIFICATE_VERIFY -> certificateVerify(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE_VERIFY, "CertificateVerify"));
             case FINISHED -> finished(HandshakeIo.expect(m, HandshakeIo.FINISHED, "Finished"));
-            case TLS12 -> {
-                HandshakeResult r = tls12.handle(m);
-                if (r != null) {
-                    state = State.DONE;
-                    complete(r);
-                }
-            }
             case DONE -> throw new IllegalStateException("the handshake is over");
         }
-    }
-
-    @Override
-    public void changeCipherSpec() {
-        if (tls12 == null) {
-            super.changeCipherSpec();
-        }
-        tls12.changeCipherSpec();
     }
 
     /** ClientHello, with a share for our first group and the configured ticket when it is still good. */
@@ -182,9 +165,9 @@ public final class ClientHandshake13 extends Handshake {
         suite = chosen;
         transcript.algorithm(suite.prfHash() == dev.keyway.core.kdf.Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256");
         transcript.add(sh.raw());
-        tls12 = new ClientHandshake12(config, io, transcript, suite, clientRandom, hello.random(), hello.sessionIdEcho(), hello.extensions(),
-                alpn(hello.extensions()), resume12, sessionId);
-        state = State.TLS12;
+        continueWith(new ClientHandshake12(config, io, transcript, suite, clientRandom, hello.random(), hello.sessionIdEcho(), hello.extensions(),
+                alpn(hello.extensions()), resume12, sessionId));
+        state = State.DONE; // for this class: ClientHandshake12 has the rest
     }
 
     private void serverHelloAfterRetry(HandshakeIo.Message sh) {

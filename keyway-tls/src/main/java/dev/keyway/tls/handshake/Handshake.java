@@ -12,6 +12,17 @@ import dev.keyway.tls.record.RecordLayer;
 public abstract sealed class Handshake permits ClientHandshake13, ServerHandshake13 {
     final HandshakeIo io;
     private HandshakeResult result;
+    /** Where the rest of the messages go once TLS 1.2 was negotiated (the hellos are shared), or null. */
+    private Tls12 tls12;
+
+    /** A TLS 1.2 handshake that takes over after the hellos: ClientHandshake12 or ServerHandshake12. */
+    interface Tls12 {
+        /** One message; the result once the handshake is complete, else null. */
+        HandshakeResult handle(HandshakeIo.Message m);
+
+        /** The peer's ChangeCipherSpec. */
+        void changeCipherSpec();
+    }
 
     Handshake(RecordLayer records) {
         this.io = new HandshakeIo(records);
@@ -26,13 +37,28 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
         io.add(data, off, len);
         HandshakeIo.Message m;
         while (result == null && (m = io.next()) != null) {
-            handle(m);
+            if (tls12 == null) {
+                handle(m);
+            } else {
+                HandshakeResult r = tls12.handle(m);
+                if (r != null) {
+                    complete(r);
+                }
+            }
         }
     }
 
+    /** TLS 1.2 was negotiated: {@code rest} handles every message from here. */
+    final void continueWith(Tls12 rest) {
+        this.tls12 = rest;
+    }
+
     /** A ChangeCipherSpec record: a step of TLS 1.2 only (TLS 1.3's are dropped by the record layer). */
-    public void changeCipherSpec() {
-        throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of place");
+    public final void changeCipherSpec() {
+        if (tls12 == null) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of place");
+        }
+        tls12.changeCipherSpec();
     }
 
     /** One whole message, in the state the handshake is in. */

@@ -30,7 +30,7 @@ import java.util.List;
  * ChangeCipherSpec and Finished at once and answers with its ChangeCipherSpec and Finished. A full handshake
  * puts its session in the store under a fresh ID and, when the client asked for one, sends a ticket.
  */
-final class ServerHandshake12 {
+final class ServerHandshake12 implements Handshake.Tls12 {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3). */
     private static final int RENEGOTIATION_SCSV = 0x00FF;
@@ -221,7 +221,8 @@ final class ServerHandshake12 {
     }
 
     /** One handshake message; the result once the client's Finished verified and ours is queued, else null. */
-    HandshakeResult handle(HandshakeIo.Message m) {
+    @Override
+    public HandshakeResult handle(HandshakeIo.Message m) {
         switch (state) {
             case CLIENT_CERTIFICATE -> clientCertificate(HandshakeIo.expect(m, HandshakeIo.CERTIFICATE, "the client's Certificate"));
             case CLIENT_KEY_EXCHANGE -> clientKeyExchange(HandshakeIo.expect(m, HandshakeIo.CLIENT_KEY_EXCHANGE, "ClientKeyExchange"));
@@ -301,7 +302,8 @@ final class ServerHandshake12 {
     }
 
     /** The client's ChangeCipherSpec: its records are protected from here. */
-    void changeCipherSpec() {
+    @Override
+    public void changeCipherSpec() {
         if (state != State.CHANGE_CIPHER_SPEC) {
             throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of order");
         }

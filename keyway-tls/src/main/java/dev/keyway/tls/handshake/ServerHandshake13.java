@@ -30,7 +30,7 @@ import java.util.Map;
 public final class ServerHandshake13 extends Handshake {
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private enum State { CLIENT_HELLO, CLIENT_HELLO_AFTER_RETRY, CLIENT_CERTIFICATE, CLIENT_CERTIFICATE_VERIFY, CLIENT_FINISHED, TLS12, DONE }
+    private enum State { CLIENT_HELLO, CLIENT_HELLO_AFTER_RETRY, CLIENT_CERTIFICATE, CLIENT_CERTIFICATE_VERIFY, CLIENT_FINISHED, DONE }
 
     private final TlsConfig config;
     private final Transcript transcript = new Transcript();
@@ -52,8 +52,6 @@ public final class ServerHandshake13 extends Handshake {
     private byte[] exporter;
     private ClientHello hello;
     private List<X509Certificate> clientChain = List.of();
-    /** The rest of the handshake when TLS 1.2 was negotiated. */
-    private ServerHandshake12 tls12;
 
     public ServerHandshake13(TlsConfig config, RecordLayer records) {
         super(records);
@@ -72,31 +70,16 @@ public final class ServerHandshake13 extends Handshake {
             case CLIENT_CERTIFICATE_VERIFY -> clientCertificateVerify(
                     HandshakeIo.expect(m, HandshakeIo.CERTIFICATE_VERIFY, "the client's CertificateVerify"));
             case CLIENT_FINISHED -> clientFinished(HandshakeIo.expect(m, HandshakeIo.FINISHED, "the client's Finished"));
-            case TLS12 -> {
-                HandshakeResult r = tls12.handle(m);
-                if (r != null) {
-                    state = State.DONE;
-                    complete(r);
-                }
-            }
             case DONE -> throw new IllegalStateException("the handshake is over");
         }
-    }
-
-    @Override
-    public void changeCipherSpec() {
-        if (tls12 == null) {
-            super.changeCipherSpec();
-        }
-        tls12.changeCipherSpec();
     }
 
     private void clientHello(HandshakeIo.Message m) {
         ClientHello ch = ClientHello.parse(m.body());
         if (!(config.allows(TlsVersion.TLS13) && ch.offers(TlsVersion.TLS13))) {
             if (config.allows(TlsVersion.TLS12) && ch.offers(TlsVersion.TLS12)) {
-                tls12 = new ServerHandshake12(config, io, ch, m.raw());
-                state = State.TLS12;
+                continueWith(new ServerHandshake12(config, io, ch, m.raw()));
+                state = State.DONE; // for this class: ServerHandshake12 has the rest
                 return;
             }
             throw TlsException.fatal(Alert.PROTOCOL_VERSION, "no TLS version in common: the client offers "
