@@ -243,6 +243,7 @@ public final class TlsEngine {
     private void fail(TlsException e) {
         if (failure == null) {
             failure = e;
+            handshake.invalidate();
         }
         if (!e.received() && e.alert() != null) {
             synchronized (outLock) {

@@ -48,6 +48,11 @@ class Tls12HandshakeTest {
 
     /** Moves bytes between the engines until neither has output; {@code toServer} may rewrite each client flight. */
     static void pump(TlsEngine c, TlsEngine s, UnaryOperator<byte[]> toServer) {
+        pump(c, s, toServer, x -> x);
+    }
+
+    /** As above, with {@code toClient} rewriting each server flight. */
+    static void pump(TlsEngine c, TlsEngine s, UnaryOperator<byte[]> toServer, UnaryOperator<byte[]> toClient) {
         for (int round = 0; round < 50; round++) {
             byte[] a = take(c);
             byte[] b = take(s);
@@ -59,7 +64,8 @@ class Tls12HandshakeTest {
                 s.receive(sent, 0, sent.length);
             }
             if (b.length > 0) {
-                c.receive(b, 0, b.length);
+                byte[] got = toClient.apply(b);
+                c.receive(got, 0, got.length);
             }
         }
         throw new AssertionError("the engines did not settle");
@@ -385,5 +391,83 @@ class Tls12HandshakeTest {
             at += 5 + len;
         }
         return b;
+    }
+
+    /** RFC 5246 section 7.2.2: a connection that ends in a fatal alert cannot be resumed. */
+    @Test
+    void aSessionThatEndedInAnAlertIsForgotten() throws Exception {
+        dev.keyway.tls.session.MemorySessionStore store = new dev.keyway.tls.session.MemorySessionStore();
+        TlsConfig serverConfig = server("ec").versions(ONLY12).ticketCount(0).sessionStore(store).build();
+        TlsEngine c = TlsEngine.client(client().versions(ONLY12).build());
+        TlsEngine s = TlsEngine.server(serverConfig);
+        pump(c, s, x -> x);
+        dev.keyway.tls.handshake.Ticket session = c.tickets().get(0);
+        assertThat(store.get(session.sessionId())).isNotNull();
+        byte[] garbage = {23, 3, 3, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+        assertThatThrownBy(() -> s.receive(garbage, 0, garbage.length)).isInstanceOfSatisfying(TlsException.class,
+                e -> assertThat(e.alert()).isEqualTo(Alert.BAD_RECORD_MAC));
+        assertThat(store.get(session.sessionId())).isNull();
+        assertThat(connect(serverConfig, client().versions(ONLY12).resumeWith(session).build()).resumed()).isFalse();
+    }
+
+    @Test
+    void alpnInTls12() throws Exception {
+        TlsEngine c = TlsEngine.client(client().versions(ONLY12).alpn(List.of("h2", "http/1.1")).build());
+        TlsEngine s = TlsEngine.server(server("ec").versions(ONLY12).alpn(List.of("http/1.1")).build());
+        exchange(c, s);
+        assertThat(c.alpn()).isEqualTo("http/1.1").isEqualTo(s.alpn());
+    }
+
+    /**
+     * Bounded fuzzing of the TLS 1.2 handshakes (ServerHello, Certificate, ServerKeyExchange, ClientKeyExchange,
+     * NewSessionTicket, Finished, both resumption kinds): one flight of either side gets a random byte changed,
+     * inserted or cut; the engines may fail only with a TlsException (an alert) or an IllegalStateException after it.
+     */
+    @Test
+    void mutatedTls12FlightsNeverCrash() throws Exception {
+        java.util.Random random = new java.util.Random(1205);
+        TlsConfig serverConfig = server("rsa").versions(ONLY12).legacyRsaKeyExchange(true).legacyCbc(true).build();
+        dev.keyway.tls.handshake.Ticket session = connect(serverConfig, client().versions(ONLY12).build()).tickets().get(0);
+        java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        for (int i = 0; i < 400; i++) {
+            int flight = random.nextInt(4);
+            int[] seen = {0, 0};
+            UnaryOperator<byte[]> mutate = b -> {
+                byte[] out = b.clone();
+                int at = random.nextInt(out.length);
+                switch (random.nextInt(3)) {
+                    case 0 -> out[at] ^= (byte) (1 << random.nextInt(8));
+                    case 1 -> out = Arrays.copyOf(out, at);
+                    default -> {
+                        byte[] longer = new byte[out.length + 1];
+                        System.arraycopy(out, 0, longer, 0, at);
+                        longer[at] = (byte) random.nextInt(256);
+                        System.arraycopy(out, at, longer, at + 1, out.length - at);
+                        out = longer;
+                    }
+                }
+                return out;
+            };
+            TlsConfig.Builder cb = client().versions(ONLY12).legacyRsaKeyExchange(true).legacyCbc(true);
+            if (random.nextBoolean()) {
+                cb.resumeWith(session);
+            }
+            TlsEngine c = TlsEngine.client(cb.build());
+            TlsEngine s = TlsEngine.server(serverConfig);
+            String outcome;
+            try {
+                pump(c, s, b -> seen[0]++ == flight / 2 && flight % 2 == 0 ? mutate.apply(b) : b,
+                        b -> seen[1]++ == flight / 2 && flight % 2 == 1 ? mutate.apply(b) : b);
+                outcome = c.isHandshakeComplete() && s.isHandshakeComplete() ? "completed" : "waiting";
+            } catch (TlsException e) {
+                outcome = "TlsException " + e.alert();
+            } catch (AssertionError e) {
+                outcome = "stalled";
+            }
+            outcomes.merge(outcome, 1, Integer::sum);
+        }
+        System.out.println("TLS 1.2 mutated flights: " + outcomes);
+        assertThat(outcomes.keySet()).allMatch(o -> o.startsWith("TlsException") || o.equals("completed") || o.equals("waiting")
+                || o.equals("stalled"));
     }
 }

@@ -22,6 +22,10 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
 
         /** The peer's ChangeCipherSpec. */
         void changeCipherSpec();
+
+        /** The connection ended with a fatal alert: its session must not be resumed (RFC 5246 section 7.2.2). */
+        default void invalidate() {
+        }
     }
 
     Handshake(RecordLayer records) {
@@ -51,6 +55,13 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
     /** TLS 1.2 was negotiated: {@code rest} handles every message from here. */
     final void continueWith(Tls12 rest) {
         this.tls12 = rest;
+    }
+
+    /** The connection failed: a TLS 1.2 server forgets the session so it cannot be resumed (RFC 5246 section 7.2.2). */
+    public final void invalidate() {
+        if (tls12 != null) {
+            tls12.invalidate();
+        }
     }
 
     /** A ChangeCipherSpec record: a step of TLS 1.2 only (TLS 1.3's are dropped by the record layer). */

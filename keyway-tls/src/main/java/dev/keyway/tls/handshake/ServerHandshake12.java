@@ -344,6 +344,17 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         send(Wire.message(HandshakeIo.FINISHED, Prf12.verifyData(suite.prfHash(), masterSecret, false, transcript.hash())));
     }
 
+    @Override
+    public void invalidate() {
+        if (sessionId.length > 0 && config.sessionStore() != null) {
+            try {
+                config.sessionStore().remove(sessionId);
+            } catch (RuntimeException e) {
+                // the store is unreachable: the entry expires on its own; the connection's own error matters more
+            }
+        }
+    }
+
     /** The session sealed with the ticket keys: what a ticket carries and what the store keeps. */
     private byte[] sealedState() {
         long lifetime = config.ticketLifetime().getSeconds();
