@@ -1,7 +1,5 @@
 package dev.keyway.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyway.core.kdf.CipherSuites;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -157,15 +155,7 @@ class KeywayTls12CaptureInteropTest {
                 pages.add(page.toByteArray());
             }
             stop(capture);
-            Cli.Result r = Cli.run("tls", "decrypt", "--keylog", keylog.toString(), "--pcap", pcap.toString(), "--json");
-            assertThat(r.exit()).as(r.err()).isZero();
-            JsonNode conns = new ObjectMapper().readTree(r.out()).get("connections");
-            assertThat(conns).hasSize(2);
-            for (int i = 0; i < 2; i++) {
-                assertThat(conns.get(i).get("status").asText()).isEqualTo("decrypted");
-                assertThat(TlsDecryptInteropTest.joined(conns.get(i), "client_to_server")).isEqualTo(request);
-                assertThat(TlsDecryptInteropTest.joined(conns.get(i), "server_to_client")).isEqualTo(pages.get(i));
-            }
+            KeywayTlsCaptureInteropTest.decryptsEach(keylog, pcap, request, pages);
         } finally {
             s.destroyForcibly();
         }

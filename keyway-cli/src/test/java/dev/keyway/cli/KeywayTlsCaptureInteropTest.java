@@ -151,16 +151,22 @@ class KeywayTlsCaptureInteropTest {
         }
         assertThat(server.get(30, TimeUnit.SECONDS).exit()).isZero();
         stop(capture);
+        JsonNode conns = decryptsEach(keylog, pcap, request, pages);
+        assertThat(conns.get(1).get("resumed").asBoolean()).isTrue();
+    }
+
+    /** keyway tls decrypt finds one connection per page, each carrying {@code request} one way and its page the other. */
+    static JsonNode decryptsEach(Path keylog, Path pcap, byte[] request, List<byte[]> pages) throws Exception {
         Cli.Result r = Cli.run("tls", "decrypt", "--keylog", keylog.toString(), "--pcap", pcap.toString(), "--json");
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode conns = new ObjectMapper().readTree(r.out()).get("connections");
-        assertThat(conns).hasSize(2);
-        for (int i = 0; i < 2; i++) {
+        assertThat(conns).hasSize(pages.size());
+        for (int i = 0; i < pages.size(); i++) {
             assertThat(conns.get(i).get("status").asText()).isEqualTo("decrypted");
             assertThat(TlsDecryptInteropTest.joined(conns.get(i), "client_to_server")).isEqualTo(request);
             assertThat(TlsDecryptInteropTest.joined(conns.get(i), "server_to_client")).isEqualTo(pages.get(i));
         }
-        assertThat(conns.get(1).get("resumed").asBoolean()).isTrue();
+        return conns;
     }
 
     @ParameterizedTest(name = "keyway tls connect -> openssl s_server: {0}")
