@@ -196,4 +196,36 @@ class KeywayTls12CaptureInteropTest {
         }
         assertThat(dev.keyway.tls.handshake.Ticket.decode(Files.readString(session)).ticket()).as("resumed by session ID, not a ticket").isEmpty();
     }
+
+    /** openssl s_client -reconnect (one full handshake, five resumed) against keyway tls serve: all six decrypt with the server's key log. */
+    @Test
+    void opensslReconnectsAgainstKeywayAndEveryConnectionDecrypts() throws Exception {
+        int port = freePort();
+        Path pcap = dir.resolve("reconnect12.pcapng");
+        Path keylog = dir.resolve("reconnect12.keys");
+        Process capture = dumpcap(port, pcap);
+        CompletableFuture<Cli.Result> server = CompletableFuture.supplyAsync(() -> Cli.run("tls", "serve", "--cert", dir.resolve("ec.pem").toString(),
+                "--key", dir.resolve("ec.key").toString(), "--listen", "127.0.0.1:" + port, "--www", "--naccept", "6", "--keylog", keylog.toString()));
+        Thread.sleep(1500);
+        Process client = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername", "localhost",
+                "-CAfile", dir.resolve("ca.pem").toString(), "-tls1_2", "-reconnect").redirectErrorStream(true).start();
+        client.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        client.getOutputStream().close();
+        String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(client.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        Cli.Result served = server.get(30, TimeUnit.SECONDS);
+        stop(capture);
+        assertThat(served.exit()).as(served.err()).isZero();
+        assertThat(out.split("Reused, TLSv1.2", -1)).as("openssl reports five reused sessions").hasSize(6);
+        Cli.Result r = Cli.run("tls", "decrypt", "--keylog", keylog.toString(), "--pcap", pcap.toString(), "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        com.fasterxml.jackson.databind.JsonNode conns = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("connections");
+        assertThat(conns).hasSize(6);
+        for (int i = 0; i < 6; i++) {
+            assertThat(conns.get(i).get("status").asText()).isEqualTo("decrypted");
+            assertThat(conns.get(i).get("resumed").asBoolean()).isEqualTo(i > 0);
+            assertThat(new String(TlsDecryptInteropTest.joined(conns.get(i), "server_to_client"), StandardCharsets.US_ASCII))
+                    .contains(i > 0 ? "Reused session" : "New session");
+        }
+    }
 }

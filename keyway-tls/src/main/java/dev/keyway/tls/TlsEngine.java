@@ -507,11 +507,12 @@ public final class TlsEngine {
         return Prf12.prf(s.suite().prfHash(), s.masterSecret(), label, seed.toByteArray(), length);
     }
 
-    /** One line for humans: version, suite, group, resumed or not. */
+    /** One line for humans: version, suite, key exchange (none in a resumed TLS 1.2 session), resumed or not. */
     public String summary() {
-        return version() + ", " + suite().name() + ", " + (group() != null ? group().label()
-                : session().version() == TlsVersion.TLS13 ? "psk_ke"
-                : session().resumed() ? "session resumed" : "RSA key transport")
-                + (resumed() ? ", resumed" : ", full handshake") + (alpn() == null ? "" : ", ALPN " + alpn());
+        HandshakeResult s = session();
+        String kx = s.group() != null ? s.group().label()
+                : s.version() == TlsVersion.TLS13 ? "psk_ke" : s.resumed() ? null : "RSA key transport";
+        return version() + ", " + s.suite().name() + (kx == null ? "" : ", " + kx)
+                + (s.resumed() ? ", resumed" : ", full handshake") + (s.alpn() == null ? "" : ", ALPN " + s.alpn());
     }
 }
