@@ -28,6 +28,10 @@ import java.util.Map;
  * {CertificateRequest}, {Certificate}, {CertificateVerify}, {Finished}, then the client's
  * [{Certificate}, {CertificateVerify}] and {Finished}. Each step is one method run when its message
  * arrives; the state says which comes next. Every secret goes to the configured KeyLog.
+ *
+ * <p>The ClientHello is shared with TLS 1.2 when the config allows it (its suites, the extended master
+ * secret, renegotiation_info, a kept TLS 1.2 session ID or ticket); a ServerHello that picks TLS 1.2 is
+ * checked for the downgrade sentinel and the rest goes to {@link ClientHandshake12}.
  */
 public final class ClientHandshake13 extends Handshake {
     static final int TLS13 = 0x0304;

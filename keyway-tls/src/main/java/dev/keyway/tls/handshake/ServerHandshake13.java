@@ -26,6 +26,9 @@ import java.util.Map;
  * {Certificate}, {CertificateVerify}, {Finished}; then the client's {Certificate}, {CertificateVerify} and
  * {Finished}. Each step is one method run when its message arrives. Suite and group follow the server's
  * preference order.
+ *
+ * <p>The ClientHello decides the version: TLS 1.3 when both sides have it, else TLS 1.2 when both have that,
+ * which {@link ServerHandshake12} then runs; otherwise protocol_version.
  */
 public final class ServerHandshake13 extends Handshake {
     private static final SecureRandom RANDOM = new SecureRandom();
