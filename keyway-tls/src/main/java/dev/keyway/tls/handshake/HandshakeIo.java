@@ -2,6 +2,7 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
+import dev.keyway.tls.record.ByteQueue;
 import dev.keyway.tls.record.RecordLayer;
 
 import java.util.Arrays;
@@ -31,10 +32,7 @@ final class HandshakeIo {
     }
 
     private final RecordLayer records;
-    /** Buffered handshake bytes are buf[start, end); the buffer grows by doubling, so reassembly is linear. */
-    private byte[] buf = new byte[4096];
-    private int start;
-    private int end;
+    private final ByteQueue buf = new ByteQueue(4096);
 
     HandshakeIo(RecordLayer records) {
         this.records = records;
@@ -46,49 +44,36 @@ final class HandshakeIo {
 
     /** Takes the handshake bytes of one record; messages may span records. */
     void add(byte[] data, int off, int len) {
-        if (end - start + len > MAX_MESSAGE + 4 + RecordLayer.MAX_FRAGMENT) {
+        if (buf.size() + len > MAX_MESSAGE + 4 + RecordLayer.MAX_FRAGMENT) {
             throw TlsException.fatal(Alert.DECODE_ERROR, "too much buffered handshake data");
         }
         if (len == 0) {
             throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "an empty handshake record");
         }
-        if (end + len > buf.length) {
-            int live = end - start;
-            byte[] bigger = buf.length >= live + len ? buf : new byte[Math.max(buf.length * 2, live + len)];
-            System.arraycopy(buf, start, bigger, 0, live);
-            buf = bigger;
-            start = 0;
-            end = live;
-        }
-        System.arraycopy(data, off, buf, end, len);
-        end += len;
+        buf.append(data, off, len);
     }
 
     /** The next whole handshake message, or null until more bytes arrive. */
     Message next() {
-        int available = end - start;
+        int available = buf.size();
         if (available < 4) {
             return null;
         }
-        int len = ((buf[start + 1] & 0xff) << 16) | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
+        int len = (buf.at(1) << 16) | (buf.at(2) << 8) | buf.at(3);
         if (len > MAX_MESSAGE) {
             throw TlsException.fatal(Alert.DECODE_ERROR, "handshake message of " + len + " bytes");
         }
         if (available < 4 + len) {
             return null;
         }
-        byte[] raw = Arrays.copyOfRange(buf, start, start + 4 + len);
-        start += 4 + len;
-        if (start == end) {
-            start = 0;
-            end = 0;
-        }
+        byte[] raw = Arrays.copyOfRange(buf.array(), buf.start(), buf.start() + 4 + len);
+        buf.drop(4 + len);
         return new Message(raw[0] & 0xff, Arrays.copyOfRange(raw, 4, raw.length), raw);
     }
 
     /** No partial message is buffered. */
     boolean empty() {
-        return end == start;
+        return buf.size() == 0;
     }
 
     /** {@code m}, which must be of {@code type}; anything else is an unexpected_message alert. */
@@ -101,7 +86,7 @@ final class HandshakeIo {
 
     /** Handshake messages must not span a key change (RFC 8446 section 5.1). */
     void requireBoundary() {
-        if (end > start) {
+        if (!empty()) {
             throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "handshake data left over at a key change");
         }
     }

@@ -35,10 +35,8 @@ public final class RecordLayer {
         }
     }
 
-    // Read side: received bytes are in[inStart, inEnd).
-    private byte[] in = new byte[HEADER + MAX_FRAGMENT + 256];
-    private int inStart;
-    private int inEnd;
+    // Read side: received bytes wait here until they make whole records.
+    private final ByteQueue in = new ByteQueue(HEADER + MAX_FRAGMENT + 256);
     private RecordProtection readProtection;
     private boolean ccsAllowed = true;
     /** TLS 1.2: a ChangeCipherSpec is a protocol step for the handshake, not a middlebox courtesy to drop. */
@@ -80,21 +78,12 @@ public final class RecordLayer {
 
     /** Takes bytes from the network; records come out of {@link #next}. */
     public void receive(byte[] b, int off, int len) {
-        if (inEnd + len > in.length) {
-            int live = inEnd - inStart;
-            byte[] target = in.length >= live + len ? in : new byte[Math.max(in.length * 2, live + len)];
-            System.arraycopy(in, inStart, target, 0, live);
-            in = target;
-            inStart = 0;
-            inEnd = live;
-        }
-        System.arraycopy(b, off, in, inEnd, len);
-        inEnd += len;
+        in.append(b, off, len);
     }
 
     /** Bytes received but not yet part of a whole record. */
     public int buffered() {
-        return inEnd - inStart;
+        return in.size();
     }
 
     /**
@@ -103,18 +92,17 @@ public final class RecordLayer {
      */
     public Record next() {
         while (true) {
-            int available = inEnd - inStart;
+            int available = in.size();
             if (available < HEADER) {
                 return null;
             }
-            int at = inStart;
-            int type = in[at] & 0xff;
-            int length = ((in[at + 3] & 0xff) << 8) | (in[at + 4] & 0xff);
+            int type = in.at(0);
+            int length = (in.at(3) << 8) | in.at(4);
             if (type < CHANGE_CIPHER_SPEC || type > APPLICATION_DATA) {
                 throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of unknown type " + type);
             }
-            if ((in[at + 1] & 0xff) != 3) {
-                throw TlsException.fatal(Alert.DECODE_ERROR, "not a TLS record (version byte " + (in[at + 1] & 0xff) + ")");
+            if (in.at(1) != 3) {
+                throw TlsException.fatal(Alert.DECODE_ERROR, "not a TLS record (version byte " + in.at(1) + ")");
             }
             // Under protection every record is ciphertext (TLS 1.2 encrypts each type; in TLS 1.3 anything but 23
             // is refused when decoded), so the ciphertext limit applies to all.
@@ -125,21 +113,18 @@ public final class RecordLayer {
             if (available < HEADER + length) {
                 return null;
             }
-            inStart += HEADER + length;
-            if (inStart == inEnd) {
-                inStart = 0;
-                inEnd = 0;
-            }
+            int at = in.start();
+            in.drop(HEADER + length); // the bytes stay in the array until the next receive
             recordsRead++;
-            Record r = decode(type, at, length);
+            Record r = decode(in.array(), type, at, length);
             if (r != null) {
                 return r;
             }
         }
     }
 
-    /** One framed record; null for a dropped ChangeCipherSpec. Reads in[] before the next receive can move it. */
-    private Record decode(int type, int at, int length) {
+    /** One framed record of {@code in[at, ...)}; null for a dropped ChangeCipherSpec. */
+    private Record decode(byte[] in, int type, int at, int length) {
         if (type == CHANGE_CIPHER_SPEC) {
             if (!ccsAllowed || !helloSeen || length != 1 || in[at + HEADER] != 1 || (deliverCcs && readProtection != null)) {
                 throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec outside the handshake");
@@ -175,7 +160,7 @@ public final class RecordLayer {
      * as the connection can tell; an EOFException inside a record body).
      */
     public void endOfInput() throws EOFException {
-        int available = inEnd - inStart;
+        int available = in.size();
         if (available == 0) {
             return;
         }
