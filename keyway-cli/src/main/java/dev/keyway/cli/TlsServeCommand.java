@@ -66,7 +66,7 @@ final class TlsServeCommand implements Runnable {
     @Option(names = "--no-ticket", description = "Issue no session tickets (TLS 1.2 clients can still resume by session ID).")
     boolean noTicket;
 
-    @Option(names = "--ticket-key-file", paramLabel = "FILE", description = "Derive the ticket keys from this secret (32 or more random bytes, e.g. 'head -c 32 /dev/urandom'): servers given the same file, or this one restarted, resume each other's sessions.")
+    @Option(names = "--ticket-key-file", paramLabel = "FILE", description = "Derive the ticket keys from this secret (32 or more random bytes, e.g. 'head -c 32 /dev/urandom'): servers given the same file, or this one restarted, resume each other's sessions. Keep the file private: it opens every session.")
     Path ticketKeyFile;
 
     @Option(names = "--session-cache", paramLabel = "URI", description = "TLS 1.2 session-ID cache: 'memory' (default) or redis://HOST:PORT to share it among servers and across restarts (with --ticket-key-file: entries are sealed with the ticket keys).")

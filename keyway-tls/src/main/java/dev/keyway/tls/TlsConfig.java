@@ -23,6 +23,9 @@ public final class TlsConfig {
     private final String serverName;
     private final List<NamedGroup> groups;
     private final List<CipherSuite> suites;
+    /** The suites split by version once: handshakes ask for them on every connection. */
+    private final List<CipherSuite> suites13;
+    private final List<CipherSuite> suites12;
     private final List<String> alpn;
     private final KeyLog keyLog;
     private final List<X509Certificate> certificateChain;
@@ -45,6 +48,8 @@ public final class TlsConfig {
         this.serverName = b.serverName;
         this.groups = List.copyOf(b.groups);
         this.suites = List.copyOf(b.suites);
+        this.suites13 = suites.stream().filter(CipherSuite::tls13).toList();
+        this.suites12 = suites.stream().filter(s -> !s.tls13()).toList();
         this.alpn = List.copyOf(b.alpn);
         this.keyLog = b.keyLog;
         this.certificateChain = List.copyOf(b.certificateChain);
@@ -79,7 +84,7 @@ public final class TlsConfig {
 
     /** The configured suites of one version, in preference order. */
     public List<CipherSuite> suites(TlsVersion v) {
-        return suites.stream().filter(s -> s.tls13() == (v == TlsVersion.TLS13)).toList();
+        return v == TlsVersion.TLS13 ? suites13 : suites12;
     }
 
     /** Whether connections hand out their application traffic secrets ({@link TlsConnection#trafficSecrets()}). */

@@ -245,17 +245,11 @@ public final class TlsEngine {
             failure = e;
             handshake.invalidate();
         }
-        if (!e.received() && e.alert() != null) {
-            synchronized (outLock) {
-                if (!outboundDone) {
-                    outboundDone = true;
-                    records.writeAlert(e.alert());
-                }
+        synchronized (outLock) {
+            if (!outboundDone && !e.received() && e.alert() != null) {
+                records.writeAlert(e.alert());
             }
-        } else {
-            synchronized (outLock) {
-                outboundDone = true;
-            }
+            outboundDone = true;
         }
     }
 
@@ -286,11 +280,7 @@ public final class TlsEngine {
     /** Moves as many bytes for the network as fit into {@code dst}; returns how many. */
     public int takeOutput(ByteBuffer dst) {
         synchronized (outLock) {
-            int n = Math.min(dst.remaining(), records.outputLength());
-            byte[] chunk = new byte[n];
-            records.takeOutput(chunk, 0, n);
-            dst.put(chunk);
-            return n;
+            return records.takeOutput(dst);
         }
     }
 
@@ -331,6 +321,11 @@ public final class TlsEngine {
     }
 
     public void write(ByteBuffer src) {
+        if (src.hasArray()) {
+            write(src.array(), src.arrayOffset() + src.position(), src.remaining());
+            src.position(src.limit());
+            return;
+        }
         byte[] chunk = new byte[src.remaining()];
         src.get(chunk);
         write(chunk, 0, chunk.length);
@@ -377,7 +372,15 @@ public final class TlsEngine {
     }
 
     public int read(ByteBuffer dst) {
-        byte[] chunk = new byte[dst.remaining()];
+        if (dst.hasArray()) {
+            int n = read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+            if (n > 0) {
+                dst.position(dst.position() + n);
+            }
+            return n;
+        }
+        // A direct buffer: through a bounded bounce array, not one as large as the buffer on every call.
+        byte[] chunk = new byte[Math.min(dst.remaining(), RecordLayer.MAX_FRAGMENT)];
         int n = read(chunk, 0, chunk.length);
         if (n > 0) {
             dst.put(chunk, 0, n);

@@ -245,11 +245,23 @@ public final class RecordLayer {
     public int takeOutput(byte[] dst, int off, int len) {
         int n = Math.min(len, outLength - outStart);
         System.arraycopy(out, outStart, dst, off, n);
+        taken(n);
+        return n;
+    }
+
+    private void taken(int n) {
         outStart += n;
         if (outStart == outLength) {
             outStart = 0;
             outLength = 0;
         }
+    }
+
+    /** Moves as many queued bytes as fit into {@code dst}; returns the count. */
+    public int takeOutput(java.nio.ByteBuffer dst) {
+        int n = Math.min(dst.remaining(), outLength - outStart);
+        dst.put(out, outStart, n);
+        taken(n);
         return n;
     }
 

@@ -52,7 +52,8 @@ import java.util.function.Consumer;
  * at a secret offset, so the bytes buffered between blocks (under one block) and the cache lines touched
  * there differ with the padding; allocation and GC add noise of their own. This removes the remotely
  * measurable differences the papers exploited; it is not a proof against a local cache-timing observer.
- * Encrypt-then-MAC (RFC 7366), which avoids all of this, is not implemented.
+ * Keyway does not offer encrypt_then_mac (RFC 7366), which avoids all of this: CBC is a legacy option for
+ * peers that predate it, and modern peers get the AEAD suites.
  */
 public final class RecordProtection12 implements RecordProtection {
     private static final int TAG = 16;
