@@ -9,7 +9,10 @@ import dev.keyway.core.keys.Algorithms;
 import dev.keyway.core.keys.SessionKey;
 import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
 import org.bouncycastle.crypto.InvalidCipherTextException;
+import dev.keyway.core.kdf.Hkdf;
 import org.bouncycastle.crypto.hpke.HPKE;
+import org.bouncycastle.crypto.hpke.HPKEContextWithEncapsulation;
+import org.bouncycastle.crypto.prng.FixedSecureRandom;
 import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 
 import javax.crypto.BadPaddingException;
@@ -35,15 +38,44 @@ import java.util.Arrays;
  *   <li>rsa3072: RSA-OAEP with SHA-256 and MGF1-SHA-256, the blob header as the OAEP label.</li>
  *   <li>key-encryption key: AES key wrap with padding (RFC 5649), interoperable with any KWP implementation.</li>
  * </ul>
+ * Escrow blobs ({@link #wrapForEscrow}) use the same schemes with an {@link EscrowBinding} in the HPKE
+ * info (appended to the OAEP label) and an encapsulation derived from the key, so they are bound to an
+ * owner and can be recomputed by anyone who holds the key.
  */
 public final class KeyWrap {
     static final byte[] HPKE_INFO = "keyway key blob v1".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] ESCROW_INFO = "keyway escrow blob v1".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] ESCROW_SEED = "keyway escrow seed v1".getBytes(StandardCharsets.US_ASCII);
 
     private KeyWrap() {
     }
 
-    /** Wraps {@code key} for {@code recipient}. */
+    /** Wraps {@code key} for {@code recipient}, with fresh randomness. */
     public static KeyBlob wrap(SessionKey key, Recipient recipient) {
+        return wrap(key, recipient, null, null);
+    }
+
+    /**
+     * Wraps {@code key} for a backup authority, bound to {@code binding} (docs/KEYS.md, "Escrow blobs"):
+     * the binding is in the HPKE info (or the OAEP label), so the authority can open the blob only by
+     * naming the same owner and message. The encapsulation randomness is derived from the key, the
+     * authority's public key and the binding, so anyone who knows all three recomputes the same blob byte
+     * for byte, which is how a recipient of an envelope checks its escrow stanza.
+     */
+    public static KeyBlob wrapForEscrow(SessionKey key, Recipient authority, EscrowBinding binding) {
+        byte[] seed = escrowSeed(key, authority, binding);
+        try {
+            return wrap(key, authority, escrowInfo(binding), seed);
+        } finally {
+            Arrays.fill(seed, (byte) 0);
+        }
+    }
+
+    /**
+     * @param info  null for a plain blob; otherwise an escrow binding's info
+     * @param seed  null for fresh randomness; otherwise 64 bytes the encapsulation is derived from
+     */
+    private static KeyBlob wrap(SessionKey key, Recipient recipient, byte[] info, byte[] seed) {
         BlobScheme scheme = BlobScheme.forKeyType(recipient.type());
         byte[] id = recipient.id();
         byte[] header = KeyBlob.header(scheme, key.algorithm(), id);
@@ -51,18 +83,72 @@ public final class KeyWrap {
         try {
             if (scheme == BlobScheme.RSA_OAEP_SHA256) {
                 Cipher c = Cipher.getInstance("RSA/ECB/OAEPPadding");
-                c.init(Cipher.ENCRYPT_MODE, rsaPublic(recipient.kemPublicKey()), oaep(header));
-                return new KeyBlob(scheme, key.algorithm(), id, new byte[0], c.doFinal(pt));
+                // RFC 8017 7.1.1: the seed is hLen (32) random octets, drawn once.
+                FixedSecureRandom oaepSeed = seed == null ? null : new FixedSecureRandom(Arrays.copyOf(seed, 32));
+                c.init(Cipher.ENCRYPT_MODE, rsaPublic(recipient.kemPublicKey()), oaep(label(header, info)),
+                        oaepSeed == null ? new java.security.SecureRandom() : oaepSeed);
+                byte[] ct = c.doFinal(pt);
+                if (oaepSeed != null && !oaepSeed.isExhausted()) {
+                    throw new IllegalStateException("RSA-OAEP did not draw its 32-byte seed: a derived escrow blob would not recompute");
+                }
+                return new KeyBlob(scheme, key.algorithm(), id, new byte[0], ct);
             }
             HPKE hpke = recipient.type().hpke();
             AsymmetricKeyParameter pk = hpke.deserializePublicKey(recipient.kemPublicKey());
-            byte[][] sealed = hpke.seal(pk, HPKE_INFO, header, pt, null, null, null);
-            return new KeyBlob(scheme, key.algorithm(), id, sealed[1], sealed[0]);
+            byte[] hpkeInfo = info == null ? HPKE_INFO : info;
+            if (seed == null) {
+                byte[][] sealed = hpke.seal(pk, hpkeInfo, header, pt, null, null, null);
+                return new KeyBlob(scheme, key.algorithm(), id, sealed[1], sealed[0]);
+            }
+            // Derandomized encapsulation: RFC 9180 7.1.3 DeriveKeyPair for DHKEM; X-Wing's 64-byte eseed.
+            HPKEContextWithEncapsulation ctx = recipient.type() == KeyType.XWING
+                    ? hpke.setupBaseS(pk, hpkeInfo, seed)
+                    : hpke.setupBaseS(pk, hpkeInfo, hpke.deriveKeyPair(Arrays.copyOf(seed, 32)));
+            return new KeyBlob(scheme, key.algorithm(), id, ctx.getEncapsulation(), ctx.seal(header, pt));
         } catch (GeneralSecurityException | InvalidCipherTextException e) {
             throw new IllegalStateException("wrapping failed", e);
         } finally {
             Arrays.fill(pt, (byte) 0);
         }
+    }
+
+    /** The HPKE info of an escrow blob: a label, a zero byte, the binding's context. */
+    static byte[] escrowInfo(EscrowBinding binding) {
+        byte[] context = binding.context();
+        byte[] info = Arrays.copyOf(ESCROW_INFO, ESCROW_INFO.length + 1 + context.length);
+        System.arraycopy(context, 0, info, ESCROW_INFO.length + 1, context.length);
+        return info;
+    }
+
+    /**
+     * The 64 bytes an escrow blob's encapsulation is derived from:
+     * HKDF-SHA256(salt = "keyway escrow seed v1", ikm = the key, info = algorithm id || SHA-256(authority's
+     * key-exchange public key) || binding context, L = 64). Secret exactly when the key is.
+     */
+    static byte[] escrowSeed(SessionKey key, Recipient authority, EscrowBinding binding) {
+        byte[] k = key.bytes();
+        try {
+            byte[] pkHash = MessageDigest.getInstance("SHA-256").digest(authority.kemPublicKey());
+            byte[] context = binding.context();
+            byte[] info = new byte[1 + pkHash.length + context.length];
+            info[0] = (byte) key.algorithm().id();
+            System.arraycopy(pkHash, 0, info, 1, pkHash.length);
+            System.arraycopy(context, 0, info, 1 + pkHash.length, context.length);
+            return Hkdf.derive(Hkdf.Hash.SHA256, ESCROW_SEED, k, info, 64);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            Arrays.fill(k, (byte) 0);
+        }
+    }
+
+    private static byte[] label(byte[] header, byte[] info) {
+        if (info == null) {
+            return header;
+        }
+        byte[] label = Arrays.copyOf(header, header.length + info.length);
+        System.arraycopy(info, 0, label, header.length, info.length);
+        return label;
     }
 
     /** Wraps {@code key} under a key-encryption key (an {@link Algorithms#AES_KW} session key). */
@@ -82,6 +168,18 @@ public final class KeyWrap {
 
     /** Recovers the session key; a blob made for another identity or altered in any way fails with AUTH_FAILED. */
     public static SessionKey unwrap(KeyBlob blob, Identity identity) {
+        return unwrap(blob, identity, null);
+    }
+
+    /**
+     * Recovers a key escrowed with {@link #wrapForEscrow}; a blob bound to another owner or message, a
+     * plain blob without a binding, or an altered one fails with AUTH_FAILED.
+     */
+    public static SessionKey unwrapEscrow(KeyBlob blob, Identity authority, EscrowBinding binding) {
+        return unwrap(blob, authority, escrowInfo(binding));
+    }
+
+    private static SessionKey unwrap(KeyBlob blob, Identity identity, byte[] info) {
         BlobScheme scheme = blob.scheme();
         if (scheme == BlobScheme.AES_KWP) {
             throw KeywayException.usage("this key blob is wrapped under a key-encryption key, not for an identity",
@@ -103,12 +201,12 @@ public final class KeyWrap {
         try {
             if (scheme == BlobScheme.RSA_OAEP_SHA256) {
                 Cipher c = Cipher.getInstance("RSA/ECB/OAEPPadding");
-                c.init(Cipher.DECRYPT_MODE, rsaPrivate(sk), oaep(header));
+                c.init(Cipher.DECRYPT_MODE, rsaPrivate(sk), oaep(label(header, info)));
                 pt = c.doFinal(blob.ciphertext());
             } else {
                 HPKE hpke = type.hpke();
                 AsymmetricCipherKeyPair kp = hpke.deserializePrivateKey(sk, identity.recipient().kemPublicKey());
-                pt = hpke.open(blob.encapsulation(), kp, HPKE_INFO, header, blob.ciphertext(), null, null, null);
+                pt = hpke.open(blob.encapsulation(), kp, info == null ? HPKE_INFO : info, header, blob.ciphertext(), null, null, null);
             }
             return toSessionKey(blob, pt);
         } catch (BadPaddingException | InvalidCipherTextException | RuntimeException e) {
