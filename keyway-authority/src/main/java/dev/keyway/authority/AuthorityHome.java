@@ -2,9 +2,14 @@ package dev.keyway.authority;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.blob.EscrowBinding;
+import dev.keyway.core.blob.KeyBlob;
+import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.keys.SessionKey;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.IdentityFile;
 import dev.keyway.core.identity.KeyType;
+import dev.keyway.core.identity.Recipient;
 import dev.keyway.core.io.AtomicFile;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -56,6 +61,8 @@ public final class AuthorityHome {
     public static final String TLS_CERT = "tls-cert.pem";
     public static final String TLS_KEY = "tls-key.pem";
     public static final String DATABASE = "authority.db";
+    /** The last audit head 'audit verify' saw, to detect a rollback to an older signed head. */
+    public static final String SEEN_HEAD = "audit-head.seen";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path dir;
@@ -129,9 +136,11 @@ public final class AuthorityHome {
      * Rotates the authority key, with the server stopped. The new identity is written first (as
      * authority.key.new), then every stored blob is re-wrapped for it, page by page, then it replaces the
      * old identity file (the old key is not kept). Interrupted, it resumes: run it again and it picks up
-     * authority.key.new and skips blobs already wrapped for it. Returns the new recipient string.
+     * authority.key.new and skips blobs already wrapped for it. Escrows stored before owner binding are
+     * bound to the owner (and message) their rows name. Returns the new identity, which signs the audit
+     * head from the last entry on; the caller destroys it.
      */
-    public String rotate(AuthorityStore store, Identity old, KeyType type, byte[] newPassphrase, Instant now) {
+    public Identity rotate(AuthorityStore store, Identity old, KeyType type, byte[] newPassphrase, Instant now) {
         Path file = dir.resolve(IDENTITY);
         Path next = dir.resolve(IDENTITY + ".new");
         Identity fresh;
@@ -142,13 +151,27 @@ public final class AuthorityHome {
             IdentityFile.write(next, fresh, newPassphrase);
         }
         byte[] freshId = fresh.recipient().id();
-        long n = store.rewrapAll(blob -> {
-            dev.keyway.core.blob.KeyBlob kb = dev.keyway.core.blob.KeyBlob.decode(blob);
+        long n = store.rewrapAll((owner, messageId, blob) -> {
+            KeyBlob kb = KeyBlob.decode(blob);
             if (MessageDigest.isEqual(kb.recipientId(), freshId)) {
                 return blob;
             }
-            try (dev.keyway.core.keys.SessionKey key = dev.keyway.core.blob.KeyWrap.unwrap(kb, old)) {
-                return dev.keyway.core.blob.KeyWrap.wrap(key, fresh.recipient()).encode();
+            EscrowBinding binding = EscrowBinding.of(owner, messageId);
+            SessionKey bound = null;
+            try {
+                bound = KeyWrap.unwrapEscrow(kb, old, binding);
+            } catch (KeywayException e) {
+                // Escrowed before owner binding: bound now to the owner and message its row names.
+            }
+            // A bound blob stays derandomized (the same key escrowed again gives the same blob); a legacy one
+            // gets fresh randomness, since two legacy rows of one owner may hold the same key.
+            if (bound != null) {
+                try (SessionKey key = bound) {
+                    return KeyWrap.wrapForEscrow(key, fresh.recipient(), binding).encode();
+                }
+            }
+            try (SessionKey key = KeyWrap.unwrap(kb, old)) {
+                return KeyWrap.wrapForEscrowFresh(key, fresh.recipient(), binding).encode();
             }
         }, "admin", now);
         try {
@@ -157,11 +180,77 @@ public final class AuthorityHome {
             throw new KeywayException(ErrorCode.IO, "re-wrapped " + n + " keys but could not replace " + file + " ("
                     + AtomicFile.describe(e) + ")", "move " + next + " to " + file + " before starting the server");
         }
+        // From here on the new key signs the audit head: audit verify checks it against authority.key.
+        store.signHeadsWith(fresh);
         store.audit(now, "admin", "rotate", fresh.recipient().idHex(), "ok", "{\"rewrapped\":" + n + ",\"old\":\""
                 + old.recipient().idHex() + "\"}");
-        String recipient = fresh.recipient().encode();
-        fresh.destroy();
-        return recipient;
+        return fresh;
+    }
+
+    /** The authority's recipient (public keys), read from its identity file without a passphrase. */
+    public Recipient recipient() {
+        return IdentityFile.header(dir.resolve(IDENTITY)).recipient();
+    }
+
+    /** An audit head as an operator records it: the count of entries and the last entry's hash. */
+    public record Head(long count, String hash) {
+        /** Parses {@code COUNT:HASH}, as 'audit verify' prints it. */
+        public static Head parse(String text, String what) {
+            String[] parts = text.strip().split(":");
+            if (parts.length != 2 || !parts[0].matches("[0-9]{1,18}") || !parts[1].matches("[0-9a-f]{64}")) {
+                throw KeywayException.usage(what + " must be COUNT:HASH (64 hex digits), as 'audit verify' prints it",
+                        "copy the 'head:' line of an earlier 'keyway authority audit verify'");
+            }
+            return new Head(Long.parseLong(parts[0]), parts[1]);
+        }
+
+        @Override
+        public String toString() {
+            return count + ":" + hash;
+        }
+    }
+
+    /**
+     * Checks that the log still holds {@code expected} (the same hash at the same entry): a signed head
+     * proves the log was not cut or rewritten since the authority signed it, but an attacker who kept an
+     * old database can put back an older signed state. Only a head recorded outside the database shows that.
+     */
+    public static void checkHead(AuthorityStore store, Head expected, String source) {
+        if (expected.count() == 0) {
+            return;
+        }
+        String at = store.auditHash(expected.count()).orElse(null);
+        if (at == null) {
+            throw KeywayException.authFailed("the audit log ends before entry " + expected.count() + ", which " + source
+                    + " recorded (hash " + expected.hash() + "): the log was rolled back to an older signed state",
+                    "restore the database from a backup and investigate; if you restored an older backup on purpose, delete " + SEEN_HEAD);
+        }
+        if (!at.equals(expected.hash())) {
+            throw KeywayException.authFailed("audit entry " + expected.count() + " has hash " + at + ", but " + source
+                    + " recorded " + expected.hash() + ": the log was rewritten", "restore the database from a backup and investigate");
+        }
+    }
+
+    /**
+     * Compares the log with the head the last 'audit verify' saw (D/audit-head.seen), then records the current
+     * head there. The first run only records.
+     */
+    public void checkAndRememberHead(AuthorityStore store, Head current) {
+        Path seen = dir.resolve(SEEN_HEAD);
+        try {
+            if (Files.exists(seen)) {
+                String line = Files.readAllLines(seen, StandardCharsets.US_ASCII).stream().filter(l -> !l.startsWith("#"))
+                        .findFirst().orElse("");
+                checkHead(store, Head.parse(line, seen.toString()), "the last 'audit verify' (" + SEEN_HEAD + ")");
+            }
+            String text = "# the audit head 'keyway authority audit verify' saw last (" + Instant.now() + ")\n" + current + "\n";
+            Path tmp = Files.createTempFile(dir, SEEN_HEAD, ".tmp");
+            Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+            Files.move(tmp, seen, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot record the audit head in " + seen + " (" + AtomicFile.describe(e) + ")",
+                    "check the authority directory is writable");
+        }
     }
 
     /** Reads the authority identity, asking {@code passphrases} only when it is sealed. */

@@ -6,9 +6,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyBlob;
 import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.encoding.Hex;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.OwnerName;
 import dev.keyway.core.identity.Recipient;
 import dev.keyway.core.keys.SessionKey;
 import io.javalin.Javalin;
@@ -23,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -43,7 +48,10 @@ import java.util.Set;
 public final class AuthorityServer implements AutoCloseable {
     /** Request bodies larger than this are refused (400) before they are parsed. */
     public static final int MAX_BODY = 1024 * 1024;
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** How long an approved recovery request may be collected (again, if a delivery failed). */
+    public static final Duration DEFAULT_APPROVAL_LIFETIME = Duration.ofHours(24);
 
     private final AuthorityHome home;
     private final AuthorityStore store;
@@ -51,6 +59,8 @@ public final class AuthorityServer implements AutoCloseable {
     private final boolean autoApprove;
     private volatile boolean twoPerson;
     private final Clock clock;
+    private final FailureLog failures;
+    private Duration approvalLifetime = DEFAULT_APPROVAL_LIFETIME;
     private Javalin app;
     /** Requests being handled (a gauge in /metrics). */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
@@ -63,12 +73,27 @@ public final class AuthorityServer implements AutoCloseable {
         this.identity = identity;
         this.autoApprove = autoApprove;
         this.clock = clock;
+        this.failures = new FailureLog(store, clock);
     }
 
     /** Requires a second recovery officer's approval before any key is released (the two-person rule). */
     public AuthorityServer twoPersonRule(boolean on) {
         this.twoPerson = on;
         return this;
+    }
+
+    /** How long an approved recovery may be collected by its requester (default 24 hours). */
+    public AuthorityServer approvalLifetime(Duration lifetime) {
+        if (lifetime.isNegative() || lifetime.isZero()) {
+            throw KeywayException.usage("the approval lifetime must be positive", "give e.g. 24h");
+        }
+        this.approvalLifetime = lifetime;
+        return this;
+    }
+
+    /** Writes the counts of refused unauthenticated requests now (tests; the server does it every minute). */
+    void flushFailures() {
+        failures.flush(Long.MAX_VALUE);
     }
 
     /** Starts serving HTTPS on {@code host:port} (port 0: any free port); returns the bound port. */
@@ -113,7 +138,10 @@ public final class AuthorityServer implements AutoCloseable {
             config.routes.get("/v1/authority", ctx -> ctx.json(Map.of("recipient", identity.recipient().encode(),
                     "recipient_id", identity.recipient().idHex())));
             config.routes.post("/v1/enroll", this::enroll);
+            config.routes.get("/v1/client", this::self);
+            config.routes.post("/v1/revoke", this::selfRevoke);
             config.routes.post("/v1/admin/approve", this::approve);
+            config.routes.post("/v1/admin/revoke", this::adminRevoke);
             config.routes.get("/v1/admin/clients", this::clients);
             config.routes.post("/v1/escrow", this::escrow);
             config.routes.post("/v1/recover", this::recover);
@@ -125,12 +153,17 @@ public final class AuthorityServer implements AutoCloseable {
             // The issue's contract is 400 for an oversized body, with a message that says so.
             config.routes.exception(io.javalin.http.ContentTooLargeResponse.class, (e, ctx) ->
                     ctx.status(400).json(Map.of("error", "the request body is larger than " + MAX_BODY + " bytes")));
+            config.routes.exception(AuthorityStore.NotFound.class, (e, ctx) -> ctx.status(404).json(Map.of("error", e.getMessage())));
+            config.routes.exception(AuthorityStore.Conflict.class, (e, ctx) -> ctx.status(409).json(Map.of("error", e.getMessage())));
+            config.routes.exception(AuthorityStore.Forbidden.class, (e, ctx) -> ctx.status(403).json(Map.of("error", e.getMessage())));
             config.routes.exception(KeywayException.class, (e, ctx) -> {
                 int status = e.code() == ErrorCode.PEER || e.code() == ErrorCode.IO || e.code() == ErrorCode.INTERNAL ? 503 : 400;
                 ctx.status(status).json(Map.of("error", e.getMessage()));
             });
         });
         app.start();
+        // Every start is an audit entry, which also signs the head of a log written by an older Keyway.
+        store.audit(now(), "authority", "start", identity.recipient().idHex(), "ok", "{\"two_person\":" + twoPerson + "}");
         return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
     }
 
@@ -149,9 +182,11 @@ public final class AuthorityServer implements AutoCloseable {
     private void enroll(Context ctx) {
         byte[] body = body(ctx);
         JsonNode j = parse(body, Set.of("name", "recipient"));
-        String name = text(j, "name", true);
-        if (name.isBlank() || name.length() > 128 || !name.matches("[\\p{L}\\p{N} ._@-]+")) {
-            throw new Refusal(400, "name must be 1 to 128 letters, digits, spaces or . _ @ -");
+        String name;
+        try {
+            name = OwnerNames.canonical(text(j, "name", true));
+        } catch (KeywayException e) {
+            throw new Refusal(400, "name: " + e.getMessage());
         }
         Recipient r;
         try {
@@ -160,8 +195,22 @@ public final class AuthorityServer implements AutoCloseable {
             throw new Refusal(400, "recipient: " + e.getMessage());
         }
         // Proof of possession: the enrolment is signed by the key being enrolled.
-        authenticate(ctx, body, r);
-        Client c = store.enroll(name, r, autoApprove, now());
+        authenticate(ctx, body, r, false);
+        // A new name must pass the UTS #39 restriction checks, unless it looks like an enrolled one: then the
+        // store refuses it as a conflict, naming the name it looks like (the clearer reason).
+        String problem = OwnerNames.restrictionProblem(name);
+        if (problem != null && !store.ownerExists(name) && !store.looksLikeEnrolled(name)) {
+            throw new Refusal(400, "name: " + problem + "; choose a name in one writing system");
+        }
+        Client c;
+        try {
+            c = store.enroll(name, r, autoApprove, now());
+        } catch (AuthorityStore.Conflict | AuthorityStore.Forbidden e) {
+            int status = e instanceof AuthorityStore.Conflict ? 409 : 403;
+            store.audit(now(), r.idHex(), "enroll", name, "refused", "{\"status\":" + status + ",\"reason\":"
+                    + AuthorityStore.json(e.getMessage()) + "}");
+            throw new Refusal(status, e.getMessage());
+        }
         ctx.status(c.approved() ? 201 : 202).json(clientJson(c));
     }
 
@@ -177,17 +226,33 @@ public final class AuthorityServer implements AutoCloseable {
             }
             for (JsonNode role : r) {
                 if (!role.isTextual() || !role.asText().equals(Client.RECOVERY_OFFICER)) {
-                    throw new Refusal(400, "unknown role " + role + " (known: " + Client.RECOVERY_OFFICER + ")");
+                    throw new Refusal(400, "unknown role " + Printable.escape(role.toString()) + " (known: " + Client.RECOVERY_OFFICER + ")");
                 }
                 roles.add(role.asText());
             }
         }
-        if (store.client(id).isEmpty()) {
-            throw new Refusal(404, "no client " + id + " is enrolled");
-        }
         Client approved = store.approve(id, roles, "admin", now());
         approvedClients.remove(id); // new roles take effect at once on this node
         ctx.json(clientJson(approved));
+    }
+
+    /** An admin revokes any key (a lost or stolen one). */
+    private void adminRevoke(Context ctx) {
+        requireAdmin(ctx, "revoke");
+        JsonNode j = parse(body(ctx), Set.of("client_id"));
+        Client revoked = store.revoke(text(j, "client_id", true), "admin", now());
+        approvedClients.remove(revoked.id()); // refused at once on this node; other nodes within APPROVED_CACHE_MILLIS
+        ctx.json(clientJson(revoked));
+    }
+
+    /** A client revokes its own key (it signs the request with the key it gives up). */
+    private void selfRevoke(Context ctx) {
+        byte[] body = body(ctx);
+        Client c = authenticateClient(ctx, body, "revoke", false, true);
+        parse(body, Set.of());
+        Client revoked = store.revoke(c.id(), c.id(), now());
+        approvedClients.remove(revoked.id());
+        ctx.json(clientJson(revoked));
     }
 
     private void clients(Context ctx) {
@@ -199,10 +264,18 @@ public final class AuthorityServer implements AutoCloseable {
         ctx.json(Map.of("clients", out));
     }
 
+    /** The signed caller's own record: its owner name (what escrow blobs are bound to), status and roles. */
+    private void self(Context ctx) {
+        Client c = authenticateClient(ctx, new byte[0], "whoami", false, true);
+        ctx.json(clientJson(c));
+    }
+
     private void escrow(Context ctx) {
         byte[] body = body(ctx);
-        Client c = authenticateClient(ctx, body, "escrow", true);
-        JsonNode j = parse(body, Set.of("blob", "description", "serial", "message_id"));
+        RequestSigning.Signed signed = signedHeaders(ctx);
+        Client c = authenticateClient(ctx, body, "escrow", true, false);
+        JsonNode j = parse(body, Set.of("blob", "description", "serial", "message_id", "owner"));
+        String owner = ownerField(j, c, "escrow");
         byte[] blobBytes = base64(text(j, "blob", true), "blob");
         KeyBlob blob;
         try {
@@ -223,15 +296,59 @@ public final class AuthorityServer implements AutoCloseable {
         if (messageId != null && !messageId.matches("[0-9a-f]{32}")) {
             throw new Refusal(400, "message_id must be 32 lowercase hex digits");
         }
+        // The binding: the blob must open for this owner (and message), or nothing is stored.
+        checkBinding(c, blob, EscrowBinding.of(owner, messageId), "escrow");
         AuthorityStore.Escrowed e;
         try {
-            e = store.escrow(c, blobBytes, description, serial, messageId,
-                    new AuthorityStore.Nonce(c.id(), ctx.header(RequestSigning.NONCE), RequestSigning.WINDOW), now());
+            e = store.escrow(c, owner, blobBytes, description, serial, messageId,
+                    new AuthorityStore.Nonce(c.id(), signed.nonce(), RequestSigning.nonceExpiry(signed)), now());
         } catch (AuthorityStore.ReplayedRequest replay) {
-            store.audit(now(), c.id(), "authenticate", ctx.path(), "refused", "{\"reason\":" + AuthorityStore.json(replay.getMessage()) + "}");
+            failures.record(ctx.ip(), RequestSigning.Kind.REPLAYED);
             throw new Refusal(401, replay.getMessage());
         }
         ctx.status(e.created() ? 201 : 200).json(receipt(e.record()));
+    }
+
+    /**
+     * Refuses (403, audited) a blob that does not open for {@code binding}: one bound to another owner or
+     * message (a copied escrow stanza), or a plain blob without a binding (which says how to make one).
+     */
+    private void checkBinding(Client c, KeyBlob blob, EscrowBinding binding, String action) {
+        try (SessionKey ignored = KeyWrap.unwrapEscrow(blob, identity, binding)) {
+            return;
+        } catch (KeywayException bound) {
+            boolean plain;
+            try (SessionKey ignored = KeyWrap.unwrap(blob, identity)) {
+                plain = true;
+            } catch (KeywayException e) {
+                plain = false;
+            }
+            String who = "owner '" + binding.owner() + "'" + (binding.messageId() == null ? "" : " and message "
+                    + Hex.encode(binding.messageId()));
+            throw refuse(c, action, binding.owner(), 403, plain
+                    ? "the blob is not bound to an owner (made by 'keyway key wrap'?); nothing stored: escrow a session key with "
+                    + "'keyway escrow --key-file KEY' or a file's escrow stanza with 'keyway escrow --file FILE', which bind it"
+                    : "the blob is not bound to " + who + " (a copied escrow stanza, or bound to another owner or message); "
+                    + "nothing stored");
+        }
+    }
+
+    /** The owner a request is about: the client's own name, or (recovery officers only) the one it names. */
+    private String ownerField(JsonNode j, Client c, String action) {
+        String raw = text(j, "owner", false);
+        if (raw == null) {
+            return c.name();
+        }
+        String owner;
+        try {
+            owner = OwnerName.normalize(raw);
+        } catch (KeywayException e) {
+            throw new Refusal(400, "owner: " + e.getMessage());
+        }
+        if (!owner.equals(c.name()) && !c.officer()) {
+            throw refuse(c, action, owner, 403, "client " + c.id() + " may not act for owner '" + owner + "'");
+        }
+        return owner;
     }
 
     private void recover(Context ctx) {
@@ -240,13 +357,13 @@ public final class AuthorityServer implements AutoCloseable {
         JsonNode j = parse(body, Set.of("owner", "serial", "message_id", "escrow_id", "request_id"));
         String requestId = text(j, "request_id", false);
         if (requestId != null) {
-            releaseApproved(ctx, c, requestId);
+            if (j.size() != 1) {
+                throw new Refusal(400, "request_id goes alone");
+            }
+            collect(ctx, c, requestId);
             return;
         }
-        String owner = Optional.ofNullable(text(j, "owner", false)).orElse(c.name());
-        if (!owner.equals(c.name()) && !c.officer()) {
-            throw refuse(c, "recover", owner, 403, "client " + c.id() + " may not recover keys of owner '" + owner + "'");
-        }
+        String owner = ownerField(j, c, "recover");
         Long serial = optionalLong(j, "serial");
         String messageId = text(j, "message_id", false);
         String escrowId = text(j, "escrow_id", false);
@@ -264,19 +381,19 @@ public final class AuthorityServer implements AutoCloseable {
         }
         EscrowRecord rec = found.get(0);
         if (twoPerson) {
-            AuthorityStore.RecoveryRequest req = store.requestRecovery(rec.id(), c.id(), now());
+            AuthorityStore.RecoveryRequest req = store.requestRecovery(rec.id(), c, now());
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("request_id", req.id());
             out.put("escrow_id", rec.id());
             out.put("status", "pending");
-            out.put("message", "a second recovery officer must approve this request; then ask again with request_id");
+            out.put("message", "a recovery officer who is another person must approve this request; then ask again with request_id");
             ctx.status(202).json(out);
             return;
         }
         release(ctx, c, rec);
     }
 
-    /** The two-person rule's second step: an officer other than the requester approves. */
+    /** The two-person rule's second step: an officer who is another person than the requester approves. */
     private void approveRecovery(Context ctx) {
         byte[] body = body(ctx);
         Client officer = authenticateClient(ctx, body, "recover-approve");
@@ -285,43 +402,57 @@ public final class AuthorityServer implements AutoCloseable {
         if (!officer.officer()) {
             throw refuse(officer, "recover-approve", id, 403, "only a recovery officer may approve a recovery");
         }
-        AuthorityStore.RecoveryRequest req = store.recoveryRequest(id)
-                .orElseThrow(() -> new Refusal(404, "no recovery request " + id));
-        if (req.requester().equals(officer.id())) {
-            throw refuse(officer, "recover-approve", id, 403, "the requester cannot approve their own request (two-person rule)");
+        AuthorityStore.RecoveryRequest req;
+        try {
+            req = store.approveRecovery(id, officer, approvalLifetime, now());
+        } catch (AuthorityStore.Forbidden e) {
+            throw refuse(officer, "recover-approve", id, 403, e.getMessage());
         }
-        if (!store.advanceRecovery(id, "pending", "approved", officer.id(), now())) {
-            throw new Refusal(409, "recovery request " + id + " is not pending (it is " + req.status() + ")");
-        }
-        ctx.json(Map.of("request_id", id, "status", "approved"));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("request_id", id);
+        out.put("status", "approved");
+        out.put("expires_at", req.expiresAt().toString());
+        ctx.json(out);
     }
 
-    private void releaseApproved(Context ctx, Client c, String requestId) {
-        AuthorityStore.RecoveryRequest req = store.recoveryRequest(requestId)
-                .orElseThrow(() -> new Refusal(404, "no recovery request " + requestId));
-        if (!req.requester().equals(c.id())) {
-            throw refuse(c, "recover", requestId, 403, "recovery request " + requestId + " belongs to another client");
-        }
-        if (!req.status().equals("approved")) {
-            throw new Refusal(409, "recovery request " + requestId + " is " + req.status()
-                    + (req.status().equals("pending") ? ": a second recovery officer must approve it first" : ""));
+    /** The requester collects an approved request; again, if delivery failed, until the approval expires. */
+    private void collect(Context ctx, Client c, String requestId) {
+        AuthorityStore.RecoveryRequest req;
+        try {
+            req = store.collectRecovery(requestId, c, now());
+        } catch (AuthorityStore.Forbidden e) {
+            throw refuse(c, "recover", requestId, 403, e.getMessage());
         }
         EscrowRecord rec = store.escrow(req.escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
-        if (!store.advanceRecovery(requestId, "approved", "released", c.id(), now())) {
-            throw new Refusal(409, "recovery request " + requestId + " was already released");
-        }
         release(ctx, c, rec);
     }
 
-    /** Unwraps with the authority key and wraps again for the requester; no plaintext key leaves this method. */
+    /**
+     * Unwraps with the authority key, checking the blob is bound to the owner and message its row names
+     * (a second line of defence against a re-labelled row), and wraps again for the requester; no plaintext
+     * key leaves this method.
+     */
     private void release(Context ctx, Client c, EscrowRecord rec) {
-        String owner = rec.owner();
         Recipient requester = recipientOf(c);
+        KeyBlob stored = KeyBlob.decode(rec.blob());
+        EscrowBinding binding = EscrowBinding.of(rec.owner(), rec.messageId());
         KeyBlob rewrapped;
-        try (SessionKey key = KeyWrap.unwrap(KeyBlob.decode(rec.blob()), identity)) {
+        try (SessionKey key = KeyWrap.unwrapEscrow(stored, identity, binding)) {
             rewrapped = KeyWrap.wrap(key, requester);
+        } catch (KeywayException e) {
+            boolean plain;
+            try (SessionKey ignored = KeyWrap.unwrap(stored, identity)) {
+                plain = true;
+            } catch (KeywayException e2) {
+                plain = false;
+            }
+            throw refuse(c, "recover", rec.id(), 409, plain
+                    ? "escrow " + rec.id() + " was stored before owner binding and is not released: the authority's admin binds "
+                    + "stored escrows to their owners with 'keyway authority rotate'"
+                    : "escrow " + rec.id() + " is not bound to the owner and message its record names (the database was "
+                    + "altered?); nothing released");
         }
-        store.audit(now(), c.id(), "release", rec.id(), "ok", "{\"owner\":" + AuthorityStore.json(owner) + ",\"to\":\""
+        store.audit(now(), c.id(), "release", rec.id(), "ok", "{\"owner\":" + AuthorityStore.json(rec.owner()) + ",\"to\":\""
                 + requester.idHex() + "\"}");
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("escrow_id", rec.id());
@@ -382,9 +513,9 @@ public final class AuthorityServer implements AutoCloseable {
 
     /**
      * Approved clients, by id, for {@link #APPROVED_CACHE_MILLIS}: every signed request looks its client
-     * up, and that read was a database round trip per request. Only approved clients are kept (approval
-     * is the one change that matters and only goes one way), and only briefly, so a node of a cluster
-     * sees another node's changes to a client within that time.
+     * up, and that read was a database round trip per request. Only approved clients are kept, and only
+     * briefly, so a node of a cluster sees another node's changes to a client (new roles, a revocation)
+     * within that time; the node that made the change drops its entry at once.
      */
     private final Map<String, CachedClient> approvedClients = new java.util.concurrent.ConcurrentHashMap<>();
     static final long APPROVED_CACHE_MILLIS = 5_000;
@@ -420,56 +551,70 @@ public final class AuthorityServer implements AutoCloseable {
     // ---- authentication ----
 
     private Client authenticateClient(Context ctx, byte[] body, String action) {
-        return authenticateClient(ctx, body, action, false);
+        return authenticateClient(ctx, body, action, false, false);
     }
 
-    /** @param deferNonce the caller records the nonce itself, in the same transaction as its change */
-    private Client authenticateClient(Context ctx, byte[] body, String action, boolean deferNonce) {
+    /**
+     * The enrolled, approved, unrevoked client that signed this request (401 otherwise, counted per source
+     * and minute; 403 for a key not approved yet, audited).
+     *
+     * @param deferNonce   the caller records the nonce itself, in the same transaction as its change
+     * @param allowPending a key not approved yet may make this request (whoami, revoking itself)
+     */
+    private Client authenticateClient(Context ctx, byte[] body, String action, boolean deferNonce, boolean allowPending) {
         String id = ctx.header(RequestSigning.CLIENT);
         if (id == null) {
-            throw new Refusal(401, "the request is not signed (headers " + RequestSigning.CLIENT + ", " + RequestSigning.TIMESTAMP
-                    + ", " + RequestSigning.NONCE + ", " + RequestSigning.SIGNATURE + ")");
+            throw unauthenticated(ctx, RequestSigning.Kind.UNSIGNED, "the request is not signed (headers " + RequestSigning.CLIENT
+                    + ", " + RequestSigning.TIMESTAMP + ", " + RequestSigning.NONCE + ", " + RequestSigning.SIGNATURE + ")");
         }
         Optional<Client> client = id.matches("[0-9a-f]{16}") ? lookUpClient(id) : Optional.empty();
         if (client.isEmpty()) {
-            store.audit(now(), id.length() > 16 ? id.substring(0, 16) : id, action, "-", "refused", "{\"reason\":\"unknown client\"}");
-            throw new Refusal(401, "client " + id + " is not enrolled");
+            throw unauthenticated(ctx, RequestSigning.Kind.UNKNOWN_CLIENT, "client " + Printable.escape(id.length() > 16
+                    ? id.substring(0, 16) + "..." : id) + " is not enrolled");
         }
         Client c = client.get();
         authenticate(ctx, body, recipientOf(c), deferNonce);
-        if (!c.approved()) {
+        if (c.revoked()) {
+            throw unauthenticated(ctx, RequestSigning.Kind.REVOKED, "client " + c.id() + " was revoked on " + c.revokedAt());
+        }
+        if (!c.approved() && !allowPending) {
             throw refuse(c, action, "-", 403, "client " + c.id() + " is not approved yet (ask the authority's admin)");
         }
         return c;
     }
 
-    /** Checks the signature by {@code signer}, the time window and the nonce; 401 otherwise. */
-    private void authenticate(Context ctx, byte[] body, Recipient signer) {
-        authenticate(ctx, body, signer, false);
-    }
-
+    /** Checks the signature by {@code signer}, the time window and (unless deferred) the nonce; 401 otherwise. */
     private void authenticate(Context ctx, byte[] body, Recipient signer, boolean deferNonce) {
-        RequestSigning.Signed s = new RequestSigning.Signed(ctx.header(RequestSigning.CLIENT), ctx.header(RequestSigning.TIMESTAMP),
-                ctx.header(RequestSigning.NONCE), ctx.header(RequestSigning.SIGNATURE));
+        RequestSigning.Signed s = signedHeaders(ctx);
         String pathAndQuery = ctx.path() + (ctx.queryString() == null ? "" : "?" + ctx.queryString());
         Instant now = now();
-        String problem = s.clientId() != null && !s.clientId().equals(signer.idHex())
-                ? "the " + RequestSigning.CLIENT + " header does not name the signing key"
-                : RequestSigning.check(s, signer, ctx.method().name(), pathAndQuery, body, now);
-        if (problem == null && !deferNonce && !store.useNonce(signer.idHex(), s.nonce(), now, RequestSigning.WINDOW)) {
-            problem = "the request nonce was already used (a replayed request)";
+        RequestSigning.Problem problem = s.clientId() != null && !s.clientId().equals(signer.idHex())
+                ? new RequestSigning.Problem(RequestSigning.Kind.MALFORMED, "the " + RequestSigning.CLIENT
+                + " header does not name the signing key")
+                : RequestSigning.verify(s, signer, ctx.method().name(), pathAndQuery, body, now);
+        if (problem == null && !deferNonce && !store.useNonce(signer.idHex(), s.nonce(), RequestSigning.nonceExpiry(s), now)) {
+            problem = new RequestSigning.Problem(RequestSigning.Kind.REPLAYED, "the request nonce was already used (a replayed request)");
         }
         if (problem != null) {
-            store.audit(now, signer.idHex(), "authenticate", ctx.path(), "refused", "{\"reason\":" + AuthorityStore.json(problem) + "}");
-            throw new Refusal(401, problem);
+            throw unauthenticated(ctx, problem.kind(), problem.message());
         }
+    }
+
+    private static RequestSigning.Signed signedHeaders(Context ctx) {
+        return new RequestSigning.Signed(ctx.header(RequestSigning.CLIENT), ctx.header(RequestSigning.TIMESTAMP),
+                ctx.header(RequestSigning.NONCE), ctx.header(RequestSigning.SIGNATURE));
+    }
+
+    /** A 401, counted per source and minute in the audit log (a flood of bad requests costs one row a minute). */
+    private Refusal unauthenticated(Context ctx, RequestSigning.Kind kind, String message) {
+        failures.record(ctx.ip(), kind);
+        return new Refusal(401, message);
     }
 
     private void requireAdmin(Context ctx, String action) {
         String auth = ctx.header("Authorization");
         if (auth == null || !auth.startsWith("Bearer ") || !home.isAdminToken(auth.substring(7).strip())) {
-            store.audit(now(), "admin?", action, "-", "refused", "{\"reason\":\"bad admin token\"}");
-            throw new Refusal(401, "admin requests need 'Authorization: Bearer <admin token>'");
+            throw unauthenticated(ctx, RequestSigning.Kind.BAD_ADMIN_TOKEN, "admin requests need 'Authorization: Bearer <admin token>'");
         }
     }
 
@@ -477,6 +622,7 @@ public final class AuthorityServer implements AutoCloseable {
         store.audit(now(), c.id(), action, subject, "refused", "{\"status\":" + status + ",\"reason\":" + AuthorityStore.json(reason) + "}");
         return new Refusal(status, reason);
     }
+
 
     // ---- JSON ----
 
@@ -491,11 +637,19 @@ public final class AuthorityServer implements AutoCloseable {
         return b;
     }
 
-    /** Parses a JSON object, refusing unknown fields (a typo must not pass silently). */
+    /**
+     * Parses a JSON object, refusing unknown fields (a typo must not pass silently), a field given twice
+     * (which one counts would depend on the parser), and a lone surrogate (text that is not Unicode, which
+     * the database would store as '?').
+     */
     private static JsonNode parse(byte[] body, Set<String> allowed) {
         JsonNode j;
         try {
             j = JSON.readTree(body);
+        } catch (com.fasterxml.jackson.core.JsonParseException e) {
+            String m = String.valueOf(e.getOriginalMessage());
+            throw new Refusal(400, m.startsWith("Duplicate field") ? "the body names a field twice ("
+                    + Printable.escape(m.length() > 80 ? m.substring(0, 80) : m) + ")" : "the body is not valid JSON");
         } catch (java.io.IOException e) {
             throw new Refusal(400, "the body is not valid JSON");
         }
@@ -505,10 +659,33 @@ public final class AuthorityServer implements AutoCloseable {
         for (Iterator<String> it = j.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!allowed.contains(f)) {
-                throw new Refusal(400, "unknown field '" + f + "' (allowed: " + String.join(", ", allowed) + ")");
+                throw new Refusal(400, "unknown field '" + Printable.escape(f.length() > 40 ? f.substring(0, 40) + "..." : f)
+                        + "' (allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
             }
         }
+        checkUnicode(j);
         return j;
+    }
+
+    private static void checkUnicode(JsonNode node) {
+        if (node.isTextual() && hasLoneSurrogate(node.asText())) {
+            throw new Refusal(400, "the body holds a lone surrogate (\\uD800 to \\uDFFF not in a pair): not valid Unicode text");
+        }
+        for (JsonNode child : node) {
+            checkUnicode(child);
+        }
+    }
+
+    static boolean hasLoneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String text(JsonNode j, String field, boolean required) {
@@ -571,6 +748,9 @@ public final class AuthorityServer implements AutoCloseable {
         m.put("status", c.status().name().toLowerCase());
         m.put("roles", new ArrayList<>(c.roles()));
         m.put("enrolled_at", c.enrolledAt().toString());
+        if (c.revokedAt() != null) {
+            m.put("revoked_at", c.revokedAt().toString());
+        }
         return m;
     }
 
@@ -605,6 +785,7 @@ public final class AuthorityServer implements AutoCloseable {
             app.stop();
             app = null;
         }
+        failures.close();
     }
 
     /** Requests being handled right now. */

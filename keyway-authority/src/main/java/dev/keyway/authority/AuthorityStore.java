@@ -4,9 +4,11 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
 import org.flywaydb.core.Flyway;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -40,14 +42,28 @@ public final class AuthorityStore implements AutoCloseable {
 
     private final HikariDataSource pool;
     private final Writer writer;
+    /** Signs the audit head after every write that appended; null for a store opened only to read. */
+    private volatile Identity headSigner;
 
-    private AuthorityStore(HikariDataSource pool) {
+    private AuthorityStore(HikariDataSource pool, Identity headSigner) {
         this.pool = pool;
+        this.headSigner = headSigner;
         this.writer = new Writer();
     }
 
-    /** Opens the database at {@code jdbcUrl} ({@code jdbc:sqlite:...} or {@code jdbc:postgresql:...}) and migrates it. */
+    /**
+     * Opens the database to read it (audit verify, tests): a write that appends to the audit log fails,
+     * since nothing could sign the new head. The authority opens it with {@link #open(String, Identity)}.
+     */
     public static AuthorityStore open(String jdbcUrl) {
+        return open(jdbcUrl, null);
+    }
+
+    /**
+     * Opens the database at {@code jdbcUrl} ({@code jdbc:sqlite:...} or {@code jdbc:postgresql:...}) and migrates
+     * it; {@code authority} signs the audit head on every write (docs/AUTHORITY.md, "The audit log").
+     */
+    public static AuthorityStore open(String jdbcUrl, Identity authority) {
         boolean sqlite = jdbcUrl.startsWith("jdbc:sqlite:");
         if (!sqlite && !jdbcUrl.startsWith("jdbc:postgresql:")) {
             throw KeywayException.usage("unsupported database URL '" + jdbcUrl + "'",
@@ -82,24 +98,76 @@ public final class AuthorityStore implements AutoCloseable {
             throw new KeywayException(ErrorCode.PEER, "cannot migrate the authority database (" + rootMessage(e) + ")",
                     "check the database is a Keyway authority database and is writable", e);
         }
-        return new AuthorityStore(pool);
+        AuthorityStore store = new AuthorityStore(pool, authority);
+        if (authority != null) {
+            store.fillSkeletons();
+        }
+        return store;
+    }
+
+    /** Signs later audit heads with {@code authority} (after a key rotation). */
+    public void signHeadsWith(Identity authority) {
+        this.headSigner = authority;
+    }
+
+    /** Names enrolled before look-alike checks existed get their skeleton, so new names are compared with them too. */
+    private void fillSkeletons() {
+        write(c -> {
+            List<String[]> missing = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, name FROM client WHERE name_skeleton IS NULL");
+                 ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    missing.add(new String[] {rs.getString(1), rs.getString(2)});
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE client SET name_skeleton = ? WHERE id = ?")) {
+                for (String[] m : missing) {
+                    p.setString(1, OwnerNames.skeleton(m[1]));
+                    p.setString(2, m[0]);
+                    p.addBatch();
+                }
+                if (!missing.isEmpty()) {
+                    p.executeBatch();
+                }
+            }
+            return null;
+        });
     }
 
     // ---- clients ----
 
-    /** Enrolls a signing key under {@code name}, pending an admin's approval unless {@code approve}. */
+    /**
+     * Enrolls a signing key under {@code name} (canonical, see {@link OwnerNames}), pending an admin's
+     * approval unless {@code approve}. Refused ({@link Conflict}) when the name looks like another enrolled
+     * name, when the key is enrolled under another name, and ({@link Forbidden}) when the key was revoked.
+     */
     public Client enroll(String name, Recipient recipient, boolean approve, Instant now) {
+        String skeleton = OwnerNames.skeleton(name);
         return write(c -> {
             Optional<Client> existing = client(c, recipient.idHex());
             if (existing.isPresent()) {
                 Client e = existing.get();
+                if (e.status() == Client.Status.REVOKED) {
+                    throw new Forbidden("this key was revoked on " + e.revokedAt() + " and cannot enroll again",
+                            "enroll a new identity");
+                }
                 if (!e.name().equals(name)) {
-                    throw KeywayException.usage("this key is already enrolled as '" + e.name() + "'", "enroll a new identity");
+                    throw new Conflict("this key is already enrolled as '" + e.name() + "'", "enroll a new identity");
                 }
                 return e;
             }
-            try (PreparedStatement p = c.prepareStatement(
-                    "INSERT INTO client (id, name, recipient, status, roles, enrolled_at, approved_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT name FROM client WHERE name_skeleton = ? AND name <> ?")) {
+                p.setString(1, skeleton);
+                p.setString(2, name);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (rs.next()) {
+                        throw new Conflict("the name '" + name + "' looks like the enrolled owner '" + rs.getString(1) + "'",
+                                "enroll under that exact name to add a key for that owner, or choose a clearly different name");
+                    }
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO client (id, name, recipient, status, roles, enrolled_at, "
+                    + "approved_at, name_skeleton) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 p.setString(1, recipient.idHex());
                 p.setString(2, name);
                 p.setString(3, recipient.encode());
@@ -111,6 +179,7 @@ public final class AuthorityStore implements AutoCloseable {
                 } else {
                     p.setNull(7, Types.BIGINT);
                 }
+                p.setString(8, skeleton);
                 p.executeUpdate();
             }
             append(c, now, recipient.idHex(), "enroll", name, approve ? "approved" : "pending", "{}");
@@ -118,11 +187,55 @@ public final class AuthorityStore implements AutoCloseable {
         });
     }
 
+    /** A request the store refuses because it conflicts with what is stored (HTTP 409). */
+    public static final class Conflict extends KeywayException {
+        Conflict(String message, String hint) {
+            super(ErrorCode.POLICY, message, hint);
+        }
+    }
+
+    /** A request the store refuses to this client (HTTP 403). */
+    public static final class Forbidden extends KeywayException {
+        Forbidden(String message, String hint) {
+            super(ErrorCode.POLICY, message, hint);
+        }
+    }
+
+    /**
+     * Revokes a client key: it is refused from now on (on other nodes within their cache lifetime) and
+     * cannot enroll again. Revoking a revoked key changes nothing. {@code actor} is "admin" or the key itself.
+     */
+    public Client revoke(String clientId, String actor, Instant now) {
+        return write(c -> {
+            Client cl = client(c, clientId).orElseThrow(() -> new NotFound("no client " + clientId + " is enrolled"));
+            if (cl.status() == Client.Status.REVOKED) {
+                return cl;
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE client SET status = 'revoked', revoked_at = ? WHERE id = ?")) {
+                p.setLong(1, now.toEpochMilli());
+                p.setString(2, clientId);
+                p.executeUpdate();
+            }
+            append(c, now, actor, "revoke", clientId, "ok", "{\"owner\":" + json(cl.name()) + "}");
+            return client(c, clientId).orElseThrow();
+        });
+    }
+
+    /** Nothing stored matches (HTTP 404). */
+    public static final class NotFound extends KeywayException {
+        NotFound(String message) {
+            super(ErrorCode.USAGE, message, "check the id");
+        }
+    }
+
     /** Approves a pending client, optionally with roles; an admin action. */
     public Client approve(String clientId, Set<String> roles, String actor, Instant now) {
         return write(c -> {
-            Client cl = client(c, clientId).orElseThrow(() -> KeywayException.usage("no client " + clientId + " is enrolled",
-                    "list clients with 'keyway authority list --clients'"));
+            Client cl = client(c, clientId).orElseThrow(() -> new NotFound("no client " + clientId + " is enrolled"));
+            if (cl.status() == Client.Status.REVOKED) {
+                throw new Conflict("client " + clientId + " was revoked on " + cl.revokedAt() + " and cannot be approved",
+                        "the owner enrolls a new identity");
+            }
             Set<String> all = new LinkedHashSet<>(cl.roles());
             all.addAll(roles);
             try (PreparedStatement p = c.prepareStatement("UPDATE client SET status = 'approved', roles = ?, approved_at = ? WHERE id = ?")) {
@@ -133,6 +246,31 @@ public final class AuthorityStore implements AutoCloseable {
             }
             append(c, now, actor, "approve", clientId, "ok", "{\"roles\":\"" + String.join(",", all) + "\"}");
             return client(c, clientId).orElseThrow();
+        });
+    }
+
+    /** Whether any key is enrolled under exactly this (canonical) name. */
+    public boolean ownerExists(String name) {
+        return read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM client WHERE name = ?")) {
+                p.setString(1, name);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    /** Whether another enrolled name has the same skeleton as {@code name} (a look-alike). */
+    public boolean looksLikeEnrolled(String name) {
+        return read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM client WHERE name_skeleton = ? AND name <> ?")) {
+                p.setString(1, OwnerNames.skeleton(name));
+                p.setString(2, name);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next();
+                }
+            }
         });
     }
 
@@ -167,24 +305,27 @@ public final class AuthorityStore implements AutoCloseable {
         String roles = rs.getString("roles");
         long approved = rs.getLong("approved_at");
         boolean noApproval = rs.wasNull();
+        long revoked = rs.getLong("revoked_at");
+        boolean notRevoked = rs.wasNull();
         return new Client(rs.getString("id"), rs.getString("name"), rs.getString("recipient"),
                 Client.Status.valueOf(rs.getString("status").toUpperCase()),
                 roles.isEmpty() ? Set.of() : Set.of(roles.split(",")), Instant.ofEpochMilli(rs.getLong("enrolled_at")),
-                noApproval ? null : Instant.ofEpochMilli(approved));
+                noApproval ? null : Instant.ofEpochMilli(approved), notRevoked ? null : Instant.ofEpochMilli(revoked));
     }
 
     // ---- request nonces ----
 
     /**
-     * Records a request nonce; false if this client used it within {@code window} (a replay). Older
-     * nonces are forgotten: requests older than the window are refused by their timestamp anyway.
+     * Records a request nonce until {@code expiresAt}, the last moment its request's timestamp could still
+     * be accepted; false if this client used it before (a replay). Expired nonces are forgotten: their
+     * requests fail on their timestamp anyway.
      */
-    public boolean useNonce(String clientId, String nonce, Instant now, Duration window) {
-        return write(c -> recordNonce(c, new Nonce(clientId, nonce, window), now));
+    public boolean useNonce(String clientId, String nonce, Instant expiresAt, Instant now) {
+        return write(c -> recordNonce(c, new Nonce(clientId, nonce, expiresAt), now));
     }
 
-    /** A signed request's nonce, recorded in the same transaction as the request's change. */
-    public record Nonce(String clientId, String value, Duration window) {
+    /** A signed request's nonce, recorded in the same transaction as the request's change, kept until {@code expiresAt}. */
+    public record Nonce(String clientId, String value, Instant expiresAt) {
     }
 
     /** Thrown by a write whose request nonce was already used: a replayed request. */
@@ -197,10 +338,10 @@ public final class AuthorityStore implements AutoCloseable {
     private volatile long lastPurge;
 
     private boolean recordNonce(Connection c, Nonce n, Instant now) throws SQLException {
-        // Forget nonces older than the window now and then: such requests fail on their timestamp anyway.
+        // Forget expired nonces now and then: such requests fail on their timestamp anyway.
         if (now.toEpochMilli() - lastPurge > 10_000) {
-            try (PreparedStatement p = c.prepareStatement("DELETE FROM request_nonce WHERE seen_at < ?")) {
-                p.setLong(1, now.minus(n.window()).toEpochMilli());
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM request_nonce WHERE expires_at < ?")) {
+                p.setLong(1, now.toEpochMilli());
                 p.executeUpdate();
             }
             lastPurge = now.toEpochMilli();
@@ -214,10 +355,11 @@ public final class AuthorityStore implements AutoCloseable {
                 }
             }
         }
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO request_nonce (client_id, nonce, seen_at) VALUES (?, ?, ?)")) {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO request_nonce (client_id, nonce, seen_at, expires_at) VALUES (?, ?, ?, ?)")) {
             p.setString(1, n.clientId());
             p.setString(2, n.value());
             p.setLong(3, now.toEpochMilli());
+            p.setLong(4, Math.max(n.expiresAt().toEpochMilli(), now.toEpochMilli()));
             p.executeUpdate();
         }
         return true;
@@ -234,21 +376,24 @@ public final class AuthorityStore implements AutoCloseable {
      * answer) returns the first record instead of a duplicate.
      */
     public Escrowed escrow(Client client, byte[] blob, String description, Long serial, String messageId, Instant now) {
-        return escrow(client, blob, description, serial, messageId, null, now);
+        return escrow(client, client.name(), blob, description, serial, messageId, null, now);
     }
 
     /**
-     * The same, also recording the request's nonce in the same transaction (one commit per request);
-     * a used nonce throws {@link ReplayedRequest} and stores nothing.
+     * Stores a key blob for {@code owner} ({@code client}'s own name, or another owner's when a recovery
+     * officer files that owner's escrow stanza), also recording the request's nonce in the same
+     * transaction (one commit per request); a used nonce throws {@link ReplayedRequest} and stores nothing.
+     * The caller has checked that the blob is bound to {@code owner}.
      */
-    public Escrowed escrow(Client client, byte[] blob, String description, Long serial, String messageId, Nonce nonce, Instant now) {
+    public Escrowed escrow(Client client, String owner, byte[] blob, String description, Long serial, String messageId,
+                           Nonce nonce, Instant now) {
         String sha = sha256(blob);
         return write(c -> {
             if (nonce != null && !recordNonce(c, nonce, now)) {
                 throw new ReplayedRequest();
             }
             try (PreparedStatement p = c.prepareStatement("SELECT * FROM escrow WHERE owner = ? AND blob_sha256 = ?")) {
-                p.setString(1, client.name());
+                p.setString(1, owner);
                 p.setString(2, sha);
                 try (ResultSet rs = p.executeQuery()) {
                     if (rs.next()) {
@@ -260,7 +405,7 @@ public final class AuthorityStore implements AutoCloseable {
             try (PreparedStatement p = c.prepareStatement("INSERT INTO escrow (id, owner, client_id, serial, message_id, "
                     + "description, blob, blob_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 p.setString(1, id);
-                p.setString(2, client.name());
+                p.setString(2, owner);
                 p.setString(3, client.id());
                 if (serial == null) {
                     p.setNull(4, Types.BIGINT);
@@ -274,9 +419,9 @@ public final class AuthorityStore implements AutoCloseable {
                 p.setLong(9, now.toEpochMilli());
                 p.executeUpdate();
             }
-            append(c, now, client.id(), "escrow", id, "ok", "{\"owner\":" + json(client.name()) + ",\"serial\":"
-                    + (serial == null ? "null" : serial) + "}");
-            return new Escrowed(new EscrowRecord(id, client.name(), client.id(), serial, messageId, description, blob, now), true);
+            append(c, now, client.id(), "escrow", id, "ok", "{\"owner\":" + json(owner) + ",\"serial\":"
+                    + (serial == null ? "null" : serial) + (messageId == null ? "" : ",\"message_id\":\"" + messageId + "\"") + "}");
+            return new Escrowed(new EscrowRecord(id, owner, client.id(), serial, messageId, description, blob, now), true);
         });
     }
 
@@ -360,25 +505,29 @@ public final class AuthorityStore implements AutoCloseable {
 
     // ---- recovery requests (the two-person rule) ----
 
-    /** A request to release an escrowed key, waiting for (or given) a second officer's approval. */
-    public record RecoveryRequest(String id, String escrowId, String requester, String status, String approvedBy,
-                                  Instant createdAt) {
+    /**
+     * A request to release an escrowed key, waiting for (or given) a second person's approval. Once
+     * approved it may be collected, again if delivery failed, until {@code expiresAt}.
+     */
+    public record RecoveryRequest(String id, String escrowId, String requester, String requesterOwner, String status,
+                                  String approvedBy, String approverOwner, Instant createdAt, Instant expiresAt, int collected) {
     }
 
     /** Files a recovery request for {@code escrowId} by {@code requester}; audited. */
-    public RecoveryRequest requestRecovery(String escrowId, String requester, Instant now) {
+    public RecoveryRequest requestRecovery(String escrowId, Client requester, Instant now) {
         String id = randomId();
         return write(c -> {
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO recovery_request (id, escrow_id, requester, status, "
-                    + "created_at) VALUES (?, ?, ?, 'pending', ?)")) {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO recovery_request (id, escrow_id, requester, requester_owner, "
+                    + "status, created_at) VALUES (?, ?, ?, ?, 'pending', ?)")) {
                 p.setString(1, id);
                 p.setString(2, escrowId);
-                p.setString(3, requester);
-                p.setLong(4, now.toEpochMilli());
+                p.setString(3, requester.id());
+                p.setString(4, requester.name());
+                p.setLong(5, now.toEpochMilli());
                 p.executeUpdate();
             }
-            append(c, now, requester, "recover-request", escrowId, "pending", "{\"request\":\"" + id + "\"}");
-            return new RecoveryRequest(id, escrowId, requester, "pending", null, now);
+            append(c, now, requester.id(), "recover-request", escrowId, "pending", "{\"request\":\"" + id + "\"}");
+            return recoveryRequest(c, id).orElseThrow();
         });
     }
 
@@ -393,55 +542,101 @@ public final class AuthorityStore implements AutoCloseable {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
+                long expires = rs.getLong("expires_at");
+                Instant expiresAt = rs.wasNull() ? null : Instant.ofEpochMilli(expires);
                 return Optional.of(new RecoveryRequest(rs.getString("id"), rs.getString("escrow_id"), rs.getString("requester"),
-                        rs.getString("status"), rs.getString("approved_by"), Instant.ofEpochMilli(rs.getLong("created_at"))));
+                        rs.getString("requester_owner"), rs.getString("status"), rs.getString("approved_by"),
+                        rs.getString("approver_owner"), Instant.ofEpochMilli(rs.getLong("created_at")), expiresAt,
+                        rs.getInt("collected")));
             }
         }
     }
 
     /**
-     * Moves a request from {@code from} to {@code to} status (pending to approved by an officer, approved
-     * to released), only if it is still in {@code from}: two racing approvals or releases cannot both win.
+     * The two-person rule's second step. Only a person other than the requester approves: {@code officer}'s
+     * owner name must differ from the requester's, so a second key of the same owner cannot approve.
+     * Checked and changed in one transaction, so two racing approvals cannot both win. The approval may be
+     * collected until {@code now + lifetime}.
      */
-    public boolean advanceRecovery(String id, String from, String to, String actor, Instant now) {
+    public RecoveryRequest approveRecovery(String id, Client officer, Duration lifetime, Instant now) {
         return write(c -> {
-            try (PreparedStatement p = c.prepareStatement("UPDATE recovery_request SET status = ?, decided_at = ?"
-                    + (to.equals("approved") ? ", approved_by = ?" : "") + " WHERE id = ? AND status = ?")) {
-                int i = 1;
-                p.setString(i++, to);
-                p.setLong(i++, now.toEpochMilli());
-                if (to.equals("approved")) {
-                    p.setString(i++, actor);
-                }
-                p.setString(i++, id);
-                p.setString(i, from);
-                if (p.executeUpdate() != 1) {
-                    return false;
-                }
+            RecoveryRequest req = recoveryRequest(c, id).orElseThrow(() -> new NotFound("no recovery request " + id));
+            if (req.requester().equals(officer.id()) || officer.name().equals(req.requesterOwner())) {
+                throw new Forbidden("the requester ('" + req.requesterOwner() + "') cannot approve their own request, with this "
+                        + "or any other key of theirs (two-person rule)", "ask a recovery officer who is another person");
             }
-            append(c, now, actor, "recover-" + to, id, "ok", "{}");
-            return true;
+            if (!req.status().equals("pending")) {
+                throw new Conflict("recovery request " + id + " is not pending (it is " + req.status() + ")", "");
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE recovery_request SET status = 'approved', decided_at = ?, "
+                    + "approved_by = ?, approver_owner = ?, expires_at = ? WHERE id = ? AND status = 'pending'")) {
+                p.setLong(1, now.toEpochMilli());
+                p.setString(2, officer.id());
+                p.setString(3, officer.name());
+                p.setLong(4, now.plus(lifetime).toEpochMilli());
+                p.setString(5, id);
+                p.executeUpdate();
+            }
+            append(c, now, officer.id(), "recover-approved", id, "ok", "{\"approver_owner\":" + json(officer.name())
+                    + ",\"requester_owner\":" + json(String.valueOf(req.requesterOwner())) + "}");
+            return recoveryRequest(c, id).orElseThrow();
+        });
+    }
+
+    /**
+     * Marks an approved request collected by its requester, who may collect it again (a delivery that
+     * failed) until the approval expires. Returns the request; refuses another client ({@link Forbidden}),
+     * a request not approved or expired ({@link Conflict}).
+     */
+    public RecoveryRequest collectRecovery(String id, Client requester, Instant now) {
+        return write(c -> {
+            RecoveryRequest req = recoveryRequest(c, id).orElseThrow(() -> new NotFound("no recovery request " + id));
+            if (!req.requester().equals(requester.id())) {
+                throw new Forbidden("recovery request " + id + " belongs to another client", "the requester collects it");
+            }
+            if (req.status().equals("pending")) {
+                throw new Conflict("recovery request " + id + " is pending: a second recovery officer must approve it first", "");
+            }
+            if (!req.status().equals("approved") && !req.status().equals("released")) {
+                throw new Conflict("recovery request " + id + " is " + req.status(), "file a new request");
+            }
+            if (req.expiresAt() == null || !now.isBefore(req.expiresAt())) {
+                throw new Conflict("the approval of recovery request " + id + " expired at " + req.expiresAt(), "file a new request");
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE recovery_request SET status = 'released', collected = collected + 1 "
+                    + "WHERE id = ?")) {
+                p.setString(1, id);
+                p.executeUpdate();
+            }
+            append(c, now, requester.id(), "recover-collected", id, "ok", "{\"collection\":" + (req.collected() + 1) + "}");
+            return recoveryRequest(c, id).orElseThrow();
         });
     }
 
     // ---- key rotation ----
 
+    /** Re-wraps one stored blob, given the owner and message id it is bound to. */
+    public interface Rewrap {
+        byte[] apply(String owner, String messageId, byte[] blob);
+    }
+
     /**
      * Re-wraps every stored blob with {@code rewrap} (unwrap with the old authority key, wrap for the new
      * one), a page at a time, each page in one transaction with an audit entry. Returns the count.
      */
-    public long rewrapAll(java.util.function.UnaryOperator<byte[]> rewrap, String actor, Instant now) {
+    public long rewrapAll(Rewrap rewrap, String actor, Instant now) {
         long done = 0;
         String after = "";
         while (true) {
             String from = after;
             List<String[]> page = read(c -> {
                 List<String[]> rows = new ArrayList<>();
-                try (PreparedStatement p = c.prepareStatement("SELECT id, blob FROM escrow WHERE id > ? ORDER BY id LIMIT 500")) {
+                try (PreparedStatement p = c.prepareStatement("SELECT id, blob, owner, message_id FROM escrow WHERE id > ? "
+                        + "ORDER BY id LIMIT 500")) {
                     p.setString(1, from);
                     try (ResultSet rs = p.executeQuery()) {
                         while (rs.next()) {
-                            rows.add(new String[] {rs.getString(1), rs.getString(2)});
+                            rows.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)});
                         }
                     }
                 }
@@ -452,7 +647,7 @@ public final class AuthorityStore implements AutoCloseable {
             }
             List<String[]> updated = new ArrayList<>();
             for (String[] row : page) {
-                byte[] blob = rewrap.apply(Base64.getDecoder().decode(row[1]));
+                byte[] blob = rewrap.apply(row[2], row[3], Base64.getDecoder().decode(row[1]));
                 updated.add(new String[] {row[0], Base64.getEncoder().encodeToString(blob), sha256(blob)});
             }
             write(c -> {
@@ -503,15 +698,27 @@ public final class AuthorityStore implements AutoCloseable {
         });
     }
 
-    /** The result of walking the audit chain: the number of intact entries and the first broken one, if any. */
-    public record AuditCheck(long entries, Long firstBroken, String problem) {
+    /**
+     * The result of checking the audit log: the number of intact entries, the first broken one and why (or
+     * nulls), and the head it ends at (what an operator records to detect a later rollback).
+     */
+    public record AuditCheck(long entries, Long firstBroken, String problem, String headHash) {
         public boolean intact() {
             return firstBroken == null;
         }
     }
 
-    /** Recomputes every hash from the first entry; reports the first entry that does not chain. */
-    public AuditCheck verifyAudit() {
+    /** What the authority signs on every write: the count of entries and the last entry's hash. */
+    static byte[] signedHead(long seq, String hash) {
+        return ("keyway-authority-audit-head-v1\n" + seq + "\n" + hash).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Recomputes every hash from the first entry and checks the head: it must name the last entry and
+     * carry {@code authority}'s signature over its count and hash. Dropping entries from the end and
+     * rewriting the head, or editing an entry and recomputing the chain, cannot produce that signature.
+     */
+    public AuditCheck verifyAudit(Recipient authority) {
         String prev = AuditEntry.GENESIS;
         long expectedSeq = 1;
         long after = 0;
@@ -522,27 +729,52 @@ public final class AuthorityStore implements AutoCloseable {
             }
             for (AuditEntry e : page) {
                 if (e.seq() != expectedSeq) {
-                    return new AuditCheck(expectedSeq - 1, expectedSeq, "entry " + expectedSeq + " is missing");
+                    return new AuditCheck(expectedSeq - 1, expectedSeq, "entry " + expectedSeq + " is missing", null);
                 }
                 if (!e.intact(prev)) {
-                    return new AuditCheck(expectedSeq - 1, e.seq(), "entry " + e.seq() + " does not match its hash chain");
+                    return new AuditCheck(expectedSeq - 1, e.seq(), "entry " + e.seq() + " does not match its hash chain", null);
                 }
                 prev = e.hash();
                 expectedSeq++;
                 after = e.seq();
             }
         }
+        long entries = expectedSeq - 1;
         String[] head = read(c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1"); ResultSet rs = p.executeQuery()) {
+            try (PreparedStatement p = c.prepareStatement("SELECT seq, hash, signature FROM audit_head WHERE id = 1");
+                 ResultSet rs = p.executeQuery()) {
                 rs.next();
-                return new String[] {Long.toString(rs.getLong(1)), rs.getString(2)};
+                return new String[] {Long.toString(rs.getLong(1)), rs.getString(2), rs.getString(3)};
             }
         });
-        if (Long.parseLong(head[0]) != expectedSeq - 1 || !head[1].equals(prev)) {
-            return new AuditCheck(expectedSeq - 1, expectedSeq, "the log ends at entry " + (expectedSeq - 1) + " but its head says "
-                    + head[0] + " (entries were removed from the end)");
+        if (Long.parseLong(head[0]) != entries || !head[1].equals(prev)) {
+            return new AuditCheck(entries, entries + 1, "the log ends at entry " + entries + " but its head says "
+                    + head[0] + " (entries were removed from the end, or the head was changed)", null);
         }
-        return new AuditCheck(expectedSeq - 1, null, null);
+        if (entries > 0) {
+            if (head[2] == null) {
+                return new AuditCheck(entries, entries, "the head (entry " + entries + ") is not signed: it was rewritten, "
+                        + "or written by a Keyway before signed heads (any write by this version signs it)", null);
+            }
+            byte[] signature;
+            try {
+                signature = Base64.getDecoder().decode(head[2]);
+            } catch (IllegalArgumentException e) {
+                signature = new byte[0];
+            }
+            if (!authority.verify(signedHead(entries, prev), signature)) {
+                return new AuditCheck(entries, entries, "the head's signature (entry " + entries + ", hash " + prev
+                        + ") does not verify with the authority key " + authority.idHex() + ": entries were removed or "
+                        + "rewritten and the head recomputed", null);
+            }
+        }
+        return new AuditCheck(entries, null, null, prev);
+    }
+
+    /** The hash of entry {@code seq}, if it exists (to compare with a head recorded earlier). */
+    public Optional<String> auditHash(long seq) {
+        List<AuditEntry> e = auditEntries(seq - 1, 1);
+        return e.isEmpty() || e.get(0).seq() != seq ? Optional.empty() : Optional.of(e.get(0).hash());
     }
 
     /** Takes the next sequence number (locking the head row) and appends an entry; inside a write transaction. */
@@ -664,9 +896,11 @@ public final class AuthorityStore implements AutoCloseable {
                     try (PreparedStatement p = c.prepareStatement("UPDATE audit_head SET seq = seq WHERE id = 1")) {
                         p.executeUpdate();
                     }
+                    long before = headSeq(c);
                     for (Pending<?> p : batch) {
                         p.runIn(c);
                     }
+                    signHead(c, before);
                     c.commit();
                 } catch (SQLException | RuntimeException e) {
                     try {
@@ -691,6 +925,35 @@ public final class AuthorityStore implements AutoCloseable {
             }
             for (Pending<?> p : batch) {
                 p.complete();
+            }
+        }
+
+        private long headSeq(Connection c) throws SQLException {
+            try (PreparedStatement p = c.prepareStatement("SELECT seq FROM audit_head WHERE id = 1"); ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+
+        /** Signs the head if the batch appended to the log; one signature per commit, not per entry. */
+        private void signHead(Connection c, long before) throws SQLException {
+            long seq;
+            String hash;
+            try (PreparedStatement p = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1"); ResultSet rs = p.executeQuery()) {
+                rs.next();
+                seq = rs.getLong(1);
+                hash = rs.getString(2);
+            }
+            if (seq == before) {
+                return;
+            }
+            Identity signer = headSigner;
+            if (signer == null) {
+                throw new IllegalStateException("this store was opened to read: nothing can sign the audit head");
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE audit_head SET signature = ? WHERE id = 1")) {
+                p.setString(1, Base64.getEncoder().encodeToString(signer.sign(signedHead(seq, hash))));
+                p.executeUpdate();
             }
         }
 

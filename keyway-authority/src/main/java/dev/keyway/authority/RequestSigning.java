@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * sent in four headers. The server refuses a timestamp more than {@link #WINDOW} away from its clock and
- * a nonce the same client already used within that window, so a captured request cannot be replayed.
+ * a nonce the same client already used while that timestamp could still be accepted, so a captured
+ * request cannot be replayed.
  */
 public final class RequestSigning {
     public static final String CLIENT = "Keyway-Client";
@@ -58,36 +59,73 @@ public final class RequestSigning {
         }
     }
 
+    /** Why a request failed authentication: a kind (what the audit log counts) and a one-line message. */
+    public record Problem(Kind kind, String message) {
+    }
+
+    /** The kinds of authentication failure, counted per source and minute in the audit log. */
+    public enum Kind {
+        UNSIGNED("unsigned"), MALFORMED("malformed signature headers"), STALE("timestamp outside the window"),
+        BAD_SIGNATURE("bad signature"), UNKNOWN_CLIENT("unknown client"), REVOKED("revoked client"),
+        REPLAYED("replayed nonce"), BAD_ADMIN_TOKEN("bad admin token");
+
+        private final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
     /**
      * Checks the signature and freshness (not the nonce's uniqueness, which needs the store). Returns a
      * reason for refusal, or null when the request is good.
      */
     public static String check(Signed s, Recipient signer, String method, String pathAndQuery, byte[] body, Instant now) {
+        Problem p = verify(s, signer, method, pathAndQuery, body, now);
+        return p == null ? null : p.message();
+    }
+
+    /** {@link #check}, with the kind of failure. */
+    public static Problem verify(Signed s, Recipient signer, String method, String pathAndQuery, byte[] body, Instant now) {
         if (!s.complete()) {
-            return "the request is not signed (headers " + CLIENT + ", " + TIMESTAMP + ", " + NONCE + ", " + SIGNATURE + ")";
+            return new Problem(Kind.UNSIGNED, "the request is not signed (headers " + CLIENT + ", " + TIMESTAMP + ", " + NONCE + ", "
+                    + SIGNATURE + ")");
         }
         long ts;
         try {
             ts = Long.parseLong(s.timestamp());
         } catch (NumberFormatException e) {
-            return "the request timestamp is not a number";
+            return new Problem(Kind.MALFORMED, "the request timestamp is not a number");
         }
         if (Math.abs(now.toEpochMilli() - ts) > WINDOW.toMillis()) {
-            return "the request timestamp is more than " + WINDOW.toMinutes() + " minutes from the server's clock (stale or replayed)";
+            return new Problem(Kind.STALE, "the request timestamp is more than " + WINDOW.toMinutes()
+                    + " minutes from the server's clock (stale or replayed)");
         }
         if (!NONCE_FORMAT.matcher(s.nonce()).matches()) {
-            return "the request nonce must be 32 lowercase hex digits";
+            return new Problem(Kind.MALFORMED, "the request nonce must be 32 lowercase hex digits");
         }
         byte[] signature;
         try {
             signature = Base64.getDecoder().decode(s.signature());
         } catch (IllegalArgumentException e) {
-            return "the request signature is not base64";
+            return new Problem(Kind.MALFORMED, "the request signature is not base64");
         }
         if (!signer.verify(canonical(method, pathAndQuery, body, ts, s.nonce()), signature)) {
-            return "the request signature does not verify";
+            return new Problem(Kind.BAD_SIGNATURE, "the request signature does not verify");
         }
         return null;
+    }
+
+    /**
+     * Until when a request's nonce must be remembered: as long as its timestamp could still be accepted
+     * (timestamp + window), so a request stamped in the future cannot be replayed after its nonce is forgotten.
+     */
+    public static Instant nonceExpiry(Signed s) {
+        return Instant.ofEpochMilli(Long.parseLong(s.timestamp())).plus(WINDOW);
     }
 
     static byte[] canonical(String method, String pathAndQuery, byte[] body, long timestamp, String nonce) {

@@ -1,5 +1,6 @@
 package dev.keyway.authority;
 
+import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyBlob;
 import dev.keyway.core.blob.KeyWrap;
 import dev.keyway.core.identity.Identity;
@@ -29,26 +30,29 @@ class RotationTest {
         home.init(KeyType.X25519, null);
         Identity old = home.identity(f -> null);
         List<SessionKey> keys = new ArrayList<>();
-        try (AuthorityStore store = AuthorityStore.open(home.databaseUrl())) {
+        try (AuthorityStore store = AuthorityStore.open(home.databaseUrl(), old)) {
             Client c = store.enroll("alice", Identity.generate(KeyType.X25519).recipient(), true, Instant.now());
             for (int i = 0; i < 1203; i++) { // more than two pages of 500
                 SessionKey k = SessionKeys.generate(Algorithms.AES_256_GCM);
                 keys.add(k);
                 store.escrow(c, KeyWrap.wrap(k, old.recipient()).encode(), "k" + i, (long) i, null, Instant.now());
             }
-            String recipient = home.rotate(store, old, KeyType.XWING, null, Instant.now());
+            Identity rotated = home.rotate(store, old, KeyType.XWING, null, Instant.now());
             Identity fresh = home.identity(f -> null);
-            assertThat(fresh.recipient().encode()).isEqualTo(recipient);
+            assertThat(fresh.recipient()).isEqualTo(rotated.recipient());
             assertThat(fresh.type()).isEqualTo(KeyType.XWING);
             assertThat(Files.exists(home.dir().resolve(AuthorityHome.IDENTITY + ".new"))).isFalse();
             for (EscrowRecord r : store.find(new AuthorityStore.Query("alice", null, null, null, null, null, 10_000))) {
                 KeyBlob blob = KeyBlob.decode(r.blob());
                 assertThat(blob.recipientId()).isEqualTo(fresh.recipient().id());
-                try (SessionKey k = KeyWrap.unwrap(blob, fresh)) {
+                // Escrowed as plain blobs (before owner binding): bound to their owner by the rotation.
+                try (SessionKey k = KeyWrap.unwrapEscrow(blob, fresh, EscrowBinding.owner("alice"))) {
                     assertThat(k.sameKeyAs(keys.get(r.serial().intValue()))).isTrue();
                 }
             }
-            assertThat(store.verifyAudit().intact()).isTrue();
+            // The head is signed by the new key from the rotation's last entry on.
+            assertThat(store.verifyAudit(fresh.recipient()).intact()).isTrue();
+            assertThat(store.verifyAudit(old.recipient()).intact()).isFalse();
             assertThat(store.auditEntries(0, 10_000)).filteredOn(e -> e.action().equals("rotate")).hasSize(4); // 3 pages + the summary
         }
     }
@@ -58,7 +62,7 @@ class RotationTest {
         AuthorityHome home = new AuthorityHome(dir.resolve("b"));
         home.init(KeyType.X25519, null);
         Identity old = home.identity(f -> null);
-        try (AuthorityStore store = AuthorityStore.open(home.databaseUrl())) {
+        try (AuthorityStore store = AuthorityStore.open(home.databaseUrl(), old)) {
             Client c = store.enroll("bob", Identity.generate(KeyType.X25519).recipient(), true, Instant.now());
             SessionKey k1 = SessionKeys.generate(Algorithms.AES_256_GCM);
             SessionKey k2 = SessionKeys.generate(Algorithms.AES_256_GCM);
@@ -66,13 +70,13 @@ class RotationTest {
             // A crash after the new identity was written and one blob re-wrapped:
             Identity fresh = Identity.generate(KeyType.X25519);
             dev.keyway.core.identity.IdentityFile.write(home.dir().resolve(AuthorityHome.IDENTITY + ".new"), fresh, null);
-            store.escrow(c, KeyWrap.wrap(k2, fresh.recipient()).encode(), "two", 2L, null, Instant.now());
+            store.escrow(c, KeyWrap.wrapForEscrow(k2, fresh.recipient(), EscrowBinding.owner("bob")).encode(), "two", 2L, null, Instant.now());
 
             home.rotate(store, old, KeyType.XWING, null, Instant.now());
             Identity now = home.identity(f -> null);
             assertThat(now.recipient()).isEqualTo(fresh.recipient()); // resumed with the key on disk, not a third one
             for (EscrowRecord r : store.find(new AuthorityStore.Query("bob", null, null, null, null, null, 10))) {
-                try (SessionKey k = KeyWrap.unwrap(KeyBlob.decode(r.blob()), now)) {
+                try (SessionKey k = KeyWrap.unwrapEscrow(KeyBlob.decode(r.blob()), now, EscrowBinding.owner("bob"))) {
                     assertThat(k.sameKeyAs(r.serial() == 1 ? k1 : k2)).isTrue();
                 }
             }

@@ -1,5 +1,6 @@
 package dev.keyway.authority;
 
+import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyBlob;
 import dev.keyway.core.blob.KeyWrap;
 import dev.keyway.core.identity.Identity;
@@ -68,8 +69,8 @@ class TwoNodesPostgresTest {
         init = home.init(KeyType.X25519, null);
         authority = home.identity(f -> null);
         // Both nodes migrate on start; Flyway's lock makes the second one wait and find the schema done.
-        storeA = AuthorityStore.open(url);
-        storeB = AuthorityStore.open(url);
+        storeA = AuthorityStore.open(url, authority);
+        storeB = AuthorityStore.open(url, authority);
         nodeA = new AuthorityServer(home, storeA, authority, false, Clock.systemUTC());
         nodeB = new AuthorityServer(home, storeB, authority, false, Clock.systemUTC());
         a = new AuthorityClient(URI.create("https://127.0.0.1:" + nodeA.start("127.0.0.1", 0)), home.certificate());
@@ -99,7 +100,7 @@ class TwoNodesPostgresTest {
     void whatOneNodeStoresTheOtherServes() {
         Identity alice = enrolled("alice");
         SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
-        String blob = Base64.getEncoder().encodeToString(KeyWrap.wrap(key, authority.recipient()).encode());
+        String blob = Base64.getEncoder().encodeToString(KeyWrap.wrapForEscrow(key, authority.recipient(), EscrowBinding.owner("alice")).encode());
         AuthorityClient.Response receipt = b.signed(alice, "POST", "/v1/escrow", Map.of("blob", blob, "description", "k", "serial", 5));
         assertThat(receipt.status()).as(receipt.error()).isEqualTo(201);
         // The same blob sent to the other node is recognised: no duplicate across nodes.
@@ -127,10 +128,12 @@ class TwoNodesPostgresTest {
         List<Future<?>> fs = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
             Identity id = ids.get(i);
+            String owner = "owner" + i;
             fs.add(pool.submit(() -> {
                 for (int n = 0; n < each; n++) {
                     String blob = Base64.getEncoder().encodeToString(
-                            KeyWrap.wrap(SessionKeys.generate(Algorithms.AES_256_GCM), authority.recipient()).encode());
+                            KeyWrap.wrapForEscrow(SessionKeys.generate(Algorithms.AES_256_GCM), authority.recipient(),
+                                    EscrowBinding.owner(owner)).encode());
                     AuthorityClient node = n % 2 == 0 ? a : b;
                     AuthorityClient.Response r = node.signed(id, "POST", "/v1/escrow", Map.of("blob", blob, "description", "d", "serial", n));
                     assertThat(r.status()).as(r.error()).isEqualTo(201);
@@ -145,8 +148,37 @@ class TwoNodesPostgresTest {
         pool.shutdown();
         assertThat(receipts).hasSize(clients * each);
         assertThat(storeA.escrowCount()).isEqualTo(clients * each);
-        AuthorityStore.AuditCheck check = storeB.verifyAudit();
+        AuthorityStore.AuditCheck check = storeB.verifyAudit(authority.recipient());
         assertThat(check.intact()).as(check.problem()).isTrue();
-        assertThat(check.entries()).isEqualTo(2L * clients + clients * each);
+        assertThat(check.entries()).isEqualTo(2 + 2L * clients + clients * each); // two node starts
+    }
+
+    /**
+     * A key revoked through one node is refused by that node at once, and by the other node within its
+     * cache lifetime ({@link AuthorityServer#APPROVED_CACHE_MILLIS}, docs/AUTHORITY.md), even though the
+     * other node had the key cached as approved.
+     */
+    @Test
+    void aRevocationOnOneNodeIsRefusedAtOnceThereAndWithinTheCacheLifetimeOnTheOther() throws Exception {
+        Identity alice = enrolled("alice");
+        assertThat(a.signed(alice, "GET", "/v1/escrows", null).status()).isEqualTo(200);
+        assertThat(b.signed(alice, "GET", "/v1/escrows", null).status()).isEqualTo(200); // now cached on B
+        long revokedAt = System.nanoTime();
+        AuthorityClient.Response r = a.admin(init.adminToken(), "POST", "/v1/admin/revoke", Map.of("client_id", alice.recipient().idHex()));
+        assertThat(r.status()).as(r.error()).isEqualTo(200);
+        AuthorityClient.Response onA = a.signed(alice, "GET", "/v1/escrows", null);
+        assertThat(onA.status()).isEqualTo(401);
+        assertThat(onA.error()).contains("revoked");
+        long deadline = revokedAt + (AuthorityServer.APPROVED_CACHE_MILLIS + 2_000) * 1_000_000;
+        int status;
+        do {
+            status = b.signed(alice, "GET", "/v1/escrows", null).status();
+            if (status == 401) {
+                break;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < deadline);
+        assertThat(status).as("node B refuses the revoked key within the cache lifetime").isEqualTo(401);
+        assertThat((System.nanoTime() - revokedAt) / 1_000_000).isLessThan(AuthorityServer.APPROVED_CACHE_MILLIS + 2_000);
     }
 }

@@ -5,6 +5,7 @@ import dev.keyway.authority.AuthorityHome;
 import dev.keyway.authority.AuthorityServer;
 import dev.keyway.authority.AuthorityStore;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.KeyType;
 import picocli.CommandLine.Command;
@@ -30,7 +31,8 @@ import java.util.concurrent.CountDownLatch;
         description = {"A backup authority keeps session keys wrapped for its public key and gives them back, re-wrapped, "
                 + "to their proven owner. See docs/AUTHORITY.md."},
         subcommands = {AuthorityCommand.Init.class, AuthorityCommand.Serve.class, AuthorityCommand.Enroll.class,
-                AuthorityCommand.Approve.class, AuthorityCommand.ApproveRecovery.class, AuthorityCommand.ListEscrows.class, AuthorityCommand.Rotate.class,
+                AuthorityCommand.Approve.class, AuthorityCommand.Revoke.class, AuthorityCommand.Clients.class, AuthorityCommand.Whoami.class,
+                AuthorityCommand.ApproveRecovery.class, AuthorityCommand.ListEscrows.class, AuthorityCommand.Rotate.class,
                 AuthorityCommand.Audit.class})
 final class AuthorityCommand implements Runnable {
     @Spec
@@ -111,8 +113,13 @@ final class AuthorityCommand implements Runnable {
         @Option(names = "--auto-approve", description = "Approve every enrollment at once (for demos; never in production).")
         boolean autoApprove;
 
-        @Option(names = "--two-person", description = "Release a key only after a second recovery officer approved the request.")
+        @Option(names = "--two-person", description = "Release a key only after a recovery officer who is another person "
+                + "(another owner name) approved the request.")
         boolean twoPerson;
+
+        @Option(names = "--approval-lifetime", paramLabel = "DURATION",
+                description = "How long the requester may collect (again) an approved recovery (default 24h).")
+        String approvalLifetime;
 
         @Override
         public void run() {
@@ -129,8 +136,11 @@ final class AuthorityCommand implements Runnable {
             }
             AuthorityHome home = new AuthorityHome(dir);
             Identity identity = CliIo.readIdentity(dir.resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
-            AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db);
+            AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db, identity);
             AuthorityServer server = new AuthorityServer(home, store, identity, autoApprove, Clock.systemUTC()).twoPersonRule(twoPerson);
+            if (approvalLifetime != null) {
+                server.approvalLifetime(Durations.parse(approvalLifetime, "--approval-lifetime"));
+            }
             int bound = server.start(host, port);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -177,8 +187,8 @@ final class AuthorityCommand implements Runnable {
                 AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "POST", "v1/enroll",
                         Map.of("name", name, "recipient", id.recipient().encode())), "enroll");
                 PrintWriter out = spec.commandLine().getOut();
-                out.println("client " + r.body().get("client_id").asText() + " enrolled as '" + name + "': "
-                        + r.body().get("status").asText());
+                out.println("client " + r.body().get("client_id").asText() + " enrolled as '"
+                        + Printable.escape(r.body().get("name").asText()) + "': " + r.body().get("status").asText());
                 out.flush();
             }
         }
@@ -205,18 +215,14 @@ final class AuthorityCommand implements Runnable {
 
         @Override
         public void run() {
-            String token = new String(CliIo.readSecret(tokenFile, "admin token file"), StandardCharsets.US_ASCII).strip();
-            if (!token.matches("kwadmin_[0-9a-f]{64}")) {
-                throw KeywayException.usage("the admin token file does not hold an admin token",
-                        "put the token 'authority init' printed (kwadmin_ and 64 hex digits) alone in the file");
-            }
+            String token = adminToken(tokenFile);
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("client_id", clientId);
             body.put("roles", roles);
             AuthorityClient.Response r = AuthorityOptions.check(authority.client().admin(token, "POST", "v1/admin/approve", body),
                     "approve");
-            spec.commandLine().getOut().println("client " + clientId + " approved" + (roles.isEmpty() ? "" : " with " + roles)
-                    + " (owner '" + r.body().get("name").asText() + "')");
+            spec.commandLine().getOut().println("client " + Printable.escape(clientId) + " approved" + (roles.isEmpty() ? "" : " with " + roles)
+                    + " (owner '" + Printable.escape(r.body().get("name").asText()) + "')");
             spec.commandLine().getOut().flush();
         }
     }
@@ -301,8 +307,9 @@ final class AuthorityCommand implements Runnable {
                     out.println(r.body().toPrettyString());
                 } else {
                     for (var e : r.body().get("escrows")) {
-                        out.println(e.get("created_at").asText() + "  " + e.get("escrow_id").asText() + "  " + e.get("owner").asText()
-                                + "  serial " + e.get("serial") + "  " + e.get("description").asText());
+                        out.println(e.get("created_at").asText() + "  " + e.get("escrow_id").asText() + "  "
+                                + Printable.escape(e.get("owner").asText()) + "  serial " + e.get("serial") + "  "
+                                + Printable.escape(e.get("description").asText()));
                     }
                 }
                 out.flush();
@@ -346,11 +353,11 @@ final class AuthorityCommand implements Runnable {
             AuthorityHome home = new AuthorityHome(dir);
             byte[] newPass = newPassphraseFile == null ? null : CliIo.readSecret(newPassphraseFile, "new passphrase file");
             try (Identity old = CliIo.readIdentity(dir.resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
-                 AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db)) {
-                String recipient = home.rotate(store, old, kt, newPass, java.time.Instant.now());
+                 AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db, old);
+                 Identity fresh = home.rotate(store, old, kt, newPass, java.time.Instant.now())) {
                 PrintWriter out = spec.commandLine().getOut();
-                out.println("authority key rotated; every stored key re-wrapped");
-                out.println("recipient: " + recipient);
+                out.println("authority key rotated; every stored key re-wrapped and bound to its owner");
+                out.println("recipient: " + fresh.recipient().encode());
                 out.flush();
             } finally {
                 if (newPass != null) {
@@ -371,7 +378,11 @@ final class AuthorityCommand implements Runnable {
             spec.commandLine().usage(spec.commandLine().getOut());
         }
 
-        @Command(name = "verify", mixinStandardHelpOptions = true, header = "Recompute the audit chain; report the first broken entry.")
+        @Command(name = "verify", mixinStandardHelpOptions = true, header = "Check the audit log: its hash chain and its signed head.",
+                description = {"Recomputes every entry's hash, checks that the head names the last entry and carries the "
+                        + "authority's Ed25519 signature over the count and hash, and that the log still holds the head "
+                        + "this command saw last time (D/audit-head.seen; --expect-head checks one recorded elsewhere). "
+                        + "Exit 3 names what is wrong: an edited, removed or re-chained entry, a rewritten head, a rollback."})
         static final class Verify implements Runnable {
             @Spec
             CommandSpec spec;
@@ -382,18 +393,159 @@ final class AuthorityCommand implements Runnable {
             @Option(names = "--db", paramLabel = "JDBC-URL", description = "The database, if not DIR/authority.db.")
             String db;
 
+            @Option(names = "--recipient", paramLabel = "RECIPIENT",
+                    description = "The authority's recipient string, from a record kept apart from the directory (default: read "
+                            + "from DIR/authority.key, which needs no passphrase).")
+            String recipient;
+
+            @Option(names = "--expect-head", paramLabel = "COUNT:HASH",
+                    description = "A head recorded earlier (what this command prints): the log must still hold that entry.")
+            String expectHead;
+
             @Override
             public void run() {
-                try (AuthorityStore store = AuthorityStore.open(db == null ? new AuthorityHome(dir).databaseUrl() : db)) {
-                    AuthorityStore.AuditCheck check = store.verifyAudit();
+                AuthorityHome home = new AuthorityHome(dir);
+                dev.keyway.core.identity.Recipient authority = recipient != null
+                        ? dev.keyway.core.identity.Recipient.parse(recipient) : home.recipient();
+                try (AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db)) {
+                    AuthorityStore.AuditCheck check = store.verifyAudit(authority);
                     if (!check.intact()) {
                         throw KeywayException.authFailed("the audit log is broken at entry " + check.firstBroken() + ": "
                                 + check.problem(), "restore the database from a backup and investigate");
                     }
-                    spec.commandLine().getOut().println("audit log intact: " + check.entries() + " entries");
-                    spec.commandLine().getOut().flush();
+                    if (expectHead != null) {
+                        AuthorityHome.checkHead(store, AuthorityHome.Head.parse(expectHead, "--expect-head"), "--expect-head");
+                    }
+                    home.checkAndRememberHead(store, new AuthorityHome.Head(check.entries(), check.headHash()));
+                    PrintWriter out = spec.commandLine().getOut();
+                    out.println("audit log intact: " + check.entries() + " entries, head signed by authority " + authority.idHex());
+                    out.println("head: " + check.entries() + ":" + check.headHash());
+                    out.flush();
                 }
             }
         }
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true, header = "Revoke a client key (admin), or your own key.",
+            description = {"An admin revokes any client by id (--admin-token-file); a client revokes its own key with -i. A "
+                    + "revoked key is refused at once by the node that revoked it and by other nodes sharing the database "
+                    + "within their cache lifetime (5 seconds), and can never enroll again; the owner enrolls a new identity. "
+                    + "Audited."})
+    static final class Revoke implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AuthorityOptions authority;
+
+        @Option(names = "--admin-token-file", paramLabel = "FILE", description = "File holding the admin token (to revoke CLIENT_ID).")
+        String tokenFile;
+
+        @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", description = "Revoke this identity's own key.")
+        String identityFile;
+
+        @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
+        String identityPassphraseFile;
+
+        @Parameters(index = "0", arity = "0..1", paramLabel = "CLIENT_ID", description = "The client to revoke (with --admin-token-file).")
+        String clientId;
+
+        @Override
+        public void run() {
+            AuthorityClient.Response r;
+            if (tokenFile != null && identityFile == null && clientId != null) {
+                r = AuthorityOptions.check(authority.client().admin(adminToken(tokenFile), "POST", "v1/admin/revoke",
+                        Map.of("client_id", clientId)), "revoke the client");
+            } else if (identityFile != null && tokenFile == null && clientId == null) {
+                try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+                    r = AuthorityOptions.check(authority.client().signed(id, "POST", "v1/revoke", Map.of()), "revoke the key");
+                }
+            } else {
+                throw KeywayException.usage("give either --admin-token-file and CLIENT_ID, or -i IDENTITY (your own key)",
+                        "see 'keyway authority revoke --help'");
+            }
+            spec.commandLine().getOut().println("client " + r.body().get("client_id").asText() + " (owner '"
+                    + Printable.escape(r.body().get("name").asText()) + "') revoked");
+            spec.commandLine().getOut().flush();
+        }
+    }
+
+    @Command(name = "clients", mixinStandardHelpOptions = true, header = "List enrolled clients and their status (admin).",
+            description = {"Every enrolled key: its id, owner name, status (pending, approved, revoked), roles and dates."})
+    static final class Clients implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AuthorityOptions authority;
+
+        @Option(names = "--admin-token-file", paramLabel = "FILE", required = true, description = "File holding the admin token.")
+        String tokenFile;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public void run() {
+            AuthorityClient.Response r = AuthorityOptions.check(authority.client().admin(adminToken(tokenFile), "GET",
+                    "v1/admin/clients", null), "list clients");
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(r.body().toPrettyString());
+            } else {
+                for (var c : r.body().get("clients")) {
+                    out.println(c.get("client_id").asText() + "  " + String.format("%-8s", c.get("status").asText()) + "  "
+                            + Printable.escape(c.get("name").asText())
+                            + (c.get("roles").isEmpty() ? "" : "  " + Printable.escape(c.get("roles").toString()))
+                            + "  enrolled " + c.get("enrolled_at").asText()
+                            + (c.hasNonNull("revoked_at") ? "  revoked " + c.get("revoked_at").asText() : ""));
+                }
+            }
+            out.flush();
+        }
+    }
+
+    @Command(name = "whoami", mixinStandardHelpOptions = true, header = "Show the owner name and status the authority has for an identity.",
+            description = {"The owner name is what escrowed keys are bound to (an escrow policy file names it)."})
+    static final class Whoami implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AuthorityOptions authority;
+
+        @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "Your enrolled identity.")
+        String identityFile;
+
+        @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
+        String identityPassphraseFile;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public void run() {
+            try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+                AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "GET", "v1/client", null), "say who you are");
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(r.body().toPrettyString());
+                } else {
+                    out.println("client " + r.body().get("client_id").asText() + ", owner '" + Printable.escape(r.body().get("name").asText())
+                            + "', " + r.body().get("status").asText()
+                            + (r.body().get("roles").isEmpty() ? "" : ", roles " + Printable.escape(r.body().get("roles").toString())));
+                }
+                out.flush();
+            }
+        }
+    }
+
+    static String adminToken(String tokenFile) {
+        String token = new String(CliIo.readSecret(tokenFile, "admin token file"), StandardCharsets.US_ASCII).strip();
+        if (!token.matches("kwadmin_[0-9a-f]{64}")) {
+            throw KeywayException.usage("the admin token file does not hold an admin token",
+                    "put the token 'authority init' printed (kwadmin_ and 64 hex digits) alone in the file");
+        }
+        return token;
     }
 }

@@ -29,7 +29,9 @@ import java.util.List;
         header = "Decrypt a file made by 'keyway encrypt'.",
         description = {"Decrypt with an identity the file was encrypted to, a passphrase, or a revealed session key. Every chunk is authenticated; a signed file's signature is checked at the end. With -o the plaintext appears under its name only after every check passed (otherwise no file exists and the exit code is 3 or 4). To standard output it is streamed: a failure may leave partial output, so discard it unless the exit code is 0.",
                 "",
-                "Replay guard (--replay-db): refuses a message id seen before, a message older than --max-age (default 5m) or from the future, and a serial not above the signer's last one (exit 4). A message past its expiry time is refused with or without the guard."})
+                "Replay guard (--replay-db): refuses a message id seen before, a message older than --max-age (default 5m) or from the future, and a serial not above the signer's last one (exit 4). A message past its expiry time is refused with or without the guard.",
+                "",
+                "Escrow check (--require-escrow, or an escrow policy: docs/ENVELOPE.md): refuses, before any output, a file whose escrow stanza is missing, made for another authority, or does not recompute from the file key (exit 4): the authority could not give its key back to its owner."})
 final class DecryptCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -58,6 +60,18 @@ final class DecryptCommand implements Runnable {
     @Option(names = "--max-age", paramLabel = "DURATION", description = "Refuse messages older than this (default 5m with --replay-db).")
     String maxAge;
 
+    @Option(names = "--require-escrow", paramLabel = "RECIPIENT",
+            description = "Require an escrow stanza for this authority that recomputes from the file key.")
+    String requireEscrow;
+
+    @Option(names = "--policy", paramLabel = "FILE",
+            description = "An escrow policy whose authority to require (default: $KEYWAY_ESCROW_POLICY, "
+                    + "~/.config/keyway/escrow-policy, /etc/keyway/escrow-policy).")
+    String policyFile;
+
+    @Option(names = "--no-policy", description = "Do not apply an escrow policy found at the default locations (to read older files).")
+    boolean noPolicy;
+
     @Option(names = "--max-recipients", paramLabel = "N", description = "Accept files with more than 256 recipients.")
     int maxRecipients = Header.DEFAULT_MAX_RECIPIENTS;
 
@@ -75,12 +89,20 @@ final class DecryptCommand implements Runnable {
         if (sessionKeyHex != null && !identities.isEmpty()) {
             throw KeywayException.usage("give either --session-key or -i, not both", "see 'keyway decrypt --help'");
         }
+        if (noPolicy && policyFile != null) {
+            throw KeywayException.usage("give --policy or --no-policy, not both", "see 'keyway decrypt --help'");
+        }
+        Recipient escrowAuthority = requireEscrow != null ? Recipient.parse(requireEscrow)
+                : noPolicy ? null : EscrowPolicy.find(policyFile, System.getenv()).map(EscrowPolicy::authority).orElse(null);
         Instant now = Instant.now();
         try (InputStream in = Sink.input(input, err, "decrypting")) {
             EnvelopeReader reader = EnvelopeReader.open(in, maxRecipients);
             Header h = reader.header();
             try (SessionKey fileKey = fileKey(reader)) {
                 reader.authenticate(fileKey);
+                if (escrowAuthority != null) {
+                    reader.checkEscrow(fileKey, escrowAuthority);
+                }
                 checkSigner(h, expected);
                 ReplayGuard.checkExpiry(h, now);
                 if (age != null) {

@@ -175,7 +175,7 @@ final class DemoCommand implements Runnable {
         Files.writeString(work.resolve("admin.token"), token + "\n", StandardCharsets.UTF_8);
         dev.keyway.authority.AuthorityHome home = new dev.keyway.authority.AuthorityHome(work.resolve("authority.d"));
         try (dev.keyway.core.identity.Identity authority = home.identity(f -> null);
-             dev.keyway.authority.AuthorityStore store = dev.keyway.authority.AuthorityStore.open(home.databaseUrl());
+             dev.keyway.authority.AuthorityStore store = dev.keyway.authority.AuthorityStore.open(home.databaseUrl(), authority);
              dev.keyway.authority.AuthorityServer server = new dev.keyway.authority.AuthorityServer(home, store, authority, false,
                      java.time.Clock.systemUTC())) {
             String url = "https://127.0.0.1:" + server.start("127.0.0.1", 0);

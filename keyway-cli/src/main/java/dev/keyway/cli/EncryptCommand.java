@@ -1,6 +1,7 @@
 package dev.keyway.cli;
 
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
 import dev.keyway.core.identity.Recipients;
@@ -47,12 +48,21 @@ final class EncryptCommand implements Runnable {
     String identityPassphraseFile;
 
     @Option(names = "--escrow-recipient", paramLabel = "RECIPIENT",
-            description = "Also wrap the file key for this backup authority recipient (an escrow stanza).")
+            description = "Also wrap the file key for this backup authority recipient (an escrow stanza), bound to --escrow-owner.")
     String escrowRecipient;
+
+    @Option(names = "--escrow-owner", paramLabel = "NAME",
+            description = "The owner name the escrow stanza is bound to: the name you enrolled under with the authority.")
+    String escrowOwner;
 
     @Option(names = "--escrow", paramLabel = "URL",
             description = "Also escrow the file key with this backup authority (needs --cacert and --sign-with, the enrolled owner).")
     String escrowUrl;
+
+    @Option(names = "--policy", paramLabel = "FILE",
+            description = "An escrow policy: always add an escrow stanza for the authority it names (default: "
+                    + "$KEYWAY_ESCROW_POLICY, ~/.config/keyway/escrow-policy, /etc/keyway/escrow-policy; see docs/ENVELOPE.md).")
+    String policyFile;
 
     @Option(names = "--cacert", paramLabel = "FILE", description = "With --escrow: the authority's certificate (tls-cert.pem).")
     java.nio.file.Path escrowCacert;
@@ -106,7 +116,14 @@ final class EncryptCommand implements Runnable {
         } else if (list.isEmpty() && escrowRecipient == null) {
             throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
         }
+        java.util.Optional<EscrowPolicy> policy = EscrowPolicy.find(policyFile, System.getenv());
+        if (passphraseFile != null && policy.isPresent()) {
+            throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires an escrow stanza, which a "
+                    + "passphrase-encrypted file cannot have", "encrypt to recipients (-r) instead");
+        }
         dev.keyway.authority.AuthorityClient authorityClient = null;
+        Recipient authority = null;
+        String owner = escrowOwner;
         if (escrowUrl != null) {
             if (escrowRecipient != null || signWith == null || escrowCacert == null) {
                 throw KeywayException.usage("--escrow needs --cacert and --sign-with (the enrolled owner), and no --escrow-recipient",
@@ -116,50 +133,78 @@ final class EncryptCommand implements Runnable {
             a.url = escrowUrl;
             a.cacert = escrowCacert;
             authorityClient = a.client();
-            writer.escrow(Recipient.parse(authorityClient.authorityRecipient()));
+            authority = Recipient.parse(authorityClient.authorityRecipient());
         } else if (escrowRecipient != null) {
-            writer.escrow(Recipient.parse(escrowRecipient));
+            authority = Recipient.parse(escrowRecipient);
+        } else if (policy.isPresent()) {
+            authority = policy.get().authority();
         }
-        if (expires != null) {
-            writer.expires(Instant.now().plus(Durations.parse(expires, "--expires")));
+        if (policy.isPresent() && authority != null && !authority.equals(policy.get().authority())) {
+            throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires escrow with authority "
+                    + policy.get().authority().idHex() + ", not " + authority.idHex(), "escrow with the policy's authority");
         }
-        if (serial != null) {
-            if (serial < 0) {
-                throw KeywayException.usage("--serial must not be negative", "give a number from 0 up");
-            }
-            writer.serial(serial);
+        if (owner == null && policy.isPresent() && escrowUrl == null) {
+            owner = policy.get().owner();
         }
-        if (contentType != null) {
-            writer.contentType(contentType);
+        if (escrowOwner != null && authority == null) {
+            throw KeywayException.usage("--escrow-owner goes with --escrow-recipient (or a policy)", "see 'keyway encrypt --help'");
         }
-        if (aead != null) {
-            PayloadAead a = PayloadAead.byId(aead);
-            if (a == null) {
-                throw KeywayException.usage("unknown --aead '" + aead + "'", "use aes-256-gcm or chacha20-poly1305");
-            }
-            writer.aead(a);
-        }
-        if (!armor && (output == null || output.equals("-")) && StdStreams.terminal) {
-            throw KeywayException.usage("refusing to write binary ciphertext to the terminal", "use -o FILE, -a, or redirect the output");
-        }
-        Identity signer = signWith == null ? null : CliIo.readIdentity(signWith, identityPassphraseFile);
-        try (signer; InputStream in = Sink.input(input, spec.commandLine().getErr(), "encrypting");
-             Sink sink = Sink.open(output, false)) {
-            writer.signer(signer);
-            Header header = writer.encrypt(in, sink.envelope(armor));
+        // The signer is read once and destroyed whatever happens below.
+        try (Identity signer = signWith == null ? null : CliIo.readIdentity(signWith, identityPassphraseFile)) {
             if (authorityClient != null) {
-                // Escrow before the output appears: if the authority refuses, nothing is left half done.
-                dev.keyway.core.blob.KeyBlob blob = header.stanzas().stream().filter(st -> st instanceof dev.keyway.envelope.Stanza.Escrow)
-                        .findFirst().orElseThrow().blob();
-                String what = description != null ? description : input == null || input.equals("-") ? "standard input" : input;
-                var receipt = EscrowCommand.send(authorityClient, signer, blob, what, serial, header.messageIdHex());
-                spec.commandLine().getErr().println("keyway: escrowed with the authority: " + receipt.body().get("escrow_id").asText()
-                        + " (message " + header.messageIdHex() + ")");
-                spec.commandLine().getErr().flush();
+                // Bind the stanza to the name the authority has for the signer: that is who may recover it.
+                String enrolled = EscrowCommand.enrolledName(authorityClient, signer);
+                if (escrowOwner != null && !dev.keyway.core.identity.OwnerName.normalize(escrowOwner).equals(enrolled)) {
+                    throw KeywayException.usage("--escrow-owner '" + escrowOwner + "' is not the name the authority has for --sign-with ('"
+                            + Printable.escape(enrolled) + "')", "drop --escrow-owner: --escrow binds to the enrolled name");
+                }
+                owner = enrolled;
             }
-            sink.commit();
-        } catch (IOException e) {
-            throw CliIo.ioFailure(e);
+            if (authority != null) {
+                if (owner == null) {
+                    throw KeywayException.usage("an escrow stanza is bound to an owner, and none was given",
+                            "give --escrow-owner NAME (the name you enrolled under with the authority), or an 'owner' line in the policy");
+                }
+                writer.escrow(authority, owner);
+            }
+            if (expires != null) {
+                writer.expires(Instant.now().plus(Durations.parse(expires, "--expires")));
+            }
+            if (serial != null) {
+                if (serial < 0) {
+                    throw KeywayException.usage("--serial must not be negative", "give a number from 0 up");
+                }
+                writer.serial(serial);
+            }
+            if (contentType != null) {
+                writer.contentType(contentType);
+            }
+            if (aead != null) {
+                PayloadAead a = PayloadAead.byId(aead);
+                if (a == null) {
+                    throw KeywayException.usage("unknown --aead '" + aead + "'", "use aes-256-gcm or chacha20-poly1305");
+                }
+                writer.aead(a);
+            }
+            if (!armor && (output == null || output.equals("-")) && StdStreams.terminal) {
+                throw KeywayException.usage("refusing to write binary ciphertext to the terminal", "use -o FILE, -a, or redirect the output");
+            }
+            try (InputStream in = Sink.input(input, spec.commandLine().getErr(), "encrypting");
+                 Sink sink = Sink.open(output, false)) {
+                writer.signer(signer);
+                Header header = writer.encrypt(in, sink.envelope(armor));
+                if (authorityClient != null) {
+                    // Escrow before the output appears: if the authority refuses, nothing is left half done.
+                    String what = description != null ? description : input == null || input.equals("-") ? "standard input" : input;
+                    var receipt = EscrowCommand.send(authorityClient, signer, header.escrow().blob(), what, serial, header.messageIdHex(), null);
+                    spec.commandLine().getErr().println("keyway: escrowed with the authority: " + receipt.body().get("escrow_id").asText()
+                            + " (message " + header.messageIdHex() + ")");
+                    spec.commandLine().getErr().flush();
+                }
+                sink.commit();
+            } catch (IOException e) {
+                throw CliIo.ioFailure(e);
+            }
         }
     }
 

@@ -1,22 +1,42 @@
 package dev.keyway.cli;
 
 import dev.keyway.authority.AuthorityClient;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyBlob;
+import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.Recipient;
+import dev.keyway.core.keys.SessionKey;
+import dev.keyway.envelope.EnvelopeReader;
+import dev.keyway.envelope.Header;
+import dev.keyway.envelope.Stanza;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-@Command(name = "escrow", mixinStandardHelpOptions = true, header = "Send a key blob to a backup authority for safekeeping.",
-        description = {"Sends a key blob wrapped for the authority's recipient (made with 'keyway key wrap -r AUTHORITY'), "
-                + "with a description and a serial number, signed by an enrolled identity. Prints the authority's signed "
-                + "receipt. Sending the same blob again returns the same receipt."})
+@Command(name = "escrow", mixinStandardHelpOptions = true, header = "Send a session key to a backup authority for safekeeping.",
+        description = {"Escrows a key with the authority, signed by your enrolled identity, and prints the authority's signed "
+                + "receipt. An escrowed key is bound to its owner (docs/AUTHORITY.md, \"Escrow binding\"): the authority "
+                + "releases it to no one else (but recovery officers under its rules), and refuses a blob bound to someone "
+                + "else.",
+                "",
+                "--key-file KEY wraps a session key (as 'keyway key new -o' writes it) for the authority, bound to the name you "
+                        + "enrolled under. --file ENCRYPTED sends the escrow stanza of an encrypted file (made with --escrow-recipient "
+                        + "or an escrow policy), bound to its owner and message. --blob FILE sends a blob made earlier by one of those "
+                        + "(a plain 'keyway key wrap -r AUTHORITY' blob is refused: it is bound to nobody).",
+                "",
+                "Sending the same key again returns the same receipt."})
 final class EscrowCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -30,13 +50,30 @@ final class EscrowCommand implements Runnable {
     @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
     String identityPassphraseFile;
 
-    @Option(names = "--blob", paramLabel = "FILE", required = true, description = "The key blob, armored or binary.")
-    String blobFile;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    What what;
 
-    @Option(names = "--description", paramLabel = "TEXT", required = true, description = "What the key protects.")
+    static final class What {
+        @Option(names = "--key-file", paramLabel = "KEY", description = "A session key to escrow (hex or JSON, as 'keyway key new' writes it).")
+        String keyFile;
+
+        @Option(names = "--file", paramLabel = "ENCRYPTED", description = "An encrypted file whose escrow stanza to send.")
+        String file;
+
+        @Option(names = "--blob", paramLabel = "FILE", description = "An escrow blob bound to you, armored or binary.")
+        String blobFile;
+    }
+
+    @Option(names = "--alg", paramLabel = "NAME", description = "With --key-file: the key's algorithm, if the file does not say it.")
+    String alg;
+
+    @Option(names = "--message-id", paramLabel = "ID", description = "With --blob: the message id the blob is bound to.")
+    String messageId;
+
+    @Option(names = "--description", paramLabel = "TEXT", description = "What the key protects (default: the file's name with --file).")
     String description;
 
-    @Option(names = "--serial", paramLabel = "N", description = "A serial number to recover it by.")
+    @Option(names = "--serial", paramLabel = "N", description = "A serial number to recover it by (default: the file's, with --file).")
     Long serial;
 
     @Option(names = "--json", description = "Print the receipt as JSON.")
@@ -44,15 +81,62 @@ final class EscrowCommand implements Runnable {
 
     @Override
     public void run() {
-        KeyBlob blob = KeyBlob.parse(CliIo.readInput(blobFile, KeyBlob.MAX_SIZE * 2, "key blob"));
+        AuthorityClient client = authority.client();
         try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
-            AuthorityClient.Response r = send(authority.client(), id, blob, description, serial, null);
-            printReceipt(spec, r, json);
+            KeyBlob blob;
+            String owner = null;
+            String mid = messageId;
+            Long sn = serial;
+            String desc = description;
+            if (what.keyFile != null) {
+                Recipient authorityRecipient = Recipient.parse(client.authorityRecipient());
+                String name = enrolledName(client, id);
+                try (SessionKey key = KeyInputs.sessionKey(what.keyFile, alg)) {
+                    blob = KeyWrap.wrapForEscrow(key, authorityRecipient, EscrowBinding.owner(name));
+                }
+                mid = null;
+            } else if (what.file != null) {
+                Header h = header(what.file, spec.commandLine().getErr());
+                Stanza.Escrow e = h.escrow();
+                if (e == null) {
+                    throw KeywayException.usage(what.file + " has no escrow stanza",
+                            "encrypt with --escrow-recipient and --escrow-owner, or under an escrow policy");
+                }
+                if (e.owner() == null) {
+                    throw KeywayException.usage(what.file + "'s escrow stanza is from format version 1: it is bound to no owner, "
+                            + "and the authority refuses it", "re-encrypt the file with this Keyway");
+                }
+                blob = e.blob();
+                owner = e.owner();
+                mid = h.messageIdHex();
+                sn = sn != null ? sn : h.serial();
+                desc = desc != null ? desc : what.file;
+            } else {
+                blob = KeyBlob.parse(CliIo.readInput(what.blobFile, KeyBlob.MAX_SIZE * 2, "key blob"));
+            }
+            if (desc == null) {
+                throw KeywayException.usage("--description is needed", "say what the key protects, e.g. --description 'Q3 backups'");
+            }
+            printReceipt(spec, send(client, id, blob, desc, sn, mid, owner), json);
         }
     }
 
+    private static Header header(String path, java.io.PrintWriter err) {
+        try (InputStream in = Sink.input(path, err, "reading")) {
+            return EnvelopeReader.open(in, Header.DEFAULT_MAX_RECIPIENTS).header();
+        } catch (IOException e) {
+            throw CliIo.ioFailure(e);
+        }
+    }
+
+    /** The owner name the authority has for {@code id}: what escrow blobs made for it are bound to. */
+    static String enrolledName(AuthorityClient client, Identity id) {
+        return AuthorityOptions.check(client.signed(id, "GET", "v1/client", null), "say who you are").body().get("name").asText();
+    }
+
+    /** @param owner the owner the blob is bound to when it is not the sender's own name (a recovery officer's filing), or null */
     static AuthorityClient.Response send(AuthorityClient client, Identity id, KeyBlob blob, String description, Long serial,
-                                         String messageId) {
+                                         String messageId, String owner) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("blob", Base64.getEncoder().encodeToString(blob.encode()));
         body.put("description", description);
@@ -62,6 +146,9 @@ final class EscrowCommand implements Runnable {
         if (messageId != null) {
             body.put("message_id", messageId);
         }
+        if (owner != null) {
+            body.put("owner", owner);
+        }
         return AuthorityOptions.check(client.signed(id, "POST", "v1/escrow", body), "escrow the key");
     }
 
@@ -70,7 +157,7 @@ final class EscrowCommand implements Runnable {
         if (json) {
             out.println(r.body().toPrettyString());
         } else {
-            out.println("escrowed: " + r.body().get("escrow_id").asText() + " (owner '" + r.body().get("owner").asText()
+            out.println("escrowed: " + r.body().get("escrow_id").asText() + " (owner '" + Printable.escape(r.body().get("owner").asText())
                     + "', serial " + r.body().get("serial") + ", " + r.body().get("created_at").asText() + ")");
         }
         out.flush();

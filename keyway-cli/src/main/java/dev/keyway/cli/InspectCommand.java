@@ -78,7 +78,7 @@ final class InspectCommand implements Runnable {
     }
 
     static void describe(Header h, Map<String, Object> m) {
-        m.put("format", "keyway envelope v" + Header.VERSION);
+        m.put("format", "keyway envelope v" + h.version());
         List<Object> stanzas = new ArrayList<>();
         int recipients = 0;
         Map<String, Integer> types = new LinkedHashMap<>();
@@ -95,6 +95,9 @@ final class InspectCommand implements Runnable {
             stanza.put("type", type);
             if (!(s instanceof Stanza.ForPassphrase)) {
                 stanza.put("id", s.blob().recipientIdHex());
+            }
+            if (s instanceof Stanza.Escrow e && e.owner() != null) {
+                stanza.put("owner", e.owner());
             }
             stanzas.add(stanza);
         }

@@ -17,15 +17,21 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 @Command(name = "recover", mixinStandardHelpOptions = true, header = "Get an escrowed session key back from a backup authority.",
-        description = {"Asks the authority for the key escrowed under your owner name by serial number or message id. The "
-                + "authority unwraps it with its private key and wraps it again for this identity, so no plaintext key "
-                + "crosses the wire. With --file, decrypts that encrypted file with the recovered key; otherwise prints the "
-                + "new key blob. A recovery officer may add --owner to recover another owner's key."})
+        description = {"Asks the authority for the key escrowed under your owner name by serial number or message id (with "
+                + "--file and neither, the file's message id). The authority unwraps it with its private key and wraps it "
+                + "again for this identity, so no plaintext key crosses the wire. With --file, decrypts that encrypted file "
+                + "with the recovered key; otherwise prints the new key blob. A recovery officer may add --owner to recover "
+                + "another owner's key.",
+                "",
+                "The output is checked before the authority is asked (an existing -o file is refused first), so a released "
+                        + "key is not lost to a bad path; under the two-person rule the requester may collect an approved "
+                        + "request again until the approval expires (24 hours by default)."})
 final class RecoverCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -39,7 +45,7 @@ final class RecoverCommand implements Runnable {
     @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
     String identityPassphraseFile;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Which which;
 
     static final class Which {
@@ -64,34 +70,53 @@ final class RecoverCommand implements Runnable {
 
     @Override
     public void run() {
-        Map<String, Object> body = new LinkedHashMap<>();
-        if (which.serial != null) {
-            body.put("serial", which.serial);
-        } else if (which.messageId != null) {
-            body.put("message_id", which.messageId);
-        } else {
-            body.put("request_id", which.requestId);
+        PrintWriter err = spec.commandLine().getErr();
+        if (which == null && file == null) {
+            throw KeywayException.usage("say which key: --serial, --message-id, --request-id, or --file ENCRYPTED",
+                    "see 'keyway recover --help'");
         }
-        if (owner != null) {
-            body.put("owner", owner);
-        }
-        try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+        // Everything that can fail locally fails before the authority is asked: the identity, the encrypted
+        // file's header, and the output (an existing -o file is refused here, not after the key was released).
+        try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile);
+             InputStream in = file == null ? null : Sink.input(file, err, "decrypting");
+             Sink sink = Sink.open(output, file != null)) {
+            EnvelopeReader reader = in == null ? null : EnvelopeReader.open(in, Header.DEFAULT_MAX_RECIPIENTS);
+            Map<String, Object> body = new LinkedHashMap<>();
+            if (which == null) {
+                body.put("message_id", reader.header().messageIdHex());
+            } else if (which.serial != null) {
+                body.put("serial", which.serial);
+            } else if (which.messageId != null) {
+                body.put("message_id", which.messageId);
+            } else {
+                body.put("request_id", which.requestId);
+            }
+            if (owner != null) {
+                if (which != null && which.requestId != null) {
+                    throw KeywayException.usage("--owner does not go with --request-id (the request names the key)", "drop --owner");
+                }
+                body.put("owner", owner);
+            }
             AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "POST", "v1/recover", body),
                     "release the key");
             if (r.status() == 202) {
                 String req = r.body().get("request_id").asText();
                 throw KeywayException.policy("the authority requires a second officer's approval: recovery request " + req
-                        + " is pending", "ask another recovery officer to run 'keyway authority approve-recovery " + req
-                        + "', then run this again with --request-id " + req);
+                        + " is pending", "ask a recovery officer who is another person to run 'keyway authority approve-recovery "
+                        + req + "', then run this again with --request-id " + req);
             }
             KeyBlob blob = KeyBlob.decode(Base64.getDecoder().decode(r.body().get("blob").asText()));
-            if (file == null) {
-                CliIo.emit(spec.commandLine().getOut(), output, blob.armor(), false);
+            if (reader == null) {
+                if (sink.isStdout()) {
+                    spec.commandLine().getOut().print(blob.armor());
+                    spec.commandLine().getOut().flush();
+                } else {
+                    sink.stream().write(blob.armor().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    sink.commit();
+                }
                 return;
             }
-            try (SessionKey key = KeyWrap.unwrap(blob, id); InputStream in = Sink.input(file, spec.commandLine().getErr(), "decrypting");
-                 Sink sink = Sink.open(output, true)) {
-                EnvelopeReader reader = EnvelopeReader.open(in, Header.DEFAULT_MAX_RECIPIENTS);
+            try (SessionKey key = KeyWrap.unwrap(blob, id)) {
                 byte[] k = key.bytes();
                 try (SessionKey fileKey = SessionKey.of(reader.header().aead().algorithm(), k)) {
                     reader.authenticate(fileKey);
@@ -99,13 +124,12 @@ final class RecoverCommand implements Runnable {
                 } finally {
                     java.util.Arrays.fill(k, (byte) 0);
                 }
-                sink.commit();
-                spec.commandLine().getErr().println("keyway: recovered escrow " + r.body().get("escrow_id").asText()
-                        + " and decrypted " + file);
-                spec.commandLine().getErr().flush();
-            } catch (IOException e) {
-                throw CliIo.ioFailure(e);
             }
+            sink.commit();
+            err.println("keyway: recovered escrow " + r.body().get("escrow_id").asText() + " and decrypted " + file);
+            err.flush();
+        } catch (IOException e) {
+            throw CliIo.ioFailure(e);
         } catch (IllegalArgumentException e) {
             throw KeywayException.malformed("the authority's answer holds no valid key blob", "report it to the authority's admin");
         }

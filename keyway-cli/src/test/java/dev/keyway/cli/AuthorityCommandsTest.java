@@ -40,7 +40,7 @@ class AuthorityCommandsTest {
         Files.writeString(dir.resolve("admin.token"), token + "\n");
         AuthorityHome home = new AuthorityHome(auth);
         Identity authority = home.identity(f -> null);
-        store = AuthorityStore.open(home.databaseUrl());
+        store = AuthorityStore.open(home.databaseUrl(), authority);
         server = new AuthorityServer(home, store, authority, false, Clock.systemUTC());
         String url = "https://127.0.0.1:" + server.start("127.0.0.1", 0);
         String cacert = p(auth.resolve(AuthorityHome.TLS_CERT));
@@ -118,8 +118,9 @@ class AuthorityCommandsTest {
         assertThat(Cli.run("authority", "init", "--dir", p(a), "--type", "x25519").exit()).isZero();
         assertThat(Cli.run("authority", "init", "--dir", p(b), "--type", "x25519").exit()).isZero();
         AuthorityHome home = new AuthorityHome(a);
-        store = AuthorityStore.open(home.databaseUrl());
-        server = new AuthorityServer(home, store, home.identity(f -> null), true, Clock.systemUTC());
+        Identity authority = home.identity(f -> null);
+        store = AuthorityStore.open(home.databaseUrl(), authority);
+        server = new AuthorityServer(home, store, authority, true, Clock.systemUTC());
         String url = "https://127.0.0.1:" + server.start("127.0.0.1", 0);
         Path key = dir.resolve("k.key");
         Cli.run("keygen", "--type", "x25519", "-o", p(key));

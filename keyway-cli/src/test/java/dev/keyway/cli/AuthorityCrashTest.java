@@ -9,6 +9,7 @@ import dev.keyway.authority.EscrowRecord;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.KeyBlob;
+import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyWrap;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.KeyType;
@@ -128,7 +129,7 @@ class AuthorityCrashTest {
             senders.parallelStream().forEach(s -> {
                 for (int i = 0; i < ESCROWS; i++) {
                     try (SessionKey k = SessionKeys.generate(Algorithms.AES_256_GCM)) {
-                        s.blobs[i] = KeyWrap.wrap(k, authorityKey).encode();
+                        s.blobs[i] = KeyWrap.wrapForEscrow(k, authorityKey, EscrowBinding.owner(s.name)).encode();
                     }
                 }
             });
@@ -337,7 +338,7 @@ class AuthorityCrashTest {
             assertThat(signatures).as("receipts whose signature verifies").isEqualTo(total);
             assertThat(ids).hasSize(total);
             assertThat(store.escrowCount()).as("escrows stored (none lost, none duplicated)").isEqualTo(total);
-            AuthorityStore.AuditCheck audit = store.verifyAudit();
+            AuthorityStore.AuditCheck audit = store.verifyAudit(authorityKey);
             assertThat(audit.intact()).as("audit chain: %s", audit.problem()).isTrue();
             long escrowEntries = 0;
             Set<String> audited = new HashSet<>();
@@ -363,7 +364,7 @@ class AuthorityCrashTest {
         assertThat(r.status()).as("recover %s escrow %d: %s", s.name, i, r.error()).isEqualTo(200);
         KeyBlob rewrapped = KeyBlob.decode(Base64.getDecoder().decode(r.body().get("blob").asText()));
         try (SessionKey got = KeyWrap.unwrap(rewrapped, s.identity);
-             SessionKey sent = KeyWrap.unwrap(KeyBlob.decode(s.blobs[i]), authority)) {
+             SessionKey sent = KeyWrap.unwrapEscrow(KeyBlob.decode(s.blobs[i]), authority, EscrowBinding.owner(s.name))) {
             assertThat(got.sameKeyAs(sent)).as("%s escrow %d recovers the key that was escrowed", s.name, i).isTrue();
         }
     }

@@ -86,7 +86,7 @@ class TwoProcessesPostgresTest {
         Recipient authority = Recipient.parse(ca.authorityRecipient());
         assertThat(cb.authorityRecipient()).isEqualTo(authority.encode());
         SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
-        String blob = Base64.getEncoder().encodeToString(KeyWrap.wrap(key, authority).encode());
+        String blob = Base64.getEncoder().encodeToString(KeyWrap.wrapForEscrow(key, authority, dev.keyway.core.blob.EscrowBinding.owner("alice")).encode());
         AuthorityClient.Response receipt = ca.signed(alice, "POST", "/v1/escrow", Map.of("blob", blob, "description", "k", "serial", 9));
         assertThat(receipt.status()).as(receipt.error()).isEqualTo(201);
         AuthorityClient.Response rec = cb.signed(alice, "POST", "/v1/recover", Map.of("serial", 9));

@@ -4,7 +4,9 @@ import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.armor.Armor;
 import dev.keyway.core.armor.ArmorInputStream;
+import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
 import dev.keyway.core.kdf.KdfParams;
@@ -31,6 +33,8 @@ public final class EnvelopeReader {
     public static final String ARMOR_LABEL = "ENCRYPTED FILE";
     /** Argon2 memory a passphrase stanza may ask for, checked before deriving (the header is not yet authenticated). */
     static final int MAX_PASSPHRASE_MEMORY_KIB = 1024 * 1024;
+    /** How many recipient ids the "not a recipient" error names. */
+    static final int SHOWN_RECIPIENTS = 4;
 
     private final InputStream in;
     private final Header header;
@@ -94,7 +98,10 @@ public final class EnvelopeReader {
                     continue;
                 }
                 try {
-                    return KeyWrap.unwrap(s.blob(), id);
+                    // A bound escrow stanza opens only with its binding (the owner it names and this message).
+                    return s instanceof Stanza.Escrow e && e.owner() != null
+                            ? KeyWrap.unwrapEscrow(s.blob(), id, EscrowBinding.message(e.owner(), header.messageId()))
+                            : KeyWrap.unwrap(s.blob(), id);
                 } catch (KeywayException e) {
                     // The stanza is authenticated data (by the MAC, checked next): any refusal is damage.
                     failure = e;
@@ -105,12 +112,48 @@ public final class EnvelopeReader {
             throw new KeywayException(ErrorCode.AUTH_FAILED, "the stanza for this identity does not open: the file was altered",
                     "get an intact copy of the file", failure);
         }
+        // Name a few recipients, not all: a header may hold thousands, and the message must stay one short line.
         List<String> ids = new ArrayList<>();
         for (Stanza s : header.stanzas()) {
+            if (ids.size() == SHOWN_RECIPIENTS) {
+                break;
+            }
             ids.add(s.blob().recipientIdHex());
         }
+        int more = header.stanzas().size() - ids.size();
         throw new KeywayException(ErrorCode.AUTH_FAILED, "no identity given is a recipient of this file (it is for "
-                + String.join(", ", ids) + ")", "give the identity it was encrypted to with -i");
+                + String.join(", ", ids) + (more > 0 ? " and " + more + " more" : "") + ")",
+                "give the identity it was encrypted to with -i" + (more > 0 ? " ('keyway inspect --json' lists them all)" : ""));
+    }
+
+    /**
+     * Checks the escrow stanza against {@code authority} with this file's key (docs/FORMAT.md, "Escrow
+     * stanza"): it must be there, be made for that authority, and recompute byte for byte from the file key,
+     * the authority, the owner it names and the message id, which proves the authority can open it for that
+     * owner. Any failure is a POLICY refusal. Call after {@link #authenticate}.
+     */
+    public void checkEscrow(SessionKey fileKey, Recipient authority) {
+        if (!authenticated) {
+            throw new IllegalStateException("authenticate the file key first");
+        }
+        Stanza.Escrow e = header.escrow();
+        if (e == null) {
+            throw KeywayException.policy("the file has no escrow stanza (it was encrypted without escrow)",
+                    "ask the sender to encrypt with the escrow policy, or decrypt with --no-policy if you accept that");
+        }
+        if (e.owner() == null) {
+            throw KeywayException.policy("the file's escrow stanza is from format version 1: it names no owner and cannot be checked",
+                    "ask the sender to re-encrypt with this Keyway, or decrypt with --no-policy if you accept that");
+        }
+        if (!MessageDigest.isEqual(e.blob().recipientId(), authority.id())) {
+            throw KeywayException.policy("the file's escrow stanza is for authority " + e.blob().recipientIdHex() + ", not "
+                    + authority.idHex(), "the file was escrowed with another authority; ask the sender");
+        }
+        byte[] expected = KeyWrap.wrapForEscrow(fileKey, authority, EscrowBinding.message(e.owner(), header.messageId())).encode();
+        if (!MessageDigest.isEqual(expected, e.blob().encode())) {
+            throw KeywayException.policy("the file's escrow stanza does not recompute from the file key: the authority could not "
+                    + "open it for owner '" + Printable.escape(e.owner()) + "'", "do not rely on this file's escrow; ask the sender");
+        }
     }
 
     public boolean isPassphraseFile() {

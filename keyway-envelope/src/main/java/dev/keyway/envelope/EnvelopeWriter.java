@@ -1,7 +1,9 @@
 package dev.keyway.envelope;
 
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.identity.OwnerName;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
 import dev.keyway.core.kdf.KdfParams;
@@ -36,6 +38,7 @@ public final class EnvelopeWriter {
     private byte[] passphrase;
     private KdfParams.Argon2idParams passphraseParams = KdfParams.Argon2idParams.DEFAULT;
     private Recipient escrow;
+    private String escrowOwner;
     private Identity signer;
     private Instant expires;
     private Long serial;
@@ -56,8 +59,14 @@ public final class EnvelopeWriter {
         return this;
     }
 
-    public EnvelopeWriter escrow(Recipient authority) {
-        this.escrow = authority;
+    /**
+     * Adds an escrow stanza for a backup authority, bound to {@code owner} (the name the owner enrolled under
+     * with that authority) and this file's message id, and derived from the file key so that every
+     * recipient can check it (docs/FORMAT.md, "Escrow stanza"). The file is then format version 2.
+     */
+    public EnvelopeWriter escrow(Recipient authority, String owner) {
+        this.escrowOwner = OwnerName.normalize(owner);
+        this.escrow = Objects.requireNonNull(authority);
         return this;
     }
 
@@ -126,11 +135,14 @@ public final class EnvelopeWriter {
             if (passphrase != null) {
                 stanzas.add(passphraseStanza(fileKey));
             }
+            byte[] messageId = random(16);
             if (escrow != null) {
-                stanzas.add(new Stanza.Escrow(KeyWrap.wrap(fileKey, escrow)));
+                stanzas.add(new Stanza.Escrow(KeyWrap.wrapForEscrow(fileKey, escrow, EscrowBinding.message(escrowOwner, messageId)),
+                        escrowOwner));
             }
             byte[] nonce = random(16);
-            Header header = new Header(stanzas, aead, nonce, random(16), created, expires, serial, contentType,
+            Header header = new Header(escrow != null ? Header.VERSION : Header.VERSION_1, stanzas, aead, nonce, messageId,
+                    created, expires, serial, contentType,
                     signer == null ? null : signer.recipient(), FileKeys.commitment(fileKey), List.of(), null, null)
                     .seal(fileKey);
             byte[] headerBytes = header.encodedWithMac();

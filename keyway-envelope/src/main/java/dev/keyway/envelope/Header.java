@@ -6,6 +6,7 @@ import dev.keyway.core.blob.BlobScheme;
 import dev.keyway.core.blob.KeyBlob;
 import dev.keyway.core.encoding.ByteReader;
 import dev.keyway.core.encoding.Hex;
+import dev.keyway.core.identity.OwnerName;
 import dev.keyway.core.identity.Recipient;
 
 import java.io.ByteArrayOutputStream;
@@ -24,7 +25,10 @@ import java.util.Objects;
  */
 public final class Header {
     static final byte[] MAGIC = {'K', 'W', 'E', 'N'};
-    public static final int VERSION = 1;
+    /** The newest version this Keyway reads and writes (docs/FORMAT.md): 2, version 1 with a bound escrow stanza. */
+    public static final int VERSION = 2;
+    /** The first version, still read; written when a header has no escrow stanza, so such files stay readable by older Keyway. */
+    public static final int VERSION_1 = 1;
     public static final int DEFAULT_MAX_RECIPIENTS = 256;
     static final int PREFIX_LENGTH = 4 + 1 + 4;
     static final int MAC_LENGTH = 32;
@@ -50,6 +54,7 @@ public final class Header {
     record Extension(int type, byte[] value) {
     }
 
+    private final int version;
     private final List<Stanza> stanzas;
     private final PayloadAead aead;
     private final byte[] payloadNonce;
@@ -64,9 +69,16 @@ public final class Header {
     private final byte[] encoded;
     private final byte[] mac;
 
-    Header(List<Stanza> stanzas, PayloadAead aead, byte[] payloadNonce, byte[] messageId, Instant created, Instant expires,
-           Long serial, String contentType, Recipient sender, byte[] commitment, List<Extension> extensions,
+    Header(int version, List<Stanza> stanzas, PayloadAead aead, byte[] payloadNonce, byte[] messageId, Instant created,
+           Instant expires, Long serial, String contentType, Recipient sender, byte[] commitment, List<Extension> extensions,
            byte[] encoded, byte[] mac) {
+        this.version = version;
+        for (Stanza s : stanzas) {
+            if (s instanceof Stanza.Escrow e && (e.owner() == null) != (version == VERSION_1)) {
+                throw new IllegalArgumentException("a version " + version + " escrow stanza " + (version == VERSION_1
+                        ? "names no owner" : "names its owner"));
+            }
+        }
         this.stanzas = List.copyOf(stanzas);
         this.aead = Objects.requireNonNull(aead);
         this.payloadNonce = payloadNonce.clone();
@@ -82,8 +94,23 @@ public final class Header {
         this.mac = mac;
     }
 
+    /** The format version: 1, or 2 for a header with a bound escrow stanza. */
+    public int version() {
+        return version;
+    }
+
     public List<Stanza> stanzas() {
         return stanzas;
+    }
+
+    /** The escrow stanza, or null when the file has none. */
+    public Stanza.Escrow escrow() {
+        for (Stanza s : stanzas) {
+            if (s instanceof Stanza.Escrow e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     public PayloadAead aead() {
@@ -158,14 +185,14 @@ public final class Header {
 
     /** The same metadata with another stanza set and sender, to be sealed again with {@link #seal}. */
     Header withStanzas(List<Stanza> newStanzas, Recipient newSender) {
-        return new Header(newStanzas, aead, payloadNonce, messageId, created, expires, serial, contentType, newSender,
+        return new Header(version, newStanzas, aead, payloadNonce, messageId, created, expires, serial, contentType, newSender,
                 commitment, extensions, null, null);
     }
 
     /** Encodes the fields and computes the MAC with the file key's MAC key. */
     Header seal(dev.keyway.core.keys.SessionKey fileKey) {
         byte[] enc = encodeWithoutMac();
-        return new Header(stanzas, aead, payloadNonce, messageId, created, expires, serial, contentType, sender,
+        return new Header(version, stanzas, aead, payloadNonce, messageId, created, expires, serial, contentType, sender,
                 commitment, extensions, enc, FileKeys.headerMac(fileKey, enc));
     }
 
@@ -190,7 +217,18 @@ public final class Header {
         }
         for (Stanza s : stanzas) {
             if (s instanceof Stanza.Escrow e) {
-                field(f, T_ESCROW, e.blob().encode());
+                if (e.owner() == null) {
+                    field(f, T_ESCROW, e.blob().encode());
+                } else {
+                    byte[] owner = OwnerName.utf8(e.owner());
+                    byte[] blob = e.blob().encode();
+                    byte[] v = new byte[2 + owner.length + blob.length];
+                    v[0] = (byte) (owner.length >>> 8);
+                    v[1] = (byte) owner.length;
+                    System.arraycopy(owner, 0, v, 2, owner.length);
+                    System.arraycopy(blob, 0, v, 2 + owner.length, blob.length);
+                    field(f, T_ESCROW, v);
+                }
             }
         }
         byte[] payload = new byte[2 + payloadNonce.length];
@@ -219,7 +257,7 @@ public final class Header {
         byte[] fields = f.toByteArray();
         ByteArrayOutputStream out = new ByteArrayOutputStream(PREFIX_LENGTH + fields.length);
         out.writeBytes(MAGIC);
-        out.write(VERSION);
+        out.write(version);
         out.writeBytes(be32(fields.length));
         out.writeBytes(fields);
         return out.toByteArray();
@@ -266,9 +304,9 @@ public final class Header {
             throw damaged("the encrypted file is truncated inside its header", "give the whole file");
         }
         int version = prefix[4] & 0xff;
-        if (version != VERSION) {
+        if (version != VERSION && version != VERSION_1) {
             throw damaged("envelope version " + version + " is not supported (a newer format, or a damaged header)",
-                    "this Keyway reads version " + VERSION + "; upgrade Keyway, or get an intact copy");
+                    "this Keyway reads versions " + VERSION_1 + " and " + VERSION + "; upgrade Keyway, or get an intact copy");
         }
         long fieldsLength = ((prefix[5] & 0xffL) << 24) | ((prefix[6] & 0xff) << 16) | ((prefix[7] & 0xff) << 8) | (prefix[8] & 0xff);
         long max = maxFieldsLength(maxRecipients);
@@ -284,7 +322,7 @@ public final class Header {
         byte[] encoded = Arrays.copyOf(prefix, PREFIX_LENGTH + fields.length);
         System.arraycopy(fields, 0, encoded, PREFIX_LENGTH, fields.length);
         try {
-            return parseFields(fields, encoded, mac, maxRecipients);
+            return parseFields(version, fields, encoded, mac, maxRecipients);
         } catch (TooManyRecipients e) {
             throw e;
         } catch (KeywayException e) {
@@ -301,7 +339,7 @@ public final class Header {
         }
     }
 
-    private static Header parseFields(byte[] fields, byte[] encoded, byte[] mac, int maxRecipients) {
+    private static Header parseFields(int version, byte[] fields, byte[] encoded, byte[] mac, int maxRecipients) {
         ByteReader r = new ByteReader(fields, "envelope header");
         List<Stanza> stanzas = new ArrayList<>();
         List<Extension> extensions = new ArrayList<>();
@@ -344,7 +382,7 @@ public final class Header {
                     }
                     stanzas.add(new Stanza.ForPassphrase(new String(recipe, StandardCharsets.US_ASCII), kb));
                 }
-                case T_ESCROW -> stanzas.add(new Stanza.Escrow(publicKeyBlob(v)));
+                case T_ESCROW -> stanzas.add(version == VERSION_1 ? new Stanza.Escrow(publicKeyBlob(v), null) : boundEscrow(v));
                 case T_PAYLOAD -> {
                     size(v, 2 + 16, "payload");
                     aead = PayloadAead.byCode(v[0] & 0xff);
@@ -401,8 +439,24 @@ public final class Header {
                         + aead.id(), "");
             }
         }
-        return new Header(stanzas, aead, nonce, messageId, created, expires, serial, contentType, sender, commitment,
+        return new Header(version, stanzas, aead, nonce, messageId, created, expires, serial, contentType, sender, commitment,
                 extensions, encoded, mac);
+    }
+
+    /** A version 2 escrow stanza: {@code owner_length:u16 owner key_blob}, the owner in canonical form. */
+    private static Stanza.Escrow boundEscrow(byte[] v) {
+        ByteReader r = new ByteReader(v, "escrow stanza");
+        byte[] ownerBytes = r.bytes16(OwnerName.MAX_BYTES, "owner");
+        String owner;
+        try {
+            owner = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(ownerBytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw KeywayException.malformed("the escrow stanza's owner is not UTF-8", "");
+        }
+        if (!OwnerName.isNormalized(owner)) {
+            throw KeywayException.malformed("the escrow stanza's owner is not a name in canonical form", "");
+        }
+        return new Stanza.Escrow(publicKeyBlob(r.bytes(r.remaining())), owner);
     }
 
     /** A recipient or escrow stanza's blob: wrapped for a public key, never under a key-encryption key. */

@@ -18,7 +18,7 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Files written by an earlier Keyway stay readable: the committed vectors of docs/FORMAT.md, version 1. */
+/** Files written by an earlier Keyway stay readable: the committed vectors of docs/FORMAT.md, versions 1 and 2. */
 class EnvelopeVectorsTest {
     private static final String DIR = "/vectors/envelope-v1/";
 
@@ -72,6 +72,36 @@ class EnvelopeVectorsTest {
                 .isInstanceOfSatisfying(KeywayException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.AUTH_FAILED));
     }
 
+    /** Version 2: an escrow stanza bound to its owner, recomputed from the file key by a recipient. */
+    @Test
+    void escrowedXwingV2() throws IOException {
+        Recipient authority = Recipient.parse(new String(v2("authority.pub"), StandardCharsets.US_ASCII));
+        EnvelopeReader r = EnvelopeReader.open(new java.io.ByteArrayInputStream(v2("escrowed-xwing.kw")), 256);
+        Header h = r.header();
+        assertThat(h.version()).isEqualTo(2);
+        assertThat(h.escrow().owner()).isEqualTo("Jos\u00e9 M\u00fcller");
+        assertThat(h.escrow().blob().recipientId()).isEqualTo(authority.id());
+        assertThat(h.serial()).isEqualTo(3L);
+        try (SessionKey fk = r.unwrap(List.of(identity("alice.key")))) {
+            r.authenticate(fk);
+            r.checkEscrow(fk, authority);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            r.decrypt(fk, out);
+            assertThat(out.toByteArray()).isEqualTo(resource("small.txt"));
+        }
+        // The authority opens the stanza with the binding it names.
+        EnvelopeReader byAuthority = EnvelopeReader.open(new java.io.ByteArrayInputStream(v2("escrowed-xwing.kw")), 256);
+        Identity authorityKey = dev.keyway.core.identity.IdentityFile.read(
+                java.nio.file.Path.of(java.net.URI.create(EnvelopeVectorsTest.class.getResource("/vectors/envelope-v2/authority.key").toString())),
+                f -> null);
+        try (SessionKey fk = byAuthority.unwrap(List.of(authorityKey))) {
+            byAuthority.authenticate(fk);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byAuthority.decrypt(fk, out);
+            assertThat(out.toByteArray()).isEqualTo(resource("small.txt"));
+        }
+    }
+
     @Test
     void aVectorWithOneBodyByteChangedIsRefused() throws IOException {
         byte[] file = resource("unsigned-x25519.kw");
@@ -106,9 +136,17 @@ class EnvelopeVectorsTest {
     }
 
     private static byte[] resource(String name) throws IOException {
-        try (InputStream in = EnvelopeVectorsTest.class.getResourceAsStream(DIR + name)) {
+        return bytes(DIR + name);
+    }
+
+    private static byte[] v2(String name) throws IOException {
+        return bytes("/vectors/envelope-v2/" + name);
+    }
+
+    private static byte[] bytes(String path) throws IOException {
+        try (InputStream in = EnvelopeVectorsTest.class.getResourceAsStream(path)) {
             if (in == null) {
-                throw new IOException("missing test vector " + DIR + name);
+                throw new IOException("missing test vector " + path);
             }
             return in.readAllBytes();
         }

@@ -95,7 +95,7 @@ class RekeyTest {
     @Test
     void removeARecipient() throws Exception {
         byte[] data = Envelopes.random(2, 70_000);
-        byte[] file = encrypt(writer(null, alice.recipient(), bob.recipient()).escrow(escrow.recipient()), data);
+        byte[] file = encrypt(writer(null, alice.recipient(), bob.recipient()).escrow(escrow.recipient(), "alice"), data);
         byte[] rekeyed = rekey(file, alice, List.of(), List.of(bob.recipient()), null);
         assertSameMessage(file, rekeyed, false, false);
         assertThat(decrypt(rekeyed, alice).plaintext()).isEqualTo(data);
@@ -112,7 +112,7 @@ class RekeyTest {
     @Test
     void addAndRemoveAtOnceAsTheEscrowAuthority() throws Exception {
         byte[] data = Envelopes.random(3, 10);
-        byte[] file = encrypt(writer(null, alice.recipient()).escrow(escrow.recipient()), data);
+        byte[] file = encrypt(writer(null, alice.recipient()).escrow(escrow.recipient(), "alice"), data);
         byte[] rekeyed = rekey(file, escrow, List.of(bob.recipient()), List.of(alice.recipient()), null);
         assertSameMessage(file, rekeyed, false, false);
         assertThat(decrypt(rekeyed, bob).plaintext()).isEqualTo(data);
@@ -167,7 +167,7 @@ class RekeyTest {
 
     @Test
     void removingANonRecipientIsAUsageError() throws Exception {
-        byte[] file = encrypt(writer(null, alice.recipient()).escrow(escrow.recipient()), new byte[10]);
+        byte[] file = encrypt(writer(null, alice.recipient()).escrow(escrow.recipient(), "alice"), new byte[10]);
         for (Identity notThere : List.of(bob, escrow)) { // escrow is not a *recipient* stanza
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             KeywayException e = expectCode(ErrorCode.USAGE, "remove " + notThere, () -> {

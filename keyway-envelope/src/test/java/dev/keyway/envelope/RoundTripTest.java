@@ -191,7 +191,7 @@ class RoundTripTest {
                 () -> encrypt(new EnvelopeWriter().passphrase(pass, CHEAP).recipients(List.of(alice.recipient())), new byte[1]));
         assertThat(e.getMessage()).contains("passphrase must be the only recipient");
         expectCode(ErrorCode.USAGE, "passphrase + escrow",
-                () -> encrypt(new EnvelopeWriter().passphrase(pass, CHEAP).escrow(signer.recipient()), new byte[1]));
+                () -> encrypt(new EnvelopeWriter().passphrase(pass, CHEAP).escrow(signer.recipient(), "alice"), new byte[1]));
         KeywayException none = expectCode(ErrorCode.USAGE, "nobody", () -> encrypt(new EnvelopeWriter(), new byte[1]));
         assertThat(none.getMessage()).contains("no recipient");
     }
@@ -208,7 +208,7 @@ class RoundTripTest {
     void escrowStanzaIsDecryptableByTheEscrowIdentity() throws Exception {
         Identity escrow = Identity.generate(KeyType.P256);
         byte[] data = Envelopes.random(13, 5000);
-        byte[] file = encrypt(new EnvelopeWriter().recipients(List.of(alice.recipient())).escrow(escrow.recipient())
+        byte[] file = encrypt(new EnvelopeWriter().recipients(List.of(alice.recipient())).escrow(escrow.recipient(), "alice")
                 .signer(signer), data);
         Header h = Envelopes.header(file);
         assertThat(h.stanzas()).hasSize(2);
@@ -220,7 +220,7 @@ class RoundTripTest {
         assertThat(decrypt(file, alice).plaintext()).isEqualTo(data);
 
         // Escrow alone is enough to make a file.
-        byte[] escrowOnly = encrypt(new EnvelopeWriter().escrow(escrow.recipient()), data);
+        byte[] escrowOnly = encrypt(new EnvelopeWriter().escrow(escrow.recipient(), "alice"), data);
         assertThat(Envelopes.header(escrowOnly).stanzas()).singleElement().isInstanceOf(Stanza.Escrow.class);
         assertThat(decrypt(escrowOnly, escrow).plaintext()).isEqualTo(data);
         expectCode(ErrorCode.AUTH_FAILED, "alice on escrow-only file", () -> decrypt(escrowOnly, alice));

@@ -247,7 +247,7 @@ class TamperTest {
     private static Signed signedForAliceBobAndEscrow() throws Exception {
         byte[] data = Envelopes.random(9, 1000);
         byte[] file = encrypt(new EnvelopeWriter().recipients(List.of(alice.recipient(), bob.recipient()))
-                .escrow(escrow.recipient()).signer(sender), data);
+                .escrow(escrow.recipient(), "alice").signer(sender), data);
         return new Signed(file, data);
     }
 
@@ -311,7 +311,7 @@ class TamperTest {
         // The control for the test above: the forging code makes files that verify when nothing is signed.
         byte[] data = Envelopes.random(10, 1000);
         byte[] file = encrypt(new EnvelopeWriter().recipients(List.of(alice.recipient(), bob.recipient()))
-                .escrow(escrow.recipient()), data);
+                .escrow(escrow.recipient(), "alice"), data);
         Header h = Envelopes.header(file);
         byte[] forged = concat(rebuiltHeader(file, without(h, bob, true), null), Envelopes.body(file, false));
         Envelopes.Decrypted d = decrypt(forged, alice);

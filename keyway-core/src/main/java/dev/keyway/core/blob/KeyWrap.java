@@ -72,6 +72,14 @@ public final class KeyWrap {
     }
 
     /**
+     * The same binding with fresh randomness: for re-binding stored escrows (an authority's key rotation),
+     * where two rows may hold the same key and must not become the same blob.
+     */
+    public static KeyBlob wrapForEscrowFresh(SessionKey key, Recipient authority, EscrowBinding binding) {
+        return wrap(key, authority, escrowInfo(binding), null);
+    }
+
+    /**
      * @param info  null for a plain blob; otherwise an escrow binding's info
      * @param seed  null for fresh randomness; otherwise 64 bytes the encapsulation is derived from
      */
