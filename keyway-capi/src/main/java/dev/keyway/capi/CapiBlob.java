@@ -16,7 +16,9 @@ import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.RSAPrivateCrtKeySpec;
 import java.security.spec.RSAPublicKeySpec;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The CryptoAPI key BLOBs (CryptExportKey/CryptImportKey), little-endian, each starting with a
@@ -127,14 +129,50 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
             BigInteger dq = in.unsigned(n16);
             BigInteger qinv = in.unsigned(n16);
             BigInteger d = in.unsigned(n8);
-            if (!p.multiply(q).equals(modulus)) {
-                throw new CapiException(CapiError.NTE_BAD_DATA, "the private key blob's primes do not multiply to its modulus",
-                        "the blob is damaged");
-            }
+            checkConsistent(modulus, e, d, p, q, dp, dq, qinv);
             return new RsaPrivateKeyBlob(algId, (RSAPrivateCrtKey) kf.generatePrivate(
                     new RSAPrivateCrtKeySpec(modulus, e, d, p, q, dp, dq, qinv)));
         } catch (GeneralSecurityException ex) {
             throw new CapiException(CapiError.NTE_BAD_DATA, "the RSA key is not valid: " + ex.getMessage(), "the blob is damaged");
+        }
+    }
+
+    /**
+     * The relations every RSA private key holds, checked as {@code openssl rsa -check} does: n = p·q,
+     * d·e ≡ 1 (mod λ(n)) with λ(n) = lcm(p − 1, q − 1), dp = d mod (p − 1), dq = d mod (q − 1) and
+     * qinv·q ≡ 1 (mod p) with qinv < p. A blob that breaks one was damaged or altered: it is refused as
+     * NTE_BAD_DATA (exit 3) with every broken relation named, in the blob's field names. (d mod φ(n), as
+     * some exporters write it, passes: λ(n) divides φ(n).)
+     */
+    private static void checkConsistent(BigInteger n, BigInteger e, BigInteger d, BigInteger p, BigInteger q,
+                                        BigInteger dp, BigInteger dq, BigInteger qinv) {
+        BigInteger one = BigInteger.ONE;
+        if (p.compareTo(one) <= 0 || q.compareTo(one) <= 0) {
+            throw new CapiException(CapiError.NTE_BAD_DATA, "the private key blob is inconsistent: prime1 or prime2 is 0 or 1",
+                    "the blob is damaged or was altered; export the key again");
+        }
+        List<String> broken = new ArrayList<>();
+        if (!p.multiply(q).equals(n)) {
+            broken.add("prime1 * prime2 is not the modulus");
+        }
+        BigInteger p1 = p.subtract(one);
+        BigInteger q1 = q.subtract(one);
+        BigInteger lambda = p1.divide(p1.gcd(q1)).multiply(q1);
+        if (!d.multiply(e).mod(lambda).equals(one)) {
+            broken.add("privateExponent * pubexp is not 1 mod lcm(prime1 - 1, prime2 - 1)");
+        }
+        if (!dp.equals(d.mod(p1))) {
+            broken.add("exponent1 is not privateExponent mod (prime1 - 1)");
+        }
+        if (!dq.equals(d.mod(q1))) {
+            broken.add("exponent2 is not privateExponent mod (prime2 - 1)");
+        }
+        if (qinv.compareTo(p) >= 0 || !qinv.multiply(q).mod(p).equals(one)) {
+            broken.add("coefficient is not the inverse of prime2 mod prime1");
+        }
+        if (!broken.isEmpty()) {
+            throw new CapiException(CapiError.NTE_BAD_DATA, "the private key blob is inconsistent: " + String.join("; ", broken),
+                    "the blob is damaged or was altered; export the key again");
         }
     }
 

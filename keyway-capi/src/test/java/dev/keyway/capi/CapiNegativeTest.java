@@ -193,6 +193,83 @@ class CapiNegativeTest {
         }
     }
 
+    /** The relation each change breaks, as the refusal names it (the blob's field names). */
+    private static final String N = "prime1 * prime2 is not the modulus";
+    private static final String DE = "privateExponent * pubexp is not 1 mod lcm(prime1 - 1, prime2 - 1)";
+    private static final String DP = "exponent1 is not privateExponent mod (prime1 - 1)";
+    private static final String DQ = "exponent2 is not privateExponent mod (prime2 - 1)";
+    private static final String QINV = "coefficient is not the inverse of prime2 mod prime1";
+
+    static Stream<Arguments> brokenRelations() {
+        List<Arguments> out = new ArrayList<>();
+        for (String name : List.of("blob-privatekeyblob-1024-keyx", "blob-privatekeyblob-512-keyx", "blob-privatekeyblob-1024-sign-roundtrip")) {
+            out.add(Arguments.of(name, PrivateKeyBlobLayout.MODULUS, List.of(N)));
+            out.add(Arguments.of(name, PrivateKeyBlobLayout.PUBEXP, List.of(DE)));            // openssl: d e not congruent to 1
+            out.add(Arguments.of(name, PrivateKeyBlobLayout.EXPONENT1, List.of(DP)));
+            out.add(Arguments.of(name, PrivateKeyBlobLayout.EXPONENT2, List.of(DQ)));
+            out.add(Arguments.of(name, PrivateKeyBlobLayout.COEFFICIENT, List.of(QINV)));
+            out.add(Arguments.of(name, PrivateKeyBlobLayout.PRIVATE_EXPONENT, List.of(DE, DP, DQ)));
+        }
+        return out.stream();
+    }
+
+    /** A small change to one number of a PRIVATEKEYBLOB, breaking the relations listed beside it. */
+    static byte[] broken(byte[] blob, PrivateKeyBlobLayout field) {
+        java.math.BigInteger v = field.read(blob);
+        java.math.BigInteger changed = switch (field) {
+            case MODULUS, PUBEXP -> v.add(java.math.BigInteger.TWO);       // stays odd
+            case PRIVATE_EXPONENT -> v.flipBit(1);
+            default -> v.flipBit(0);
+        };
+        return field.with(blob, changed);
+    }
+
+    /**
+     * openssl rsa -check refuses such keys ("d e not congruent to 1" and the like); CryptImportKey here
+     * refuses them too: NTE_BAD_DATA (exit 3), one line naming exactly the relations that are broken.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("brokenRelations")
+    void inconsistentPrivateKeyBlobsAreRefused(String name, PrivateKeyBlobLayout field, List<String> expected) {
+        byte[] blob = broken(BLOBS.get(name), field);
+        assertThatThrownBy(() -> CapiBlob.parse(blob)).isInstanceOfSatisfying(CapiException.class, e -> {
+            assertThat(e.error()).isEqualTo(CapiError.NTE_BAD_DATA);
+            assertThat(e.code()).isEqualTo(dev.keyway.core.ErrorCode.AUTH_FAILED);
+            assertThat(e.oneLine()).doesNotContain("\n").contains("the private key blob is inconsistent: ");
+            for (String relation : List.of(N, DE, DP, DQ, QINV)) {
+                assertThat(e.getMessage().contains(relation)).as("%s in: %s", relation, e.getMessage()).isEqualTo(expected.contains(relation));
+            }
+        });
+    }
+
+    @Test
+    void primesOfZeroOrOneAreRefusedNotDividedBy() {
+        byte[] blob = BLOBS.get("blob-privatekeyblob-512-keyx");
+        for (byte[] b : List.of(PrivateKeyBlobLayout.PRIME1.with(blob, java.math.BigInteger.ONE),
+                PrivateKeyBlobLayout.PRIME2.with(blob, java.math.BigInteger.ZERO),
+                PrivateKeyBlobLayout.PRIME1.with(PrivateKeyBlobLayout.MODULUS.with(PrivateKeyBlobLayout.PRIME2.with(blob,
+                        java.math.BigInteger.ZERO), java.math.BigInteger.ZERO), java.math.BigInteger.ZERO))) {
+            assertThatThrownBy(() -> CapiBlob.parse(b)).isInstanceOfSatisfying(CapiException.class, e -> {
+                assertThat(e.error()).isEqualTo(CapiError.NTE_BAD_DATA);
+                assertThat(e.getMessage()).contains("prime1 or prime2 is 0 or 1");
+            });
+        }
+    }
+
+    /** Exporters that compute d modulo phi(n) = (p-1)(q-1) instead of lambda(n) write consistent keys: they import. */
+    @Test
+    void aPrivateExponentModuloPhiImports() throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(1024, new SecureRandom());
+        RSAPrivateCrtKey k = (RSAPrivateCrtKey) g.generateKeyPair().getPrivate();
+        java.math.BigInteger one = java.math.BigInteger.ONE;
+        java.math.BigInteger phi = k.getPrimeP().subtract(one).multiply(k.getPrimeQ().subtract(one));
+        java.math.BigInteger dPhi = k.getPublicExponent().modInverse(phi);
+        byte[] blob = PrivateKeyBlobLayout.PRIVATE_EXPONENT.with(new CapiBlob.RsaPrivateKeyBlob(CapiBlob.CALG_RSA_KEYX, k).encode(), dPhi);
+        CapiBlob.RsaPrivateKeyBlob back = (CapiBlob.RsaPrivateKeyBlob) CapiBlob.parse(blob);
+        assertThat(back.key().getPrivateExponent()).isEqualTo(dPhi);
+    }
+
     @Test
     void unknownAlgIdsInBlobs() {
         for (String name : List.of("blob-simpleblob-rc4-56", "blob-plaintextkeyblob-hmac-1", "symmetricwrap-aes256-under-3des",

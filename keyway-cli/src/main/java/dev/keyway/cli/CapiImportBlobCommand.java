@@ -25,7 +25,9 @@ import java.util.Map;
         description = {"Read a key BLOB as CryptImportKey does. SIMPLEBLOB: decrypt the session key with the recipient's "
                 + "RSA key-exchange private key (--private-key-blob or -i PEM) and print it. PLAINTEXTKEYBLOB: print the key. "
                 + "SYMMETRICWRAPKEYBLOB: unwrap with --kek. PUBLICKEYBLOB / PRIVATEKEYBLOB: print the key as PEM "
-                + "(PKCS #8 or X.509, as OpenSSL reads them), or write it to -o.",
+                + "(PKCS #8 or X.509, as OpenSSL reads them), or write it to -o. A PRIVATEKEYBLOB whose numbers do not "
+                + "belong together (as openssl rsa -check judges: n = p*q, d*e = 1 mod lcm(p-1, q-1), the CRT values) "
+                + "is refused with exit 3, naming what is inconsistent.",
                 "",
                 "A 40-bit RC2/RC4 key comes out with 11 zero salt bytes, as Windows imports it; pass both to 'capi decrypt' "
                 + "(--key and --salt)."})

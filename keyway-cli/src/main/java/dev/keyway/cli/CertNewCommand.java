@@ -1,6 +1,7 @@
 package dev.keyway.cli;
 
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.io.AtomicFile;
 import dev.keyway.tls.cert.Certificates;
 import dev.keyway.tls.cert.KeyType;
@@ -116,8 +117,8 @@ final class CertNewCommand implements Runnable {
             m.put("key_file", keyOut);
             out.print(CliIo.json(m));
         } else {
-            out.println("wrote " + output + " and " + keyOut + ": " + m.get("subject")
-                    + (caCert == null ? " (self-signed" : " (issued by " + m.get("issuer"))
+            out.println("wrote " + output + " and " + keyOut + ": " + Printable.escape((String) m.get("subject"))
+                    + (caCert == null ? " (self-signed" : " (issued by " + Printable.escape((String) m.get("issuer")))
                     + (isCa ? ", CA" : "") + "), " + m.get("key")
                     + ", SHA-256 " + m.get("sha256") + ", not after " + m.get("not_after"));
         }

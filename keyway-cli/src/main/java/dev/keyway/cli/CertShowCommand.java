@@ -1,5 +1,6 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.tls.cert.Certificates;
 import dev.keyway.tls.cert.KeyType;
 import picocli.CommandLine.Command;
@@ -50,8 +51,10 @@ final class CertShowCommand implements Runnable {
                 }
                 for (var e : all.get(i).entrySet()) {
                     Object v = e.getValue();
-                    String text = v instanceof List<?> l ? (l.isEmpty() ? "(none)" : String.join(", ", l.stream().map(String::valueOf).toList()))
-                            : v instanceof Boolean b ? (b ? "yes" : "no") : String.valueOf(v);
+                    // Subject, issuer and names are the certificate's text, any characters its maker chose
+                    String text = v instanceof List<?> l ? (l.isEmpty() ? "(none)"
+                            : String.join(", ", l.stream().map(x -> Printable.escape(String.valueOf(x))).toList()))
+                            : v instanceof Boolean b ? (b ? "yes" : "no") : Printable.escape(String.valueOf(v));
                     out.printf("%-14s %s%n", e.getKey().replace('_', ' '), text);
                 }
             }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Hex;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.IdentityFile;
 import dev.keyway.core.io.AtomicFile;
@@ -179,6 +180,15 @@ final class CliIo {
         } finally {
             Arrays.fill(k, (byte) 0);
         }
+    }
+
+    /**
+     * A message for standard error, made safe as a last line of defence: text from outside should have
+     * been escaped where it entered the message, but if a raw control or layout character is left, the
+     * whole message is escaped, so it stays one line and cannot drive the terminal.
+     */
+    static String errorText(String message) {
+        return Printable.isPrintable(message) ? message : Printable.escape(message);
     }
 
     /** A read or write failure in a streaming command, as one line. */

@@ -1,5 +1,6 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.envelope.EnvelopeReader;
 import dev.keyway.envelope.Header;
 import dev.keyway.envelope.Stanza;
@@ -56,13 +57,15 @@ final class InspectCommand implements Runnable {
                 if (e.getKey().equals("sender")) {
                     continue; // long for X-Wing; the id identifies it, --json has the whole string
                 }
+                // Header fields are whatever the file's writer put there (a content type can hold a line
+                // break and "signed: true"): every value is printed escaped, --json keeps them exact.
                 if (v instanceof List<?> list) {
                     out.println(e.getKey().replace('_', ' ') + ":");
                     for (Object item : list) {
-                        out.println("  " + (item instanceof Map<?, ?> map ? joinValues(map) : item));
+                        out.println("  " + (item instanceof Map<?, ?> map ? joinValues(map) : Printable.escape(String.valueOf(item))));
                     }
                 } else {
-                    out.println(e.getKey().replace('_', ' ') + ": " + v);
+                    out.println(e.getKey().replace('_', ' ') + ": " + Printable.escape(String.valueOf(v)));
                 }
             }
         }
@@ -72,7 +75,7 @@ final class InspectCommand implements Runnable {
     private static String joinValues(Map<?, ?> map) {
         StringBuilder sb = new StringBuilder();
         for (Object v : map.values()) {
-            sb.append(sb.length() == 0 ? "" : " ").append(v);
+            sb.append(sb.length() == 0 ? "" : " ").append(Printable.escape(String.valueOf(v)));
         }
         return sb.toString();
     }

@@ -64,15 +64,15 @@ public final class Main {
         PrintWriter err = cl.getErr();
         boolean verbose = isVerbose(parseResult);
         if (e instanceof KeywayException ke) {
-            err.println("keyway: " + ke.oneLine());
+            err.println("keyway: " + CliIo.errorText(ke.oneLine()));
             if (verbose) {
                 e.printStackTrace(err);
             }
             err.flush();
             return ke.code().exitCode();
         }
-        err.println("keyway: internal error (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
-                + "): run again with --verbose and report it");
+        err.println("keyway: internal error (" + e.getClass().getSimpleName()
+                + (e.getMessage() == null ? "" : ": " + CliIo.errorText(e.getMessage())) + "): run again with --verbose and report it");
         if (verbose) {
             e.printStackTrace(err);
         }
@@ -85,7 +85,7 @@ public final class Main {
         PrintWriter err = cl.getErr();
         String name = cl.getCommandSpec().qualifiedName();
         String message = e.getMessage() == null ? "bad command line" : e.getMessage().replaceFirst("^Error: ", "");
-        err.println("keyway: " + message + ": see '" + name + " --help'");
+        err.println("keyway: " + CliIo.errorText(message) + ": see '" + name + " --help'");
         err.flush();
         return ErrorCode.USAGE.exitCode();
     }

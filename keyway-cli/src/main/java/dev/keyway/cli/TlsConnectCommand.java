@@ -99,7 +99,7 @@ final class TlsConnectCommand implements Runnable {
                         "check the address and that the server is running");
             }
             try (TlsConnection c = TlsConnection.connect(socket, config)) {
-                err.println("keyway: " + c.summary());
+                err.println("keyway: " + CliIo.errorText(c.summary())); // names the ALPN protocol the server echoed
                 err.flush();
                 TlsOptions.pumpStdio(c);
                 if (sessOut != null) {

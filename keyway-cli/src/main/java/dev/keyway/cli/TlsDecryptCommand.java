@@ -6,6 +6,7 @@ import dev.keyway.core.capture.Capture;
 import dev.keyway.core.capture.TcpConnection;
 import dev.keyway.core.capture.TcpStream;
 import dev.keyway.core.encoding.Hex;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.keylog.DecryptedConnection;
 import dev.keyway.core.keylog.DecryptedConnection.AppData;
 import dev.keyway.core.keylog.DecryptedConnection.Direction;
@@ -70,7 +71,7 @@ final class TlsDecryptCommand implements Runnable {
         Capture capture = Capture.read(pcap);
         PrintWriter err = spec.commandLine().getErr();
         for (String w : capture.warnings()) {
-            err.println("keyway: warning: " + pcap + ": " + w);
+            err.println("keyway: warning: " + pcap + ": " + CliIo.errorText(w));
         }
         List<TcpConnection> tcp = port == null ? capture.connections() : capture.connections(port);
         if (tcp.isEmpty()) {
@@ -82,7 +83,7 @@ final class TlsDecryptCommand implements Runnable {
         List<Result> results = new ArrayList<>();
         for (TcpConnection c : tcp) {
             for (String w : c.warnings()) {
-                err.println("keyway: warning: " + c.client() + " -> " + c.server() + ": " + w);
+                err.println("keyway: warning: " + c.client() + " -> " + c.server() + ": " + CliIo.errorText(w));
             }
             results.add(new Result(results.size() + 1, c, decryptor.decrypt(c.clientToServer().bytes(), c.serverToClient().bytes())));
         }
@@ -137,7 +138,7 @@ final class TlsDecryptCommand implements Runnable {
                 DecryptedConnection t = r.tls();
                 line(raw, String.format("== connection %d: %s -> %s, %s", r.number(), r.tcp().client(), r.tcp().server(), summary(t)));
                 for (String n : t.notes()) {
-                    line(raw, "== note: " + n);
+                    line(raw, "== note: " + Printable.escape(n));
                 }
                 Direction last = null;
                 for (AppData a : inCaptureOrder(r)) {

@@ -1,6 +1,7 @@
 package dev.keyway.cli;
 
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.keylog.KeyLogLabel;
 import dev.keyway.core.keylog.ParsedKeyLog;
 import picocli.CommandLine.Command;
@@ -73,7 +74,8 @@ final class TlsKeylogCommand implements Runnable {
                 doc.put("bad_lines", bad);
                 out.print(CliIo.json(doc));
             } else {
-                out.printf("%s: %d secret(s), %d connection(s), %d bad line(s)%n", file, log.entries(),
+                // A bad line's problem quotes the line (an unknown label may hold any byte): printed escaped
+                out.printf("%s: %d secret(s), %d connection(s), %d bad line(s)%n", Printable.escape(file.toString()), log.entries(),
                         log.connections().size(), log.problems().size());
                 for (ParsedKeyLog.Connection c : log.connections()) {
                     out.printf("%n%s%n  %s%n", c.clientRandomHex(), c.verdict());
@@ -82,13 +84,14 @@ final class TlsKeylogCommand implements Runnable {
                     }
                 }
                 for (ParsedKeyLog.Problem p : log.problems()) {
-                    out.printf("%nbad %s%n", p);
+                    out.printf("%nbad %s%n", Printable.escape(p.toString()));
                 }
             }
             out.flush();
             if (!log.problems().isEmpty()) {
-                throw KeywayException.malformed(file + " has " + log.problems().size() + " bad line(s), first: "
-                        + log.problems().get(0), "fix or delete those lines; Wireshark ignores them silently");
+                throw KeywayException.malformed(Printable.escape(file.toString()) + " has " + log.problems().size()
+                        + " bad line(s), first: " + Printable.escape(log.problems().get(0).toString()),
+                        "fix or delete those lines; Wireshark ignores them silently");
             }
         }
     }

@@ -142,7 +142,7 @@ final class TlsServeCommand implements Runnable {
             s.setSoTimeout(interactive ? 0 : 120_000);
             try (TlsConnection c = TlsConnection.accept(s, config)) {
                 synchronized (err) {
-                    err.println("keyway: " + peer + ": " + c.summary());
+                    err.println("keyway: " + peer + ": " + CliIo.errorText(c.summary()));
                     err.flush();
                 }
                 if (echo) {
@@ -155,12 +155,12 @@ final class TlsServeCommand implements Runnable {
             }
         } catch (TlsException e) {
             synchronized (err) {
-                err.println("keyway: " + peer + ": " + e.oneLine());
+                err.println("keyway: " + peer + ": " + CliIo.errorText(e.oneLine())); // may quote what the client sent
                 err.flush();
             }
         } catch (IOException e) {
             synchronized (err) {
-                err.println("keyway: " + peer + ": connection failed (" + e.getMessage() + ")");
+                err.println("keyway: " + peer + ": connection failed (" + CliIo.errorText(String.valueOf(e.getMessage())) + ")");
                 err.flush();
             }
         }

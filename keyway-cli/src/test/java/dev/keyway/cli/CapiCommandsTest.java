@@ -118,6 +118,32 @@ class CapiCommandsTest {
         assertThat(wrong.err()).contains("NTE_BAD_DATA");
     }
 
+    /**
+     * Issue 14, point 11: a PRIVATEKEYBLOB whose numbers do not fit together (here pubexp 65537 changed to
+     * 65539, so d·e is not 1 mod lambda(n); openssl rsa -check: "d e not congruent to 1") is refused with
+     * exit 3 and one line naming the broken relation; no PEM is written, and it cannot open a SIMPLEBLOB.
+     */
+    @Test
+    void anInconsistentPrivateKeyBlobIsRefused() throws Exception {
+        byte[] bytes = Hex.decode(PRIVATEKEYBLOB, "blob");
+        assertThat(bytes[16]).isEqualTo((byte) 0x01); // pubexp 0x00010001, little-endian
+        bytes[16] = 0x03;
+        Path priv = file("altered.blob", bytes);
+        Path pem = dir.resolve("altered.pem");
+        Cli.Result r = Cli.run("capi", "import-blob", priv.toString(), "-o", pem.toString());
+        assertThat(r.exit()).as(r.err()).isEqualTo(3);
+        assertThat(r.oneLineError()).as(r.err()).isTrue();
+        assertThat(r.err()).contains("NTE_BAD_DATA", "the private key blob is inconsistent: privateExponent * pubexp is not 1 mod lcm(prime1 - 1, prime2 - 1)");
+        assertThat(r.out()).isEmpty();
+        assertThat(pem).doesNotExist();
+
+        Path blob = file("session.blob", Hex.decode(SIMPLEBLOB, "blob"));
+        Cli.Result s = Cli.run("capi", "import-blob", blob.toString(), "--private-key-blob", priv.toString());
+        assertThat(s.exit()).isEqualTo(3);
+        assertThat(s.oneLineError()).as(s.err()).isTrue();
+        assertThat(s.err()).contains("inconsistent");
+    }
+
     @Test
     void exportedBlobsImportBack() throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");

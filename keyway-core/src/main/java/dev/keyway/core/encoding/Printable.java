@@ -59,6 +59,25 @@ public final class Printable {
         return sb.toString();
     }
 
+    /**
+     * Whether {@code text} can be printed as it is: it holds no character {@link #escape} would escape,
+     * backslashes aside. A message that carries text escaped already (or a name such as {@code C:\dir})
+     * passes; one with a raw control or layout character does not. Null passes.
+     */
+    public static boolean isPrintable(String text) {
+        if (text == null) {
+            return true;
+        }
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0xD800 && cp <= 0xDFFF) || unsafe(cp)) {
+                return false;
+            }
+            i += Character.charCount(cp);
+        }
+        return true;
+    }
+
     /** Bytes decoded as UTF-8 (malformed sequences become U+FFFD), then escaped. */
     public static String escape(byte[] utf8) {
         return escape(new String(utf8, java.nio.charset.StandardCharsets.UTF_8));

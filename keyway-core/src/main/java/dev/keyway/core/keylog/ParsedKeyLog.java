@@ -3,6 +3,7 @@ package dev.keyway.core.keylog;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Hex;
+import dev.keyway.core.encoding.Printable;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -32,7 +33,10 @@ public final class ParsedKeyLog {
     /** Key logs bigger than this are refused before reading. */
     static final long MAX_FILE = 256L << 20;
 
-    /** One bad line. */
+    /**
+     * One bad line. The message may quote the line (an unknown label) exactly as read: print it through
+     * {@link dev.keyway.core.encoding.Printable#escape(String)}.
+     */
     public record Problem(int line, String message) {
         @Override
         public String toString() {
@@ -254,7 +258,7 @@ public final class ParsedKeyLog {
         if (!problems.isEmpty()) {
             Problem p = problems.get(0);
             String more = problems.size() > 1 ? " (and " + (problems.size() - 1) + " more bad line(s))" : "";
-            throw KeywayException.malformed("key log " + name + " " + p + more,
+            throw KeywayException.malformed("key log " + name + " " + Printable.escape(p.toString()) + more,
                     "fix or delete the line; 'keyway tls keylog check' lists every bad line");
         }
         return this;

@@ -1,6 +1,7 @@
 package dev.keyway.core.keys;
 
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.keys.Algorithm.Family;
 import dev.keyway.core.keys.Algorithm.Status;
 
@@ -66,7 +67,7 @@ public final class Algorithms {
 
     /** Like {@link #find} but throws a usage error that lists the known names. */
     public static Algorithm byName(String name) {
-        return find(name).orElseThrow(() -> KeywayException.usage("unknown algorithm '" + name + "'",
+        return find(name).orElseThrow(() -> KeywayException.usage("unknown algorithm '" + Printable.escape(name) + "'",
                 "run 'keyway algorithms' to see the names Keyway knows"));
     }
 

@@ -39,6 +39,41 @@ class PrintableTest {
         assertThat(Printable.escape(new byte[] {'a', (byte) 0xff, 0, 'b'})).isEqualTo("a\uFFFD\\x00b");
     }
 
+    @Test
+    void isPrintableIgnoresBackslashesOnly() {
+        assertThat(Printable.isPrintable("text/plain; charset=utf-8")).isTrue();
+        assertThat(Printable.isPrintable("José 日本 👍")).isTrue();
+        assertThat(Printable.isPrintable("already escaped: a\\x1bb, C:\\dir")).isTrue();
+        assertThat(Printable.isPrintable((String) null)).isTrue();
+        assertThat(Printable.isPrintable("a\\nb")).isTrue();             // backslash and n: escaped already
+        assertThat(Printable.isPrintable("a\nb")).isFalse();              // a real line break
+        assertThat(Printable.isPrintable("text/plain\u001b[2K")).isFalse();
+        assertThat(Printable.isPrintable("tab\there")).isFalse();
+        assertThat(Printable.isPrintable("nel\u0085")).isFalse();
+        assertThat(Printable.isPrintable("abc\u202Edef")).isFalse();
+        assertThat(Printable.isPrintable("lone\uD800x")).isFalse();
+        assertThat(Printable.isPrintable("tag\uDB40\uDC01")).isFalse();
+    }
+
+    /** Property: isPrintable says exactly whether escape changes anything but backslashes. */
+    @Test
+    void isPrintableAgreesWithEscape() {
+        long seed = new Random().nextLong();
+        System.out.println("PrintableTest isPrintable seed " + seed);
+        Random r = new Random(seed);
+        for (int n = 0; n < 20_000; n++) {
+            StringBuilder sb = new StringBuilder();
+            int len = r.nextInt(6);
+            for (int i = 0; i < len; i++) {
+                int kind = r.nextInt(4);
+                sb.append(kind == 0 ? '\\' : (char) (kind == 1 ? 0x20 + r.nextInt(0x5f) : kind == 2 ? r.nextInt(0x100) : r.nextInt(0x10000)));
+            }
+            String s = sb.toString();
+            assertThat(Printable.isPrintable(s)).as("seed %d, input %s", seed, s)
+                    .isEqualTo(Printable.escape(s).equals(s.replace("\\", "\\\\")));
+        }
+    }
+
     /** Property: whatever the input, the output holds no control, format or separator character and no lone surrogate. */
     @Test
     void randomStringsNeverKeepAnUnsafeCharacter() {

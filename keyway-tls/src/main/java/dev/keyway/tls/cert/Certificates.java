@@ -2,6 +2,7 @@ package dev.keyway.tls.cert;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -109,7 +110,7 @@ public final class Certificates {
         addExtensions(b, subjectKey, names, isCa, ext.createSubjectKeyIdentifier(subjectKey), authorityKeyId(ca, ext));
         X509Certificate cert = sign(b, caKey);
         checkSignature(cert, ca.getPublicKey(), "the CA key does not match the CA certificate "
-                + ca.getSubjectX500Principal().getName());
+                + Printable.escape(ca.getSubjectX500Principal().getName()));
         return cert;
     }
 
@@ -199,7 +200,7 @@ public final class Certificates {
     }
 
     private static void requireCa(X509Certificate ca) {
-        String who = ca.getSubjectX500Principal().getName();
+        String who = Printable.escape(ca.getSubjectX500Principal().getName()); // the file's text, shown safely
         if (!isCa(ca)) {
             throw KeywayException.usage("the certificate " + who + " is not a CA certificate (no basic constraint CA:true)",
                     "sign with a CA certificate, e.g. one made with 'keyway cert new --is-ca'");

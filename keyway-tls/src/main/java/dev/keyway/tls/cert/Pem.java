@@ -2,6 +2,7 @@ package dev.keyway.tls.cert;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -252,6 +253,7 @@ public final class Pem {
             return e.getClass().getSimpleName();
         }
         m = m.strip().lines().findFirst().orElse(m);
-        return m.length() > 120 ? m.substring(0, 120) + "..." : m;
+        // Parser messages quote the file (e.g. an unknown BEGIN label): shown escaped
+        return Printable.escape(m.length() > 120 ? m.substring(0, 120) + "..." : m);
     }
 }

@@ -1,5 +1,6 @@
 package dev.keyway.tls.handshake;
 
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeySchedule13;
@@ -350,7 +351,7 @@ public final class ClientHandshake13 extends Handshake {
         String chosen = new String(list.vec8(), StandardCharsets.US_ASCII);
         list.end("ALPN");
         if (!config.alpn().contains(chosen)) {
-            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server chose ALPN protocol '" + chosen + "', which we did not offer");
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server chose ALPN protocol '" + Printable.escape(chosen) + "', which we did not offer");
         }
         return chosen;
     }

@@ -1,5 +1,6 @@
 package dev.keyway.tls.handshake;
 
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 
@@ -53,7 +54,7 @@ final class PeerCertificates {
             return out;
         } catch (GeneralSecurityException | RuntimeException e) {
             // RuntimeException too: the JDK's parser throws e.g. ArrayIndexOutOfBounds on some malformed keys
-            throw TlsException.fatal(Alert.BAD_CERTIFICATE, "a certificate does not parse: " + e.getMessage());
+            throw TlsException.fatal(Alert.BAD_CERTIFICATE, "a certificate does not parse: " + Printable.escape(e.getMessage()));
         }
     }
 
@@ -65,7 +66,7 @@ final class PeerCertificates {
         try {
             leaf.checkValidity(Date.from(now));
         } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-            throw TlsException.fatal(Alert.CERTIFICATE_EXPIRED, "the certificate of " + leaf.getSubjectX500Principal().getName()
+            throw TlsException.fatal(Alert.CERTIFICATE_EXPIRED, "the certificate of " + subject(leaf)
                     + " is not valid now (" + leaf.getNotBefore().toInstant() + " to " + leaf.getNotAfter().toInstant() + ")");
         }
         if (anchors.isEmpty()) {
@@ -97,10 +98,10 @@ final class PeerCertificates {
                     || e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID ? Alert.CERTIFICATE_EXPIRED
                     : e.getReason() == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS ? Alert.CERTIFICATE_UNKNOWN
                     : Alert.UNKNOWN_CA;
-            throw TlsException.fatal(alert, "the certificate chain of " + leaf.getSubjectX500Principal().getName()
-                    + " does not lead to a trusted CA (" + e.getMessage() + ")");
+            throw TlsException.fatal(alert, "the certificate chain of " + subject(leaf)
+                    + " does not lead to a trusted CA (" + Printable.escape(e.getMessage()) + ")");
         } catch (GeneralSecurityException e) {
-            throw TlsException.fatal(Alert.BAD_CERTIFICATE, "the certificate chain cannot be checked: " + e.getMessage());
+            throw TlsException.fatal(Alert.BAD_CERTIFICATE, "the certificate chain cannot be checked: " + Printable.escape(e.getMessage()));
         }
         checkUsage(leaf, peerIsServer);
         checkName(leaf, hostName);
@@ -181,6 +182,12 @@ final class PeerCertificates {
         return p.equals(h);
     }
 
+    /** The peer's subject as text that is safe to print: it may hold any character the peer chose. */
+    private static String subject(X509Certificate c) {
+        return Printable.escape(c.getSubjectX500Principal().getName());
+    }
+
+    /** The leaf's subject alternative names, escaped (peer text). */
     private static String names(X509Certificate leaf) {
         try {
             Collection<List<?>> sans = leaf.getSubjectAlternativeNames();
@@ -189,7 +196,7 @@ final class PeerCertificates {
             }
             List<String> out = new ArrayList<>();
             for (List<?> san : sans) {
-                out.add(String.valueOf(san.get(1)));
+                out.add(Printable.escape(String.valueOf(san.get(1))));
             }
             return String.join(", ", out);
         } catch (CertificateParsingException e) {

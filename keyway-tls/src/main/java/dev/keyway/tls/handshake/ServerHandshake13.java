@@ -1,5 +1,6 @@
 package dev.keyway.tls.handshake;
 
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeySchedule13;
@@ -334,7 +335,8 @@ public final class ServerHandshake13 extends Handshake {
                 return p;
             }
         }
-        throw TlsException.fatal(Alert.NO_APPLICATION_PROTOCOL, "no application protocol in common (client offered " + ch.alpn() + ")");
+        throw TlsException.fatal(Alert.NO_APPLICATION_PROTOCOL, "no application protocol in common (client offered "
+                + Printable.escape(String.valueOf(ch.alpn())) + ")");
     }
 
     private static byte[] serverHello(byte[] random, byte[] sessionId, CipherSuite suite, byte[] keyShare, int pskIndex) {

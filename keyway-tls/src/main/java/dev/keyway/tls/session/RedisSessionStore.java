@@ -2,6 +2,7 @@ package dev.keyway.tls.session;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.DefaultRedisCredentials;
@@ -148,7 +149,7 @@ public final class RedisSessionStore implements SessionStore {
     private KeywayException failure(String what, JedisException e) {
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         // Jedis messages name the host and the server's error, never the credentials; keep them to one line
-        reason = reason.replaceAll("\\s+", " ").strip().replaceAll("\\.$", "");
+        reason = Printable.escape(reason.replaceAll("\\s+", " ").strip().replaceAll("\\.$", "")); // the server's own text
         return new KeywayException(ErrorCode.PEER,
                 "Redis session store at " + where + ": could not " + what + ": " + reason,
                 "check that Redis runs there and that the URI's user, password and database are right", e);
