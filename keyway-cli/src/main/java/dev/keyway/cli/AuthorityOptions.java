@@ -41,7 +41,9 @@ final class AuthorityOptions {
             case 400, 404, 409 -> dev.keyway.core.ErrorCode.USAGE;
             default -> dev.keyway.core.ErrorCode.PEER;
         };
-        throw new KeywayException(code, "the authority refused to " + what + " (" + r.status() + "): " + r.error(),
+        // The authority's error may quote what a client sent: shown escaped, on one line.
+        throw new KeywayException(code, "the authority refused to " + what + " (" + r.status() + "): "
+                + dev.keyway.core.encoding.Printable.escape(r.error()),
                 r.status() == 403 ? "ask the authority's admin" : "see 'keyway authority --help'");
     }
 }

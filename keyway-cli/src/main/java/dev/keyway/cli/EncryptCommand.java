@@ -197,7 +197,7 @@ final class EncryptCommand implements Runnable {
                     // Escrow before the output appears: if the authority refuses, nothing is left half done.
                     String what = description != null ? description : input == null || input.equals("-") ? "standard input" : input;
                     var receipt = EscrowCommand.send(authorityClient, signer, header.escrow().blob(), what, serial, header.messageIdHex(), null);
-                    spec.commandLine().getErr().println("keyway: escrowed with the authority: " + receipt.body().get("escrow_id").asText()
+                    spec.commandLine().getErr().println("keyway: escrowed with the authority: " + Printable.escape(receipt.body().get("escrow_id").asText())
                             + " (message " + header.messageIdHex() + ")");
                     spec.commandLine().getErr().flush();
                 }

@@ -4,6 +4,7 @@ import dev.keyway.authority.AuthorityClient;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.KeyBlob;
 import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.keys.SessionKey;
 import dev.keyway.envelope.EnvelopeReader;
@@ -100,7 +101,7 @@ final class RecoverCommand implements Runnable {
             AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "POST", "v1/recover", body),
                     "release the key");
             if (r.status() == 202) {
-                String req = r.body().get("request_id").asText();
+                String req = Printable.escape(r.body().get("request_id").asText());
                 throw KeywayException.policy("the authority requires a second officer's approval: recovery request " + req
                         + " is pending", "ask a recovery officer who is another person to run 'keyway authority approve-recovery "
                         + req + "', then run this again with --request-id " + req);
@@ -126,7 +127,8 @@ final class RecoverCommand implements Runnable {
                 }
             }
             sink.commit();
-            err.println("keyway: recovered escrow " + r.body().get("escrow_id").asText() + " and decrypted " + file);
+            err.println("keyway: recovered escrow " + Printable.escape(r.body().get("escrow_id").asText()) + " and decrypted "
+                    + Printable.escape(file));
             err.flush();
         } catch (IOException e) {
             throw CliIo.ioFailure(e);

@@ -90,8 +90,12 @@ class TerminalSafeOutputTest {
         Path plain = write(dir.resolve("plain.txt"), "hello".getBytes(StandardCharsets.US_ASCII));
         Path forged = dir.resolve("forged.kw");
         Path honest = dir.resolve("honest.kw");
-        ok("encrypt", "-r", alice, "--content-type", FORGED, "-o", p(forged), p(plain));      // unsigned
+        // encrypt refuses such a content type, so the attacker (any sender) writes the header with their own tool:
+        // here, a file with a placeholder of the same length, patched and given a new header MAC (unsigned).
+        forge(dir, alice, plain, forged, FORGED);
         ok("encrypt", "-r", alice, "--content-type", "text/plain", "-o", p(honest), p(plain));
+        assertThat(Cli.run("encrypt", "-r", alice, "--content-type", FORGED, "-o", p(dir.resolve("refused.kw")), p(plain)).exit())
+                .isEqualTo(2);
 
         String text = ok("inspect", p(forged)).out();
         String reference = ok("inspect", p(honest)).out();
@@ -105,6 +109,38 @@ class TerminalSafeOutputTest {
         assertThat(j.get("content_type").asText()).isEqualTo(FORGED);
         assertThat(j.get("signed").asBoolean()).isFalse();
         assertThat(j.has("sender")).isFalse();
+    }
+
+    /**
+     * Writes an unsigned file for {@code recipient} whose content type is {@code contentType}, as a sender with
+     * their own tool could: encrypt with a placeholder of the same length, patch it, and compute the header MAC
+     * again with the file key (docs/FORMAT.md: mac_key = HKDF(salt = "", file_key, "keyway header mac v1")).
+     */
+    private void forge(Path dir, String recipient, Path plain, Path out, String contentType) throws Exception {
+        byte[] wanted = contentType.getBytes(StandardCharsets.UTF_8);
+        String placeholder = "x".repeat(wanted.length);
+        Path tmp = dir.resolve("placeholder.kw");
+        ok("encrypt", "-r", recipient, "--content-type", placeholder, "-o", p(tmp), p(plain));
+        Cli.Result shown = ok("decrypt", "-i", p(dir.resolve("alice.key")), "--show-session-key", "-o",
+                p(dir.resolve("placeholder.out")), p(tmp));
+        byte[] fileKey = java.util.HexFormat.of().parseHex(shown.err().lines().filter(l -> l.matches("[0-9a-f]{64}")).findFirst()
+                .orElseThrow());
+        byte[] file = Files.readAllBytes(tmp);
+        String asText = new String(file, StandardCharsets.ISO_8859_1);
+        int at = asText.indexOf(placeholder);
+        assertThat(at).isPositive();
+        System.arraycopy(wanted, 0, file, at, wanted.length);
+        int fieldsLength = java.nio.ByteBuffer.wrap(file, 5, 4).getInt();
+        int macAt = 9 + fieldsLength;
+        byte[] macKey = dev.keyway.core.kdf.Hkdf.derive(dev.keyway.core.kdf.Hkdf.Hash.SHA256, new byte[0], fileKey,
+                "keyway header mac v1".getBytes(StandardCharsets.US_ASCII), 32);
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(macKey, "HmacSHA256"));
+        mac.update(file, 0, macAt);
+        System.arraycopy(mac.doFinal(), 0, file, macAt, 32);
+        Files.write(out, file);
+        // The forged file is a valid file: it decrypts.
+        ok("decrypt", "-i", p(dir.resolve("alice.key")), "-o", p(dir.resolve("forged.out")), p(out));
     }
 
     // ---- (b) tls keylog check: a label with control bytes ----

@@ -90,6 +90,11 @@ public final class EnvelopeWriter {
         if (b.length == 0 || b.length > Header.MAX_CONTENT_TYPE) {
             throw KeywayException.usage("a content type must be 1 to 255 bytes", "give a short media type such as text/plain");
         }
+        if (!dev.keyway.core.encoding.Printable.isPrintable(value)) {
+            // A media type has no control or layout characters; whatever a reader prints, none goes in.
+            throw KeywayException.usage("a content type must not hold control or layout characters",
+                    "give a media type such as text/plain");
+        }
         this.contentType = value;
         return this;
     }
