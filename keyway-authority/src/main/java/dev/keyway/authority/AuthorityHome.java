@@ -173,7 +173,7 @@ public final class AuthorityHome {
             try (SessionKey key = KeyWrap.unwrap(kb, old)) {
                 return KeyWrap.wrapForEscrowFresh(key, fresh.recipient(), binding).encode();
             }
-        }, "admin", now);
+        }, "admin", "rotate", now);
         try {
             Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -185,6 +185,29 @@ public final class AuthorityHome {
         store.audit(now, "admin", "rotate", fresh.recipient().idHex(), "ok", "{\"rewrapped\":" + n + ",\"old\":\""
                 + old.recipient().idHex() + "\"}");
         return fresh;
+    }
+
+    /**
+     * Binds escrows stored before owner binding (plain blobs, which the authority no longer releases) to the
+     * owner and message their rows name, re-wrapped for the same authority key; blobs already bound are left
+     * as they are. With the server stopped; safe to run again. Returns how many were bound.
+     */
+    public long bindLegacy(AuthorityStore store, Identity authority, Instant now) {
+        java.util.concurrent.atomic.AtomicLong bound = new java.util.concurrent.atomic.AtomicLong();
+        store.rewrapAll((owner, messageId, blob) -> {
+            KeyBlob kb = KeyBlob.decode(blob);
+            EscrowBinding binding = EscrowBinding.of(owner, messageId);
+            try (SessionKey ignored = KeyWrap.unwrapEscrow(kb, authority, binding)) {
+                return blob;
+            } catch (KeywayException notBound) {
+                try (SessionKey key = KeyWrap.unwrap(kb, authority)) {
+                    bound.incrementAndGet();
+                    return KeyWrap.wrapForEscrowFresh(key, authority.recipient(), binding).encode();
+                }
+            }
+        }, "admin", "bind", now);
+        store.audit(now, "admin", "bind", authority.recipient().idHex(), "ok", "{\"bound\":" + bound.get() + "}");
+        return bound.get();
     }
 
     /** The authority's recipient (public keys), read from its identity file without a passphrase. */

@@ -448,7 +448,7 @@ public final class AuthorityServer implements AutoCloseable {
             }
             throw refuse(c, "recover", rec.id(), 409, plain
                     ? "escrow " + rec.id() + " was stored before owner binding and is not released: the authority's admin binds "
-                    + "stored escrows to their owners with 'keyway authority rotate'"
+                    + "stored escrows to their owners with 'keyway authority bind-legacy'"
                     : "escrow " + rec.id() + " is not bound to the owner and message its record names (the database was "
                     + "altered?); nothing released");
         }

@@ -622,9 +622,10 @@ public final class AuthorityStore implements AutoCloseable {
 
     /**
      * Re-wraps every stored blob with {@code rewrap} (unwrap with the old authority key, wrap for the new
-     * one), a page at a time, each page in one transaction with an audit entry. Returns the count.
+     * one), a page at a time, each page that changed in one transaction with an audit entry ({@code action}).
+     * Blobs {@code rewrap} returns unchanged are not written. Returns the count of blobs changed.
      */
-    public long rewrapAll(Rewrap rewrap, String actor, Instant now) {
+    public long rewrapAll(Rewrap rewrap, String actor, String action, Instant now) {
         long done = 0;
         String after = "";
         while (true) {
@@ -647,8 +648,15 @@ public final class AuthorityStore implements AutoCloseable {
             }
             List<String[]> updated = new ArrayList<>();
             for (String[] row : page) {
-                byte[] blob = rewrap.apply(row[2], row[3], Base64.getDecoder().decode(row[1]));
-                updated.add(new String[] {row[0], Base64.getEncoder().encodeToString(blob), sha256(blob)});
+                byte[] old = Base64.getDecoder().decode(row[1]);
+                byte[] blob = rewrap.apply(row[2], row[3], old);
+                if (!java.util.Arrays.equals(blob, old)) {
+                    updated.add(new String[] {row[0], Base64.getEncoder().encodeToString(blob), sha256(blob)});
+                }
+            }
+            after = page.get(page.size() - 1)[0];
+            if (updated.isEmpty()) {
+                continue;
             }
             write(c -> {
                 try (PreparedStatement p = c.prepareStatement("UPDATE escrow SET blob = ?, blob_sha256 = ? WHERE id = ?")) {
@@ -660,12 +668,11 @@ public final class AuthorityStore implements AutoCloseable {
                     }
                     p.executeBatch();
                 }
-                append(c, now, actor, "rotate", updated.get(0)[0] + ".." + updated.get(updated.size() - 1)[0], "ok",
+                append(c, now, actor, action, updated.get(0)[0] + ".." + updated.get(updated.size() - 1)[0], "ok",
                         "{\"rewrapped\":" + updated.size() + "}");
                 return null;
             });
             done += updated.size();
-            after = page.get(page.size() - 1)[0];
         }
     }
 

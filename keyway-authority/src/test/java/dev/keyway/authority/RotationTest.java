@@ -83,4 +83,30 @@ class RotationTest {
         }
     }
 
+
+    /** An upgrade: plain blobs stored before owner binding are bound, for the same key; bound ones are left alone. */
+    @Test
+    void bindLegacyBindsPlainBlobsToTheirOwnersAndIsIdempotent() {
+        AuthorityHome home = new AuthorityHome(dir.resolve("c"));
+        home.init(KeyType.X25519, null);
+        Identity authority = home.identity(f -> null);
+        try (AuthorityStore store = AuthorityStore.open(home.databaseUrl(), authority)) {
+            Client c = store.enroll("carol", Identity.generate(KeyType.X25519).recipient(), true, Instant.now());
+            SessionKey legacy = SessionKeys.generate(Algorithms.AES_256_GCM);
+            SessionKey bound = SessionKeys.generate(Algorithms.AES_256_GCM);
+            byte[] boundBlob = KeyWrap.wrapForEscrow(bound, authority.recipient(), EscrowBinding.owner("carol")).encode();
+            String legacyId = store.escrow(c, KeyWrap.wrap(legacy, authority.recipient()).encode(), "old", 1L, null, Instant.now())
+                    .record().id();
+            String boundId = store.escrow(c, boundBlob, "new", 2L, null, Instant.now()).record().id();
+            assertThat(home.bindLegacy(store, authority, Instant.now())).isEqualTo(1);
+            try (SessionKey k = KeyWrap.unwrapEscrow(KeyBlob.decode(store.escrow(legacyId).orElseThrow().blob()), authority,
+                    EscrowBinding.owner("carol"))) {
+                assertThat(k.sameKeyAs(legacy)).isTrue();
+            }
+            assertThat(store.escrow(boundId).orElseThrow().blob()).isEqualTo(boundBlob);
+            assertThat(home.bindLegacy(store, authority, Instant.now())).isZero();
+            assertThat(store.verifyAudit(authority.recipient()).intact()).isTrue();
+            assertThat(store.auditEntries(0, 100)).filteredOn(e -> e.action().equals("bind")).hasSize(3); // one page, two summaries
+        }
+    }
 }

@@ -32,7 +32,7 @@ import java.util.concurrent.CountDownLatch;
                 + "to their proven owner. See docs/AUTHORITY.md."},
         subcommands = {AuthorityCommand.Init.class, AuthorityCommand.Serve.class, AuthorityCommand.Enroll.class,
                 AuthorityCommand.Approve.class, AuthorityCommand.Revoke.class, AuthorityCommand.Clients.class, AuthorityCommand.Whoami.class,
-                AuthorityCommand.ApproveRecovery.class, AuthorityCommand.ListEscrows.class, AuthorityCommand.Rotate.class,
+                AuthorityCommand.ApproveRecovery.class, AuthorityCommand.ListEscrows.class, AuthorityCommand.Rotate.class, AuthorityCommand.BindLegacy.class,
                 AuthorityCommand.Audit.class})
 final class AuthorityCommand implements Runnable {
     @Spec
@@ -363,6 +363,38 @@ final class AuthorityCommand implements Runnable {
                 if (newPass != null) {
                     Arrays.fill(newPass, (byte) 0);
                 }
+            }
+        }
+    }
+
+    @Command(name = "bind-legacy", mixinStandardHelpOptions = true,
+            header = "Bind escrows stored before owner binding to their owners (once, after an upgrade).",
+            description = {"With the server stopped: re-wraps every escrow stored as a plain blob (by a Keyway before owner "
+                    + "binding), which the authority no longer releases, as an escrow blob bound to the owner and message id "
+                    + "its row names, for the same authority key. Escrows already bound are left alone; safe to run again. "
+                    + "Audited."})
+    static final class BindLegacy implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The authority's directory.")
+        Path dir;
+
+        @Option(names = "--db", paramLabel = "JDBC-URL", description = "The database, if not DIR/authority.db.")
+        String db;
+
+        @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of a sealed authority identity.")
+        String passphraseFile;
+
+        @Override
+        public void run() {
+            AuthorityHome home = new AuthorityHome(dir);
+            try (Identity identity = CliIo.readIdentity(dir.resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
+                 AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db, identity)) {
+                long n = home.bindLegacy(store, identity, java.time.Instant.now());
+                spec.commandLine().getOut().println(n == 0 ? "every stored escrow is bound already"
+                        : n + " stored escrow" + (n == 1 ? "" : "s") + " bound to their owners");
+                spec.commandLine().getOut().flush();
             }
         }
     }
