@@ -157,8 +157,10 @@ final class EscrowCommand implements Runnable {
         if (json) {
             out.println(r.body().toPrettyString());
         } else {
-            out.println("escrowed: " + r.body().get("escrow_id").asText() + " (owner '" + Printable.escape(r.body().get("owner").asText())
-                    + "', serial " + r.body().get("serial") + ", " + r.body().get("created_at").asText() + ")");
+            out.println("escrowed: " + Printable.escape(r.body().get("escrow_id").asText()) + " (owner '"
+                    + Printable.escape(r.body().get("owner").asText()) + "', " + (r.body().hasNonNull("serial")
+                    ? "serial " + r.body().get("serial").asLong() : "no serial") + ", "
+                    + Printable.escape(r.body().get("created_at").asText()) + ")");
         }
         out.flush();
     }
