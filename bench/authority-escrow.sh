@@ -40,12 +40,12 @@
 #      [--db JDBC-URL]; the bound port is read from the server's log, then GET /healthz until it says ok.
 #   3. EscrowLoad --url https://127.0.0.1:PORT --cacert D/tls-cert.pem --clients N --escrows M --warmup W
 #      --json: enrolls N identities (auto-approved), wraps every blob (a fresh AES-256-GCM key,
-#      KeyWrap.wrap for the authority) and pre-signs every request BEFORE timing; a warm-up of W escrows on
+#      KeyWrap.wrapForEscrow for the authority, bound to the client's name: the server opens each to check it) and pre-signs every request BEFORE timing; a warm-up of W escrows on
 #      the same threads and connections (not measured); then N threads send their M escrows each
 #      (POST /v1/escrow), one at a time per thread, timing each request. escrows/s = 2xx answers / wall time
 #      of the measured phase; latency = one request's HTTPS round trip incl. the server's durable commit.
 #   4. SIGTERM to the server (it closes the store), then `keyway authority audit verify` on the database:
-#      the chain must be intact and hold N enrollments + every escrow answered (counted against the audit).
+#      the chain must be intact and hold the start + N enrollments + every escrow answered.
 #
 # The machine: the load generator (N client threads, TLS, JSON) runs on the SAME machine and cores as the
 # server, and for PostgreSQL also the database server. On a 2-core machine the three compete for the two
@@ -293,9 +293,10 @@ run_one() {
     cpu_server="$(json_field "$out" server_cpu_s)"
     errors=$((non2xx + transport + warm_err))
 
-    # The audit chain after a clean stop: intact, and one entry per enrollment and per escrow answered.
+    # The audit chain after a clean stop: intact, and one entry per enrollment and per escrow answered, plus
+    # the server's start.
     local audit expected entries
-    expected=$((CLIENTS + warm_n - warm_err + ok))
+    expected=$((1 + CLIENTS + warm_n - warm_err + ok))
     if audit="$("$JAVA" -jar "$CLI_JAR" authority audit verify --dir "$auth" "${audit_args[@]}" 2>&1)"; then
         entries="$(sed -n 's/.*intact: \([0-9][0-9]*\) entries.*/\1/p' <<<"$audit")"
         if [[ "$entries" == "$expected" ]]; then

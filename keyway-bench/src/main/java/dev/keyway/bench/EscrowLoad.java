@@ -6,6 +6,7 @@ import dev.keyway.authority.AuthorityHome;
 import dev.keyway.authority.RequestSigning;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.KeyBlob;
+import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyWrap;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.KeyType;
@@ -49,7 +50,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  *
  * <p>What is timed, and what is not. Before the clock starts: the identities, the enrollments, every key
- * blob (a fresh AES-256-GCM session key wrapped with {@link KeyWrap#wrap} for the authority's recipient),
+ * blob (a fresh AES-256-GCM session key wrapped with {@link KeyWrap#wrapForEscrow} for the authority's recipient,
+ * bound to the client's owner name),
  * every request body (JSON, blob in base64) and, by default, every request signature (Ed25519 over the
  * canonical request with a fresh nonce; {@code --sign-inline} signs in the loop instead, as a real client
  * would). Timed, per request: {@link AuthorityClient#send} (HTTPS round trip, the server's work including
@@ -383,7 +385,7 @@ public final class EscrowLoad {
         for (int i = 0; i < count; i++) {
             byte[] blob;
             try (SessionKey k = SessionKeys.generate(Algorithms.AES_256_GCM)) {
-                KeyBlob wrapped = KeyWrap.wrap(k, authority);
+                KeyBlob wrapped = KeyWrap.wrapForEscrow(k, authority, EscrowBinding.owner(s.name));
                 blob = wrapped.encode();
             }
             Map<String, Object> body = new LinkedHashMap<>();
