@@ -40,7 +40,8 @@
 #      [--db JDBC-URL]; the bound port is read from the server's log, then GET /healthz until it says ok.
 #   3. EscrowLoad --url https://127.0.0.1:PORT --cacert D/tls-cert.pem --clients N --escrows M --warmup W
 #      --json: enrolls N identities (auto-approved), wraps every blob (a fresh AES-256-GCM key,
-#      KeyWrap.wrapForEscrow for the authority, bound to the client's name: the server opens each to check it) and pre-signs every request BEFORE timing; a warm-up of W escrows on
+#      KeyWrap.wrapForEscrow for the authority, bound to the client's name: the server opens each to check
+#      it) and pre-signs every request BEFORE timing; a warm-up of W escrows on
 #      the same threads and connections (not measured); then N threads send their M escrows each
 #      (POST /v1/escrow), one at a time per thread, timing each request. escrows/s = 2xx answers / wall time
 #      of the measured phase; latency = one request's HTTPS round trip incl. the server's durable commit.
