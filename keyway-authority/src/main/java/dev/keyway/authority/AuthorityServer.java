@@ -275,16 +275,16 @@ public final class AuthorityServer implements AutoCloseable {
         RequestSigning.Signed signed = signedHeaders(ctx);
         Client c = authenticateClient(ctx, body, "escrow", true, false);
         JsonNode j = parse(body, Set.of("blob", "description", "serial", "message_id", "owner"));
-        String owner = ownerField(j, c, "escrow");
+        String owner = ownerField(ctx, j, c, "escrow");
         byte[] blobBytes = base64(text(j, "blob", true), "blob");
         KeyBlob blob;
         try {
             blob = KeyBlob.decode(blobBytes);
         } catch (KeywayException e) {
-            throw refuse(c, "escrow", "-", 400, "blob: " + e.getMessage());
+            throw refuse(ctx, c, "escrow", "-", 400, "blob: " + e.getMessage());
         }
         if (!MessageDigest.isEqual(blob.recipientId(), identity.recipient().id())) {
-            throw refuse(c, "escrow", "-", 400, "the blob is not wrapped for this authority (it is for " + blob.recipientIdHex()
+            throw refuse(ctx, c, "escrow", "-", 400, "the blob is not wrapped for this authority (it is for " + blob.recipientIdHex()
                     + ", the authority is " + identity.recipient().idHex() + ")");
         }
         String description = text(j, "description", true);
@@ -297,7 +297,7 @@ public final class AuthorityServer implements AutoCloseable {
             throw new Refusal(400, "message_id must be 32 lowercase hex digits");
         }
         // The binding: the blob must open for this owner (and message), or nothing is stored.
-        checkBinding(c, blob, EscrowBinding.of(owner, messageId), "escrow");
+        checkBinding(ctx, c, blob, EscrowBinding.of(owner, messageId), "escrow");
         AuthorityStore.Escrowed e;
         try {
             e = store.escrow(c, owner, blobBytes, description, serial, messageId,
@@ -313,7 +313,7 @@ public final class AuthorityServer implements AutoCloseable {
      * Refuses (403, audited) a blob that does not open for {@code binding}: one bound to another owner or
      * message (a copied escrow stanza), or a plain blob without a binding (which says how to make one).
      */
-    private void checkBinding(Client c, KeyBlob blob, EscrowBinding binding, String action) {
+    private void checkBinding(Context ctx, Client c, KeyBlob blob, EscrowBinding binding, String action) {
         try (SessionKey ignored = KeyWrap.unwrapEscrow(blob, identity, binding)) {
             return;
         } catch (KeywayException bound) {
@@ -325,7 +325,7 @@ public final class AuthorityServer implements AutoCloseable {
             }
             String who = "owner '" + binding.owner() + "'" + (binding.messageId() == null ? "" : " and message "
                     + Hex.encode(binding.messageId()));
-            throw refuse(c, action, binding.owner(), 403, plain
+            throw refuse(ctx, c, action, binding.owner(), 403, plain
                     ? "the blob is not bound to an owner (made by 'keyway key wrap'?); nothing stored: escrow a session key with "
                     + "'keyway escrow --key-file KEY' or a file's escrow stanza with 'keyway escrow --file FILE', which bind it"
                     : "the blob is not bound to " + who + " (a copied escrow stanza, or bound to another owner or message); "
@@ -334,7 +334,7 @@ public final class AuthorityServer implements AutoCloseable {
     }
 
     /** The owner a request is about: the client's own name, or (recovery officers only) the one it names. */
-    private String ownerField(JsonNode j, Client c, String action) {
+    private String ownerField(Context ctx, JsonNode j, Client c, String action) {
         String raw = text(j, "owner", false);
         if (raw == null) {
             return c.name();
@@ -346,7 +346,7 @@ public final class AuthorityServer implements AutoCloseable {
             throw new Refusal(400, "owner: " + e.getMessage());
         }
         if (!owner.equals(c.name()) && !c.officer()) {
-            throw refuse(c, action, owner, 403, "client " + c.id() + " may not act for owner '" + owner + "'");
+            throw refuse(ctx, c, action, owner, 403, "client " + c.id() + " may not act for owner '" + owner + "'");
         }
         return owner;
     }
@@ -363,7 +363,7 @@ public final class AuthorityServer implements AutoCloseable {
             collect(ctx, c, requestId);
             return;
         }
-        String owner = ownerField(j, c, "recover");
+        String owner = ownerField(ctx, j, c, "recover");
         Long serial = optionalLong(j, "serial");
         String messageId = text(j, "message_id", false);
         String escrowId = text(j, "escrow_id", false);
@@ -374,10 +374,10 @@ public final class AuthorityServer implements AutoCloseable {
                 ? store.escrow(escrowId).stream().toList()
                 : store.find(new AuthorityStore.Query(owner, null, serial, messageId, null, null, 2));
         if (found.isEmpty() || !found.get(0).owner().equals(owner)) {
-            throw refuse(c, "recover", owner, 404, "no escrowed key matches for owner '" + owner + "'");
+            throw refuse(ctx, c, "recover", owner, 404, "no escrowed key matches for owner '" + owner + "'");
         }
         if (found.size() > 1) {
-            throw refuse(c, "recover", owner, 409, "several escrowed keys match; ask by escrow_id");
+            throw refuse(ctx, c, "recover", owner, 409, "several escrowed keys match; ask by escrow_id");
         }
         EscrowRecord rec = found.get(0);
         if (twoPerson) {
@@ -400,13 +400,13 @@ public final class AuthorityServer implements AutoCloseable {
         JsonNode j = parse(body, Set.of("request_id"));
         String id = text(j, "request_id", true);
         if (!officer.officer()) {
-            throw refuse(officer, "recover-approve", id, 403, "only a recovery officer may approve a recovery");
+            throw refuse(ctx, officer, "recover-approve", id, 403, "only a recovery officer may approve a recovery");
         }
         AuthorityStore.RecoveryRequest req;
         try {
             req = store.approveRecovery(id, officer, approvalLifetime, now());
         } catch (AuthorityStore.Forbidden e) {
-            throw refuse(officer, "recover-approve", id, 403, e.getMessage());
+            throw refuse(ctx, officer, "recover-approve", id, 403, e.getMessage());
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("request_id", id);
@@ -421,7 +421,7 @@ public final class AuthorityServer implements AutoCloseable {
         try {
             req = store.collectRecovery(requestId, c, now());
         } catch (AuthorityStore.Forbidden e) {
-            throw refuse(c, "recover", requestId, 403, e.getMessage());
+            throw refuse(ctx, c, "recover", requestId, 403, e.getMessage());
         }
         EscrowRecord rec = store.escrow(req.escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
         release(ctx, c, rec);
@@ -446,7 +446,7 @@ public final class AuthorityServer implements AutoCloseable {
             } catch (KeywayException e2) {
                 plain = false;
             }
-            throw refuse(c, "recover", rec.id(), 409, plain
+            throw refuse(ctx, c, "recover", rec.id(), 409, plain
                     ? "escrow " + rec.id() + " was stored before owner binding and is not released: the authority's admin binds "
                     + "stored escrows to their owners with 'keyway authority bind-legacy'"
                     : "escrow " + rec.id() + " is not bound to the owner and message its record names (the database was "
@@ -466,9 +466,14 @@ public final class AuthorityServer implements AutoCloseable {
 
     private void list(Context ctx) {
         Client c = authenticateClient(ctx, new byte[0], "list");
-        String owner = Optional.ofNullable(ctx.queryParam("owner")).orElse(c.name());
+        String owner;
+        try {
+            owner = ctx.queryParam("owner") == null ? c.name() : OwnerName.normalize(ctx.queryParam("owner"));
+        } catch (KeywayException e) {
+            throw new Refusal(400, "owner: " + e.getMessage());
+        }
         if (!owner.equals(c.name()) && !c.officer()) {
-            throw refuse(c, "list", owner, 403, "client " + c.id() + " may not list keys of owner '" + owner + "'");
+            throw refuse(ctx, c, "list", owner, 403, "client " + c.id() + " may not list keys of owner '" + owner + "'");
         }
         Long serial = ctx.queryParam("serial") == null ? null : parseLong(ctx.queryParam("serial"), "serial");
         Instant from = ctx.queryParam("from") == null ? null : parseInstant(ctx.queryParam("from"), "from");
@@ -574,11 +579,14 @@ public final class AuthorityServer implements AutoCloseable {
         }
         Client c = client.get();
         authenticate(ctx, body, recipientOf(c), deferNonce);
+        if (deferNonce) {
+            ctx.attribute(DEFERRED_NONCE, signedHeaders(ctx));
+        }
         if (c.revoked()) {
             throw unauthenticated(ctx, RequestSigning.Kind.REVOKED, "client " + c.id() + " was revoked on " + c.revokedAt());
         }
         if (!c.approved() && !allowPending) {
-            throw refuse(c, action, "-", 403, "client " + c.id() + " is not approved yet (ask the authority's admin)");
+            throw refuse(ctx, c, action, "-", 403, "client " + c.id() + " is not approved yet (ask the authority's admin)");
         }
         return c;
     }
@@ -618,10 +626,25 @@ public final class AuthorityServer implements AutoCloseable {
         }
     }
 
-    private Refusal refuse(Client c, String action, String subject, int status, String reason) {
+    /**
+     * A refusal of an authenticated client's request, audited. A request whose nonce was deferred to its
+     * change's transaction (an escrow) records the nonce first, so a captured refused request cannot be
+     * replayed to fill the log: a replay is a 401.
+     */
+    private Refusal refuse(Context ctx, Client c, String action, String subject, int status, String reason) {
+        RequestSigning.Signed deferred = ctx.attribute(DEFERRED_NONCE);
+        if (deferred != null) {
+            ctx.attribute(DEFERRED_NONCE, null);
+            if (!store.useNonce(c.id(), deferred.nonce(), RequestSigning.nonceExpiry(deferred), now())) {
+                return unauthenticated(ctx, RequestSigning.Kind.REPLAYED, "the request nonce was already used (a replayed request)");
+            }
+        }
         store.audit(now(), c.id(), action, subject, "refused", "{\"status\":" + status + ",\"reason\":" + AuthorityStore.json(reason) + "}");
         return new Refusal(status, reason);
     }
+
+    /** The request attribute holding a signed request whose nonce is not recorded yet. */
+    private static final String DEFERRED_NONCE = "keyway.deferred-nonce";
 
 
     // ---- JSON ----
