@@ -235,6 +235,27 @@ class EscrowTrustCommandsTest {
         assertThat(Files.readString(out)).isEqualTo("alice's secret plans\n");
     }
 
+    /** What escrow --key-file can check by itself it checks before asking the authority (here: which is not even up). */
+    @Test
+    void escrowOfAKeyFileReportsLocalMistakesBeforeAskingTheAuthority() throws Exception {
+        initAuthority();
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        url = "https://127.0.0.1:" + closed;
+        keygen(dir, "alice.key");
+        Path sessionKey = dir.resolve("session.key");
+        ok("key", "new", "-o", p(sessionKey));
+        fails(5, "", at("escrow", "-i", key("alice.key"), "--key-file", p(sessionKey), "--description", "d"));
+
+        fails(2, "--description is needed", at("escrow", "-i", key("alice.key"), "--key-file", p(sessionKey)));
+        fails(1, "missing.key", at("escrow", "-i", key("alice.key"), "--key-file", p(dir.resolve("missing.key")), "--description", "d"));
+        Path notAKey = dir.resolve("not-a-key");
+        Files.writeString(notAKey, "not hex\n");
+        fails(2, "not-a-key", at("escrow", "-i", key("alice.key"), "--key-file", p(notAKey), "--description", "d"));
+    }
+
     // ---- 3. escrow --file, then recovery after re-enrolling ----
 
     @Test
