@@ -89,10 +89,11 @@ final class EscrowCommand implements Runnable {
             Long sn = serial;
             String desc = description;
             if (what.keyFile != null) {
-                Recipient authorityRecipient = Recipient.parse(client.authorityRecipient());
-                String name = enrolledName(client, id);
+                // What can fail here fails before the authority is asked (a usage error is not a network failure).
+                requireDescription(desc);
                 try (SessionKey key = KeyInputs.sessionKey(what.keyFile, alg)) {
-                    blob = KeyWrap.wrapForEscrow(key, authorityRecipient, EscrowBinding.owner(name));
+                    Recipient authorityRecipient = Recipient.parse(client.authorityRecipient());
+                    blob = KeyWrap.wrapForEscrow(key, authorityRecipient, EscrowBinding.owner(enrolledName(client, id)));
                 }
                 mid = null;
             } else if (what.file != null) {
@@ -114,10 +115,14 @@ final class EscrowCommand implements Runnable {
             } else {
                 blob = KeyBlob.parse(CliIo.readInput(what.blobFile, KeyBlob.MAX_SIZE * 2, "key blob"));
             }
-            if (desc == null) {
-                throw KeywayException.usage("--description is needed", "say what the key protects, e.g. --description 'Q3 backups'");
-            }
+            requireDescription(desc);
             printReceipt(spec, send(client, id, blob, desc, sn, mid, owner), json);
+        }
+    }
+
+    private static void requireDescription(String description) {
+        if (description == null) {
+            throw KeywayException.usage("--description is needed", "say what the key protects, e.g. --description 'Q3 backups'");
         }
     }
 
