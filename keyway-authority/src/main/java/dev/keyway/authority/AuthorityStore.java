@@ -278,11 +278,12 @@ public final class AuthorityStore implements AutoCloseable {
         return read(c -> client(c, id));
     }
 
-    /** Clients, pending first. */
+    /** Clients: pending first (what an admin acts on), then approved, then revoked, each by enrollment time. */
     public List<Client> clients() {
         return read(c -> {
             List<Client> out = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT * FROM client ORDER BY status DESC, enrolled_at");
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM client ORDER BY CASE status WHEN 'pending' THEN 0 "
+                    + "WHEN 'approved' THEN 1 ELSE 2 END, enrolled_at");
                  ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     out.add(client(rs));

@@ -3,6 +3,7 @@ package dev.keyway.cli;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
+import dev.keyway.core.identity.OwnerName;
 import dev.keyway.core.identity.Recipient;
 import dev.keyway.core.identity.Recipients;
 import dev.keyway.core.kdf.KdfParams;
@@ -96,16 +97,22 @@ final class EncryptCommand implements Runnable {
 
     @Override
     public void run() {
+        // Everything that can be checked here is checked before the authority (if any) is asked anything.
         EnvelopeWriter writer = new EnvelopeWriter().maxRecipients(maxRecipients);
         List<Recipient> list = new ArrayList<>(Recipients.parse(recipients));
         for (Path f : recipientFiles) {
             list.addAll(Recipients.readFile(f));
         }
         writer.recipients(list);
+        java.util.Optional<EscrowPolicy> policy = EscrowPolicy.find(policyFile, System.getenv());
         if (passphraseFile != null) {
-            if (!list.isEmpty() || escrowRecipient != null) {
+            if (!list.isEmpty() || escrowRecipient != null || escrowUrl != null) {
                 throw KeywayException.usage("--passphrase-file must be the only recipient",
                         "encrypt either to a passphrase or to recipients, not both");
+            }
+            if (policy.isPresent()) {
+                throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires an escrow stanza, which a "
+                        + "passphrase-encrypted file cannot have", "encrypt to recipients (-r) instead");
             }
             byte[] pass = CliIo.readSecret(passphraseFile, "passphrase file");
             try {
@@ -116,96 +123,90 @@ final class EncryptCommand implements Runnable {
         } else if (list.isEmpty() && escrowRecipient == null) {
             throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
         }
-        java.util.Optional<EscrowPolicy> policy = EscrowPolicy.find(policyFile, System.getenv());
-        if (passphraseFile != null && policy.isPresent()) {
-            throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires an escrow stanza, which a "
-                    + "passphrase-encrypted file cannot have", "encrypt to recipients (-r) instead");
+        if (escrowUrl != null && (escrowRecipient != null || signWith == null || escrowCacert == null)) {
+            throw KeywayException.usage("--escrow needs --cacert and --sign-with (the enrolled owner), and no --escrow-recipient",
+                    "see 'keyway encrypt --help'");
+        }
+        if (escrowOwner != null && escrowUrl == null && escrowRecipient == null && policy.isEmpty()) {
+            throw KeywayException.usage("--escrow-owner goes with --escrow-recipient (or a policy)", "see 'keyway encrypt --help'");
+        }
+        Recipient authority = escrowRecipient != null ? Recipient.parse(escrowRecipient)
+                : escrowUrl == null ? policy.map(EscrowPolicy::authority).orElse(null) : null;
+        checkPolicy(policy, authority);
+        String owner = escrowOwner != null ? OwnerName.normalize(escrowOwner) : policy.map(EscrowPolicy::owner).orElse(null);
+        if (authority != null && owner == null) {
+            throw KeywayException.usage("an escrow stanza is bound to an owner, and none was given",
+                    "give --escrow-owner NAME (the name you enrolled under with the authority), or an 'owner' line in the policy");
+        }
+        if (expires != null) {
+            writer.expires(Instant.now().plus(Durations.parse(expires, "--expires")));
+        }
+        if (serial != null) {
+            if (serial < 0) {
+                throw KeywayException.usage("--serial must not be negative", "give a number from 0 up");
+            }
+            writer.serial(serial);
+        }
+        if (contentType != null) {
+            writer.contentType(contentType);
+        }
+        if (aead != null) {
+            PayloadAead a = PayloadAead.byId(aead);
+            if (a == null) {
+                throw KeywayException.usage("unknown --aead '" + aead + "'", "use aes-256-gcm or chacha20-poly1305");
+            }
+            writer.aead(a);
+        }
+        if (!armor && (output == null || output.equals("-")) && StdStreams.terminal) {
+            throw KeywayException.usage("refusing to write binary ciphertext to the terminal", "use -o FILE, -a, or redirect the output");
         }
         dev.keyway.authority.AuthorityClient authorityClient = null;
-        Recipient authority = null;
-        String owner = escrowOwner;
         if (escrowUrl != null) {
-            if (escrowRecipient != null || signWith == null || escrowCacert == null) {
-                throw KeywayException.usage("--escrow needs --cacert and --sign-with (the enrolled owner), and no --escrow-recipient",
-                        "see 'keyway encrypt --help'");
-            }
             AuthorityOptions a = new AuthorityOptions();
             a.url = escrowUrl;
             a.cacert = escrowCacert;
             authorityClient = a.client();
-            authority = Recipient.parse(authorityClient.authorityRecipient());
-        } else if (escrowRecipient != null) {
-            authority = Recipient.parse(escrowRecipient);
-        } else if (policy.isPresent()) {
-            authority = policy.get().authority();
         }
-        if (policy.isPresent() && authority != null && !authority.equals(policy.get().authority())) {
-            throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires escrow with authority "
-                    + policy.get().authority().idHex() + ", not " + authority.idHex(), "escrow with the policy's authority");
-        }
-        if (owner == null && policy.isPresent() && escrowUrl == null) {
-            owner = policy.get().owner();
-        }
-        if (escrowOwner != null && authority == null) {
-            throw KeywayException.usage("--escrow-owner goes with --escrow-recipient (or a policy)", "see 'keyway encrypt --help'");
-        }
-        // The signer is read once and destroyed whatever happens below.
-        try (Identity signer = signWith == null ? null : CliIo.readIdentity(signWith, identityPassphraseFile)) {
+        // The signer is read once and destroyed whatever happens below; the output appears only on success.
+        try (Identity signer = signWith == null ? null : CliIo.readIdentity(signWith, identityPassphraseFile);
+             InputStream in = Sink.input(input, spec.commandLine().getErr(), "encrypting");
+             Sink sink = Sink.open(output, false)) {
             if (authorityClient != null) {
+                authority = Recipient.parse(authorityClient.authorityRecipient());
+                checkPolicy(policy, authority);
                 // Bind the stanza to the name the authority has for the signer: that is who may recover it.
                 String enrolled = EscrowCommand.enrolledName(authorityClient, signer);
-                if (escrowOwner != null && !dev.keyway.core.identity.OwnerName.normalize(escrowOwner).equals(enrolled)) {
-                    throw KeywayException.usage("--escrow-owner '" + escrowOwner + "' is not the name the authority has for --sign-with ('"
-                            + Printable.escape(enrolled) + "')", "drop --escrow-owner: --escrow binds to the enrolled name");
+                if (owner != null && escrowOwner != null && !owner.equals(enrolled)) {
+                    throw KeywayException.usage("--escrow-owner '" + Printable.escape(escrowOwner) + "' is not the name the "
+                            + "authority has for --sign-with ('" + Printable.escape(enrolled) + "')",
+                            "drop --escrow-owner: --escrow binds to the enrolled name");
                 }
                 owner = enrolled;
             }
             if (authority != null) {
-                if (owner == null) {
-                    throw KeywayException.usage("an escrow stanza is bound to an owner, and none was given",
-                            "give --escrow-owner NAME (the name you enrolled under with the authority), or an 'owner' line in the policy");
-                }
                 writer.escrow(authority, owner);
             }
-            if (expires != null) {
-                writer.expires(Instant.now().plus(Durations.parse(expires, "--expires")));
+            writer.signer(signer);
+            Header header = writer.encrypt(in, sink.envelope(armor));
+            if (authorityClient != null) {
+                // Escrow before the output appears: if the authority refuses, nothing is left half done.
+                String what = description != null ? description : input == null || input.equals("-") ? "standard input" : input;
+                var receipt = EscrowCommand.send(authorityClient, signer, header.escrow().blob(), what, serial, header.messageIdHex(), null);
+                spec.commandLine().getErr().println("keyway: escrowed with the authority: "
+                        + Printable.escape(receipt.body().get("escrow_id").asText()) + " (message " + header.messageIdHex() + ")");
+                spec.commandLine().getErr().flush();
             }
-            if (serial != null) {
-                if (serial < 0) {
-                    throw KeywayException.usage("--serial must not be negative", "give a number from 0 up");
-                }
-                writer.serial(serial);
-            }
-            if (contentType != null) {
-                writer.contentType(contentType);
-            }
-            if (aead != null) {
-                PayloadAead a = PayloadAead.byId(aead);
-                if (a == null) {
-                    throw KeywayException.usage("unknown --aead '" + aead + "'", "use aes-256-gcm or chacha20-poly1305");
-                }
-                writer.aead(a);
-            }
-            if (!armor && (output == null || output.equals("-")) && StdStreams.terminal) {
-                throw KeywayException.usage("refusing to write binary ciphertext to the terminal", "use -o FILE, -a, or redirect the output");
-            }
-            try (InputStream in = Sink.input(input, spec.commandLine().getErr(), "encrypting");
-                 Sink sink = Sink.open(output, false)) {
-                writer.signer(signer);
-                Header header = writer.encrypt(in, sink.envelope(armor));
-                if (authorityClient != null) {
-                    // Escrow before the output appears: if the authority refuses, nothing is left half done.
-                    String what = description != null ? description : input == null || input.equals("-") ? "standard input" : input;
-                    var receipt = EscrowCommand.send(authorityClient, signer, header.escrow().blob(), what, serial, header.messageIdHex(), null);
-                    spec.commandLine().getErr().println("keyway: escrowed with the authority: " + Printable.escape(receipt.body().get("escrow_id").asText())
-                            + " (message " + header.messageIdHex() + ")");
-                    spec.commandLine().getErr().flush();
-                }
-                sink.commit();
-            } catch (IOException e) {
-                throw CliIo.ioFailure(e);
-            }
+            sink.commit();
+        } catch (IOException e) {
+            throw CliIo.ioFailure(e);
         }
     }
 
+    /** With a policy in force, escrow goes to the policy's authority and no other. */
+    private static void checkPolicy(java.util.Optional<EscrowPolicy> policy, Recipient authority) {
+        if (policy.isPresent() && authority != null && !authority.equals(policy.get().authority())) {
+            throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires escrow with authority "
+                    + policy.get().authority().idHex() + ", not " + authority.idHex(), "escrow with the policy's authority");
+        }
+    }
 }

@@ -70,6 +70,10 @@ final class EscrowCommand implements Runnable {
     @Option(names = "--message-id", paramLabel = "ID", description = "With --blob: the message id the blob is bound to.")
     String messageId;
 
+    @Option(names = "--owner", paramLabel = "NAME",
+            description = "With --blob: the owner the blob is bound to, when a recovery officer files it for that owner.")
+    String blobOwner;
+
     @Option(names = "--description", paramLabel = "TEXT", description = "What the key protects (default: the file's name with --file).")
     String description;
 
@@ -81,6 +85,10 @@ final class EscrowCommand implements Runnable {
 
     @Override
     public void run() {
+        if ((messageId != null || blobOwner != null) && what.blobFile == null) {
+            throw KeywayException.usage("--message-id and --owner go with --blob (--file takes them from the file, and a "
+                    + "--key-file key is bound to your own name)", "see 'keyway escrow --help'");
+        }
         AuthorityClient client = authority.client();
         try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
             KeyBlob blob;
@@ -95,7 +103,6 @@ final class EscrowCommand implements Runnable {
                     Recipient authorityRecipient = Recipient.parse(client.authorityRecipient());
                     blob = KeyWrap.wrapForEscrow(key, authorityRecipient, EscrowBinding.owner(enrolledName(client, id)));
                 }
-                mid = null;
             } else if (what.file != null) {
                 Header h = header(what.file, spec.commandLine().getErr());
                 Stanza.Escrow e = h.escrow();
@@ -114,6 +121,7 @@ final class EscrowCommand implements Runnable {
                 desc = desc != null ? desc : what.file;
             } else {
                 blob = KeyBlob.parse(CliIo.readInput(what.blobFile, KeyBlob.MAX_SIZE * 2, "key blob"));
+                owner = blobOwner;
             }
             requireDescription(desc);
             printReceipt(spec, send(client, id, blob, desc, sn, mid, owner), json);

@@ -254,6 +254,25 @@ class EscrowTrustCommandsTest {
         Path notAKey = dir.resolve("not-a-key");
         Files.writeString(notAKey, "not hex\n");
         fails(2, "not-a-key", at("escrow", "-i", key("alice.key"), "--key-file", p(notAKey), "--description", "d"));
+        fails(2, "go with --blob", at("escrow", "-i", key("alice.key"), "--key-file", p(sessionKey), "--description", "d",
+                "--message-id", "00".repeat(16)));
+
+        // encrypt --escrow too: a bad option, a missing input or an existing output is a local error, not exit 5.
+        String alice = ok("pubkey", "-i", key("alice.key")).out().strip();
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "x\n");
+        String[] escrow = {"--escrow", url, "--cacert", cacert, "--sign-with", key("alice.key")};
+        fails(5, "", concat(new String[] {"encrypt", "-r", alice, "-o", p(dir.resolve("e.kw")), p(plain)}, escrow));
+        fails(2, "--serial", concat(new String[] {"encrypt", "-r", alice, "--serial", "-1", "-o", p(dir.resolve("e.kw")), p(plain)}, escrow));
+        fails(1, "missing.txt", concat(new String[] {"encrypt", "-r", alice, "-o", p(dir.resolve("e.kw")), p(dir.resolve("missing.txt"))},
+                escrow));
+        fails(2, "already exists", concat(new String[] {"encrypt", "-r", alice, "-o", p(plain), p(plain)}, escrow));
+        assertThat(dir.resolve("e.kw")).doesNotExist();
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     // ---- 3. escrow --file, then recovery after re-enrolling ----
@@ -280,7 +299,7 @@ class EscrowTrustCommandsTest {
         assertThat(ok(at("escrow", "-i", key("alice.key"), "--file", p(byFlags))).out())
                 .as("sending the same key again returns the same receipt").isEqualTo(first.out());
         assertThat(ok(at("escrow", "-i", key("alice.key"), "--file", p(byPolicy), "--description", "policy file")).out())
-                .matches("escrowed: [0-9a-f]{32} \\(owner 'alice', serial null, [^)]+\\)\n");
+                .matches("escrowed: [0-9a-f]{32} \\(owner 'alice', no serial, [^)]+\\)\n");
         assertThat(ok(at("authority", "list", "-i", key("alice.key"))).out().lines())
                 .hasSize(2).anyMatch(l -> l.endsWith("  " + p(byFlags))).anyMatch(l -> l.endsWith("  policy file"));
 
