@@ -630,7 +630,14 @@ public final class AuthorityServer implements AutoCloseable {
         if (ctx.contentLength() > 2L * MAX_BODY) {
             throw new Refusal(400, "the request body is larger than " + MAX_BODY + " bytes");
         }
-        byte[] b = ctx.bodyAsBytes();
+        // Read at most one byte past the limit ourselves: a chunked body has no Content-Length, and Javalin's own
+        // limit answers it 413 text/plain, not the 400 JSON refusal every other oversized body gets.
+        byte[] b;
+        try {
+            b = ctx.bodyInputStream().readNBytes(MAX_BODY + 1);
+        } catch (java.io.IOException e) {
+            throw new Refusal(400, "the request body could not be read");
+        }
         if (b.length > MAX_BODY) {
             throw new Refusal(400, "the request body is larger than " + MAX_BODY + " bytes");
         }
