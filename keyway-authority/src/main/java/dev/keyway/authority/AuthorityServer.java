@@ -466,7 +466,14 @@ public final class AuthorityServer implements AutoCloseable {
 
     private void list(Context ctx) {
         Client c = authenticateClient(ctx, new byte[0], "list");
-        String owner = Optional.ofNullable(ctx.queryParam("owner")).orElse(c.name());
+        // An owner name like everywhere else: canonical, so 'ａｌｉｃｅ' lists alice's escrows as recover finds them,
+        // and a control character or an overlong name is refused before it can reach a refusal's audit row.
+        String owner;
+        try {
+            owner = ctx.queryParam("owner") == null ? c.name() : OwnerName.normalize(ctx.queryParam("owner"));
+        } catch (KeywayException e) {
+            throw new Refusal(400, "query parameter 'owner': " + e.getMessage());
+        }
         if (!owner.equals(c.name()) && !c.officer()) {
             throw refuse(c, "list", owner, 403, "client " + c.id() + " may not list keys of owner '" + owner + "'");
         }
