@@ -357,6 +357,7 @@ public final class AuthorityServer implements AutoCloseable {
         JsonNode j = parse(body, Set.of("owner", "serial", "message_id", "escrow_id", "request_id"));
         String requestId = text(j, "request_id", false);
         if (requestId != null) {
+            checkRequestId(requestId);
             if (j.size() != 1) {
                 throw new Refusal(400, "request_id goes alone");
             }
@@ -399,6 +400,7 @@ public final class AuthorityServer implements AutoCloseable {
         Client officer = authenticateClient(ctx, body, "recover-approve");
         JsonNode j = parse(body, Set.of("request_id"));
         String id = text(j, "request_id", true);
+        checkRequestId(id);
         if (!officer.officer()) {
             throw refuse(officer, "recover-approve", id, 403, "only a recovery officer may approve a recovery");
         }
@@ -413,6 +415,13 @@ public final class AuthorityServer implements AutoCloseable {
         out.put("status", "approved");
         out.put("expires_at", req.expiresAt().toString());
         ctx.json(out);
+    }
+
+    /** A request id is what requestRecovery made (32 hex digits); anything else never reaches an audit row or an error. */
+    private static void checkRequestId(String id) {
+        if (!id.matches("[0-9a-f]{32}")) {
+            throw new Refusal(400, "request_id must be 32 lowercase hex digits (the id a recovery request answered with)");
+        }
     }
 
     /** The requester collects an approved request; again, if delivery failed, until the approval expires. */
