@@ -426,28 +426,44 @@ public final class AuthorityServer implements AutoCloseable {
 
     /** The requester collects an approved request; again, if delivery failed, until the approval expires. */
     private void collect(Context ctx, Client c, String requestId) {
+        // The output is checked first: a stored blob the release check refuses (a re-labelled row) must not leave
+        // the request marked collected, nor a "recover-collected ok" row for a key that was never released. The
+        // store decides who may collect, in its transaction; this read only spares others the unwrapping.
+        Optional<AuthorityStore.RecoveryRequest> seen = store.recoveryRequest(requestId);
+        EscrowRecord rec = null;
+        KeyBlob rewrapped = null;
+        if (seen.isPresent() && seen.get().requester().equals(c.id())) {
+            rec = store.escrow(seen.get().escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
+            rewrapped = rewrapChecked(c, rec);
+        }
         AuthorityStore.RecoveryRequest req;
         try {
             req = store.collectRecovery(requestId, c, now());
         } catch (AuthorityStore.Forbidden e) {
             throw refuse(c, "recover", requestId, 403, e.getMessage());
         }
-        EscrowRecord rec = store.escrow(req.escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
-        release(ctx, c, rec);
+        if (rec == null || !rec.id().equals(req.escrowId())) {
+            rec = store.escrow(req.escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
+            rewrapped = rewrapChecked(c, rec);
+        }
+        respond(ctx, c, rec, rewrapped);
+    }
+
+    private void release(Context ctx, Client c, EscrowRecord rec) {
+        respond(ctx, c, rec, rewrapChecked(c, rec));
     }
 
     /**
      * Unwraps with the authority key, checking the blob is bound to the owner and message its row names
      * (a second line of defence against a re-labelled row), and wraps again for the requester; no plaintext
-     * key leaves this method.
+     * key leaves this method. Refuses (409, audited) a blob that does not open so.
      */
-    private void release(Context ctx, Client c, EscrowRecord rec) {
+    private KeyBlob rewrapChecked(Client c, EscrowRecord rec) {
         Recipient requester = recipientOf(c);
         KeyBlob stored = KeyBlob.decode(rec.blob());
         EscrowBinding binding = EscrowBinding.of(rec.owner(), rec.messageId());
-        KeyBlob rewrapped;
         try (SessionKey key = KeyWrap.unwrapEscrow(stored, identity, binding)) {
-            rewrapped = KeyWrap.wrap(key, requester);
+            return KeyWrap.wrap(key, requester);
         } catch (KeywayException e) {
             boolean plain;
             try (SessionKey ignored = KeyWrap.unwrap(stored, identity)) {
@@ -461,8 +477,12 @@ public final class AuthorityServer implements AutoCloseable {
                     : "escrow " + rec.id() + " is not bound to the owner and message its record names (the database was "
                     + "altered?); nothing released");
         }
+    }
+
+    /** Audits the release and answers with the blob re-wrapped for the requester. */
+    private void respond(Context ctx, Client c, EscrowRecord rec, KeyBlob rewrapped) {
         store.audit(now(), c.id(), "release", rec.id(), "ok", "{\"owner\":" + AuthorityStore.json(rec.owner()) + ",\"to\":\""
-                + requester.idHex() + "\"}");
+                + c.id() + "\"}");
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("escrow_id", rec.id());
         out.put("owner", rec.owner());
