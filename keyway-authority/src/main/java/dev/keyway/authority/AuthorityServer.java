@@ -409,6 +409,8 @@ public final class AuthorityServer implements AutoCloseable {
             req = store.approveRecovery(id, officer, approvalLifetime, now());
         } catch (AuthorityStore.Forbidden e) {
             throw refuse(officer, "recover-approve", id, 403, e.getMessage());
+        } catch (AuthorityStore.Conflict e) {
+            throw refuse(officer, "recover-approve", id, 409, e.getMessage());
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("request_id", id);
@@ -441,6 +443,8 @@ public final class AuthorityServer implements AutoCloseable {
             req = store.collectRecovery(requestId, c, now());
         } catch (AuthorityStore.Forbidden e) {
             throw refuse(c, "recover", requestId, 403, e.getMessage());
+        } catch (AuthorityStore.Conflict e) {
+            throw refuse(c, "recover", requestId, 409, e.getMessage());
         }
         if (rec == null || !rec.id().equals(req.escrowId())) {
             rec = store.escrow(req.escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
