@@ -357,6 +357,7 @@ public final class AuthorityServer implements AutoCloseable {
         JsonNode j = parse(body, Set.of("owner", "serial", "message_id", "escrow_id", "request_id"));
         String requestId = text(j, "request_id", false);
         if (requestId != null) {
+            checkRequestId(requestId);
             if (j.size() != 1) {
                 throw new Refusal(400, "request_id goes alone");
             }
@@ -399,6 +400,7 @@ public final class AuthorityServer implements AutoCloseable {
         Client officer = authenticateClient(ctx, body, "recover-approve");
         JsonNode j = parse(body, Set.of("request_id"));
         String id = text(j, "request_id", true);
+        checkRequestId(id);
         if (!officer.officer()) {
             throw refuse(ctx, officer, "recover-approve", id, 403, "only a recovery officer may approve a recovery");
         }
@@ -407,6 +409,8 @@ public final class AuthorityServer implements AutoCloseable {
             req = store.approveRecovery(id, officer, approvalLifetime, now());
         } catch (AuthorityStore.Forbidden e) {
             throw refuse(ctx, officer, "recover-approve", id, 403, e.getMessage());
+        } catch (AuthorityStore.Conflict e) {
+            throw refuse(ctx, officer, "recover-approve", id, 409, e.getMessage());
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("request_id", id);
@@ -415,30 +419,55 @@ public final class AuthorityServer implements AutoCloseable {
         ctx.json(out);
     }
 
+    /** A request id is what requestRecovery made (32 hex digits); anything else never reaches an audit row or an error. */
+    private static void checkRequestId(String id) {
+        if (!id.matches("[0-9a-f]{32}")) {
+            throw new Refusal(400, "request_id must be 32 lowercase hex digits (the id a recovery request answered with)");
+        }
+    }
+
     /** The requester collects an approved request; again, if delivery failed, until the approval expires. */
     private void collect(Context ctx, Client c, String requestId) {
+        // The output is checked first: a stored blob the release check refuses (a re-labelled row) must not leave
+        // the request marked collected, nor a "recover-collected ok" row for a key that was never released. The
+        // store decides who may collect, in its transaction; this read only spares others the unwrapping.
+        Optional<AuthorityStore.RecoveryRequest> seen = store.recoveryRequest(requestId);
+        EscrowRecord rec = null;
+        KeyBlob rewrapped = null;
+        if (seen.isPresent() && seen.get().requester().equals(c.id())) {
+            rec = store.escrow(seen.get().escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
+            rewrapped = rewrapChecked(ctx, c, rec);
+        }
         AuthorityStore.RecoveryRequest req;
         try {
             req = store.collectRecovery(requestId, c, now());
         } catch (AuthorityStore.Forbidden e) {
             throw refuse(ctx, c, "recover", requestId, 403, e.getMessage());
+        } catch (AuthorityStore.Conflict e) {
+            throw refuse(ctx, c, "recover", requestId, 409, e.getMessage());
         }
-        EscrowRecord rec = store.escrow(req.escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
-        release(ctx, c, rec);
+        if (rec == null || !rec.id().equals(req.escrowId())) {
+            rec = store.escrow(req.escrowId()).orElseThrow(() -> new Refusal(404, "the escrowed key is gone"));
+            rewrapped = rewrapChecked(ctx, c, rec);
+        }
+        respond(ctx, c, rec, rewrapped);
+    }
+
+    private void release(Context ctx, Client c, EscrowRecord rec) {
+        respond(ctx, c, rec, rewrapChecked(ctx, c, rec));
     }
 
     /**
      * Unwraps with the authority key, checking the blob is bound to the owner and message its row names
      * (a second line of defence against a re-labelled row), and wraps again for the requester; no plaintext
-     * key leaves this method.
+     * key leaves this method. Refuses (409, audited) a blob that does not open so.
      */
-    private void release(Context ctx, Client c, EscrowRecord rec) {
+    private KeyBlob rewrapChecked(Context ctx, Client c, EscrowRecord rec) {
         Recipient requester = recipientOf(c);
         KeyBlob stored = KeyBlob.decode(rec.blob());
         EscrowBinding binding = EscrowBinding.of(rec.owner(), rec.messageId());
-        KeyBlob rewrapped;
         try (SessionKey key = KeyWrap.unwrapEscrow(stored, identity, binding)) {
-            rewrapped = KeyWrap.wrap(key, requester);
+            return KeyWrap.wrap(key, requester);
         } catch (KeywayException e) {
             boolean plain;
             try (SessionKey ignored = KeyWrap.unwrap(stored, identity)) {
@@ -452,8 +481,12 @@ public final class AuthorityServer implements AutoCloseable {
                     : "escrow " + rec.id() + " is not bound to the owner and message its record names (the database was "
                     + "altered?); nothing released");
         }
+    }
+
+    /** Audits the release and answers with the blob re-wrapped for the requester. */
+    private void respond(Context ctx, Client c, EscrowRecord rec, KeyBlob rewrapped) {
         store.audit(now(), c.id(), "release", rec.id(), "ok", "{\"owner\":" + AuthorityStore.json(rec.owner()) + ",\"to\":\""
-                + requester.idHex() + "\"}");
+                + c.id() + "\"}");
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("escrow_id", rec.id());
         out.put("owner", rec.owner());
@@ -466,11 +499,13 @@ public final class AuthorityServer implements AutoCloseable {
 
     private void list(Context ctx) {
         Client c = authenticateClient(ctx, new byte[0], "list");
+        // An owner name like everywhere else: canonical, so 'ａｌｉｃｅ' lists alice's escrows as recover finds them,
+        // and a control character or an overlong name is refused before it can reach a refusal's audit row.
         String owner;
         try {
             owner = ctx.queryParam("owner") == null ? c.name() : OwnerName.normalize(ctx.queryParam("owner"));
         } catch (KeywayException e) {
-            throw new Refusal(400, "owner: " + e.getMessage());
+            throw new Refusal(400, "query parameter 'owner': " + e.getMessage());
         }
         if (!owner.equals(c.name()) && !c.officer()) {
             throw refuse(ctx, c, "list", owner, 403, "client " + c.id() + " may not list keys of owner '" + owner + "'");
@@ -653,7 +688,14 @@ public final class AuthorityServer implements AutoCloseable {
         if (ctx.contentLength() > 2L * MAX_BODY) {
             throw new Refusal(400, "the request body is larger than " + MAX_BODY + " bytes");
         }
-        byte[] b = ctx.bodyAsBytes();
+        // Read at most one byte past the limit ourselves: a chunked body has no Content-Length, and Javalin's own
+        // limit answers it 413 text/plain, not the 400 JSON refusal every other oversized body gets.
+        byte[] b;
+        try {
+            b = ctx.bodyInputStream().readNBytes(MAX_BODY + 1);
+        } catch (java.io.IOException e) {
+            throw new Refusal(400, "the request body could not be read");
+        }
         if (b.length > MAX_BODY) {
             throw new Refusal(400, "the request body is larger than " + MAX_BODY + " bytes");
         }

@@ -556,6 +556,7 @@ public final class AuthorityStore implements AutoCloseable {
     /**
      * The two-person rule's second step. Only a person other than the requester approves: {@code officer}'s
      * owner name must differ from the requester's, so a second key of the same owner cannot approve.
+     * A request whose key was revoked since it asked is not approved ({@link Conflict}).
      * Checked and changed in one transaction, so two racing approvals cannot both win. The approval may be
      * collected until {@code now + lifetime}.
      */
@@ -568,6 +569,11 @@ public final class AuthorityStore implements AutoCloseable {
             }
             if (!req.status().equals("pending")) {
                 throw new Conflict("recovery request " + id + " is not pending (it is " + req.status() + ")", "");
+            }
+            Optional<Client> requester = client(c, req.requester());
+            if (requester.isEmpty() || requester.get().revoked()) {
+                throw new Conflict("recovery request " + id + " was filed by key " + req.requester() + ", revoked since"
+                        + requester.map(r -> " (on " + r.revokedAt() + ")").orElse(""), "the owner files a new request with an approved key");
             }
             try (PreparedStatement p = c.prepareStatement("UPDATE recovery_request SET status = 'approved', decided_at = ?, "
                     + "approved_by = ?, approver_owner = ?, expires_at = ? WHERE id = ? AND status = 'pending'")) {
@@ -587,7 +593,7 @@ public final class AuthorityStore implements AutoCloseable {
     /**
      * Marks an approved request collected by its requester, who may collect it again (a delivery that
      * failed) until the approval expires. Returns the request; refuses another client ({@link Forbidden}),
-     * a request not approved or expired ({@link Conflict}).
+     * a request not approved or expired, or approved by a key revoked since ({@link Conflict}).
      */
     public RecoveryRequest collectRecovery(String id, Client requester, Instant now) {
         return write(c -> {
@@ -603,6 +609,12 @@ public final class AuthorityStore implements AutoCloseable {
             }
             if (req.expiresAt() == null || !now.isBefore(req.expiresAt())) {
                 throw new Conflict("the approval of recovery request " + id + " expired at " + req.expiresAt(), "file a new request");
+            }
+            // An approval is worth what the key that gave it is worth: one revoked since (lost or stolen) releases nothing.
+            Optional<Client> approver = client(c, req.approvedBy());
+            if (approver.isEmpty() || approver.get().revoked()) {
+                throw new Conflict("recovery request " + id + " was approved by key " + req.approvedBy() + ", revoked since"
+                        + approver.map(r -> " (on " + r.revokedAt() + ")").orElse(""), "file a new request for another officer to approve");
             }
             try (PreparedStatement p = c.prepareStatement("UPDATE recovery_request SET status = 'released', collected = collected + 1 "
                     + "WHERE id = ?")) {

@@ -101,7 +101,8 @@ public final class RequestSigning {
         } catch (NumberFormatException e) {
             return new Problem(Kind.MALFORMED, "the request timestamp is not a number");
         }
-        if (Math.abs(now.toEpochMilli() - ts) > WINDOW.toMillis()) {
+        // Compared without subtracting from ts: now - ts can overflow (to Long.MIN_VALUE, whose Math.abs is negative).
+        if (ts < now.toEpochMilli() - WINDOW.toMillis() || ts > now.toEpochMilli() + WINDOW.toMillis()) {
             return new Problem(Kind.STALE, "the request timestamp is more than " + WINDOW.toMinutes()
                     + " minutes from the server's clock (stale or replayed)");
         }

@@ -58,4 +58,17 @@ class RequestSigningTest {
         assertThat(RequestSigning.check(new RequestSigning.Signed(s.clientId(), s.timestamp(), s.nonce(), "!!"), alice.recipient(),
                 "GET", "/v1/escrows?owner=alice", new byte[0], NOW)).contains("base64");
     }
+
+    /**
+     * A timestamp exactly 2^63 ms before the server's clock: now - ts overflows to Long.MIN_VALUE, whose
+     * Math.abs is still negative, so a (validly signed) request 292 million years stale passed the window check.
+     */
+    @Test
+    void aTimestampWhoseDistanceOverflowsIsStale() {
+        Instant ancient = Instant.ofEpochMilli(NOW.toEpochMilli() + Long.MIN_VALUE);
+        RequestSigning.Signed s = signed(RequestSigning.sign(alice, "GET", "/v1/client", new byte[0], ancient));
+        assertThat(RequestSigning.check(s, alice.recipient(), "GET", "/v1/client", new byte[0], NOW)).contains("stale");
+        RequestSigning.Signed far = signed(RequestSigning.sign(alice, "GET", "/v1/client", new byte[0], Instant.ofEpochMilli(Long.MAX_VALUE)));
+        assertThat(RequestSigning.check(far, alice.recipient(), "GET", "/v1/client", new byte[0], NOW)).contains("stale");
+    }
 }
