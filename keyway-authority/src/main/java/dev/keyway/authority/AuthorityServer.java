@@ -206,10 +206,9 @@ public final class AuthorityServer implements AutoCloseable {
         try {
             c = store.enroll(name, r, autoApprove, now());
         } catch (AuthorityStore.Conflict | AuthorityStore.Forbidden e) {
-            int status = e instanceof AuthorityStore.Conflict ? 409 : 403;
-            store.audit(now(), r.idHex(), "enroll", name, "refused", "{\"status\":" + status + ",\"reason\":"
-                    + AuthorityStore.json(e.getMessage()) + "}");
-            throw new Refusal(status, e.getMessage());
+            // Anyone can make a key and try a look-alike name: counted per source and minute, not a row each.
+            failures.record(ctx.ip(), RequestSigning.Kind.REFUSED_ENROLLMENT);
+            throw new Refusal(e instanceof AuthorityStore.Conflict ? 409 : 403, e.getMessage());
         }
         ctx.status(c.approved() ? 201 : 202).json(clientJson(c));
     }
@@ -621,7 +620,9 @@ public final class AuthorityServer implements AutoCloseable {
             throw unauthenticated(ctx, RequestSigning.Kind.REVOKED, "client " + c.id() + " was revoked on " + c.revokedAt());
         }
         if (!c.approved() && !allowPending) {
-            throw refuse(ctx, c, action, "-", 403, "client " + c.id() + " is not approved yet (ask the authority's admin)");
+            // A pending key has no rights, and anyone can enroll one: its refusals are counted, not logged one by one.
+            failures.record(ctx.ip(), RequestSigning.Kind.NOT_APPROVED);
+            throw new Refusal(403, "client " + c.id() + " is not approved yet (ask the authority's admin)");
         }
         return c;
     }

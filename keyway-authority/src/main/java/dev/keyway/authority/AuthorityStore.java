@@ -44,6 +44,8 @@ public final class AuthorityStore implements AutoCloseable {
     private final Writer writer;
     /** Signs the audit head after every write that appended; null for a store opened only to read. */
     private volatile Identity headSigner;
+    /** The key that signed heads before {@link #signHeadsWith} switched (a rotation), or null. */
+    private volatile Identity previousSigner;
 
     private AuthorityStore(HikariDataSource pool, Identity headSigner) {
         this.pool = pool;
@@ -91,8 +93,11 @@ public final class AuthorityStore implements AutoCloseable {
             throw new KeywayException(ErrorCode.PEER, "cannot open the authority database " + redact(jdbcUrl) + " ("
                     + rootMessage(e) + ")", "check the URL and that the database is running", e);
         }
+        boolean upgradedToSignedHeads;
         try {
-            Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+            org.flywaydb.core.api.output.MigrateResult migrated =
+                    Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+            upgradedToSignedHeads = migrated.migrations.stream().anyMatch(m -> "2".equals(m.version));
         } catch (RuntimeException e) {
             pool.close();
             throw new KeywayException(ErrorCode.PEER, "cannot migrate the authority database (" + rootMessage(e) + ")",
@@ -101,13 +106,55 @@ public final class AuthorityStore implements AutoCloseable {
         AuthorityStore store = new AuthorityStore(pool, authority);
         if (authority != null) {
             store.fillSkeletons();
+            if (upgradedToSignedHeads) {
+                store.adoptUnsignedHead();
+            }
         }
         return store;
     }
 
-    /** Signs later audit heads with {@code authority} (after a key rotation). */
+    /**
+     * Signs later audit heads with {@code authority} (after a key rotation); a head signed by the key used
+     * until now is still accepted once, so the rotation's own last entry can follow it.
+     */
     public void signHeadsWith(Identity authority) {
+        this.previousSigner = this.headSigner;
         this.headSigner = authority;
+    }
+
+    /**
+     * The upgrade to signed heads (schema 2, applied by this open): a log written before has an unsigned head.
+     * If its chain is intact it is signed now, once; from then on an unsigned or wrongly signed head is
+     * tampering, and writes are refused ({@link AuditTampered}).
+     */
+    private void adoptUnsignedHead() {
+        AuditCheck chain = verifyAudit(null);
+        write(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT seq, hash, signature FROM audit_head WHERE id = 1");
+                 ResultSet rs = p.executeQuery()) {
+                rs.next();
+                if (rs.getLong(1) == 0 || rs.getString(3) != null || !chain.intact()) {
+                    return null;
+                }
+                try (PreparedStatement u = c.prepareStatement("UPDATE audit_head SET signature = ? WHERE id = 1")) {
+                    u.setString(1, Base64.getEncoder().encodeToString(headSigner.sign(signedHead(rs.getLong(1), rs.getString(2)))));
+                    u.executeUpdate();
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * The audit head is not signed by this authority: someone changed the log (dropped entries and rewrote
+     * the head, say). The store then refuses to append, so a later write cannot sign the change into place.
+     */
+    public static final class AuditTampered extends KeywayException {
+        AuditTampered(long seq) {
+            super(ErrorCode.INTERNAL, "the audit log's head (entry " + seq + ") is not signed by this authority: the log was "
+                    + "altered, and no change is stored until it is restored", "run 'keyway authority audit verify' and restore "
+                    + "the database from a backup");
+        }
     }
 
     /** Names enrolled before look-alike checks existed get their skeleton, so new names are compared with them too. */
@@ -737,6 +784,7 @@ public final class AuthorityStore implements AutoCloseable {
      * Recomputes every hash from the first entry and checks the head: it must name the last entry and
      * carry {@code authority}'s signature over its count and hash. Dropping entries from the end and
      * rewriting the head, or editing an entry and recomputing the chain, cannot produce that signature.
+     * With {@code authority} null only the chain and the head's count and hash are checked.
      */
     public AuditCheck verifyAudit(Recipient authority) {
         String prev = AuditEntry.GENESIS;
@@ -771,7 +819,7 @@ public final class AuthorityStore implements AutoCloseable {
             return new AuditCheck(entries, entries + 1, "the log ends at entry " + entries + " but its head says "
                     + head[0] + " (entries were removed from the end, or the head was changed)", null);
         }
-        if (entries > 0) {
+        if (entries > 0 && authority != null) {
             if (head[2] == null) {
                 return new AuditCheck(entries, entries, "the head (entry " + entries + ") is not signed: it was rewritten, "
                         + "or written by a Keyway before signed heads (any write by this version signs it)", null);
@@ -916,7 +964,7 @@ public final class AuthorityStore implements AutoCloseable {
                     try (PreparedStatement p = c.prepareStatement("UPDATE audit_head SET seq = seq WHERE id = 1")) {
                         p.executeUpdate();
                     }
-                    long before = headSeq(c);
+                    String[] before = head(c);
                     for (Pending<?> p : batch) {
                         p.runIn(c);
                     }
@@ -928,7 +976,8 @@ public final class AuthorityStore implements AutoCloseable {
                     } catch (SQLException ignored) {
                         // the connection is discarded by the pool if it is broken
                     }
-                    KeywayException failure = new KeywayException(ErrorCode.PEER, "authority database failed (" + e.getMessage() + ")",
+                    KeywayException failure = e instanceof AuditTampered t ? t
+                            : new KeywayException(ErrorCode.PEER, "authority database failed (" + e.getMessage() + ")",
                             "check the database; the change was not stored", e);
                     for (Pending<?> p : batch) {
                         p.result.completeExceptionally(failure);
@@ -948,33 +997,53 @@ public final class AuthorityStore implements AutoCloseable {
             }
         }
 
-        private long headSeq(Connection c) throws SQLException {
-            try (PreparedStatement p = c.prepareStatement("SELECT seq FROM audit_head WHERE id = 1"); ResultSet rs = p.executeQuery()) {
+        /** The head as {seq, hash, signature}. */
+        private String[] head(Connection c) throws SQLException {
+            try (PreparedStatement p = c.prepareStatement("SELECT seq, hash, signature FROM audit_head WHERE id = 1");
+                 ResultSet rs = p.executeQuery()) {
                 rs.next();
-                return rs.getLong(1);
+                return new String[] {Long.toString(rs.getLong(1)), rs.getString(2), rs.getString(3)};
             }
         }
 
-        /** Signs the head if the batch appended to the log; one signature per commit, not per entry. */
-        private void signHead(Connection c, long before) throws SQLException {
-            long seq;
-            String hash;
-            try (PreparedStatement p = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1"); ResultSet rs = p.executeQuery()) {
-                rs.next();
-                seq = rs.getLong(1);
-                hash = rs.getString(2);
-            }
-            if (seq == before) {
+        /** The last head this writer signed or checked; a head equal to it needs no new check. */
+        private String[] trustedHead;
+
+        /**
+         * If the batch appended to the log: checks that the head it started from was signed by this authority
+         * (or, once, by the key before a rotation), then signs the new head. One signature per commit, not per
+         * entry. A head this process did not sign or check is verified (another node wrote it, or an attacker).
+         */
+        private void signHead(Connection c, String[] before) throws SQLException {
+            String[] after = head(c);
+            if (after[0].equals(before[0])) {
                 return;
             }
             Identity signer = headSigner;
             if (signer == null) {
                 throw new IllegalStateException("this store was opened to read: nothing can sign the audit head");
             }
+            long seq = Long.parseLong(before[0]);
+            if (seq > 0 && !java.util.Arrays.equals(before, trustedHead)) {
+                byte[] signature;
+                try {
+                    signature = before[2] == null ? new byte[0] : Base64.getDecoder().decode(before[2]);
+                } catch (IllegalArgumentException e) {
+                    signature = new byte[0];
+                }
+                byte[] signed = signedHead(seq, before[1]);
+                Identity previous = previousSigner;
+                if (!signer.recipient().verify(signed, signature)
+                        && (previous == null || !previous.recipient().verify(signed, signature))) {
+                    throw new AuditTampered(seq);
+                }
+            }
+            String signature = Base64.getEncoder().encodeToString(signer.sign(signedHead(Long.parseLong(after[0]), after[1])));
             try (PreparedStatement p = c.prepareStatement("UPDATE audit_head SET signature = ? WHERE id = 1")) {
-                p.setString(1, Base64.getEncoder().encodeToString(signer.sign(signedHead(seq, hash))));
+                p.setString(1, signature);
                 p.executeUpdate();
             }
+            trustedHead = new String[] {after[0], after[1], signature};
         }
 
         @Override

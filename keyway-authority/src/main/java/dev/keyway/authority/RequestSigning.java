@@ -63,11 +63,18 @@ public final class RequestSigning {
     public record Problem(Kind kind, String message) {
     }
 
-    /** The kinds of authentication failure, counted per source and minute in the audit log. */
+    /**
+     * The kinds of refused request counted per source and minute in the audit log (one row per source and
+     * minute, not one per request): authentication failures, and what a key nobody approved can try.
+     */
     public enum Kind {
         UNSIGNED("unsigned"), MALFORMED("malformed signature headers"), STALE("timestamp outside the window"),
         BAD_SIGNATURE("bad signature"), UNKNOWN_CLIENT("unknown client"), REVOKED("revoked client"),
-        REPLAYED("replayed nonce"), BAD_ADMIN_TOKEN("bad admin token");
+        REPLAYED("replayed nonce"), BAD_ADMIN_TOKEN("bad admin token"),
+        /** Signed by a key that is enrolled but not approved: it has no rights, so its refusals are counted, not logged one by one. */
+        NOT_APPROVED("key not approved"),
+        /** An enrollment under a name that looks like an enrolled one, or by a revoked key. */
+        REFUSED_ENROLLMENT("refused enrollment");
 
         private final String label;
 
