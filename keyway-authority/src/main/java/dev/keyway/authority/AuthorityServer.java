@@ -231,7 +231,7 @@ public final class AuthorityServer implements AutoCloseable {
             }
         }
         Client approved = store.approve(id, roles, "admin", now());
-        approvedClients.remove(id); // new roles take effect at once on this node
+        forget(id); // new roles take effect at once on this node
         ctx.json(clientJson(approved));
     }
 
@@ -240,7 +240,7 @@ public final class AuthorityServer implements AutoCloseable {
         requireAdmin(ctx, "revoke");
         JsonNode j = parse(body(ctx), Set.of("client_id"));
         Client revoked = store.revoke(text(j, "client_id", true), "admin", now());
-        approvedClients.remove(revoked.id()); // refused at once on this node; other nodes within APPROVED_CACHE_MILLIS
+        forget(revoked.id()); // refused at once on this node; other nodes within APPROVED_CACHE_MILLIS
         ctx.json(clientJson(revoked));
     }
 
@@ -250,7 +250,7 @@ public final class AuthorityServer implements AutoCloseable {
         Client c = authenticateClient(ctx, body, "revoke", false, true);
         parse(body, Set.of());
         Client revoked = store.revoke(c.id(), c.id(), now());
-        approvedClients.remove(revoked.id());
+        forget(revoked.id());
         ctx.json(clientJson(revoked));
     }
 
@@ -346,6 +346,9 @@ public final class AuthorityServer implements AutoCloseable {
         }
         if (!owner.equals(c.name()) && !c.officer()) {
             throw refuse(ctx, c, action, owner, 403, "client " + c.id() + " may not act for owner '" + owner + "'");
+        }
+        if (!owner.equals(c.name()) && !store.ownerExists(owner)) {
+            throw refuse(ctx, c, action, owner, 404, "no owner '" + owner + "' is enrolled");
         }
         return owner;
     }
@@ -562,18 +565,33 @@ public final class AuthorityServer implements AutoCloseable {
     private record CachedClient(Client client, long until) {
     }
 
+    /**
+     * Bumped by every change to a client made on this node: a lookup that read the database before the change
+     * must not put its (stale) answer in the cache after the change dropped it.
+     */
+    private final java.util.concurrent.atomic.AtomicLong clientChanges = new java.util.concurrent.atomic.AtomicLong();
+
+    private void forget(String id) {
+        clientChanges.incrementAndGet();
+        approvedClients.remove(id);
+    }
+
     private Optional<Client> lookUpClient(String id) {
         long nowNanos = System.nanoTime();
         CachedClient cached = approvedClients.get(id);
         if (cached != null && nowNanos - cached.until() < 0) {
             return Optional.of(cached.client());
         }
+        long changes = clientChanges.get();
         Optional<Client> c = store.client(id);
         if (c.isPresent() && c.get().approved()) {
             if (approvedClients.size() > 100_000) {
                 approvedClients.clear();
             }
             approvedClients.put(id, new CachedClient(c.get(), nowNanos + APPROVED_CACHE_MILLIS * 1_000_000));
+            if (clientChanges.get() != changes) {
+                approvedClients.remove(id); // a change raced this read: the next request reads again
+            }
         } else {
             approvedClients.remove(id);
         }

@@ -118,6 +118,23 @@ class AuthorityServerTest {
     }
 
     @Test
+    void anOfficerFilesOnlyForAnEnrolledOwner() {
+        enrolled("alice", List.of());
+        Identity officer = enrolled("carol", List.of(Client.RECOVERY_OFFICER));
+        SessionKey key = SessionKeys.generate(Algorithms.AES_256_GCM);
+        AuthorityClient.Response forAlice = client.signed(officer, "POST", "/v1/escrow",
+                Map.of("blob", escrowBlob(key, "alice"), "description", "filed", "owner", "alice"));
+        assertThat(forAlice.status()).as(forAlice.error()).isEqualTo(201);
+        assertThat(forAlice.body().get("owner").asText()).isEqualTo("alice");
+        // A name nobody enrolled under (here a look-alike that can never enroll) gets nothing stored.
+        AuthorityClient.Response forNobody = client.signed(officer, "POST", "/v1/escrow",
+                Map.of("blob", escrowBlob(key, "Alice"), "description", "filed", "owner", "Alice"));
+        assertThat(forNobody.status()).isEqualTo(404);
+        assertThat(forNobody.error()).contains("no owner 'Alice' is enrolled");
+        assertThat(store.escrowCount()).isEqualTo(1);
+    }
+
+    @Test
     void aRoleGrantedToAClientTheServerHasCachedAppliesAtOnce() {
         Identity alice = enrolled("alice", List.of());
         Identity bob = enrolled("bob", List.of());
