@@ -332,11 +332,8 @@ final class AuthorityCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The authority's directory.")
-        Path dir;
-
-        @Option(names = "--db", paramLabel = "JDBC-URL", description = "The database, if not DIR/authority.db.")
-        String db;
+        @Mixin
+        StoppedAuthority authority;
 
         @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of the current (sealed) identity.")
         String passphraseFile;
@@ -350,10 +347,10 @@ final class AuthorityCommand implements Runnable {
         @Override
         public void run() {
             KeyType kt = keyType(type);
-            AuthorityHome home = new AuthorityHome(dir);
+            AuthorityHome home = authority.home();
             byte[] newPass = newPassphraseFile == null ? null : CliIo.readSecret(newPassphraseFile, "new passphrase file");
-            try (Identity old = CliIo.readIdentity(dir.resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
-                 AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db, old);
+            try (Identity old = CliIo.readIdentity(home.dir().resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
+                 AuthorityStore store = AuthorityStore.open(authority.databaseUrl(), old);
                  Identity fresh = home.rotate(store, old, kt, newPass, java.time.Instant.now())) {
                 PrintWriter out = spec.commandLine().getOut();
                 out.println("authority key rotated; every stored key re-wrapped and bound to its owner");
@@ -377,20 +374,17 @@ final class AuthorityCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The authority's directory.")
-        Path dir;
-
-        @Option(names = "--db", paramLabel = "JDBC-URL", description = "The database, if not DIR/authority.db.")
-        String db;
+        @Mixin
+        StoppedAuthority authority;
 
         @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of a sealed authority identity.")
         String passphraseFile;
 
         @Override
         public void run() {
-            AuthorityHome home = new AuthorityHome(dir);
-            try (Identity identity = CliIo.readIdentity(dir.resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
-                 AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db, identity)) {
+            AuthorityHome home = authority.home();
+            try (Identity identity = CliIo.readIdentity(home.dir().resolve(AuthorityHome.IDENTITY).toString(), passphraseFile);
+                 AuthorityStore store = AuthorityStore.open(authority.databaseUrl(), identity)) {
                 long n = home.bindLegacy(store, identity, java.time.Instant.now());
                 spec.commandLine().getOut().println(n == 0 ? "every stored escrow is bound already"
                         : n + " stored escrow" + (n == 1 ? "" : "s") + " bound to their owners");
@@ -419,11 +413,8 @@ final class AuthorityCommand implements Runnable {
             @Spec
             CommandSpec spec;
 
-            @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The authority's directory.")
-            Path dir;
-
-            @Option(names = "--db", paramLabel = "JDBC-URL", description = "The database, if not DIR/authority.db.")
-            String db;
+            @Mixin
+            StoppedAuthority authority;
 
             @Option(names = "--recipient", paramLabel = "RECIPIENT",
                     description = "The authority's recipient string, from a record kept apart from the directory (default: read "
@@ -436,11 +427,11 @@ final class AuthorityCommand implements Runnable {
 
             @Override
             public void run() {
-                AuthorityHome home = new AuthorityHome(dir);
-                dev.keyway.core.identity.Recipient authority = recipient != null
+                AuthorityHome home = authority.home();
+                dev.keyway.core.identity.Recipient signer = recipient != null
                         ? dev.keyway.core.identity.Recipient.parse(recipient) : home.recipient();
-                try (AuthorityStore store = AuthorityStore.open(db == null ? home.databaseUrl() : db)) {
-                    AuthorityStore.AuditCheck check = store.verifyAudit(authority);
+                try (AuthorityStore store = AuthorityStore.open(authority.databaseUrl())) {
+                    AuthorityStore.AuditCheck check = store.verifyAudit(signer);
                     if (!check.intact()) {
                         throw KeywayException.authFailed("the audit log is broken at entry " + check.firstBroken() + ": "
                                 + check.problem(), "restore the database from a backup and investigate");
@@ -450,7 +441,7 @@ final class AuthorityCommand implements Runnable {
                     }
                     home.checkAndRememberHead(store, new AuthorityHome.Head(check.entries(), check.headHash()));
                     PrintWriter out = spec.commandLine().getOut();
-                    out.println("audit log intact: " + check.entries() + " entries, head signed by authority " + authority.idHex());
+                    out.println("audit log intact: " + check.entries() + " entries, head signed by authority " + signer.idHex());
                     out.println("head: " + check.entries() + ":" + check.headHash());
                     out.flush();
                 }
@@ -579,5 +570,22 @@ final class AuthorityCommand implements Runnable {
                     "put the token 'authority init' printed (kwadmin_ and 64 hex digits) alone in the file");
         }
         return token;
+    }
+
+    /** The directory (and database) of an authority whose server is stopped: rotate, bind-legacy, audit verify. */
+    static final class StoppedAuthority {
+        @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The authority's directory.")
+        Path dir;
+
+        @Option(names = "--db", paramLabel = "JDBC-URL", description = "The database, if not DIR/authority.db.")
+        String db;
+
+        AuthorityHome home() {
+            return new AuthorityHome(dir);
+        }
+
+        String databaseUrl() {
+            return db == null ? home().databaseUrl() : db;
+        }
     }
 }
