@@ -560,7 +560,7 @@ public final class AuthorityServer implements AutoCloseable {
      * within that time; the node that made the change drops its entry at once.
      */
     private final Map<String, CachedClient> approvedClients = new java.util.concurrent.ConcurrentHashMap<>();
-    static final long APPROVED_CACHE_MILLIS = 5_000;
+    public static final long APPROVED_CACHE_MILLIS = 5_000;
 
     private record CachedClient(Client client, long until) {
     }

@@ -99,6 +99,37 @@ class TwoProcessesPostgresTest {
         Map<String, String> headers = dev.keyway.authority.RequestSigning.sign(alice, "POST", "/v1/recover", body, java.time.Instant.now());
         assertThat(ca.send("POST", "/v1/recover", body, headers).status()).isEqualTo(200);
         assertThat(cb.send("POST", "/v1/recover", body, headers).status()).isEqualTo(401);
+
+        // Revocation through process A with 'keyway authority revoke' (issue 14, point 5): A refuses the key at
+        // once; B, which has the key cached as approved, refuses it within its cache lifetime.
+        assertThat(cb.signed(alice, "GET", "/v1/escrows", null).status()).isEqualTo(200);
+        Path token = Files.writeString(dir.resolve("admin.token"), init.adminToken() + "\n");
+        Path cacert = auth.resolve(AuthorityHome.TLS_CERT);
+        long revokedAt = System.nanoTime();
+        Cli.Result revoke = Cli.run("authority", "revoke", "--authority", a.toString(), "--cacert", cacert.toString(),
+                "--admin-token-file", token.toString(), alice.recipient().idHex());
+        assertThat(revoke.exit()).as(revoke.err()).isZero();
+        assertThat(ca.signed(alice, "GET", "/v1/escrows", null).status()).isEqualTo(401);
+        int onB;
+        do {
+            onB = cb.signed(alice, "GET", "/v1/escrows", null).status();
+            if (onB != 401) {
+                Thread.sleep(100);
+            }
+        } while (onB != 401 && System.nanoTime() - revokedAt < 10_000_000_000L);
+        long millis = (System.nanoTime() - revokedAt) / 1_000_000;
+        System.out.println("TwoProcessesPostgresTest: process B refused the revoked key after " + millis + " ms (cache lifetime "
+                + dev.keyway.authority.AuthorityServer.APPROVED_CACHE_MILLIS + " ms)");
+        assertThat(onB).isEqualTo(401);
+        assertThat(millis).isLessThan(dev.keyway.authority.AuthorityServer.APPROVED_CACHE_MILLIS + 2_000);
+        Cli.Result clients = Cli.run("authority", "clients", "--authority", b.toString(), "--cacert", cacert.toString(),
+                "--admin-token-file", token.toString());
+        assertThat(clients.out()).contains(alice.recipient().idHex() + "  revoked");
+
+        for (Process p : processes) {
+            p.destroy();
+            p.waitFor();
+        }
         Cli.Result audit = Cli.run("authority", "audit", "verify", "--dir", auth.toString(), "--db", db);
         assertThat(audit.out()).as(audit.err()).contains("audit log intact");
     }
