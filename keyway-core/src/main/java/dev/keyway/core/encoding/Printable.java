@@ -10,7 +10,7 @@ package dev.keyway.core.encoding;
  *   <li>other C0 controls, DEL and C1 controls as {@code \xNN} (ESC is {@code \x1b});</li>
  *   <li>Unicode format and separator characters that change layout (bidirectional overrides and
  *       isolates, line and paragraph separators, zero-width characters) and lone surrogates as
- *       <code>&#92;u{XXXX}</code>.</li>
+ *       a backslash, {@code u}, and the code point in hex in braces (U+202E as {@code \}{@code u{202E}}).</li>
  * </ul>
  * Everything else, including non-ASCII letters, is kept. Use it for human-readable output only;
  * {@code --json} output is escaped by the JSON writer and must stay exact.
