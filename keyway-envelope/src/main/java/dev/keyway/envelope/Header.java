@@ -205,14 +205,7 @@ public final class Header {
         }
         for (Stanza s : stanzas) {
             if (s instanceof Stanza.ForPassphrase p) {
-                byte[] recipe = p.recipe().getBytes(StandardCharsets.US_ASCII);
-                byte[] blob = p.blob().encode();
-                byte[] v = new byte[2 + recipe.length + blob.length];
-                v[0] = (byte) (recipe.length >>> 8);
-                v[1] = (byte) recipe.length;
-                System.arraycopy(recipe, 0, v, 2, recipe.length);
-                System.arraycopy(blob, 0, v, 2 + recipe.length, blob.length);
-                field(f, T_PASSPHRASE, v);
+                field(f, T_PASSPHRASE, prefixed(p.recipe().getBytes(StandardCharsets.US_ASCII), p.blob().encode()));
             }
         }
         for (Stanza s : stanzas) {
@@ -220,14 +213,7 @@ public final class Header {
                 if (e.owner() == null) {
                     field(f, T_ESCROW, e.blob().encode());
                 } else {
-                    byte[] owner = OwnerName.utf8(e.owner());
-                    byte[] blob = e.blob().encode();
-                    byte[] v = new byte[2 + owner.length + blob.length];
-                    v[0] = (byte) (owner.length >>> 8);
-                    v[1] = (byte) owner.length;
-                    System.arraycopy(owner, 0, v, 2, owner.length);
-                    System.arraycopy(blob, 0, v, 2 + owner.length, blob.length);
-                    field(f, T_ESCROW, v);
+                    field(f, T_ESCROW, prefixed(OwnerName.utf8(e.owner()), e.blob().encode()));
                 }
             }
         }
@@ -261,6 +247,16 @@ public final class Header {
         out.writeBytes(be32(fields.length));
         out.writeBytes(fields);
         return out.toByteArray();
+    }
+
+    /** {@code length:u16 head rest}: how a stanza carries a recipe or an owner before its key blob. */
+    private static byte[] prefixed(byte[] head, byte[] rest) {
+        byte[] v = new byte[2 + head.length + rest.length];
+        v[0] = (byte) (head.length >>> 8);
+        v[1] = (byte) head.length;
+        System.arraycopy(head, 0, v, 2, head.length);
+        System.arraycopy(rest, 0, v, 2 + head.length, rest.length);
+        return v;
     }
 
     private static void field(ByteArrayOutputStream f, int type, byte[] value) {
