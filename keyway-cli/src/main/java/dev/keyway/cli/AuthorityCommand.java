@@ -172,18 +172,15 @@ final class AuthorityCommand implements Runnable {
         @Mixin
         AuthorityOptions authority;
 
-        @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "The identity to enroll.")
-        String identityFile;
-
-        @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
-        String identityPassphraseFile;
+        @Mixin
+        ClientIdentity identity;
 
         @Option(names = "--name", paramLabel = "NAME", required = true, description = "The owner name to enroll under.")
         String name;
 
         @Override
         public void run() {
-            try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+            try (Identity id = identity.read()) {
                 AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "POST", "v1/enroll",
                         Map.of("name", name, "recipient", id.recipient().encode())), "enroll");
                 PrintWriter out = spec.commandLine().getOut();
@@ -238,18 +235,15 @@ final class AuthorityCommand implements Runnable {
         @Mixin
         AuthorityOptions authority;
 
-        @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "The approving officer's identity.")
-        String identityFile;
-
-        @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
-        String identityPassphraseFile;
+        @Mixin
+        ClientIdentity identity;
 
         @Parameters(index = "0", paramLabel = "REQUEST_ID", description = "The recovery request to approve.")
         String requestId;
 
         @Override
         public void run() {
-            try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+            try (Identity id = identity.read()) {
                 AuthorityOptions.check(authority.client().signed(id, "POST", "v1/recover/approve", Map.of("request_id", requestId)),
                         "approve the recovery");
                 spec.commandLine().getOut().println("recovery request " + requestId + " approved");
@@ -268,11 +262,8 @@ final class AuthorityCommand implements Runnable {
         @Mixin
         AuthorityOptions authority;
 
-        @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "Your enrolled identity.")
-        String identityFile;
-
-        @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
-        String identityPassphraseFile;
+        @Mixin
+        ClientIdentity identity;
 
         @Option(names = "--owner", paramLabel = "NAME", description = "Another owner's escrows (recovery officers only).")
         String owner;
@@ -300,7 +291,7 @@ final class AuthorityCommand implements Runnable {
             param(q, "serial", serial == null ? null : serial.toString());
             param(q, "from", from);
             param(q, "to", to);
-            try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+            try (Identity id = identity.read()) {
                 AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "GET", q.toString(), null), "list");
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
@@ -537,18 +528,15 @@ final class AuthorityCommand implements Runnable {
         @Mixin
         AuthorityOptions authority;
 
-        @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "Your enrolled identity.")
-        String identityFile;
-
-        @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
-        String identityPassphraseFile;
+        @Mixin
+        ClientIdentity identity;
 
         @Option(names = "--json", description = "Print JSON.")
         boolean json;
 
         @Override
         public void run() {
-            try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+            try (Identity id = identity.read()) {
                 AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "GET", "v1/client", null), "say who you are");
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {

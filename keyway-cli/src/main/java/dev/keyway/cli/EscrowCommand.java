@@ -44,11 +44,8 @@ final class EscrowCommand implements Runnable {
     @Mixin
     AuthorityOptions authority;
 
-    @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "The enrolled identity (the owner).")
-    String identityFile;
-
-    @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
-    String identityPassphraseFile;
+    @Mixin
+    ClientIdentity identity;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     What what;
@@ -90,7 +87,7 @@ final class EscrowCommand implements Runnable {
                     + "--key-file key is bound to your own name)", "see 'keyway escrow --help'");
         }
         AuthorityClient client = authority.client();
-        try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile)) {
+        try (Identity id = identity.read()) {
             KeyBlob blob;
             String owner = null;
             String mid = messageId;

@@ -40,11 +40,8 @@ final class RecoverCommand implements Runnable {
     @Mixin
     AuthorityOptions authority;
 
-    @Option(names = {"-i", "--identity"}, paramLabel = "IDENTITY", required = true, description = "Your current (enrolled, approved) identity.")
-    String identityFile;
-
-    @Option(names = "--identity-passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity.")
-    String identityPassphraseFile;
+    @Mixin
+    ClientIdentity identity;
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     Which which;
@@ -78,7 +75,7 @@ final class RecoverCommand implements Runnable {
         }
         // Everything that can fail locally fails before the authority is asked: the identity, the encrypted
         // file's header, and the output (an existing -o file is refused here, not after the key was released).
-        try (Identity id = CliIo.readIdentity(identityFile, identityPassphraseFile);
+        try (Identity id = identity.read();
              InputStream in = file == null ? null : Sink.input(file, err, "decrypting");
              Sink sink = Sink.open(output, file != null)) {
             EnvelopeReader reader = in == null ? null : EnvelopeReader.open(in, Header.DEFAULT_MAX_RECIPIENTS);
