@@ -34,6 +34,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3). */
     private static final int RENEGOTIATION_SCSV = 0x00FF;
+    /** The longest a session-cache entry lives (RFC 5246 appendix F.1.4; every SessionStore enforces it). */
+    private static final java.time.Duration MAX_CACHED = java.time.Duration.ofHours(24);
 
     private enum State { CLIENT_CERTIFICATE, CLIENT_KEY_EXCHANGE, CLIENT_CERTIFICATE_VERIFY, CHANGE_CIPHER_SPEC, FINISHED, DONE }
 
@@ -325,9 +327,12 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         io.requireBoundary();
         if (resumed == null) {
             finishedFlight();
-            byte[] sealed = sessionId.length > 0 ? sealedState() : null;
+            // Tickets may live up to 7 days, cache entries 24 hours (RFC 5246 appendix F.1.4, SessionLimits): a longer
+            // ticket lifetime is cut for the cache, a zero one stores nothing (the store refuses both, which failed the handshake)
+            java.time.Duration cached = config.ticketLifetime().compareTo(MAX_CACHED) > 0 ? MAX_CACHED : config.ticketLifetime();
+            byte[] sealed = sessionId.length > 0 && !cached.isZero() ? sealedState() : null;
             if (sealed != null) {
-                config.sessionStore().put(sessionId, sealed, config.ticketLifetime());
+                config.sessionStore().put(sessionId, sealed, cached);
             }
         }
         io.records().handshakeDone();
