@@ -53,10 +53,6 @@ record ResumptionState(CipherSuite suite, byte[] psk, Instant created, long life
         return new ResumptionState(suite, psk, created, lifetimeSeconds, ageAdd, alpn, serverName, ders);
     }
 
-    boolean clientAuthenticated() {
-        return !clientChain.isEmpty();
-    }
-
     byte[] encode() {
         Wire.Writer chain = new Wire.Writer();
         for (byte[] der : clientChain) {
