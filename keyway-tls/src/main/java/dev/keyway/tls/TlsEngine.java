@@ -461,8 +461,28 @@ public final class TlsEngine {
         return session().alpn();
     }
 
+    /**
+     * The peer's chain, leaf first, as it was checked: a server's chain on the client side; on the server side the
+     * client's chain when this server requires one, in a resumed session too (the chain sealed in the ticket or
+     * session-cache entry, checked again against the current trust anchors); empty otherwise.
+     */
     public List<X509Certificate> peerCertificates() {
         return session().peerCertificates();
+    }
+
+    /** The peer's leaf as a name and a key hash ({@link PeerIdentity}); empty when {@link #peerCertificates()} is. */
+    public java.util.Optional<PeerIdentity> peerIdentity() {
+        List<X509Certificate> chain = peerCertificates();
+        return chain.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(PeerIdentity.of(chain.get(0)));
+    }
+
+    /**
+     * One line naming the peer, for a per-connection log: {@code client CN=alice, client-spki=<hex>} on a server
+     * ({@code server …} on a client), or {@code no client certificate}. The CN is the peer's text, not escaped.
+     */
+    public String peerSummary() {
+        String role = client ? "server" : "client";
+        return peerIdentity().map(id -> id.summary(role)).orElse("no " + role + " certificate");
     }
 
     /** Tickets the server sent so far, for resumption later (client side). */

@@ -34,6 +34,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3). */
     private static final int RENEGOTIATION_SCSV = 0x00FF;
+    /** The longest a session-cache entry lives (RFC 5246 appendix F.1.4; every SessionStore enforces it). */
+    private static final java.time.Duration MAX_CACHED = java.time.Duration.ofHours(24);
 
     private enum State { CLIENT_CERTIFICATE, CLIENT_KEY_EXCHANGE, CLIENT_CERTIFICATE_VERIFY, CHANGE_CIPHER_SPEC, FINISHED, DONE }
 
@@ -55,8 +57,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private State state;
 
     private NamedGroup.ClientShare share;
+    /** The client's chain: from its Certificate, or in a resumption the sealed one, checked again. */
     private List<X509Certificate> clientChain = List.of();
-    private boolean clientAuthenticated;
     private byte[] masterSecret;
     private KeyBlock12 keys;
 
@@ -91,9 +93,6 @@ final class ServerHandshake12 implements Handshake.Tls12 {
             masterSecret = resumed.psk();
             config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), hello.random(), masterSecret);
             keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, hello.random(), serverRandom);
-            if (resumed.clientAuthenticated()) {
-                clientAuthenticated = true;
-            }
             finishedFlight();
             state = State.CHANGE_CIPHER_SPEC;
             return;
@@ -154,7 +153,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     /**
      * The session the client asks to resume, when we have it and may resume it: its ticket opens (or its
      * session ID is in the store), it is a TLS 1.2 session with a suite the client still offers, for the same
-     * server name, with the client certificate we require, and not expired. Null means a full handshake.
+     * server name, not expired, and with a client chain that our current trust anchors still accept when we
+     * require one ({@link ResumptionState#clientChainAuthorizedBy}). Null means a full handshake.
      */
     private ResumptionState resumable(ServerHandshake13.ClientHello ch) {
         byte[] ticket = ch.extensions().get(Extensions.SESSION_TICKET);
@@ -173,8 +173,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         ResumptionState state = opened == null ? null : ResumptionState.decode(opened);
         if (state == null || state.suite().tls13() || !ch.suites().contains(state.suite().code())
                 || !config.suites(TlsVersion.TLS12).contains(state.suite()) || state.psk().length != Prf12.MASTER_SECRET_LENGTH
-                || !java.util.Objects.equals(state.serverName(), ch.serverName())
-                || (config.requireClientCertificate() && !state.clientAuthenticated())) {
+                || !java.util.Objects.equals(state.serverName(), ch.serverName())) {
             return null;
         }
         long ageMs = config.clock().millis() - state.created().toEpochMilli();
@@ -187,6 +186,13 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         if (ticket != null && ticket.length > 0 && ch.sessionId().length == 0) {
             return null; // RFC 5077 section 3.4: without a session ID the client could not tell we resumed
         }
+        // Last, being the costly check: a path validation. A session that no longer passes it stays in the store,
+        // which other servers with other trust anchors may share; this one does a full handshake.
+        List<X509Certificate> client = state.clientChainAuthorizedBy(config);
+        if (client == null) {
+            return null;
+        }
+        clientChain = client;
         return state;
     }
 
@@ -320,10 +326,13 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         transcript.add(m.raw());
         io.requireBoundary();
         if (resumed == null) {
-            clientAuthenticated = !clientChain.isEmpty();
             finishedFlight();
-            if (sessionId.length > 0) {
-                config.sessionStore().put(sessionId, sealedState(), config.ticketLifetime());
+            // Tickets may live up to 7 days, cache entries 24 hours (RFC 5246 appendix F.1.4, SessionLimits): a longer
+            // ticket lifetime is cut for the cache, a zero one stores nothing (the store refuses both, which failed the handshake)
+            java.time.Duration cached = config.ticketLifetime().compareTo(MAX_CACHED) > 0 ? MAX_CACHED : config.ticketLifetime();
+            byte[] sealed = sessionId.length > 0 && !cached.isZero() ? sealedState() : null;
+            if (sealed != null) {
+                config.sessionStore().put(sessionId, sealed, cached);
             }
         }
         io.records().handshakeDone();
@@ -336,8 +345,10 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     /** [NewSessionTicket] ChangeCipherSpec Finished: the end of a full handshake, the middle of an abbreviated one. */
     private void finishedFlight() {
         if (sendTicket) {
-            send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, new Wire.Writer().u32(config.ticketLifetime().getSeconds())
-                    .vec16(sealedState()).toByteArray()));
+            // RFC 5077 section 3.3: having announced a ticket, a server that will not give one sends it empty
+            byte[] sealed = sealedState();
+            send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, new Wire.Writer().u32(sealed == null ? 0 : config.ticketLifetime().getSeconds())
+                    .vec16(sealed == null ? new byte[0] : sealed).toByteArray()));
         }
         io.records().writeChangeCipherSpec();
         io.records().setWriteProtection(new RecordProtection12(suite, keys.serverKey(), keys.serverIv(), keys.serverMacKey()));
@@ -355,12 +366,15 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         }
     }
 
-    /** The session sealed with the ticket keys: what a ticket carries and what the store keeps. */
+    /**
+     * The session sealed with the ticket keys: what a ticket carries and what the store keeps; null when the
+     * client's chain is over the bounds of {@link ResumptionState}, and the session is not resumable.
+     */
     private byte[] sealedState() {
         long lifetime = config.ticketLifetime().getSeconds();
         java.time.Instant created = resumed != null ? resumed.created() : config.clock().instant();
-        return config.ticketKeys().seal(new ResumptionState(suite, masterSecret, created, lifetime, 0, alpn, hello.serverName(),
-                clientAuthenticated).encode());
+        ResumptionState state = ResumptionState.of(suite, masterSecret, created, lifetime, 0, alpn, hello.serverName(), clientChain);
+        return state == null ? null : config.ticketKeys().seal(state.encode());
     }
 
     private void send(byte[] message) {

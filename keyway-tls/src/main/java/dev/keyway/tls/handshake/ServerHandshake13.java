@@ -235,8 +235,7 @@ public final class ServerHandshake13 extends Handshake {
         byte[] resumption = ks.deriveSecret(master, KeySchedule13.RESUMPTION_MASTER, transcript.hash());
         io.records().setReadProtection(ClientHandshake13.protection(ks, suite, clientTrafficSecret));
         io.records().handshakeDone();
-        sendTickets(ks, suite, resumption, alpn, hello.serverName(),
-                !clientChain.isEmpty() || (resumed != null && resumed.clientAuthenticated()));
+        sendTickets(ks, suite, resumption, alpn, hello.serverName(), clientChain);
         Arrays.fill(handshakeSecret, (byte) 0);
         Arrays.fill(master, (byte) 0);
         Arrays.fill(clientHandshakeSecret, (byte) 0);
@@ -261,10 +260,9 @@ public final class ServerHandshake13 extends Handshake {
             if (state == null || !state.suite().tls13() || state.suite().hkdfHash() != suite.hkdfHash()) {
                 continue;
             }
-            // A ticket stands for the authentication of the session it came from: not for a client certificate
-            // that session did not check, nor for another server name (RFC 8446 section 4.6.1).
-            if ((config.requireClientCertificate() && !state.clientAuthenticated())
-                    || !java.util.Objects.equals(state.serverName(), ch.serverName())) {
+            // A ticket stands for the authentication of the session it came from: not for another server name
+            // (RFC 8446 section 4.6.1); its client certificate is checked below.
+            if (!java.util.Objects.equals(state.serverName(), ch.serverName())) {
                 continue;
             }
             long ageMs = now - state.created().toEpochMilli();
@@ -278,20 +276,32 @@ public final class ServerHandshake13 extends Handshake {
             if (i >= ch.binders().size() || !MessageDigest.isEqual(expected, ch.binders().get(i))) {
                 throw TlsException.fatal(Alert.DECRYPT_ERROR, "a PSK binder does not verify");
             }
+            // After the binder, so only a client that holds the PSK costs us a path validation: the sealed client
+            // chain against today's trust anchors and clock; declined means a full handshake (section 4.2.11).
+            List<X509Certificate> client = state.clientChainAuthorizedBy(config);
+            if (client == null) {
+                continue;
+            }
+            clientChain = client;
             return state;
         }
         return null;
     }
 
+    /** Our NewSessionTickets, each sealing the client's chain (none when it is over the bounds: that client cannot resume). */
     private void sendTickets(KeySchedule13 ks, CipherSuite suite, byte[] resumptionMaster, String alpn, String serverName,
-                             boolean clientAuthenticated) {
+                             List<X509Certificate> client) {
         for (int i = 0; i < config.ticketCount(); i++) {
             byte[] nonce = {(byte) i};
             byte[] psk = ks.resumptionPsk(resumptionMaster, nonce);
             long ageAdd = RANDOM.nextInt() & 0xffffffffL;
             long lifetime = config.ticketLifetime().getSeconds();
-            byte[] ticket = config.ticketKeys().seal(new ResumptionState(suite, psk, config.clock().instant(), lifetime, ageAdd,
-                    alpn, serverName, clientAuthenticated).encode());
+            ResumptionState state = ResumptionState.of(suite, psk, config.clock().instant(), lifetime, ageAdd, alpn, serverName, client);
+            if (state == null) {
+                Arrays.fill(psk, (byte) 0);
+                return;
+            }
+            byte[] ticket = config.ticketKeys().seal(state.encode());
             Arrays.fill(psk, (byte) 0);
             byte[] body = new Wire.Writer().u32(lifetime).u32(ageAdd).vec8(nonce).vec16(ticket).vec16(new byte[0]).toByteArray();
             io.send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, body));
