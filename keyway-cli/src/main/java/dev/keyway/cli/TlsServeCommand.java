@@ -157,7 +157,8 @@ final class TlsServeCommand implements Runnable {
         }
 
         void opened(TlsServer.Connection c) {
-            line(c, c.engine().summary() + clientIdentity(c.engine().peerCertificates()));
+            // With a client certificate (full or resumed connection): ", client CN=NAME, client-spki=HEX", what to authorize by.
+            line(c, c.engine().summary() + c.engine().peerIdentity().map(id -> ", " + id.summary("client")).orElse(""));
         }
 
         void closed(TlsServer.Connection c, Exception failure) {
@@ -184,38 +185,6 @@ final class TlsServeCommand implements Runnable {
                 refusedSince = 0;
             }
         }
-    }
-
-    /**
-     * ", client CN=NAME, client-spki=HEX" for a client that sent a certificate (on resumed connections too): the
-     * subject's common name and the SHA-256 of its SubjectPublicKeyInfo, the value to pin or authorize by.
-     */
-    static String clientIdentity(java.util.List<java.security.cert.X509Certificate> chain) {
-        if (chain.isEmpty()) {
-            return "";
-        }
-        java.security.cert.X509Certificate leaf = chain.get(0);
-        String cn = commonName(leaf);
-        byte[] spki;
-        try {
-            spki = java.security.MessageDigest.getInstance("SHA-256").digest(leaf.getPublicKey().getEncoded());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
-        return ", client " + (cn == null ? "(no CN)" : "CN=" + cn) + ", client-spki=" + java.util.HexFormat.of().formatHex(spki);
-    }
-
-    private static String commonName(java.security.cert.X509Certificate cert) {
-        try {
-            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("CN")) {
-                    return String.valueOf(rdn.getValue());
-                }
-            }
-        } catch (javax.naming.InvalidNameException e) {
-            return null;
-        }
-        return null;
     }
 
     private abstract static class Logged implements TlsServer.Handler {
