@@ -316,6 +316,40 @@ class ServerConformanceTest {
         assertAlert(() -> c.sendHello(h), Alert.DECODE_ERROR);
     }
 
+    // ---- obsolete groups (test-tls13-obsolete-curves) ----
+
+    @ParameterizedTest
+    @ValueSource(ints = {0x0015, 0x001A, 0xFF01})
+    void aKeyShareForAnObsoleteGroupIsIllegalParameter(int group) {
+        // RFC 8446 section 4.2.7: obsolete_RESERVED groups must not be offered by TLS 1.3 implementations; a key
+        // share is TLS 1.3 only, so one for such a group is illegal_parameter (even beside a good one).
+        HandClient c = client();
+        Hello h = HandClient.keywayHello();
+        byte[] shares = h.get(51);
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        HandClient.u16(b, group);
+        b.writeBytes(HandClient.vec16(garbage(32)));
+        b.writeBytes(Arrays.copyOfRange(shares, 2, shares.length));
+        byte[] groups = h.get(10);
+        java.io.ByteArrayOutputStream g = new java.io.ByteArrayOutputStream();
+        HandClient.u16(g, group);
+        g.writeBytes(Arrays.copyOfRange(groups, 2, groups.length));
+        h.put(10, HandClient.vec16(g.toByteArray())).put(51, HandClient.vec16(b.toByteArray()));
+        assertAlert(() -> c.sendHello(h), Alert.ILLEGAL_PARAMETER);
+    }
+
+    @Test
+    void anObsoleteGroupOnlyInSupportedGroupsIsIgnored() {
+        HandClient c = client();
+        Hello h = HandClient.keywayHello();
+        byte[] groups = h.get(10);
+        java.io.ByteArrayOutputStream g = new java.io.ByteArrayOutputStream();
+        HandClient.u16(g, 0x0015);
+        g.writeBytes(Arrays.copyOfRange(groups, 2, groups.length));
+        c.sendHello(h.put(10, HandClient.vec16(g.toByteArray())));
+        assertThat(c.readServerFlight()).containsExactly(2, 8, 11, 15, 20);
+    }
+
     // ---- PSK-only hellos (test-tls13-psk_ke) ----
 
     @Test

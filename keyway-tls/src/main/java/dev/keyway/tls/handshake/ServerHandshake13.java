@@ -437,6 +437,16 @@ public final class ServerHandshake13 extends Handshake {
             if (!psk && !extensions.containsKey(Extensions.SIGNATURE_ALGORITHMS)) {
                 throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no signature_algorithms");
             }
+            // Groups in the obsolete_RESERVED ranges "MUST NOT be offered" by TLS 1.3 implementations (section
+            // 4.2.7): listing one in supported_groups is a TLS 1.2 courtesy, but a key share for it is TLS 1.3 only.
+            Wire.Reader entries = new Wire.Reader(whole16(extensions.getOrDefault(Extensions.KEY_SHARE, new byte[] {0, 0}), "key_share"));
+            while (entries.remaining() > 0) {
+                int code = entries.u16();
+                entries.vec16();
+                if ((code >= 0x0001 && code <= 0x0016) || (code >= 0x001A && code <= 0x001C) || code == 0xFF01 || code == 0xFF02) {
+                    throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("a key share for the obsolete group 0x%04X", code));
+                }
+            }
         }
 
         boolean offers(dev.keyway.core.kdf.TlsVersion v) {
