@@ -350,6 +350,12 @@ class ServerConformanceTest {
         assertThat(c.readServerFlight()).containsExactly(2, 8, 11, 15, 20);
     }
 
+    @Test
+    void anEmptySignatureAlgorithmsListIsDecodeError() {
+        // RFC 8446 section 4.2.3: supported_signature_algorithms<2..2^16-2>.
+        assertAlert(() -> client().sendHello(HandClient.keywayHello().put(13, new byte[] {0, 0})), Alert.DECODE_ERROR);
+    }
+
     // ---- PSK-only hellos (test-tls13-psk_ke) ----
 
     @Test

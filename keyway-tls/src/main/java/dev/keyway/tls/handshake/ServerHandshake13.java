@@ -498,6 +498,10 @@ public final class ServerHandshake13 extends Handshake {
             }
             byte[] sa = ext.getOrDefault(Extensions.SIGNATURE_ALGORITHMS, new byte[] {0, 0});
             List<Integer> schemes = u16s(whole16(sa, "signature_algorithms"));
+            if (ext.containsKey(Extensions.SIGNATURE_ALGORITHMS) && schemes.isEmpty()) {
+                // supported_signature_algorithms<2..2^16-2>: an empty list does not decode (RFC 8446 section 4.2.3).
+                throw TlsException.fatal(Alert.DECODE_ERROR, "an empty signature_algorithms list");
+            }
             String name = null;
             byte[] sni = ext.get(Extensions.SERVER_NAME);
             if (sni != null) {
