@@ -382,40 +382,4 @@ class ServerConformanceTest {
         assertAlert(() -> client().sendHello(HandClient.keywayHello().remove(13)), Alert.MISSING_EXTENSION);
         assertAlert(() -> client().sendHello(HandClient.keywayHello().remove(51)), Alert.MISSING_EXTENSION);
     }
-
-    // ---- close_notify in TLS 1.2 (tlsfuzzer test-tls13-session-resumption gets its ticket over TLS 1.2) ----
-
-    @Test
-    void tls12AnswersCloseNotifyAtOnceAndDiscardsLaterWrites() {
-        // RFC 5246 section 7.2.1: on close_notify the other party responds with its own and closes down,
-        // discarding any pending writes (TLS 1.2 has no half-close).
-        TlsConfig.Builder v12 = TlsConfig.builder().versions(List.of(dev.keyway.core.kdf.TlsVersion.TLS12));
-        TlsEngine server = TlsEngine.server(v12.certificate(chain, key).build());
-        TlsEngine client = TlsEngine.client(TlsConfig.builder().versions(List.of(dev.keyway.core.kdf.TlsVersion.TLS12))
-                .insecure(true).serverName("localhost").build());
-        for (int i = 0; i < 10 && !(client.isHandshakeComplete() && server.isHandshakeComplete()); i++) {
-            move(client, server);
-            move(server, client);
-        }
-        assertThat(server.version()).isEqualTo("TLSv1.2");
-        move(server, client); // the ticket, if any
-        client.closeOutbound();
-        move(client, server);
-        assertThat(server.read(new byte[10], 0, 10)).isEqualTo(-1);
-        assertThat(server.isOutboundDone()).isTrue();
-        int answer = server.outputLength();
-        assertThat(answer).as("our close_notify, sealed").isPositive();
-        server.write("HTTP/1.0 200 ok".getBytes(), 0, 15);
-        assertThat(server.outputLength()).as("the write after it is discarded").isEqualTo(answer);
-        move(server, client);
-        assertThat(client.read(new byte[10], 0, 10)).isEqualTo(-1);
-    }
-
-    private static void move(TlsEngine from, TlsEngine to) {
-        byte[] b = new byte[from.outputLength()];
-        from.takeOutput(b, 0, b.length);
-        if (b.length > 0) {
-            to.receive(b, 0, b.length);
-        }
-    }
 }
