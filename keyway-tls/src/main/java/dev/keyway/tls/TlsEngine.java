@@ -161,6 +161,10 @@ public final class TlsEngine {
     }
 
     private void dispatch(RecordLayer.Record r) {
+        if ((r.type() == RecordLayer.APPLICATION_DATA || r.type() == RecordLayer.CHANGE_CIPHER_SPEC) && partialHandshakeMessage()) {
+            // A handshake message split over records has nothing else between its pieces (RFC 8446 section 5.1).
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a record of type " + r.type() + " inside a fragmented handshake message");
+        }
         switch (r.type()) {
             case RecordLayer.HANDSHAKE -> {
                 if (inboundDone) {
@@ -218,6 +222,10 @@ public final class TlsEngine {
             }
             default -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of type " + r.type() + " here");
         }
+    }
+
+    private boolean partialHandshakeMessage() {
+        return session == null ? handshake.partialMessage() : post != null && post.partialMessage();
     }
 
     /**

@@ -52,6 +52,11 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
         }
     }
 
+    /** Part of a handshake message is buffered, waiting for the rest of it in the next records. */
+    public final boolean partialMessage() {
+        return !io.empty();
+    }
+
     /** TLS 1.2 was negotiated: {@code rest} handles every message from here. */
     final void continueWith(Tls12 rest) {
         this.tls12 = rest;
