@@ -20,7 +20,7 @@ import java.nio.charset.StandardCharsets;
         header = "Serve TLS 1.3 and 1.2 (like openssl s_server): echo, a status page, or stdin/stdout for one client.",
         description = {"Accept TLS 1.3 (and TLS 1.2, unless --tls1.3) connections with Keyway's own TLS. --echo sends every client's data back; --www "
                 + "answers each client's first request with an HTTP page describing the connection (version, suite, group, "
-                + "resumed); without either, the first client's data goes to standard output and standard input goes to it.",
+                + "resumed; 'GET /keyupdate' first sends a TLS 1.3 KeyUpdate, for conformance tests); without either, the first client's data goes to standard output and standard input goes to it.",
                 "",
                 "Session tickets are issued (one per connection) under keys that rotate every --ticket-rotation, so clients "
                 + "can resume; TLS 1.2 clients can also resume by session ID (--session-cache). --verify-client CA.pem requires a client certificate from that CA. --keylog writes every "
@@ -238,6 +238,11 @@ final class TlsServeCommand implements Runnable {
             String text = head.toString(StandardCharsets.ISO_8859_1);
             if (text.contains("\r\n\r\n") || text.contains("\n\n")) {
                 c.attach(Boolean.TRUE);
+                if (text.startsWith("GET /keyupdate ") && c.engine().version().equals("TLSv1.3")) {
+                    // As tlslite's and tlsfuzzer's test servers do: a KeyUpdate asking the client to update too,
+                    // then the page under the new keys (RFC 8446 section 4.6.3).
+                    c.engine().keyUpdate(true);
+                }
                 c.write(page(c.engine()));
                 c.close();
             } else if (head.size() > MAX_REQUEST_HEAD) {

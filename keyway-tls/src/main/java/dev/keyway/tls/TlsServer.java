@@ -72,8 +72,13 @@ public final class TlsServer implements Closeable {
     private static final int READ_BUFFER = 64 * 1024;
     /** Output waiting for a slow reader beyond which the server stops reading from that connection. */
     private static final int OUTPUT_HIGH_WATER = 1 << 20;
-    /** How long a closing connection is drained for the peer's last bytes before the socket closes. */
+    /**
+     * A closing connection is drained (what the peer still sends is read and dropped) until the peer closes too, or
+     * is silent this long, or {@link #LINGER_MAX_NANOS} have passed: as nginx's lingering close does, so that a peer
+     * still sending sees our last bytes (close_notify or an alert), not a reset.
+     */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final long LINGER_MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private final TlsConfig config;
     private final Handler handler;
@@ -219,6 +224,11 @@ public final class TlsServer implements Closeable {
         private long lastActivity;
         /** Set when the socket's output was shut: drain the peer until EOF or this deadline. */
         private long lingerUntil;
+        private long lingerStop;
+        /** Why the connection is ending while it lingers (reported when it ends); null for a clean close. */
+        private Exception failure;
+        /** Shut the socket's output once what waits has gone (the alert of a failure). */
+        private boolean shutWhenFlushed;
         private boolean ended;
         private volatile boolean closeRequested;
         private volatile boolean shutdownRequested;
@@ -465,7 +475,9 @@ public final class TlsServer implements Closeable {
                 }
                 c.lastActivity = System.nanoTime();
                 if (c.lingerUntil != 0) {
-                    continue; // closing: what the peer still sends is dropped
+                    // closing: what the peer still sends is dropped, and it has another moment to finish
+                    c.lingerUntil = Math.min(c.lastActivity + LINGER_NANOS, c.lingerStop);
+                    continue;
                 }
                 if (c.engine == null) {
                     c.engine = TlsEngine.server(config);
@@ -473,13 +485,8 @@ public final class TlsServer implements Closeable {
                 try {
                     c.engine.receive(readBuffer, 0, n);
                     deliver(c);
-                } catch (TlsException e) {
-                    flush(c); // the alert we owe
-                    end(c, e);
-                    return;
-                } catch (RuntimeException e) {
-                    flush(c);
-                    end(c, e);
+                } catch (RuntimeException e) { // a TlsException: its alert is queued
+                    failAndLinger(c, e);
                     return;
                 }
                 if (c.ended) {
@@ -490,6 +497,24 @@ public final class TlsServer implements Closeable {
                     return;
                 }
             }
+        }
+
+        /**
+         * A fatal error: the alert goes out, then a FIN, and what the peer still sends is read and dropped for a
+         * moment before the socket closes. Closing at once, with the peer's bytes unread, would reset the connection,
+         * and a reset can wipe the alert from the peer's receive buffer before it reads it.
+         */
+        private void failAndLinger(Connection c, Exception failure) {
+            c.failure = failure;
+            linger(c);
+            c.shutWhenFlushed = true;
+            flush(c);
+        }
+
+        private void linger(Connection c) {
+            long now = System.nanoTime();
+            c.lingerStop = now + LINGER_MAX_NANOS;
+            c.lingerUntil = now + LINGER_NANOS;
         }
 
         /** Hands the handler what the engine has: the end of the handshake, data, the peer's close_notify. */
@@ -518,7 +543,7 @@ public final class TlsServer implements Closeable {
 
         private void endOfInput(Connection c) {
             if (c.lingerUntil != 0 || c.engine == null) {
-                end(c, c.lingerUntil != 0 || c.peerClosedSeen ? null : new EOFException("the peer closed the connection before sending anything"));
+                end(c, c.lingerUntil != 0 ? c.failure : new EOFException("the peer closed the connection before sending anything"));
                 return;
             }
             try {
@@ -529,11 +554,8 @@ public final class TlsServer implements Closeable {
                 end(c, null);
             } catch (EOFException e) {
                 end(c, e);
-            } catch (TlsException e) {
-                flush(c);
-                end(c, e);
-            } catch (RuntimeException e) {
-                end(c, e);
+            } catch (RuntimeException e) { // a TlsException: its alert is queued
+                failAndLinger(c, e);
             }
         }
 
@@ -559,7 +581,7 @@ public final class TlsServer implements Closeable {
                     end(c, null);
                     return;
                 }
-                c.lingerUntil = System.nanoTime() + LINGER_NANOS;
+                linger(c);
                 c.key.interestOps(SelectionKey.OP_READ);
             }
         }
@@ -597,6 +619,15 @@ public final class TlsServer implements Closeable {
             if (c.key.isValid() && c.key.interestOps() != SelectionKey.OP_READ) {
                 c.key.interestOps(SelectionKey.OP_READ);
             }
+            if (c.shutWhenFlushed) {
+                c.shutWhenFlushed = false;
+                try {
+                    c.channel.shutdownOutput();
+                } catch (IOException e) {
+                    end(c, c.failure);
+                    return false;
+                }
+            }
             return true;
         }
 
@@ -614,7 +645,7 @@ public final class TlsServer implements Closeable {
                 }
                 if (c.lingerUntil != 0) {
                     if (now - c.lingerUntil >= 0) {
-                        end(c, null);
+                        end(c, c.failure);
                     }
                 } else if (!c.opened && now - c.acceptedAt >= handshakeNanos) {
                     flush(c);

@@ -320,9 +320,10 @@ class ServerConformanceTest {
 
     @ParameterizedTest
     @ValueSource(ints = {0x0015, 0x001A, 0xFF01})
-    void aKeyShareForAnObsoleteGroupIsIllegalParameter(int group) {
-        // RFC 8446 section 4.2.7: obsolete_RESERVED groups must not be offered by TLS 1.3 implementations; a key
-        // share is TLS 1.3 only, so one for such a group is illegal_parameter (even beside a good one).
+    void anObsoleteGroupBesideAGoodOneIsIgnored(int group) {
+        // RFC 8446 section 4.2.7: obsolete_RESERVED groups are never negotiated; listed (with a share) before a
+        // group Keyway has, they are passed over like any unknown group (tlsfuzzer obsolete-curves --relaxed,
+        // no-unknown-groups).
         HandClient c = client();
         Hello h = HandClient.keywayHello();
         byte[] shares = h.get(51);
@@ -334,20 +335,23 @@ class ServerConformanceTest {
         java.io.ByteArrayOutputStream g = new java.io.ByteArrayOutputStream();
         HandClient.u16(g, group);
         g.writeBytes(Arrays.copyOfRange(groups, 2, groups.length));
-        h.put(10, HandClient.vec16(g.toByteArray())).put(51, HandClient.vec16(b.toByteArray()));
-        assertAlert(() -> c.sendHello(h), Alert.ILLEGAL_PARAMETER);
+        c.sendHello(h.put(10, HandClient.vec16(g.toByteArray())).put(51, HandClient.vec16(b.toByteArray())));
+        assertThat(c.readServerFlight()).containsExactly(2, 8, 11, 15, 20);
     }
 
-    @Test
-    void anObsoleteGroupOnlyInSupportedGroupsIsIgnored() {
+    @ParameterizedTest
+    @ValueSource(ints = {0x0015, 0x001C, 0xFF02})
+    void onlyObsoleteGroupsShareNothing(int group) {
+        // Nothing in common: handshake_failure (RFC 8446 section 4.1.1; tlsfuzzer obsolete-curves -a handshake_failure).
         HandClient c = client();
         Hello h = HandClient.keywayHello();
-        byte[] groups = h.get(10);
+        java.io.ByteArrayOutputStream share = new java.io.ByteArrayOutputStream();
+        HandClient.u16(share, group);
+        share.writeBytes(HandClient.vec16(garbage(32)));
         java.io.ByteArrayOutputStream g = new java.io.ByteArrayOutputStream();
-        HandClient.u16(g, 0x0015);
-        g.writeBytes(Arrays.copyOfRange(groups, 2, groups.length));
-        c.sendHello(h.put(10, HandClient.vec16(g.toByteArray())));
-        assertThat(c.readServerFlight()).containsExactly(2, 8, 11, 15, 20);
+        HandClient.u16(g, group);
+        h.put(10, HandClient.vec16(g.toByteArray())).put(51, HandClient.vec16(share.toByteArray()));
+        assertAlert(() -> c.sendHello(h), Alert.HANDSHAKE_FAILURE);
     }
 
     @Test

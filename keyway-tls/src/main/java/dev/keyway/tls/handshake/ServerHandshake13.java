@@ -447,16 +447,10 @@ public final class ServerHandshake13 extends Handshake {
             if (!psk && !extensions.containsKey(Extensions.SIGNATURE_ALGORITHMS)) {
                 throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no signature_algorithms");
             }
-            // Groups in the obsolete_RESERVED ranges "MUST NOT be offered" by TLS 1.3 implementations (section
-            // 4.2.7): listing one in supported_groups is a TLS 1.2 courtesy, but a key share for it is TLS 1.3 only.
-            Wire.Reader entries = new Wire.Reader(whole16(extensions.getOrDefault(Extensions.KEY_SHARE, new byte[] {0, 0}), "key_share"));
-            while (entries.remaining() > 0) {
-                int code = entries.u16();
-                entries.vec16();
-                if ((code >= 0x0001 && code <= 0x0016) || (code >= 0x001A && code <= 0x001C) || code == 0xFF01 || code == 0xFF02) {
-                    throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("a key share for the obsolete group 0x%04X", code));
-                }
-            }
+            // Groups in the obsolete_RESERVED ranges "MUST NOT be offered or negotiated by TLS 1.3 implementations"
+            // (section 4.2.7). Keyway never negotiates them, and ignores them when offered, as it ignores every group
+            // it does not know: clients that speak 1.2 and 1.3 list groups for either, and tlsfuzzer's
+            // no-unknown-groups wants exactly that. A hello with nothing else gets handshake_failure (section 4.1.1).
         }
 
         boolean offers(dev.keyway.core.kdf.TlsVersion v) {
