@@ -34,7 +34,10 @@ public final class TlsEngine {
     private final TlsConfig config;
     private final boolean client;
     private final RecordLayer records = new RecordLayer();
-    private final Handshake handshake;
+    /** The handshake in progress; null once it is complete, so its state (messages, transcript, buffers) can go. */
+    private Handshake handshake;
+    /** After the handshake: what a fatal error does to its session (a TLS 1.2 server forgets it). */
+    private Runnable invalidator;
     /** Guards the read side: receive, read and what they change. */
     private final Object inLock = new Object();
     /** Guards the write side: the record layer's output, write keys and sequence numbers. */
@@ -176,6 +179,8 @@ public final class TlsEngine {
                         HandshakeResult done = handshake.result();
                         if (done != null) {
                             post = done.version() == TlsVersion.TLS13 ? new PostHandshake(records, done, client, config.clock()) : null;
+                            invalidator = handshake.invalidator();
+                            handshake = null; // an idle connection keeps only what it needs from here
                             session = done;
                         }
                     }
@@ -251,7 +256,11 @@ public final class TlsEngine {
     private void fail(TlsException e) {
         if (failure == null) {
             failure = e;
-            handshake.invalidate();
+            if (handshake != null) {
+                handshake.invalidate();
+            } else {
+                invalidator.run();
+            }
         }
         synchronized (outLock) {
             if (!outboundDone && !e.received() && e.alert() != null) {

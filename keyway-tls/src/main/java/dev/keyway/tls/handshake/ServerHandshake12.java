@@ -357,13 +357,22 @@ final class ServerHandshake12 implements Handshake.Tls12 {
 
     @Override
     public void invalidate() {
-        if (sessionId.length > 0 && config.sessionStore() != null) {
-            try {
-                config.sessionStore().remove(sessionId);
-            } catch (RuntimeException e) {
-                // the store is unreachable: the entry expires on its own; the connection's own error matters more
+        invalidator().run();
+    }
+
+    @Override
+    public Runnable invalidator() {
+        byte[] id = sessionId;
+        dev.keyway.tls.session.SessionStore store = config.sessionStore();
+        return () -> {
+            if (id.length > 0 && store != null) {
+                try {
+                    store.remove(id);
+                } catch (RuntimeException e) {
+                    // the store is unreachable: the entry expires on its own; the connection's own error matters more
+                }
             }
-        }
+        };
     }
 
     /**

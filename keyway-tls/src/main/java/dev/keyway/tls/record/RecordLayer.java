@@ -36,7 +36,8 @@ public final class RecordLayer {
     }
 
     // Read side: received bytes wait here until they make whole records.
-    private final ByteQueue in = new ByteQueue(HEADER + MAX_FRAGMENT + 256);
+    // It starts small and grows to the largest record seen: an idle connection does not hold 16 KiB for nothing.
+    private final ByteQueue in = new ByteQueue(2048);
     private RecordProtection readProtection;
     private boolean ccsAllowed = true;
     /** TLS 1.2: a ChangeCipherSpec is a protocol step for the handshake, not a middlebox courtesy to drop. */
