@@ -636,11 +636,13 @@ public final class TlsServer implements Closeable {
             }
             closeQuietly(c.channel);
             connections.remove(c);
-            forget(c.remote);
             try {
                 handler.closed(c, failure);
             } catch (RuntimeException e) {
                 // a handler's bug must not take the loop down with it
+            } finally {
+                // Only now: connections() and awaitDone() must not report the connection gone before its handler knows.
+                forget(c.remote);
             }
         }
     }
