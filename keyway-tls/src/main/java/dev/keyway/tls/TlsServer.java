@@ -214,6 +214,8 @@ public final class TlsServer implements Closeable {
         private TlsEngine engine;
         private boolean opened;
         private boolean peerClosedSeen;
+        /** The peer's TCP stream ended after its close_notify (a half-close): nothing more to read, output still goes. */
+        private boolean inputEnded;
         /** Bytes the channel did not take yet. */
         private ByteBuffer pending;
         private long lastActivity;
@@ -523,10 +525,16 @@ public final class TlsServer implements Closeable {
             }
             try {
                 c.engine.receiveEnd();
+                // A half-close (close_notify, then FIN) while the peer may still be reading: what we owe it (the
+                // rest of an echo, say) must still go, so the connection ends once that has gone (service), not now.
+                c.inputEnded = true;
                 if (!c.peerClosedSeen) {
                     deliver(c);
                 }
-                end(c, null);
+                if (!c.ended) {
+                    c.key.interestOps(c.key.interestOps() & ~SelectionKey.OP_READ);
+                    service(c);
+                }
             } catch (EOFException e) {
                 end(c, e);
             } catch (TlsException e) {
@@ -549,7 +557,7 @@ public final class TlsServer implements Closeable {
                 return;
             }
             if (c.closeRequested && c.lingerUntil == 0) {
-                if (c.engine == null || !c.opened) {
+                if (c.engine == null || !c.opened || c.inputEnded) {
                     end(c, null);
                     return;
                 }
@@ -594,8 +602,8 @@ public final class TlsServer implements Closeable {
                 end(c, e);
                 return false;
             }
-            if (c.key.isValid() && c.key.interestOps() != SelectionKey.OP_READ) {
-                c.key.interestOps(SelectionKey.OP_READ);
+            if (c.key.isValid() && c.key.interestOps() != readInterest(c)) {
+                c.key.interestOps(readInterest(c));
             }
             return true;
         }
@@ -603,8 +611,13 @@ public final class TlsServer implements Closeable {
         private boolean waitForWrite(Connection c) {
             int waiting = c.pending.remaining() + (c.engine == null ? 0 : c.engine.outputLength());
             // A peer that does not read while it sends would make us buffer without end: stop reading from it.
-            c.key.interestOps(waiting > OUTPUT_HIGH_WATER ? SelectionKey.OP_WRITE : SelectionKey.OP_WRITE | SelectionKey.OP_READ);
+            c.key.interestOps(waiting > OUTPUT_HIGH_WATER ? SelectionKey.OP_WRITE : SelectionKey.OP_WRITE | readInterest(c));
             return false;
+        }
+
+        /** OP_READ, or nothing once the peer's input has ended (its end of stream would be reported forever). */
+        private int readInterest(Connection c) {
+            return c.inputEnded ? 0 : SelectionKey.OP_READ;
         }
 
         private void sweep(long now) {

@@ -1,0 +1,487 @@
+package dev.keyway.tls;
+
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.KeyBlock12;
+import dev.keyway.core.kdf.Prf12;
+import dev.keyway.core.kdf.TlsVersion;
+import dev.keyway.tls.record.RecordLayer;
+import dev.keyway.tls.record.RecordProtection12;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link TlsServer} attacked by a peer that has read its code: each test is one attack, and fails if the server
+ * gives in to it (holds a slot, buffers without bound, stops serving others, hangs, loses data, miscounts).
+ * Short timeouts come from the builder; every socket is on 127.0.0.1 (or a loopback alias) and closed after.
+ */
+class TlsServerAttackTest {
+    @TempDir
+    static Path dir;
+    static TlsConfig serverConfig;
+    static TlsConfig clientConfig;
+    static TlsConfig client12Config;
+
+    private TlsServer server;
+    private final List<Socket> sockets = new ArrayList<>();
+    private final ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
+    /** Connections the handler saw open, in order. */
+    private final LinkedBlockingQueue<TlsServer.Connection> opened = new LinkedBlockingQueue<>();
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        Assumptions.assumeTrue(TestCerts.hasOpenssl(), "openssl makes the test certificates");
+        TestCerts.make(dir, "ec", "ec", 5);
+        serverConfig = TlsConfig.builder().certificate(TestCerts.certs(dir.resolve("ec.pem")), TestCerts.key(dir.resolve("ec.key"), "ec"))
+                .versions(List.of(TlsVersion.TLS13, TlsVersion.TLS12)).build();
+        clientConfig = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost").build();
+        client12Config = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost")
+                .versions(List.of(TlsVersion.TLS12)).build();
+    }
+
+    @AfterEach
+    void stop() {
+        for (Socket s : sockets) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** Echoes, records every connection that opens and how each one ended. */
+    class Echo implements TlsServer.Handler {
+        @Override
+        public void opened(TlsServer.Connection c) {
+            opened.add(c);
+        }
+
+        @Override
+        public void received(TlsServer.Connection c, byte[] b, int off, int len) {
+            c.write(b, off, len);
+        }
+
+        @Override
+        public void closed(TlsServer.Connection c, Exception failure) {
+            events.add(failure == null ? "clean" : failure.getClass().getSimpleName() + ": " + failure.getMessage());
+        }
+    }
+
+    private TlsServer start(TlsServer.Builder b) throws IOException {
+        server = b.onRefused((remote, why) -> events.add("refused " + remote.getAddress().getHostAddress() + ": " + why)).start();
+        return server;
+    }
+
+    private Socket raw() throws IOException {
+        return raw(null, 0);
+    }
+
+    /** A plain TCP connection, from {@code local} (a loopback alias) when given, with that receive buffer when not 0. */
+    private Socket raw(InetAddress local, int receiveBuffer) throws IOException {
+        Socket s = new Socket();
+        synchronized (sockets) {
+            sockets.add(s);
+        }
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer); // before connect, so the window is small from the start
+        }
+        if (local != null) {
+            s.bind(new InetSocketAddress(local, 0));
+        }
+        s.connect(server.address(), 5000);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    private String echoOnce(String text) throws IOException {
+        try (Socket s = raw(); TlsConnection c = TlsConnection.connect(s, clientConfig)) {
+            c.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+            return new String(c.getInputStream().readNBytes(text.length()), StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * A client engine on a plain socket, driven by hand: the test decides when, and whether, it reads. It keeps
+     * the first bytes the server sent (the ServerHello's random is in them).
+     */
+    final class RawClient {
+        final Socket socket;
+        final TlsEngine engine;
+        final ByteArrayOutputStream firstBytes = new ByteArrayOutputStream();
+
+        RawClient(TlsConfig config, int receiveBuffer) throws IOException {
+            this.socket = raw(null, receiveBuffer);
+            this.engine = TlsEngine.client(config);
+        }
+
+        RawClient handshake() throws IOException {
+            send();
+            byte[] buf = new byte[16384];
+            InputStream in = socket.getInputStream();
+            while (!engine.isHandshakeComplete()) {
+                int n = in.read(buf);
+                if (n < 0) {
+                    throw new EOFException("the server closed during the handshake");
+                }
+                if (firstBytes.size() < 4096) {
+                    firstBytes.write(buf, 0, n);
+                }
+                engine.receive(buf, 0, n);
+                send();
+            }
+            return this;
+        }
+
+        /** Sends whatever the engine has for the server. */
+        void send() throws IOException {
+            byte[] out = new byte[engine.outputLength()];
+            engine.takeOutput(out, 0, out.length);
+            socket.getOutputStream().write(out);
+        }
+
+        void write(byte[] data) throws IOException {
+            engine.write(data, 0, data.length);
+            send();
+        }
+
+        /** Reads application data until {@code n} bytes came, or the server's close_notify (then fewer). */
+        byte[] read(int n) throws IOException {
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[65536];
+            byte[] app = new byte[65536];
+            InputStream in = socket.getInputStream();
+            while (got.size() < n) {
+                int k = engine.read(app, 0, Math.min(app.length, n - got.size()));
+                if (k < 0) {
+                    break;
+                }
+                if (k > 0) {
+                    got.write(app, 0, k);
+                    continue;
+                }
+                int r = in.read(buf);
+                if (r < 0) {
+                    engine.receiveEnd();
+                    continue;
+                }
+                engine.receive(buf, 0, r);
+            }
+            return got.toByteArray();
+        }
+    }
+
+    // ---- slowloris ----
+
+    /** RFC 8446 section 4.1.2: a ClientHello dripped a byte at a time never completes; the handshake timeout is absolute. */
+    @Test
+    void aClientHelloDrippedAByteAtATimeIsCutAtTheHandshakeTimeout() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).handshakeTimeout(Duration.ofMillis(500)));
+        TlsEngine client = TlsEngine.client(clientConfig);
+        byte[] hello = new byte[client.outputLength()];
+        client.takeOutput(hello, 0, hello.length);
+        Socket s = raw();
+        s.setTcpNoDelay(true);
+        boolean cut = false;
+        for (int i = 0; i < hello.length && i < 100; i++) { // 100 bytes in 5 s: ten times the timeout
+            try {
+                s.getOutputStream().write(hello[i]);
+            } catch (SocketException e) {
+                cut = true; // the server reset the connection
+                break;
+            }
+            Thread.sleep(50);
+        }
+        waitFor(() -> !events.isEmpty());
+        assertThat(events.peek()).isEqualTo("TimeoutException: no complete handshake within 500 ms");
+        assertThat(cut || readsEnd(s)).as("the server closed the dripping socket").isTrue();
+        assertThat(server.connections()).isZero();
+    }
+
+    /** A client that writes 16 MiB and never reads: what the server holds for it stays near the 1 MiB high-water mark. */
+    @Test
+    void aClientThatNeverReadsHoldsBoundedOutput() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(3)));
+        RawClient c = new RawClient(clientConfig, 4096).handshake();
+        TlsServer.Connection sc = opened.poll(5, TimeUnit.SECONDS);
+        Thread writer = writeInBackground(c, 16 << 20);
+        long max = sampleMax(() -> sc.engine().outputLength(), 1500);
+        System.out.printf("TlsServerAttackTest: most output held for a non-reading client: %d KiB%n", max / 1024);
+        assertThat(max).isGreaterThan(0).isLessThanOrEqualTo((1 << 20) + (256 << 10));
+        c.socket.close();
+        writer.join(5000);
+        waitFor(() -> server.connections() == 0);
+        assertThat(echoOnce("still served")).isEqualTo("still served");
+    }
+
+    /** RFC 8446 section 4.6.3: each KeyUpdate with update_requested is answered; a client that never reads them. */
+    @Test
+    void aKeyUpdateFloodFromAClientThatNeverReadsHoldsBoundedOutput() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(2)));
+        RawClient c = new RawClient(clientConfig, 4096).handshake();
+        TlsServer.Connection sc = opened.poll(5, TimeUnit.SECONDS);
+        AtomicReference<Long> updates = new AtomicReference<>(0L);
+        Thread flood = new Thread(() -> {
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+                long n = 0;
+                while (System.nanoTime() < deadline) {
+                    for (int i = 0; i < 64; i++) {
+                        c.engine.keyUpdate(true);
+                    }
+                    c.send();
+                    updates.set(n += 64);
+                }
+            } catch (IOException | RuntimeException e) {
+                // cut by the server
+            }
+        });
+        flood.start();
+        long max = sampleMax(() -> sc.engine().outputLength() , 3000);
+        System.out.printf("TlsServerAttackTest: %d KeyUpdates sent; most output held: %d KiB%n", updates.get(), max / 1024);
+        assertThat(max).isLessThanOrEqualTo((1 << 20) + (256 << 10));
+        flood.join(10_000);
+        waitFor(() -> !events.isEmpty());
+        assertThat(events.peek()).startsWith("TimeoutException");
+    }
+
+    /**
+     * RFC 5746 section 4.2: a TLS 1.2 server answers a ClientHello after the handshake with a no_renegotiation
+     * warning and goes on; a client that floods them and never reads the warnings.
+     */
+    @Test
+    void aRenegotiationFloodFromATls12ClientThatNeverReadsHoldsBoundedOutput() throws Exception {
+        List<byte[]> logged = new ArrayList<>(); // CLIENT_RANDOM line: the client random and the master secret
+        TlsConfig logging = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost")
+                .versions(List.of(TlsVersion.TLS12)).keyLog((label, random, secret) -> {
+                    logged.add(random.clone());
+                    logged.add(secret.clone());
+                }).build();
+        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(2)));
+        RawClient c = new RawClient(logging, 4096).handshake();
+        TlsServer.Connection sc = opened.poll(5, TimeUnit.SECONDS);
+        assertThat(c.engine.version()).isEqualTo("TLSv1.2");
+        RecordProtection12 seal = clientWriteProtection12(c, logged.get(0), logged.get(1));
+        // A renegotiation ClientHello (handshake type 1, RFC 5246 section 7.4.1.2), sealed under the client's keys.
+        byte[] hello = {1, 0, 0, 0};
+        byte[] record = new byte[hello.length + seal.expansion()];
+        ByteArrayOutputStream burst = new ByteArrayOutputStream();
+        AtomicReference<Long> hellos = new AtomicReference<>(0L);
+        Thread flood = new Thread(() -> {
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+                long n = 0;
+                while (System.nanoTime() < deadline) {
+                    burst.reset();
+                    for (int i = 0; i < 256; i++) {
+                        int len = seal.seal(RecordLayer.HANDSHAKE, hello, 0, hello.length, record, 0);
+                        burst.write(record, 0, len);
+                    }
+                    c.socket.getOutputStream().write(burst.toByteArray());
+                    hellos.set(n += 256);
+                }
+            } catch (IOException e) {
+                // cut by the server
+            }
+        });
+        flood.start();
+        long max = sampleMax(() -> sc.engine().outputLength(), 3000);
+        System.out.printf("TlsServerAttackTest: %d renegotiation ClientHellos sent; most output held: %d KiB%n", hellos.get(), max / 1024);
+        assertThat(hellos.get()).as("the server answered them without failing the connection").isGreaterThan(256);
+        assertThat(max).isLessThanOrEqualTo((1 << 20) + (256 << 10));
+        flood.join(10_000);
+        waitFor(() -> !events.isEmpty());
+        assertThat(events.peek()).startsWith("TimeoutException");
+    }
+
+    /** The client's write protection after its Finished (sequence 1), from the master secret and both randoms. */
+    private static RecordProtection12 clientWriteProtection12(RawClient c, byte[] clientRandom, byte[] masterSecret) {
+        byte[] first = c.firstBytes.toByteArray();
+        // record header (5), handshake header (4), server_version (2), then Random (32): RFC 5246 section 7.4.1.3
+        assertThat(first[0]).isEqualTo((byte) RecordLayer.HANDSHAKE);
+        assertThat(first[5]).as("ServerHello").isEqualTo((byte) 2);
+        byte[] serverRandom = Arrays.copyOfRange(first, 11, 43);
+        CipherSuite suite = c.engine.suite();
+        KeyBlock12 kb = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, clientRandom, serverRandom);
+        RecordProtection12 p = new RecordProtection12(suite, kb.clientKey(), kb.clientIv(), kb.clientMacKey());
+        byte[] skip = new byte[64 + p.expansion()];
+        p.seal(RecordLayer.HANDSHAKE, new byte[16], 0, 16, skip, 0); // sequence 0 was the client's Finished
+        return p;
+    }
+
+    // ---- close_notify and half-close ----
+
+    /**
+     * A client that writes 8 MiB, then close_notify and FIN (a half-close, as {@code tls connect < file} does), and
+     * reads the echo as it comes: the server's end of input must not throw away the echo it still holds.
+     */
+    @Test
+    void aClientThatHalfClosesGetsAllItsEchoBack() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()));
+        RawClient c = new RawClient(clientConfig, 0).handshake();
+        byte[] data = new byte[8 << 20];
+        new java.util.Random(11).nextBytes(data);
+        Thread writer = new Thread(() -> {
+            try {
+                for (int off = 0; off < data.length; off += 65536) {
+                    synchronized (c) {
+                        c.engine.write(data, off, 65536);
+                    }
+                    sendLocked(c);
+                }
+                synchronized (c) {
+                    c.engine.closeOutbound();
+                }
+                sendLocked(c);
+                c.socket.shutdownOutput();
+            } catch (IOException e) {
+                events.add("writer: " + e);
+            }
+        });
+        writer.start();
+        byte[] back = readAll(c, data.length + 1, true);
+        writer.join(10_000);
+        assertThat(back.length).as("bytes echoed of " + data.length).isEqualTo(data.length);
+        assertThat(Arrays.equals(back, data)).isTrue();
+    }
+
+    /** Sends the client engine's output; the reader thread may queue nothing (the server sends no KeyUpdate). */
+    private static void sendLocked(RawClient c) throws IOException {
+        byte[] out;
+        synchronized (c) {
+            out = new byte[c.engine.outputLength()];
+            c.engine.takeOutput(out, 0, out.length);
+        }
+        c.socket.getOutputStream().write(out);
+    }
+
+    /**
+     * Application data until close_notify or {@code limit}; an EOF without close_notify is a failure here. A slow
+     * reader pauses a little after each read, so the server has output waiting most of the time.
+     */
+    private static byte[] readAll(RawClient c, int limit, boolean slow) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buf = new byte[65536];
+        byte[] app = new byte[65536];
+        InputStream in = c.socket.getInputStream();
+        while (got.size() < limit) {
+            int k = c.engine.read(app, 0, app.length);
+            if (k < 0) {
+                break;
+            }
+            if (k > 0) {
+                got.write(app, 0, k);
+                continue;
+            }
+            int r = in.read(buf);
+            if (slow) {
+                sleep(2);
+            }
+            if (r < 0) {
+                try {
+                    c.engine.receiveEnd();
+                } catch (EOFException e) {
+                    throw new EOFException("cut after " + got.size() + " bytes: " + e.getMessage());
+                }
+                continue;
+            }
+            c.engine.receive(buf, 0, r);
+        }
+        return got.toByteArray();
+    }
+
+    // ---- the API under abuse ----
+
+    // ---- helpers ----
+
+    private static Thread writeInBackground(RawClient c, int total) {
+        Thread t = new Thread(() -> {
+            byte[] chunk = new byte[65536];
+            try {
+                for (int sent = 0; sent < total; sent += chunk.length) {
+                    c.write(chunk);
+                }
+            } catch (IOException | RuntimeException e) {
+                // the server cut the connection, or the test closed it
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** The largest value {@code probe} gives, sampled every 10 ms for {@code millis}. */
+    private static long sampleMax(java.util.function.LongSupplier probe, long millis) throws InterruptedException {
+        long max = 0;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (System.nanoTime() < deadline) {
+            max = Math.max(max, probe.getAsLong());
+            Thread.sleep(10);
+        }
+        return max;
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException();
+        }
+    }
+
+    /** Whether reading the socket ends (EOF or reset) within its timeout. */
+    private static boolean readsEnd(Socket s) {
+        try {
+            s.setSoTimeout(5000);
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[4096];
+            while (in.read(buf) >= 0) {
+                // whatever the server sent before closing (an alert)
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("condition not met within 10 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+}
