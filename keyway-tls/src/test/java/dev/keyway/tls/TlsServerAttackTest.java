@@ -340,6 +340,53 @@ class TlsServerAttackTest {
     // ---- close_notify and half-close ----
 
     /**
+     * RFC 8446 section 6.1: "Any data received after a closure alert has been received MUST be ignored." Bytes
+     * after the client's close_notify (here garbage that is no record at all, in the same TCP segment) are not a
+     * protocol error: the connection ends cleanly and the client gets the server's close_notify.
+     */
+    @Test
+    void bytesAfterTheClientsCloseNotifyAreIgnored() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()));
+        RawClient c = new RawClient(clientConfig, 0).handshake();
+        c.engine.closeOutbound();
+        byte[] closeNotify = new byte[c.engine.outputLength()];
+        c.engine.takeOutput(closeNotify, 0, closeNotify.length);
+        // a whole application_data record (RFC 8446 section 5.1) that no key opens
+        byte[] garbage = "\u0017\u0003\u0003\u0000\u0020these 32 bytes open under no key".getBytes(StandardCharsets.ISO_8859_1);
+        assertThat(garbage).hasSize(5 + 32);
+        byte[] both = Arrays.copyOf(closeNotify, closeNotify.length + garbage.length);
+        System.arraycopy(garbage, 0, both, closeNotify.length, garbage.length);
+        c.socket.getOutputStream().write(both);
+        assertThat(c.read(1)).as("the server's close_notify, no data").isEmpty();
+        waitFor(() -> !events.isEmpty());
+        assertThat(events.peek()).isEqualTo("clean");
+    }
+
+    /** A client that sends close_notify, then keeps sending for seconds: the server drains it for its linger (2 s), then closes. */
+    @Test
+    void aClientThatKeepsSendingAfterItsCloseNotifyIsCutAfterTheLinger() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(30)));
+        RawClient c = new RawClient(clientConfig, 0).handshake();
+        c.engine.closeOutbound();
+        c.send();
+        long t0 = System.nanoTime();
+        byte[] junk = new byte[1024];
+        boolean cut = false;
+        while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(8)) {
+            try {
+                c.socket.getOutputStream().write(junk);
+            } catch (IOException e) {
+                cut = true;
+                break;
+            }
+            Thread.sleep(5);
+        }
+        assertThat(cut).as("the server closed the socket while the client was still sending").isTrue();
+        waitFor(() -> server.connections() == 0);
+        assertThat(events).containsExactly("clean");
+    }
+
+    /**
      * A client that writes 8 MiB, then close_notify and FIN (a half-close, as {@code tls connect < file} does), and
      * reads the echo as it comes: the server's end of input must not throw away the echo it still holds.
      */
