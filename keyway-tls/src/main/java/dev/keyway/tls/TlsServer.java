@@ -41,7 +41,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * that goes over the network (Redis) is called from there too.
  */
 public final class TlsServer implements Closeable {
-    /** What the server does with a connection. Methods run on the connection's loop thread; they must not block. */
+    /**
+     * What the server does with a connection. Methods run on the connection's loop thread; they must not block.
+     * What a method throws (an Error too, short of the JVM's own) ends that connection only: closed() is told why.
+     */
     public interface Handler {
         /** The handshake is complete: {@link Connection#engine()} tells what was negotiated. */
         default void opened(Connection c) {
@@ -353,6 +356,11 @@ public final class TlsServer implements Closeable {
                 } catch (IOException ignored) {
                     // closing anyway
                 }
+                if (!closed) {
+                    // This loop died (its selector broke, or the JVM failed: see failureOf) while the others would
+                    // go on handing it connections nobody serves: the whole server stops instead of half-serving.
+                    TlsServer.this.close();
+                }
             }
         }
 
@@ -378,7 +386,11 @@ public final class TlsServer implements Closeable {
                 if (refusal != null) {
                     closeQuietly(ch);
                     if (refusals != null) {
-                        refusals.refused(remote, refusal);
+                        try {
+                            refusals.refused(remote, refusal);
+                        } catch (RuntimeException e) {
+                            // a listener's bug must not stop this loop, the only one that accepts
+                        }
                     }
                     continue;
                 }
@@ -479,9 +491,10 @@ public final class TlsServer implements Closeable {
                     flush(c); // the alert we owe
                     end(c, e);
                     return;
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
+                    Exception failure = failureOf(e);
                     flush(c);
-                    end(c, e);
+                    end(c, failure);
                     return;
                 }
                 if (c.ended) {
@@ -540,8 +553,8 @@ public final class TlsServer implements Closeable {
             } catch (TlsException e) {
                 flush(c);
                 end(c, e);
-            } catch (RuntimeException e) {
-                end(c, e);
+            } catch (RuntimeException | Error e) {
+                end(c, failureOf(e));
             }
         }
 
@@ -651,13 +664,28 @@ public final class TlsServer implements Closeable {
             connections.remove(c);
             try {
                 handler.closed(c, failure);
-            } catch (RuntimeException e) {
-                // a handler's bug must not take the loop down with it
+            } catch (RuntimeException | Error e) {
+                failureOf(e); // a handler's bug must not take the loop down with it
             } finally {
                 // Only now: connections() and awaitDone() must not report the connection gone before its handler knows.
                 forget(c.remote);
             }
         }
+    }
+
+    /**
+     * What a handler (or the engine) threw, as the failure that ends its connection. A handler's bug, even an Error
+     * such as an AssertionError or a StackOverflowError, ends that connection and not the loop that serves the
+     * others. A JVM in trouble (out of memory, an internal error) is thrown on: the loop dies and the server stops.
+     */
+    private static Exception failureOf(Throwable t) {
+        if (t instanceof Exception e) {
+            return e;
+        }
+        if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+            throw (Error) t;
+        }
+        return new IllegalStateException("the connection's handler failed (" + t + ")", t);
     }
 
     /** Timeouts are checked this often: a tenth of the shorter one, between 10 ms and 1 s. */

@@ -467,6 +467,99 @@ class TlsServerAttackTest {
 
     // ---- the API under abuse ----
 
+    /** A refusal listener that throws must not take the accepting loop down with it. */
+    @Test
+    void aRefusalListenerThatThrowsDoesNotStopAccepting() throws Exception {
+        server = TlsServer.builder(serverConfig, new Echo()).loops(1).maxConnectionsPerAddress(1)
+                .onRefused((remote, why) -> {
+                    events.add("refused");
+                    throw new IllegalStateException("listener bug");
+                }).start();
+        Socket first = raw();
+        waitFor(() -> server.connections() == 1);
+        assertThat(raw().getInputStream().read()).isEqualTo(-1);
+        waitFor(() -> events.contains("refused"));
+        first.close();
+        waitFor(() -> server.connections() == 0);
+        assertThat(echoOnce("still accepting")).isEqualTo("still accepting");
+    }
+
+    /** A handler that throws from each of its methods: only that connection ends, its slot is freed, others are served. */
+    @Test
+    void aHandlerThatThrowsEndsOnlyItsConnection() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean failOpened = new java.util.concurrent.atomic.AtomicBoolean(true);
+        server = TlsServer.builder(serverConfig, new TlsServer.Handler() {
+            @Override
+            public void opened(TlsServer.Connection c) {
+                if (failOpened.get()) {
+                    throw new IllegalStateException("opened bug");
+                }
+            }
+
+            @Override
+            public void received(TlsServer.Connection c, byte[] b, int off, int len) {
+                String text = new String(b, off, len, StandardCharsets.US_ASCII);
+                switch (text) {
+                    case "runtime" -> throw new IllegalStateException("received bug");
+                    case "error" -> throw new AssertionError("received bug (an Error)");
+                    case "overflow" -> received(c, b, off, len);
+                    default -> c.write(b, off, len);
+                }
+            }
+
+            @Override
+            public void peerClosed(TlsServer.Connection c) {
+                throw new IllegalStateException("peerClosed bug");
+            }
+
+            @Override
+            public void closed(TlsServer.Connection c, Exception failure) {
+                events.add(failure == null ? "clean" : failure.getClass().getSimpleName() + ": " + failure.getMessage());
+                throw new IllegalStateException("closed bug");
+            }
+        }).loops(1).start();
+        RawClient first = new RawClient(clientConfig, 0).handshake();
+        assertThat(readsEnd(first.socket)).as("opened threw: the connection ends").isTrue();
+        waitFor(() -> server.connections() == 0);
+        failOpened.set(false);
+        for (String poison : List.of("runtime", "error", "overflow")) {
+            RawClient c = new RawClient(clientConfig, 0).handshake();
+            c.write(poison.getBytes(StandardCharsets.US_ASCII));
+            assertThat(readsEnd(c.socket)).as(poison + ": the connection ends").isTrue();
+            waitFor(() -> server.connections() == 0);
+            assertThat(echoOnce("after " + poison)).as("served after " + poison).isEqualTo("after " + poison);
+        }
+        RawClient c = new RawClient(clientConfig, 0).handshake();
+        c.engine.closeOutbound();
+        c.send();
+        assertThat(readsEnd(c.socket)).isTrue();
+        waitFor(() -> server.connections() == 0);
+        assertThat(echoOnce("after peerClosed")).isEqualTo("after peerClosed");
+        System.out.println("TlsServerAttackTest: handler failures seen as " + events);
+    }
+
+    /**
+     * A JVM error in one loop (here a handler's simulated OutOfMemoryError) kills that loop; the server then stops as
+     * a whole, every socket closed, rather than go on handing connections to a loop that no longer serves them.
+     */
+    @Test
+    void aLoopKilledByAJvmErrorStopsTheWholeServer() throws Exception {
+        server = TlsServer.builder(serverConfig, new TlsServer.Handler() {
+            @Override
+            public void received(TlsServer.Connection c, byte[] b, int off, int len) {
+                throw new OutOfMemoryError("simulated by the test");
+            }
+        }).loops(2).start();
+        Socket onLoop0 = raw(); // connections go to the loops in turn
+        waitFor(() -> server.connections() == 1);
+        RawClient onLoop1 = new RawClient(clientConfig, 0).handshake();
+        onLoop1.write(new byte[] {'x'});
+        assertThat(server.awaitDone(Duration.ofSeconds(10))).as("the server stopped").isTrue();
+        assertThat(readsEnd(onLoop0)).as("the other loop's connection was closed").isTrue();
+        assertThat(readsEnd(onLoop1.socket)).isTrue();
+        assertThat(server.connections()).isZero();
+    }
+
     // ---- helpers ----
 
     private static Thread writeInBackground(RawClient c, int total) {
