@@ -225,6 +225,8 @@ public final class TlsServer implements Closeable {
         /** Set when the socket's output was shut: drain the peer until EOF or this deadline. */
         private long lingerUntil;
         private boolean ended;
+        /** {@link #ended} for other threads: write refuses once it is set. */
+        private volatile boolean gone;
         private volatile boolean closeRequested;
         private volatile boolean shutdownRequested;
         private volatile Object attachment;
@@ -254,9 +256,19 @@ public final class TlsServer implements Closeable {
             return attachment;
         }
 
-        /** Seals application data and sends it as soon as the peer takes it. */
+        /**
+         * Seals application data and sends it as soon as the peer takes it. A thread that produces data should wait
+         * while {@code engine().outputLength()} is large: the peer may read slowly, or not at all.
+         *
+         * @throws IllegalStateException before the handshake is complete, after {@link #shutdownOutput}, or once the
+         *                               connection has ended: its bytes would wait for a peer that is gone
+         */
         public void write(byte[] b, int off, int len) {
-            engine.write(b, off, len);
+            TlsEngine e = engine;
+            if (gone || e == null) {
+                throw new IllegalStateException(gone ? "the connection is closed" : "the handshake is not complete");
+            }
+            e.write(b, off, len);
             loop.requestFlush(this);
         }
 
@@ -657,6 +669,7 @@ public final class TlsServer implements Closeable {
                 return;
             }
             c.ended = true;
+            c.gone = true;
             if (c.key != null) {
                 c.key.cancel();
             }

@@ -467,6 +467,72 @@ class TlsServerAttackTest {
 
     // ---- the API under abuse ----
 
+    /**
+     * Connection.write from another thread after the connection ended: refused, not buffered without end in an
+     * engine nobody drains (a producer thread would otherwise grow the heap until it dies).
+     */
+    @Test
+    void writingToAConnectionThatEndedIsRefused() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()));
+        RawClient c = new RawClient(clientConfig, 0).handshake();
+        TlsServer.Connection sc = opened.poll(5, TimeUnit.SECONDS);
+        c.socket.setSoLinger(true, 0);
+        c.socket.close(); // RST: no close_notify, the server's engine has not failed
+        waitFor(() -> !events.isEmpty());
+        int before = sc.engine().outputLength();
+        RuntimeException refused = null;
+        try {
+            for (int i = 0; i < 1000; i++) {
+                sc.write(new byte[1024]);
+            }
+        } catch (IllegalStateException e) {
+            refused = e;
+        }
+        assertThat(refused).as("write after the end").isNotNull().hasMessageContaining("closed");
+        assertThat(sc.engine().outputLength()).isEqualTo(before);
+    }
+
+    /**
+     * Another thread writes (and now and then closes) while the loop ends the connection because the peer reset it:
+     * the writer sees IllegalStateException and nothing else, soon, and every slot is freed.
+     */
+    @Test
+    void writesFromAnotherThreadRaceTheEndOfTheConnectionSafely() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).loops(1));
+        java.util.Random random = new java.util.Random(5);
+        for (int round = 0; round < 20; round++) {
+            RawClient c = new RawClient(clientConfig, 0).handshake();
+            TlsServer.Connection sc = opened.poll(5, TimeUnit.SECONDS);
+            AtomicReference<Throwable> outcome = new AtomicReference<>();
+            Thread writer = new Thread(() -> {
+                byte[] data = new byte[512];
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                try {
+                    for (int i = 0; System.nanoTime() < deadline; i++) {
+                        while (sc.engine().outputLength() > (256 << 10) && System.nanoTime() < deadline) {
+                            Thread.sleep(1); // a well-behaved producer waits for a slow reader
+                        }
+                        sc.write(data);
+                        if (i % 97 == 96) {
+                            sc.shutdownOutput();
+                        }
+                    }
+                    outcome.set(new AssertionError("writes still accepted 5 s after the peer reset the connection"));
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            writer.start();
+            Thread.sleep(random.nextInt(20));
+            c.socket.setSoLinger(true, 0);
+            c.socket.close();
+            writer.join(10_000);
+            assertThat(outcome.get()).as("round " + round).isInstanceOf(IllegalStateException.class);
+        }
+        waitFor(() -> server.connections() == 0);
+        assertThat(echoOnce("after the races")).isEqualTo("after the races");
+    }
+
     /** A refusal listener that throws must not take the accepting loop down with it. */
     @Test
     void aRefusalListenerThatThrowsDoesNotStopAccepting() throws Exception {
