@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the connection's loop thread, one at a time per connection, and must not block.
  *
  * <p>Limits a server on the internet needs, each a {@link Builder} setting: a handshake timeout (from accept to
- * the end of the handshake, default 10 s), an idle timeout (no byte in either direction, default 2 min), a
+ * the end of the handshake, default 10 s), an idle timeout (no byte in either direction, or output for the
+ * peer that it has taken none of, whatever it sends meanwhile; default 2 min), a
  * cap on concurrent connections from one source address (default 256) and in all (default 10,000).
  * A connection over a cap is closed at once, before a byte of TLS. The engine is made on a connection's
  * first byte, so an idle socket holds no record buffers. Output is bounded too: while more than 1 MiB waits
@@ -222,6 +223,8 @@ public final class TlsServer implements Closeable {
         /** Bytes the channel did not take yet. */
         private ByteBuffer pending;
         private long lastActivity;
+        /** While {@link #pending} waits: when the peer last took a byte of it (or when it began to wait). */
+        private long lastTaken;
         /** Set when the socket's output was shut: drain the peer until EOF or this deadline. */
         private long lingerUntil;
         private boolean ended;
@@ -604,7 +607,9 @@ public final class TlsServer implements Closeable {
             }
             try {
                 if (c.pending != null) {
-                    c.channel.write(c.pending);
+                    if (c.channel.write(c.pending) > 0) {
+                        c.lastTaken = System.nanoTime();
+                    }
                     if (c.pending.hasRemaining()) {
                         return waitForWrite(c);
                     }
@@ -620,6 +625,7 @@ public final class TlsServer implements Closeable {
                     if (writeBuffer.hasRemaining()) {
                         c.pending = ByteBuffer.allocate(writeBuffer.remaining());
                         c.pending.put(writeBuffer).flip();
+                        c.lastTaken = System.nanoTime();
                         return waitForWrite(c);
                     }
                 }
@@ -657,6 +663,11 @@ public final class TlsServer implements Closeable {
                 } else if (!c.opened && now - c.acceptedAt >= handshakeNanos) {
                     flush(c);
                     end(c, new java.util.concurrent.TimeoutException("no complete handshake within " + seconds(handshakeNanos)));
+                } else if (c.opened && c.pending != null && now - c.lastTaken >= idleNanos) {
+                    // A peer that reads nothing while it goes on sending (a byte now and then, KeyUpdates) is not
+                    // idle by the rule below, yet it holds our output and its slot for ever: what it sends does
+                    // not count while our output for it is stuck.
+                    end(c, new java.util.concurrent.TimeoutException("the peer took no data for " + seconds(idleNanos) + ": closed"));
                 } else if (c.opened && now - c.lastActivity >= idleNanos) {
                     end(c, new java.util.concurrent.TimeoutException("idle for " + seconds(idleNanos) + ": closed"));
                 }
@@ -757,7 +768,10 @@ public final class TlsServer implements Closeable {
             return this;
         }
 
-        /** After the handshake, how long nothing may move either way before the connection is closed (default 2 min). */
+        /**
+         * After the handshake, how long nothing may move either way before the connection is closed (default 2 min);
+         * also how long output may wait with none of it taken by the peer, whatever the peer sends meanwhile.
+         */
         public Builder idleTimeout(Duration d) {
             this.idleTimeout = positive(d, "idle timeout");
             return this;

@@ -226,6 +226,45 @@ class TlsServerAttackTest {
         assertThat(server.connections()).isZero();
     }
 
+    /**
+     * A client that stops reading while it keeps sending a little: the server's output for it stalls, and the
+     * bytes it keeps sending must not count as activity, or it holds a slot and the output forever.
+     */
+    @Test
+    void aClientThatStopsReadingIsCutWhenItsOutputStallsEvenIfItKeepsSending() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofMillis(600)));
+        RawClient c = new RawClient(clientConfig, 4096).handshake();
+        TlsServer.Connection sc = opened.poll(5, TimeUnit.SECONDS);
+        assertThat(sc).isNotNull();
+        byte[] chunk = new byte[65536];
+        long sent = 0;
+        // Fill the path until the server holds output it cannot send (the socket buffers are full), a chunk at a
+        // time with a pause for the server to echo it, so it stops far below its 1 MiB high-water mark and goes
+        // on reading.
+        while (sc.engine().outputLength() == 0 && sent < (64L << 20)) {
+            c.write(chunk);
+            sent += chunk.length;
+            Thread.sleep(20);
+        }
+        Assumptions.assumeTrue(sc.engine().outputLength() > 0, "the socket buffers took 64 MiB: no stalled output to test");
+        // Now drip: one byte every 100 ms for up to 6 s (ten idle timeouts). Each is echoed into the stalled output.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+        boolean cut = false;
+        while (!cut && System.nanoTime() < deadline) {
+            try {
+                c.write(new byte[] {'.'});
+            } catch (IOException e) {
+                break; // reset by the server
+            }
+            Thread.sleep(100);
+            cut = !events.isEmpty();
+        }
+        System.out.printf("TlsServerAttackTest: stalled after %d KiB sent; while dripping: %s%n", sent / 1024, events.peek());
+        assertThat(cut).as("the server cut the client while it was still dripping").isTrue();
+        assertThat(events.peek()).isEqualTo("TimeoutException: the peer took no data for 600 ms: closed");
+        waitFor(() -> server.connections() == 0);
+    }
+
     /** A client that writes 16 MiB and never reads: what the server holds for it stays near the 1 MiB high-water mark. */
     @Test
     void aClientThatNeverReadsHoldsBoundedOutput() throws Exception {
@@ -242,50 +281,43 @@ class TlsServerAttackTest {
         assertThat(echoOnce("still served")).isEqualTo("still served");
     }
 
-    /** RFC 8446 section 4.6.3: each KeyUpdate with update_requested is answered; a client that never reads them. */
+    /**
+     * RFC 8446 section 4.6.3: each KeyUpdate with update_requested is answered with a KeyUpdate. A client floods them
+     * and never reads the answers: what the server holds stays bounded, and a normal client on the same loop is served.
+     */
     @Test
     void aKeyUpdateFloodFromAClientThatNeverReadsHoldsBoundedOutput() throws Exception {
-        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(2)));
+        start(TlsServer.builder(serverConfig, new Echo()).loops(1).idleTimeout(Duration.ofSeconds(2)));
         RawClient c = new RawClient(clientConfig, 4096).handshake();
         TlsServer.Connection sc = opened.poll(5, TimeUnit.SECONDS);
-        AtomicReference<Long> updates = new AtomicReference<>(0L);
-        Thread flood = new Thread(() -> {
-            try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
-                long n = 0;
-                while (System.nanoTime() < deadline) {
-                    for (int i = 0; i < 64; i++) {
-                        c.engine.keyUpdate(true);
-                    }
-                    c.send();
-                    updates.set(n += 64);
-                }
-            } catch (IOException | RuntimeException e) {
-                // cut by the server
+        Flood flood = new Flood(4, () -> {
+            for (int i = 0; i < 64; i++) {
+                c.engine.keyUpdate(true);
             }
+            c.send();
+            return 64;
         });
-        flood.start();
-        long max = sampleMax(() -> sc.engine().outputLength() , 3000);
-        System.out.printf("TlsServerAttackTest: %d KeyUpdates sent; most output held: %d KiB%n", updates.get(), max / 1024);
+        long max = sampleMax(() -> sc.engine().outputLength(), 1500);
+        assertThat(echoOnce("served beside the flood")).isEqualTo("served beside the flood");
+        flood.thread.join(10_000);
+        System.out.printf("TlsServerAttackTest: %d KeyUpdates sent in 4 s; most output held: %d KiB%n", flood.sent.get(), max / 1024);
         assertThat(max).isLessThanOrEqualTo((1 << 20) + (256 << 10));
-        flood.join(10_000);
-        waitFor(() -> !events.isEmpty());
-        assertThat(events.peek()).startsWith("TimeoutException");
     }
 
     /**
      * RFC 5746 section 4.2: a TLS 1.2 server answers a ClientHello after the handshake with a no_renegotiation
-     * warning and goes on; a client that floods them and never reads the warnings.
+     * warning and goes on. A client floods them and never reads the warnings: what the server holds stays bounded,
+     * and once its output for the client is stuck for the idle timeout, the client is cut while it still floods.
      */
     @Test
-    void aRenegotiationFloodFromATls12ClientThatNeverReadsHoldsBoundedOutput() throws Exception {
+    void aRenegotiationFloodFromATls12ClientThatNeverReadsIsBoundedAndCut() throws Exception {
         List<byte[]> logged = new ArrayList<>(); // CLIENT_RANDOM line: the client random and the master secret
         TlsConfig logging = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost")
                 .versions(List.of(TlsVersion.TLS12)).keyLog((label, random, secret) -> {
                     logged.add(random.clone());
                     logged.add(secret.clone());
                 }).build();
-        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(2)));
+        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(1)));
         RawClient c = new RawClient(logging, 4096).handshake();
         TlsServer.Connection sc = opened.poll(5, TimeUnit.SECONDS);
         assertThat(c.engine.version()).isEqualTo("TLSv1.2");
@@ -294,32 +326,47 @@ class TlsServerAttackTest {
         byte[] hello = {1, 0, 0, 0};
         byte[] record = new byte[hello.length + seal.expansion()];
         ByteArrayOutputStream burst = new ByteArrayOutputStream();
-        AtomicReference<Long> hellos = new AtomicReference<>(0L);
-        Thread flood = new Thread(() -> {
-            try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
-                long n = 0;
-                while (System.nanoTime() < deadline) {
-                    burst.reset();
-                    for (int i = 0; i < 256; i++) {
-                        int len = seal.seal(RecordLayer.HANDSHAKE, hello, 0, hello.length, record, 0);
-                        burst.write(record, 0, len);
-                    }
-                    c.socket.getOutputStream().write(burst.toByteArray());
-                    hellos.set(n += 256);
-                }
-            } catch (IOException e) {
-                // cut by the server
+        Flood flood = new Flood(8, () -> {
+            burst.reset();
+            for (int i = 0; i < 256; i++) {
+                burst.write(record, 0, seal.seal(RecordLayer.HANDSHAKE, hello, 0, hello.length, record, 0));
             }
+            c.socket.getOutputStream().write(burst.toByteArray());
+            return 256;
         });
-        flood.start();
-        long max = sampleMax(() -> sc.engine().outputLength(), 3000);
-        System.out.printf("TlsServerAttackTest: %d renegotiation ClientHellos sent; most output held: %d KiB%n", hellos.get(), max / 1024);
-        assertThat(hellos.get()).as("the server answered them without failing the connection").isGreaterThan(256);
+        long max = sampleMax(() -> sc.engine().outputLength(), 1500);
+        flood.thread.join(10_000);
+        System.out.printf("TlsServerAttackTest: %d renegotiation ClientHellos sent; most output held: %d KiB; %s%n",
+                flood.sent.get(), max / 1024, events.peek());
         assertThat(max).isLessThanOrEqualTo((1 << 20) + (256 << 10));
-        flood.join(10_000);
-        waitFor(() -> !events.isEmpty());
-        assertThat(events.peek()).startsWith("TimeoutException");
+        assertThat(flood.cut).as("cut while flooding").isTrue();
+        assertThat(events.peek()).isEqualTo("TimeoutException: the peer took no data for 1 s: closed");
+    }
+
+    /** Sends bursts on a thread until the server cuts the connection or {@code seconds} pass. */
+    static final class Flood {
+        interface Burst {
+            int send() throws IOException;
+        }
+
+        final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        final Thread thread;
+        volatile boolean cut;
+
+        Flood(int seconds, Burst burst) {
+            thread = new Thread(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+                try {
+                    while (System.nanoTime() < deadline) {
+                        sent.addAndGet(burst.send());
+                    }
+                } catch (IOException e) {
+                    cut = true;
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
+        }
     }
 
     /** The client's write protection after its Finished (sequence 1), from the master secret and both randoms. */
