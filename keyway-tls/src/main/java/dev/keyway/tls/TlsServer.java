@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * cap on concurrent connections from one source address (default 256) and in all (default 10,000).
  * A connection over a cap is closed at once, before a byte of TLS. The engine is made on a connection's
  * first byte, so an idle socket holds no record buffers. Output is bounded too: while more than 1 MiB waits
- * for a slow reader, the server stops reading from that connection.
+ * for a slow reader, or more than a quarter of the heap for all of them, the server stops reading from a
+ * connection whose output waits.
  *
  * <p>Handshakes run on the loop threads (one per core by default); a {@link dev.keyway.tls.session.SessionStore}
  * that goes over the network (Redis) is called from there too.
@@ -76,6 +77,12 @@ public final class TlsServer implements Closeable {
     private static final int READ_BUFFER = 64 * 1024;
     /** Output waiting for a slow reader beyond which the server stops reading from that connection. */
     private static final int OUTPUT_HIGH_WATER = 1 << 20;
+    /**
+     * Output waiting for slow readers, all connections together, beyond which every connection with output waiting
+     * stops reading: a quarter of the heap. The high-water mark alone bounds one connection, not 10,000 of them
+     * (10 GiB: non-reading clients from a few addresses would exhaust the heap).
+     */
+    private static final long DEFAULT_OUTPUT_BUDGET = Runtime.getRuntime().maxMemory() / 4;
     /** How long a closing connection is drained for the peer's last bytes before the socket closes. */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -87,6 +94,9 @@ public final class TlsServer implements Closeable {
     private final int maxPerAddress;
     private final int maxConnections;
     private final long acceptLimit;
+    private final long outputBudget;
+    /** Output waiting in all, as each connection last measured it when its output stalled. */
+    private final AtomicLong waitingOutput = new AtomicLong();
     private final ServerSocketChannel listener;
     private final Loop[] loops;
     private final InetSocketAddress bound;
@@ -107,6 +117,7 @@ public final class TlsServer implements Closeable {
         this.maxPerAddress = b.maxPerAddress;
         this.maxConnections = b.maxConnections;
         this.acceptLimit = b.acceptLimit;
+        this.outputBudget = b.outputBudget;
         this.listener = ServerSocketChannel.open();
         this.loops = new Loop[b.loops];
         try {
@@ -225,6 +236,8 @@ public final class TlsServer implements Closeable {
         private long lastActivity;
         /** While {@link #pending} waits: when the peer last took a byte of it (or when it began to wait). */
         private long lastTaken;
+        /** This connection's share of {@link #waitingOutput}. */
+        private long counted;
         /** Set when the socket's output was shut: drain the peer until EOF or this deadline. */
         private long lingerUntil;
         private boolean ended;
@@ -633,6 +646,7 @@ public final class TlsServer implements Closeable {
                 end(c, e);
                 return false;
             }
+            uncount(c);
             if (c.key.isValid() && c.key.interestOps() != readInterest(c)) {
                 c.key.interestOps(readInterest(c));
             }
@@ -641,9 +655,21 @@ public final class TlsServer implements Closeable {
 
         private boolean waitForWrite(Connection c) {
             int waiting = c.pending.remaining() + (c.engine == null ? 0 : c.engine.outputLength());
-            // A peer that does not read while it sends would make us buffer without end: stop reading from it.
-            c.key.interestOps(waiting > OUTPUT_HIGH_WATER ? SelectionKey.OP_WRITE : SelectionKey.OP_WRITE | readInterest(c));
+            long all = waitingOutput.addAndGet(waiting - c.counted);
+            c.counted = waiting;
+            // A peer that does not read while it sends would make us buffer without end: stop reading from it. So do
+            // many such peers together: past the budget, every connection whose output waits stops reading until
+            // its own output has gone (a reading client soon is; one that does not read holds little more).
+            boolean stop = waiting > OUTPUT_HIGH_WATER || all > outputBudget;
+            c.key.interestOps(stop ? SelectionKey.OP_WRITE : SelectionKey.OP_WRITE | readInterest(c));
             return false;
+        }
+
+        private void uncount(Connection c) {
+            if (c.counted != 0) {
+                waitingOutput.addAndGet(-c.counted);
+                c.counted = 0;
+            }
         }
 
         /** OP_READ, or nothing once the peer's input has ended (its end of stream would be reported forever). */
@@ -681,6 +707,7 @@ public final class TlsServer implements Closeable {
             }
             c.ended = true;
             c.gone = true;
+            uncount(c);
             if (c.key != null) {
                 c.key.cancel();
             }
@@ -742,6 +769,7 @@ public final class TlsServer implements Closeable {
         private int maxPerAddress = 256;
         private int maxConnections = 10_000;
         private long acceptLimit = Long.MAX_VALUE;
+        private long outputBudget = DEFAULT_OUTPUT_BUDGET;
         private int loops = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
         private RefusalListener refusals;
 
@@ -795,6 +823,15 @@ public final class TlsServer implements Closeable {
                 throw new IllegalArgumentException("the accept limit must be 1 or more");
             }
             this.acceptLimit = n;
+            return this;
+        }
+
+        /** Output waiting for slow readers in all before they stop being read (default: a quarter of the heap); for tests. */
+        Builder outputBudget(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("the output budget must be 1 byte or more");
+            }
+            this.outputBudget = bytes;
             return this;
         }
 

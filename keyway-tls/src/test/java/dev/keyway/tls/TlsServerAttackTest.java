@@ -282,6 +282,42 @@ class TlsServerAttackTest {
     }
 
     /**
+     * Many clients that never read: the high-water mark bounds each (1 MiB), so 10,000 could hold 10 GiB. The
+     * output waiting in all stays near the server's budget (a quarter of the heap; 512 KiB here), and clients that
+     * do read (a small echo, and 2 MiB) are served meanwhile.
+     */
+    @Test
+    void manyClientsThatNeverReadHoldNoMoreThanTheOutputBudget() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(5)).outputBudget(512 << 10));
+        List<TlsServer.Connection> held = new ArrayList<>();
+        List<Thread> writers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            RawClient c = new RawClient(clientConfig, 4096).handshake();
+            held.add(opened.poll(5, TimeUnit.SECONDS));
+            writers.add(writeInBackground(c, 16 << 20));
+        }
+        long max = sampleMax(() -> held.stream().mapToLong(sc -> sc.engine().outputLength()).sum(), 1500);
+        System.out.printf("TlsServerAttackTest: 6 clients that never read hold %d KiB of output in all (budget 512 KiB)%n", max / 1024);
+        assertThat(max).isLessThanOrEqualTo(2 << 20); // without the budget: about 6 MiB
+        assertThat(echoOnce("served beside them")).isEqualTo("served beside them");
+        byte[] big = new byte[2 << 20];
+        new java.util.Random(3).nextBytes(big);
+        try (Socket s = raw(); TlsConnection c = TlsConnection.connect(s, clientConfig)) {
+            Thread w = new Thread(() -> {
+                try {
+                    c.getOutputStream().write(big);
+                } catch (IOException e) {
+                    events.add("big writer: " + e);
+                }
+            });
+            w.start();
+            byte[] back = c.getInputStream().readNBytes(big.length);
+            w.join(10_000);
+            assertThat(Arrays.equals(back, big)).as("2 MiB echoed while the budget is spent").isTrue();
+        }
+    }
+
+    /**
      * RFC 8446 section 4.6.3: each KeyUpdate with update_requested is answered with a KeyUpdate. A client floods them
      * and never reads the answers: what the server holds stays bounded, and a normal client on the same loop is served.
      */
