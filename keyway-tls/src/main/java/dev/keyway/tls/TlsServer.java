@@ -308,7 +308,8 @@ public final class TlsServer implements Closeable {
     private final class Loop implements Runnable {
         private final Selector selector;
         private final Thread thread;
-        private final ConcurrentLinkedQueue<SocketChannel> adopted = new ConcurrentLinkedQueue<>();
+        /** Connections the accepting loop admitted for this one, with the address they were counted under. */
+        private final ConcurrentLinkedQueue<Handoff> adopted = new ConcurrentLinkedQueue<>();
         private final ConcurrentLinkedQueue<Connection> requests = new ConcurrentLinkedQueue<>();
         private final Set<Connection> connections = new LinkedHashSet<>();
         private final byte[] readBuffer = new byte[READ_BUFFER];
@@ -344,9 +345,9 @@ public final class TlsServer implements Closeable {
                         break;
                     }
                     now = System.nanoTime();
-                    SocketChannel ch;
-                    while ((ch = adopted.poll()) != null) {
-                        adopt(ch, now);
+                    Handoff h;
+                    while ((h = adopted.poll()) != null) {
+                        adopt(h.channel(), h.remote(), now);
                     }
                     Connection c;
                     while ((c = requests.poll()) != null) {
@@ -379,6 +380,7 @@ public final class TlsServer implements Closeable {
                 for (Connection c : new ArrayList<>(connections)) {
                     end(c, null);
                 }
+                dropHandoffs();
                 try {
                     selector.close();
                 } catch (IOException ignored) {
@@ -422,7 +424,7 @@ public final class TlsServer implements Closeable {
                     }
                     continue;
                 }
-                loops[nextLoop].hand(ch);
+                loops[nextLoop].hand(ch, remote);
                 nextLoop = (nextLoop + 1) % loops.length;
                 if (accepted.incrementAndGet() >= acceptLimit) {
                     stopAccepting(this);
@@ -446,26 +448,32 @@ public final class TlsServer implements Closeable {
             return null;
         }
 
-        void hand(SocketChannel ch) {
+        void hand(SocketChannel ch, InetSocketAddress remote) {
             if (Thread.currentThread() == thread) {
-                adopt(ch, System.nanoTime());
+                adopt(ch, remote, System.nanoTime());
             } else {
-                adopted.add(ch);
+                adopted.add(new Handoff(ch, remote));
                 selector.wakeup();
+                if (closed) {
+                    dropHandoffs(); // that loop may have emptied its queue for the last time already
+                }
             }
         }
 
-        private void adopt(SocketChannel ch, long now) {
-            InetSocketAddress remote;
-            try {
-                remote = (InetSocketAddress) ch.getRemoteAddress();
-            } catch (IOException e) {
-                // admitted under an address this socket no longer tells: it is counted under none
-                closeQuietly(ch);
-                open.decrementAndGet();
-                checkDone();
-                return;
+        /**
+         * Closes the connections handed to this loop and not adopted yet (it was busy, then the server closed): they
+         * were counted in, and nobody else would ever close them.
+         */
+        private void dropHandoffs() {
+            Handoff h;
+            while ((h = adopted.poll()) != null) {
+                closeQuietly(h.channel());
+                forget(h.remote());
             }
+        }
+
+        /** {@code remote} is the address the connection was counted under (asked once, when it was accepted). */
+        private void adopt(SocketChannel ch, InetSocketAddress remote, long now) {
             Connection c = new Connection(this, ch, remote, now);
             try {
                 ch.configureBlocking(false);
@@ -737,6 +745,10 @@ public final class TlsServer implements Closeable {
             throw (Error) t;
         }
         return new IllegalStateException("the connection's handler failed (" + t + ")", t);
+    }
+
+    /** A connection on its way from the accepting loop to another. */
+    private record Handoff(SocketChannel channel, InetSocketAddress remote) {
     }
 
     /** Timeouts are checked this often: a tenth of the shorter one, between 10 ms and 1 s. */

@@ -709,6 +709,96 @@ class TlsServerAttackTest {
         assertThat(server.connections()).isZero();
     }
 
+    // ---- close() under load ----
+
+    /** close() while 40 connections are mid-handshake (half a ClientHello, or a full one): every socket ends, at once. */
+    @Test
+    void closeWhileConnectionsAreMidHandshakeEndsThemAll() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()));
+        TlsEngine client = TlsEngine.client(clientConfig);
+        byte[] hello = new byte[client.outputLength()];
+        client.takeOutput(hello, 0, hello.length);
+        List<Socket> mid = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            Socket s = raw();
+            s.getOutputStream().write(hello, 0, i % 2 == 0 ? 60 : hello.length); // half, or whole (the server answers)
+            mid.add(s);
+        }
+        waitFor(() -> server.connections() == 40);
+        long t0 = System.nanoTime();
+        server.close();
+        System.out.printf("TlsServerAttackTest: close() with 40 handshakes in flight took %.1f ms%n", (System.nanoTime() - t0) / 1e6);
+        assertThat(server.awaitDone(Duration.ofSeconds(1))).isTrue();
+        assertThat(server.connections()).isZero();
+        for (Socket s : mid) {
+            assertThat(readsEnd(s)).isTrue();
+        }
+    }
+
+    /**
+     * close() while connections pour in, handed from the accepting loop to the others: none may stay open, uncounted
+     * and unserved, in a queue nobody reads any more.
+     */
+    @Test
+    void closeWhileConnectionsArriveLeavesNoSocketOpen() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            events.clear();
+            start(TlsServer.builder(serverConfig, new Echo()).loops(4).maxConnectionsPerAddress(10_000));
+            TlsServer s = server;
+            List<Socket> arrived = java.util.Collections.synchronizedList(new ArrayList<>());
+            Thread connector = new Thread(() -> {
+                for (int i = 0; i < 400; i++) {
+                    try {
+                        Socket sock = new Socket();
+                        sock.connect(s.address(), 2000);
+                        arrived.add(sock);
+                    } catch (IOException e) {
+                        return; // the listener is closed
+                    }
+                }
+            });
+            connector.start();
+            while (arrived.size() < 50 + 30 * round) {
+                Thread.sleep(1);
+            }
+            s.close();
+            connector.join(10_000);
+            synchronized (arrived) {
+                sockets.addAll(arrived);
+            }
+            assertThat(s.connections()).as("round " + round + ": connections counted after close").isZero();
+            List<Socket> copy;
+            synchronized (arrived) {
+                copy = new ArrayList<>(arrived);
+            }
+            for (Socket sock : copy) {
+                sock.setSoTimeout(2000);
+                assertThat(readsEnd(sock)).as("round " + round + ": a socket outlived the server").isTrue();
+            }
+        }
+    }
+
+    /** close() from a handler, on a loop thread: it returns, and every connection ends. */
+    @Test
+    void closeFromAHandlerEndsEverything() throws Exception {
+        server = TlsServer.builder(serverConfig, new TlsServer.Handler() {
+            @Override
+            public void received(TlsServer.Connection c, byte[] b, int off, int len) {
+                server.close();
+                events.add("close returned");
+            }
+        }).loops(2).start();
+        Socket idle = raw();
+        waitFor(() -> server.connections() == 1);
+        RawClient c = new RawClient(clientConfig, 0).handshake();
+        c.write(new byte[] {'x'});
+        waitFor(() -> events.contains("close returned"));
+        assertThat(server.awaitDone(Duration.ofSeconds(5))).isTrue();
+        assertThat(readsEnd(idle)).isTrue();
+        assertThat(readsEnd(c.socket)).isTrue();
+        assertThat(server.connections()).isZero();
+    }
+
     // ---- helpers ----
 
     private static Thread writeInBackground(RawClient c, int total) {
@@ -750,7 +840,9 @@ class TlsServerAttackTest {
     /** Whether reading the socket ends (EOF or reset) within its timeout. */
     private static boolean readsEnd(Socket s) {
         try {
-            s.setSoTimeout(5000);
+            if (s.getSoTimeout() == 0 || s.getSoTimeout() > 5000) {
+                s.setSoTimeout(5000);
+            }
             InputStream in = s.getInputStream();
             byte[] buf = new byte[4096];
             while (in.read(buf) >= 0) {
