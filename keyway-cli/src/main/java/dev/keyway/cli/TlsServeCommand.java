@@ -72,7 +72,7 @@ final class TlsServeCommand implements Runnable {
     @Option(names = "--idle-timeout", paramLabel = "DURATION", description = "Close a connection on which nothing moved for this long, or whose client took none of the data waiting for it for this long (default: 2m with --echo or --www, none for the standard input/output client).")
     String idleTimeout;
 
-    @Option(names = "--max-per-address", paramLabel = "N", defaultValue = "256", description = "Concurrent connections from one source address; more are closed at once (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-per-address", paramLabel = "N", defaultValue = "256", description = "Concurrent connections from one source address (IPv6: one /64); more are closed at once (default: ${DEFAULT-VALUE}).")
     int maxPerAddress;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "10000", description = "Concurrent connections in all (default: ${DEFAULT-VALUE}); each needs a file descriptor ('ulimit -n').")

@@ -100,6 +100,7 @@ public final class TlsServer implements Closeable {
     private final ServerSocketChannel listener;
     private final Loop[] loops;
     private final InetSocketAddress bound;
+    /** Open connections per {@link #source}. */
     private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong accepted = new AtomicLong();
@@ -210,7 +211,30 @@ public final class TlsServer implements Closeable {
     }
 
     private void release(InetAddress address) {
-        perAddress.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
+        perAddress.computeIfPresent(source(address), (a, n) -> n == 1 ? null : n - 1);
+    }
+
+    /**
+     * What the per-address cap counts a connection under: its IPv4 address, or the /64 its IPv6 address is in. An
+     * IPv6 host is usually given a whole /64 (interface IDs are 64 bits, RFC 4291 section 2.5.1) and may pick any
+     * address in it, so a cap per single address would hold it to nothing.
+     */
+    static InetAddress source(InetAddress address) {
+        if (!(address instanceof java.net.Inet6Address)) {
+            return address;
+        }
+        byte[] prefix = address.getAddress();
+        java.util.Arrays.fill(prefix, 8, 16, (byte) 0);
+        try {
+            return InetAddress.getByAddress(prefix);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("16 bytes are an IPv6 address", e);
+        }
+    }
+
+    /** A source as a refusal names it: {@code 192.0.2.7}, or {@code 2001:db8:0:1:0:0:0:0/64}. */
+    private static String describe(InetAddress source) {
+        return source.getHostAddress() + (source instanceof java.net.Inet6Address ? "/64" : "");
     }
 
     private void checkDone() {
@@ -439,11 +463,12 @@ public final class TlsServer implements Closeable {
                 open.decrementAndGet();
                 return "the server holds " + maxConnections + " connections, its limit";
             }
-            int n = perAddress.merge(remote.getAddress(), 1, Integer::sum);
+            InetAddress source = source(remote.getAddress());
+            int n = perAddress.merge(source, 1, Integer::sum);
             if (n > maxPerAddress) {
                 release(remote.getAddress());
                 open.decrementAndGet();
-                return maxPerAddress + " connections from " + remote.getAddress().getHostAddress() + " are open already, the limit per address";
+                return maxPerAddress + " connections from " + describe(source) + " are open already, the limit per address";
             }
             return null;
         }
@@ -817,7 +842,7 @@ public final class TlsServer implements Closeable {
             return this;
         }
 
-        /** Concurrent connections from one source address (default 256). */
+        /** Concurrent connections from one source address, or one IPv6 /64 (default 256). */
         public Builder maxConnectionsPerAddress(int n) {
             this.maxPerAddress = positive(n, "connections per address");
             return this;

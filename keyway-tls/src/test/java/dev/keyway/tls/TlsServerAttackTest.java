@@ -709,6 +709,83 @@ class TlsServerAttackTest {
         assertThat(server.connections()).isZero();
     }
 
+    // ---- resets and half-closes at every stage ----
+
+    /** The stages a peer can reset or half-close at; each sends what leads there. */
+    enum Stage { NOTHING_SENT, HALF_CLIENT_HELLO, WHOLE_CLIENT_HELLO, HANDSHAKE_DONE, CLOSE_NOTIFY_SENT, WRITING_16_MIB }
+
+    /** Brings a fresh connection to {@code stage}; the client never reads unless the stage needs it. */
+    private RawClient reach(Stage stage) throws Exception {
+        opened.clear(); // earlier connections (the echo after each stage) opened too
+        RawClient c = new RawClient(clientConfig, stage == Stage.WRITING_16_MIB ? 4096 : 0);
+        switch (stage) {
+            case NOTHING_SENT -> waitFor(() -> server.connections() == 1);
+            case HALF_CLIENT_HELLO, WHOLE_CLIENT_HELLO -> {
+                byte[] hello = new byte[c.engine.outputLength()];
+                c.engine.takeOutput(hello, 0, hello.length);
+                c.socket.getOutputStream().write(hello, 0, stage == Stage.HALF_CLIENT_HELLO ? 60 : hello.length);
+                if (stage == Stage.WHOLE_CLIENT_HELLO) {
+                    assertThat(c.socket.getInputStream().read()).as("the server's flight").isEqualTo(RecordLayer.HANDSHAKE);
+                }
+            }
+            case HANDSHAKE_DONE -> {
+                c.handshake();
+                opened.poll(5, TimeUnit.SECONDS);
+            }
+            case CLOSE_NOTIFY_SENT -> {
+                c.handshake();
+                c.engine.closeOutbound();
+                c.send();
+            }
+            case WRITING_16_MIB -> {
+                c.handshake();
+                TlsServer.Connection sc = opened.poll(5, TimeUnit.SECONDS);
+                writeInBackground(c, 16 << 20); // more than the socket buffers take: the writer blocks
+                waitFor(() -> sc.engine().outputLength() > 0); // the server's output for it is stuck
+            }
+        }
+        return c;
+    }
+
+    // ---- the caps ----
+
+    /**
+     * The per-address cap counts one address: 127.0.0.2 to 127.0.0.9 (loopback aliases) each get their own 2. So
+     * does every IPv4 client behind a NAT or proxy share one (TLS.md says so); IPv6 clients are counted per /64.
+     */
+    @Test
+    void eachLoopbackAliasHasItsOwnPerAddressCap() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).maxConnectionsPerAddress(2));
+        for (int a = 2; a <= 9; a++) {
+            InetAddress from = InetAddress.getByName("127.0.0." + a);
+            raw(from, 0);
+            raw(from, 0);
+        }
+        waitFor(() -> server.connections() == 16);
+        for (int a = 2; a <= 9; a++) {
+            assertThat(raw(InetAddress.getByName("127.0.0." + a), 0).getInputStream().read()).isEqualTo(-1);
+        }
+        waitFor(() -> events.size() == 8);
+        assertThat(events).allMatch(e -> e.matches("refused 127\\.0\\.0\\.\\d: 2 connections from 127\\.0\\.0\\.\\d are open already.*"));
+        assertThat(server.connections()).isEqualTo(16);
+    }
+
+    /**
+     * An IPv6 host holds a /64 and may connect from any of its 2^64 addresses: the cap counts the /64 (RFC 4291
+     * section 2.5.1), not the address. IPv4 addresses stay as they are. (No IPv6 socket: the test keeps to 127.0.0.1.)
+     */
+    @Test
+    void ipv6ClientsAreCountedPerSlash64() throws Exception {
+        InetAddress a = InetAddress.getByName("2001:db8:1:2:aaaa:bbbb:cccc:1");
+        InetAddress b = InetAddress.getByName("2001:db8:1:2::ffff");
+        InetAddress otherNet = InetAddress.getByName("2001:db8:1:3:aaaa:bbbb:cccc:1");
+        assertThat(TlsServer.source(a)).isEqualTo(TlsServer.source(b)).isEqualTo(InetAddress.getByName("2001:db8:1:2::"));
+        assertThat(TlsServer.source(otherNet)).isNotEqualTo(TlsServer.source(a));
+        InetAddress v4 = InetAddress.getByName("192.0.2.7");
+        assertThat(TlsServer.source(v4)).isSameAs(v4);
+        assertThat(TlsServer.source(InetAddress.getByName("::ffff:192.0.2.7"))).as("IPv4-mapped: Java gives the IPv4 address").isEqualTo(v4);
+    }
+
     // ---- close() under load ----
 
     /** close() while 40 connections are mid-handshake (half a ClientHello, or a full one): every socket ends, at once. */
