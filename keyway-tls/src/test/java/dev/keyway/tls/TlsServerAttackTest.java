@@ -747,7 +747,129 @@ class TlsServerAttackTest {
         return c;
     }
 
+    /** A reset (RST) at every stage: the slot is freed, the end reported as a failure, and the next client served. */
+    @Test
+    void aResetAtEveryStageFreesTheSlot() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).maxConnectionsPerAddress(1));
+        for (Stage stage : Stage.values()) {
+            events.clear();
+            RawClient c = reach(stage);
+            c.socket.setSoLinger(true, 0);
+            c.socket.close();
+            waitFor(() -> server.connections() == 0);
+            waitFor(() -> !events.isEmpty());
+            String end = events.peek();
+            assertThat(end).as(stage.name()).matches(stage == Stage.CLOSE_NOTIFY_SENT ? "clean|(IOException|EOFException).*"
+                    : "(IOException|EOFException|SocketException).*");
+            System.out.printf("TlsServerAttackTest: reset at %s: %s%n", stage, end);
+            assertThat(echoOnce("after a reset at " + stage)).isEqualTo("after a reset at " + stage); // the cap of 1 admits it
+            waitFor(() -> server.connections() == 0);
+        }
+    }
+
+    /** A half-close (FIN) at every stage: the server ends the connection too (the client's read ends) and frees the slot. */
+    @Test
+    void aHalfCloseAtEveryStageEndsTheConnection() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).maxConnectionsPerAddress(1));
+        for (Stage stage : Stage.values()) {
+            if (stage == Stage.WRITING_16_MIB) {
+                continue; // aClientThatHalfClosesGetsAllItsEchoBack
+            }
+            events.clear();
+            RawClient c = reach(stage);
+            c.socket.shutdownOutput();
+            assertThat(readsEnd(c.socket)).as(stage + ": the server ends it").isTrue();
+            waitFor(() -> server.connections() == 0);
+            waitFor(() -> !events.isEmpty());
+            String end = events.peek();
+            System.out.printf("TlsServerAttackTest: half-close at %s: %s%n", stage, end);
+            if (stage == Stage.CLOSE_NOTIFY_SENT) {
+                assertThat(end).isEqualTo("clean");
+            } else {
+                assertThat(end).as(stage.name()).startsWith("EOFException");
+            }
+            assertThat(echoOnce("after a half-close at " + stage)).isEqualTo("after a half-close at " + stage);
+            waitFor(() -> server.connections() == 0);
+        }
+    }
+
     // ---- the caps ----
+
+    /**
+     * The caps never leak: 10,000 connections from two addresses that fail at random (reset, FIN, half a ClientHello,
+     * garbage, a whole ClientHello then reset, now and then a whole echo), four at a time; then the per-address cap
+     * admits exactly 6 from 127.0.0.1 and the total cap exactly 8 in all, each refusing the next for its own reason.
+     */
+    @Test
+    void theCapsAdmitExactlyTheirCountAfter10000ConnectionsThatFailAtRandom() throws Exception {
+        InetAddress one = InetAddress.getByName("127.0.0.1");
+        InetAddress two = InetAddress.getByName("127.0.0.2");
+        start(TlsServer.builder(serverConfig, new Echo()).maxConnectionsPerAddress(6).maxConnections(8)
+                .handshakeTimeout(Duration.ofSeconds(2)));
+        TlsEngine client = TlsEngine.client(clientConfig);
+        byte[] hello = new byte[client.outputLength()];
+        client.takeOutput(hello, 0, hello.length);
+        long seed = System.nanoTime();
+        System.out.println("TlsServerAttackTest: churn seed " + seed);
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger echoes = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            java.util.Random random = new java.util.Random(seed + t);
+            Thread th = new Thread(() -> {
+                while (done.getAndIncrement() < 10_000) {
+                    try (Socket s = new Socket()) {
+                        s.bind(new InetSocketAddress(random.nextBoolean() ? one : two, 0));
+                        s.connect(server.address(), 5000);
+                        s.setSoTimeout(5000);
+                        int pick = random.nextInt(100);
+                        if (pick < 50) {
+                            s.setSoLinger(true, 0); // reset at once (and no TIME_WAIT to eat the ports)
+                        } else if (pick < 65) {
+                            s.getOutputStream().write(hello, 0, 60);
+                            s.setSoLinger(true, 0);
+                        } else if (pick < 75) {
+                            s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                        } else if (pick < 80) {
+                            s.getOutputStream().write(hello);
+                            s.setSoLinger(true, 0);
+                        } else if (pick < 81) {
+                            try (TlsConnection c = TlsConnection.connect(s, clientConfig)) {
+                                c.getOutputStream().write('e');
+                                if (c.getInputStream().read() == 'e') {
+                                    echoes.incrementAndGet();
+                                }
+                            }
+                        }
+                        // else: a FIN at once
+                    } catch (IOException e) {
+                        // refused by a cap (the server has not seen an earlier close yet), or reset: both fine here
+                    }
+                }
+            });
+            th.start();
+            threads.add(th);
+        }
+        for (Thread th : threads) {
+            th.join(60_000);
+        }
+        waitFor(() -> server.connections() == 0);
+        System.out.printf("TlsServerAttackTest: 10,000 connections churned (%d whole echoes)%n", echoes.get());
+        events.clear();
+        for (int i = 0; i < 6; i++) {
+            raw(one, 0);
+        }
+        waitFor(() -> server.connections() == 6);
+        assertThat(raw(one, 0).getInputStream().read()).isEqualTo(-1);
+        waitFor(() -> !events.isEmpty());
+        assertThat(events.poll()).isEqualTo("refused 127.0.0.1: 6 connections from 127.0.0.1 are open already, the limit per address");
+        raw(two, 0);
+        raw(two, 0);
+        waitFor(() -> server.connections() == 8);
+        assertThat(raw(two, 0).getInputStream().read()).isEqualTo(-1);
+        waitFor(() -> !events.isEmpty());
+        assertThat(events.poll()).isEqualTo("refused 127.0.0.2: the server holds 8 connections, its limit");
+    }
 
     /**
      * The per-address cap counts one address: 127.0.0.2 to 127.0.0.9 (loopback aliases) each get their own 2. So
@@ -784,6 +906,33 @@ class TlsServerAttackTest {
         InetAddress v4 = InetAddress.getByName("192.0.2.7");
         assertThat(TlsServer.source(v4)).isSameAs(v4);
         assertThat(TlsServer.source(InetAddress.getByName("::ffff:192.0.2.7"))).as("IPv4-mapped: Java gives the IPv4 address").isEqualTo(v4);
+    }
+
+    /**
+     * The accept limit counts connections admitted, whatever becomes of them (reset, garbage, served), and not those
+     * a cap refused; once reached the server ends with its last connection and the port is closed.
+     */
+    @Test
+    void theAcceptLimitCountsAdmittedConnectionsOnly() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).maxConnectionsPerAddress(1).acceptLimit(3));
+        Socket first = raw();
+        waitFor(() -> server.connections() == 1);
+        for (int i = 0; i < 5; i++) {
+            assertThat(raw().getInputStream().read()).as("refused by the cap").isEqualTo(-1);
+        }
+        first.setSoLinger(true, 0);
+        first.close();
+        waitFor(() -> server.connections() == 0);
+        Socket garbage = raw();
+        garbage.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertThat(readsEnd(garbage)).isTrue();
+        waitFor(() -> server.connections() == 0);
+        assertThat(server.awaitDone(Duration.ofMillis(100))).isFalse();
+        assertThat(echoOnce("third")).isEqualTo("third");
+        assertThat(server.awaitDone(Duration.ofSeconds(10))).isTrue();
+        Socket late = new Socket();
+        sockets.add(late);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> late.connect(server.address(), 2000)).isInstanceOf(IOException.class);
     }
 
     // ---- close() under load ----
