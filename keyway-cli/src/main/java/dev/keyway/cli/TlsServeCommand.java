@@ -69,7 +69,7 @@ final class TlsServeCommand implements Runnable {
     @Option(names = "--handshake-timeout", paramLabel = "DURATION", defaultValue = "10s", description = "Cut a connection whose handshake is not done this long after it connected (default: ${DEFAULT-VALUE}).")
     String handshakeTimeout;
 
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", description = "Close a connection on which nothing moved for this long, or whose client took none of the data waiting for it for this long (default: 2m with --echo or --www, none for the standard input/output client).")
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", description = "Close a connection on which no data moved for this long, or whose client took none of the data waiting for it for this long (default: 2m with --echo or --www, none for the standard input/output client).")
     String idleTimeout;
 
     @Option(names = "--max-per-address", paramLabel = "N", defaultValue = "256", description = "Concurrent connections from one source address (IPv6: one /64); more are closed at once (default: ${DEFAULT-VALUE}).")

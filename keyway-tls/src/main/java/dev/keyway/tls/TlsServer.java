@@ -31,8 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the connection's loop thread, one at a time per connection, and must not block.
  *
  * <p>Limits a server on the internet needs, each a {@link Builder} setting: a handshake timeout (from accept to
- * the end of the handshake, default 10 s), an idle timeout (no byte in either direction, or output for the
- * peer that it has taken none of, whatever it sends meanwhile; default 2 min), a
+ * the end of the handshake, default 10 s), an idle timeout (no application data in either direction, or output
+ * for the peer that it has taken none of, whatever it sends meanwhile; default 2 min), a
  * cap on concurrent connections from one source address (default 256) and in all (default 10,000).
  * A connection over a cap is closed at once, before a byte of TLS. The engine is made on a connection's
  * first byte, so an idle socket holds no record buffers. Output is bounded too: while more than 1 MiB waits
@@ -257,7 +257,12 @@ public final class TlsServer implements Closeable {
         private boolean inputEnded;
         /** Bytes the channel did not take yet. */
         private ByteBuffer pending;
-        private long lastActivity;
+        /**
+         * When application data last moved (in to the handler, or out from its write) or the handshake ended. Records
+         * without data (KeyUpdates, empty records, refused renegotiations) do not count: TLS has no keepalive, and a
+         * peer could hold its slot with them for ever. Written from other threads too (write).
+         */
+        private volatile long lastActivity;
         /** While {@link #pending} waits: when the peer last took a byte of it (or when it began to wait). */
         private long lastTaken;
         /** This connection's share of {@link #waitingOutput}. */
@@ -309,6 +314,7 @@ public final class TlsServer implements Closeable {
                 throw new IllegalStateException(gone ? "the connection is closed" : "the handshake is not complete");
             }
             e.write(b, off, len);
+            lastActivity = System.nanoTime();
             loop.requestFlush(this);
         }
 
@@ -538,7 +544,6 @@ public final class TlsServer implements Closeable {
                     endOfInput(c);
                     return;
                 }
-                c.lastActivity = System.nanoTime();
                 if (c.lingerUntil != 0) {
                     continue; // closing: what the peer still sends is dropped
                 }
@@ -576,11 +581,13 @@ public final class TlsServer implements Closeable {
                     return;
                 }
                 c.opened = true;
+                c.lastActivity = System.nanoTime();
                 handler.opened(c);
             }
             while (!c.ended && !c.peerClosedSeen) {
                 int n = e.read(appBuffer, 0, appBuffer.length);
                 if (n > 0) {
+                    c.lastActivity = System.nanoTime();
                     handler.received(c, appBuffer, 0, n);
                 } else {
                     if (n < 0) {
@@ -660,14 +667,13 @@ public final class TlsServer implements Closeable {
                         return waitForWrite(c);
                     }
                     c.pending = null;
-                    c.lastActivity = System.nanoTime();
+                    c.lastActivity = System.nanoTime(); // a slow reader that took a big answer at last was not idle
                 }
                 while (c.engine != null && c.engine.outputLength() > 0) {
                     writeBuffer.clear();
                     c.engine.takeOutput(writeBuffer);
                     writeBuffer.flip();
                     c.channel.write(writeBuffer);
-                    c.lastActivity = System.nanoTime();
                     if (writeBuffer.hasRemaining()) {
                         c.pending = ByteBuffer.allocate(writeBuffer.remaining());
                         c.pending.put(writeBuffer).flip();
@@ -727,7 +733,8 @@ public final class TlsServer implements Closeable {
                     // idle by the rule below, yet it holds our output and its slot for ever: what it sends does
                     // not count while our output for it is stuck.
                     end(c, new java.util.concurrent.TimeoutException("the peer took no data for " + seconds(idleNanos) + ": closed"));
-                } else if (c.opened && now - c.lastActivity >= idleNanos) {
+                } else if (c.opened && c.pending == null && now - c.lastActivity >= idleNanos) {
+                    // (while output waits, the rule above applies: a slow reader taking a big answer is not idle)
                     end(c, new java.util.concurrent.TimeoutException("idle for " + seconds(idleNanos) + ": closed"));
                 }
             }
@@ -834,8 +841,9 @@ public final class TlsServer implements Closeable {
         }
 
         /**
-         * After the handshake, how long nothing may move either way before the connection is closed (default 2 min);
-         * also how long output may wait with none of it taken by the peer, whatever the peer sends meanwhile.
+         * After the handshake, how long no application data may move either way before the connection is closed
+         * (default 2 min; records without data do not count); also how long output may wait with none of it taken
+         * by the peer, whatever the peer sends meanwhile.
          */
         public Builder idleTimeout(Duration d) {
             this.idleTimeout = positive(d, "idle timeout");

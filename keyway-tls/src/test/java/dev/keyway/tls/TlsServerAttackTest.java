@@ -265,6 +265,57 @@ class TlsServerAttackTest {
         waitFor(() -> server.connections() == 0);
     }
 
+    /** Ways to send something now and then that is not application data. */
+    enum Keepalive { KEY_UPDATE, KEY_UPDATE_REQUESTED_AND_READ, EMPTY_RECORD }
+
+    /**
+     * TLS has no keepalive, yet records that carry no application data (a KeyUpdate, one with update_requested whose
+     * answer the client reads, a zero-length application_data record: RFC 8446 sections 4.6.3 and 5.4) arrive, and
+     * counted as activity they kept a connection open for ever past the idle timeout, even a --www request head
+     * past its deadline (that handler only runs on data). They do not count.
+     */
+    @Test
+    void recordsWithoutApplicationDataDoNotKeepAConnectionAlive() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofMillis(500)));
+        for (Keepalive kind : Keepalive.values()) {
+            events.clear();
+            java.util.Map<String, byte[]> secrets = new java.util.concurrent.ConcurrentHashMap<>();
+            TlsConfig logging = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost")
+                    .keyLog((label, random, secret) -> secrets.put(label, secret.clone())).build();
+            RawClient c = new RawClient(logging, 0).handshake();
+            RecordCrypto sealer = RecordCrypto.of(c.engine.suite(), secrets.get("CLIENT_TRAFFIC_SECRET_0"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(4); // eight idle timeouts
+            boolean cut = false;
+            while (!cut && System.nanoTime() < deadline) {
+                try {
+                    switch (kind) {
+                        case KEY_UPDATE -> {
+                            c.engine.keyUpdate(false);
+                            c.send();
+                        }
+                        case KEY_UPDATE_REQUESTED_AND_READ -> {
+                            c.engine.keyUpdate(true);
+                            c.send();
+                            while (c.socket.getInputStream().available() > 0) { // the answer: read, nothing piles up
+                                byte[] got = new byte[c.socket.getInputStream().available()];
+                                c.engine.receive(got, 0, c.socket.getInputStream().read(got));
+                            }
+                        }
+                        case EMPTY_RECORD -> c.socket.getOutputStream().write(sealer.seal(RecordCrypto.inner(new byte[0], 23, 0)));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    break; // the server closed
+                }
+                Thread.sleep(100);
+                cut = !events.isEmpty();
+            }
+            System.out.printf("TlsServerAttackTest: %s every 100 ms: %s%n", kind, events.peek());
+            assertThat(cut).as(kind + ": cut while still sending").isTrue();
+            assertThat(events.peek()).isEqualTo("TimeoutException: idle for 500 ms: closed");
+            waitFor(() -> server.connections() == 0);
+        }
+    }
+
     /** A client that writes 16 MiB and never reads: what the server holds for it stays near the 1 MiB high-water mark. */
     @Test
     void aClientThatNeverReadsHoldsBoundedOutput() throws Exception {
