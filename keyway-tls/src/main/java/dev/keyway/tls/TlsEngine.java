@@ -87,6 +87,9 @@ public final class TlsEngine {
     public void receive(byte[] b, int off, int len) {
         synchronized (inLock) {
             checkNotFailed();
+            if (inboundDone) {
+                return; // after the peer's close_notify every byte is ignored (RFC 8446 section 6.1), not even kept
+            }
             records.receive(b, off, len);
             process();
         }
@@ -94,13 +97,15 @@ public final class TlsEngine {
 
     /**
      * Handles buffered records in order. It stops after the record that completes the handshake, so a
-     * problem in what follows belongs to the first read, not to the handshake; {@link #read} goes on.
+     * problem in what follows belongs to the first read, not to the handshake; {@link #read} goes on. It stops
+     * for good at the peer's close_notify: "any data received after a closure alert has been received MUST be
+     * ignored" (RFC 8446 section 6.1), so what follows is not even parsed (a record that does not open is no error).
      */
     private void process() {
         try {
             boolean handshaking = session == null;
             RecordLayer.Record r;
-            while ((r = records.next()) != null) {
+            while (!inboundDone && (r = records.next()) != null) {
                 dispatch(r);
                 if (handshaking && session != null) {
                     return;
@@ -170,9 +175,6 @@ public final class TlsEngine {
         }
         switch (r.type()) {
             case RecordLayer.HANDSHAKE -> {
-                if (inboundDone) {
-                    return; // ignored after the peer's close_notify, like data (RFC 8446 section 6.1)
-                }
                 if (session == null) {
                     synchronized (outLock) {
                         handshake.receive(r.bytes(), 0, r.length());
@@ -208,9 +210,6 @@ public final class TlsEngine {
             case RecordLayer.APPLICATION_DATA -> {
                 if (session == null) {
                     throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "application data during the handshake (Keyway takes no 0-RTT)");
-                }
-                if (inboundDone) {
-                    return; // data after the peer's close_notify is ignored (RFC 8446 section 6.1)
                 }
                 if (r.length() > 0) {
                     application.add(r);

@@ -31,17 +31,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * the connection's loop thread, one at a time per connection, and must not block.
  *
  * <p>Limits a server on the internet needs, each a {@link Builder} setting: a handshake timeout (from accept to
- * the end of the handshake, default 10 s), an idle timeout (no byte in either direction, default 2 min), a
+ * the end of the handshake, default 10 s), an idle timeout (no application data in either direction, or output
+ * for the peer that it has taken none of, whatever it sends meanwhile; default 2 min), a
  * cap on concurrent connections from one source address (default 256) and in all (default 10,000).
  * A connection over a cap is closed at once, before a byte of TLS. The engine is made on a connection's
  * first byte, so an idle socket holds no record buffers. Output is bounded too: while more than 1 MiB waits
- * for a slow reader, the server stops reading from that connection.
+ * for a slow reader, or more than a quarter of the heap for all of them, the server stops reading from a
+ * connection whose output waits.
  *
  * <p>Handshakes run on the loop threads (one per core by default); a {@link dev.keyway.tls.session.SessionStore}
  * that goes over the network (Redis) is called from there too.
  */
 public final class TlsServer implements Closeable {
-    /** What the server does with a connection. Methods run on the connection's loop thread; they must not block. */
+    /**
+     * What the server does with a connection. Methods run on the connection's loop thread; they must not block.
+     * What a method throws (an Error too, short of the JVM's own) ends that connection only: closed() is told why.
+     */
     public interface Handler {
         /** The handshake is complete: {@link Connection#engine()} tells what was negotiated. */
         default void opened(Connection c) {
@@ -79,6 +84,12 @@ public final class TlsServer implements Closeable {
      */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long LINGER_MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /**
+     * Output waiting for slow readers, all connections together, beyond which every connection with output waiting
+     * stops reading: a quarter of the heap. The high-water mark alone bounds one connection, not 10,000 of them
+     * (10 GiB: non-reading clients from a few addresses would exhaust the heap).
+     */
+    private static final long DEFAULT_OUTPUT_BUDGET = Runtime.getRuntime().maxMemory() / 4;
 
     private final TlsConfig config;
     private final Handler handler;
@@ -88,9 +99,13 @@ public final class TlsServer implements Closeable {
     private final int maxPerAddress;
     private final int maxConnections;
     private final long acceptLimit;
+    private final long outputBudget;
+    /** Output waiting in all, as each connection last measured it when its output stalled. */
+    private final AtomicLong waitingOutput = new AtomicLong();
     private final ServerSocketChannel listener;
     private final Loop[] loops;
     private final InetSocketAddress bound;
+    /** Open connections per {@link #source}. */
     private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong accepted = new AtomicLong();
@@ -108,6 +123,7 @@ public final class TlsServer implements Closeable {
         this.maxPerAddress = b.maxPerAddress;
         this.maxConnections = b.maxConnections;
         this.acceptLimit = b.acceptLimit;
+        this.outputBudget = b.outputBudget;
         this.listener = ServerSocketChannel.open();
         this.loops = new Loop[b.loops];
         try {
@@ -200,7 +216,30 @@ public final class TlsServer implements Closeable {
     }
 
     private void release(InetAddress address) {
-        perAddress.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
+        perAddress.computeIfPresent(source(address), (a, n) -> n == 1 ? null : n - 1);
+    }
+
+    /**
+     * What the per-address cap counts a connection under: its IPv4 address, or the /64 its IPv6 address is in. An
+     * IPv6 host is usually given a whole /64 (interface IDs are 64 bits, RFC 4291 section 2.5.1) and may pick any
+     * address in it, so a cap per single address would hold it to nothing.
+     */
+    static InetAddress source(InetAddress address) {
+        if (!(address instanceof java.net.Inet6Address)) {
+            return address;
+        }
+        byte[] prefix = address.getAddress();
+        java.util.Arrays.fill(prefix, 8, 16, (byte) 0);
+        try {
+            return InetAddress.getByAddress(prefix);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("16 bytes are an IPv6 address", e);
+        }
+    }
+
+    /** A source as a refusal names it: {@code 192.0.2.7}, or {@code 2001:db8:0:1:0:0:0:0/64}. */
+    private static String describe(InetAddress source) {
+        return source.getHostAddress() + (source instanceof java.net.Inet6Address ? "/64" : "");
     }
 
     private void checkDone() {
@@ -219,9 +258,20 @@ public final class TlsServer implements Closeable {
         private TlsEngine engine;
         private boolean opened;
         private boolean peerClosedSeen;
+        /** The peer's TCP stream ended after its close_notify (a half-close): nothing more to read, output still goes. */
+        private boolean inputEnded;
         /** Bytes the channel did not take yet. */
         private ByteBuffer pending;
-        private long lastActivity;
+        /**
+         * When application data last moved (in to the handler, or out from its write) or the handshake ended. Records
+         * without data (KeyUpdates, empty records, refused renegotiations) do not count: TLS has no keepalive, and a
+         * peer could hold its slot with them for ever. Written from other threads too (write).
+         */
+        private volatile long lastActivity;
+        /** While {@link #pending} waits: when the peer last took a byte of it (or when it began to wait). */
+        private long lastTaken;
+        /** This connection's share of {@link #waitingOutput}. */
+        private long counted;
         /** Set when the socket's output was shut: drain the peer until EOF or this deadline. */
         private long lingerUntil;
         private long lingerStop;
@@ -230,6 +280,8 @@ public final class TlsServer implements Closeable {
         /** Shut the socket's output once what waits has gone (the alert of a failure). */
         private boolean shutWhenFlushed;
         private boolean ended;
+        /** {@link #ended} for other threads: write refuses once it is set. */
+        private volatile boolean gone;
         private volatile boolean closeRequested;
         private volatile boolean shutdownRequested;
         private volatile Object attachment;
@@ -259,9 +311,20 @@ public final class TlsServer implements Closeable {
             return attachment;
         }
 
-        /** Seals application data and sends it as soon as the peer takes it. */
+        /**
+         * Seals application data and sends it as soon as the peer takes it. A thread that produces data should wait
+         * while {@code engine().outputLength()} is large: the peer may read slowly, or not at all.
+         *
+         * @throws IllegalStateException before the handshake is complete, after {@link #shutdownOutput}, or once the
+         *                               connection has ended: its bytes would wait for a peer that is gone
+         */
         public void write(byte[] b, int off, int len) {
-            engine.write(b, off, len);
+            TlsEngine e = engine;
+            if (gone || e == null) {
+                throw new IllegalStateException(gone ? "the connection is closed" : "the handshake is not complete");
+            }
+            e.write(b, off, len);
+            lastActivity = System.nanoTime();
             loop.requestFlush(this);
         }
 
@@ -285,7 +348,8 @@ public final class TlsServer implements Closeable {
     private final class Loop implements Runnable {
         private final Selector selector;
         private final Thread thread;
-        private final ConcurrentLinkedQueue<SocketChannel> adopted = new ConcurrentLinkedQueue<>();
+        /** Connections the accepting loop admitted for this one, with the address they were counted under. */
+        private final ConcurrentLinkedQueue<Handoff> adopted = new ConcurrentLinkedQueue<>();
         private final ConcurrentLinkedQueue<Connection> requests = new ConcurrentLinkedQueue<>();
         private final Set<Connection> connections = new LinkedHashSet<>();
         private final byte[] readBuffer = new byte[READ_BUFFER];
@@ -321,9 +385,9 @@ public final class TlsServer implements Closeable {
                         break;
                     }
                     now = System.nanoTime();
-                    SocketChannel ch;
-                    while ((ch = adopted.poll()) != null) {
-                        adopt(ch, now);
+                    Handoff h;
+                    while ((h = adopted.poll()) != null) {
+                        adopt(h.channel(), h.remote(), now);
                     }
                     Connection c;
                     while ((c = requests.poll()) != null) {
@@ -356,10 +420,16 @@ public final class TlsServer implements Closeable {
                 for (Connection c : new ArrayList<>(connections)) {
                     end(c, null);
                 }
+                dropHandoffs();
                 try {
                     selector.close();
                 } catch (IOException ignored) {
                     // closing anyway
+                }
+                if (!closed) {
+                    // This loop died (its selector broke, or the JVM failed: see failureOf) while the others would
+                    // go on handing it connections nobody serves: the whole server stops instead of half-serving.
+                    TlsServer.this.close();
                 }
             }
         }
@@ -386,11 +456,15 @@ public final class TlsServer implements Closeable {
                 if (refusal != null) {
                     closeQuietly(ch);
                     if (refusals != null) {
-                        refusals.refused(remote, refusal);
+                        try {
+                            refusals.refused(remote, refusal);
+                        } catch (RuntimeException e) {
+                            // a listener's bug must not stop this loop, the only one that accepts
+                        }
                     }
                     continue;
                 }
-                loops[nextLoop].hand(ch);
+                loops[nextLoop].hand(ch, remote);
                 nextLoop = (nextLoop + 1) % loops.length;
                 if (accepted.incrementAndGet() >= acceptLimit) {
                     stopAccepting(this);
@@ -405,35 +479,42 @@ public final class TlsServer implements Closeable {
                 open.decrementAndGet();
                 return "the server holds " + maxConnections + " connections, its limit";
             }
-            int n = perAddress.merge(remote.getAddress(), 1, Integer::sum);
+            InetAddress source = source(remote.getAddress());
+            int n = perAddress.merge(source, 1, Integer::sum);
             if (n > maxPerAddress) {
                 release(remote.getAddress());
                 open.decrementAndGet();
-                return maxPerAddress + " connections from " + remote.getAddress().getHostAddress() + " are open already, the limit per address";
+                return maxPerAddress + " connections from " + describe(source) + " are open already, the limit per address";
             }
             return null;
         }
 
-        void hand(SocketChannel ch) {
+        void hand(SocketChannel ch, InetSocketAddress remote) {
             if (Thread.currentThread() == thread) {
-                adopt(ch, System.nanoTime());
+                adopt(ch, remote, System.nanoTime());
             } else {
-                adopted.add(ch);
+                adopted.add(new Handoff(ch, remote));
                 selector.wakeup();
+                if (closed) {
+                    dropHandoffs(); // that loop may have emptied its queue for the last time already
+                }
             }
         }
 
-        private void adopt(SocketChannel ch, long now) {
-            InetSocketAddress remote;
-            try {
-                remote = (InetSocketAddress) ch.getRemoteAddress();
-            } catch (IOException e) {
-                // admitted under an address this socket no longer tells: it is counted under none
-                closeQuietly(ch);
-                open.decrementAndGet();
-                checkDone();
-                return;
+        /**
+         * Closes the connections handed to this loop and not adopted yet (it was busy, then the server closed): they
+         * were counted in, and nobody else would ever close them.
+         */
+        private void dropHandoffs() {
+            Handoff h;
+            while ((h = adopted.poll()) != null) {
+                closeQuietly(h.channel());
+                forget(h.remote());
             }
+        }
+
+        /** {@code remote} is the address the connection was counted under (asked once, when it was accepted). */
+        private void adopt(SocketChannel ch, InetSocketAddress remote, long now) {
             Connection c = new Connection(this, ch, remote, now);
             try {
                 ch.configureBlocking(false);
@@ -473,10 +554,9 @@ public final class TlsServer implements Closeable {
                     endOfInput(c);
                     return;
                 }
-                c.lastActivity = System.nanoTime();
                 if (c.lingerUntil != 0) {
                     // closing: what the peer still sends is dropped, and it has another moment to finish
-                    c.lingerUntil = Math.min(c.lastActivity + LINGER_NANOS, c.lingerStop);
+                    c.lingerUntil = Math.min(System.nanoTime() + LINGER_NANOS, c.lingerStop);
                     continue;
                 }
                 if (c.engine == null) {
@@ -485,8 +565,8 @@ public final class TlsServer implements Closeable {
                 try {
                     c.engine.receive(readBuffer, 0, n);
                     deliver(c);
-                } catch (RuntimeException e) { // a TlsException: its alert is queued
-                    failAndLinger(c, e);
+                } catch (RuntimeException | Error e) { // a TlsException: its alert is queued
+                    failAndLinger(c, failureOf(e));
                     return;
                 }
                 if (c.ended) {
@@ -525,11 +605,13 @@ public final class TlsServer implements Closeable {
                     return;
                 }
                 c.opened = true;
+                c.lastActivity = System.nanoTime();
                 handler.opened(c);
             }
             while (!c.ended && !c.peerClosedSeen) {
                 int n = e.read(appBuffer, 0, appBuffer.length);
                 if (n > 0) {
+                    c.lastActivity = System.nanoTime();
                     handler.received(c, appBuffer, 0, n);
                 } else {
                     if (n < 0) {
@@ -548,14 +630,23 @@ public final class TlsServer implements Closeable {
             }
             try {
                 c.engine.receiveEnd();
+                // A half-close (close_notify, then FIN) while the peer may still be reading: what we owe it (the
+                // rest of an echo, say) must still go, so the connection ends once that has gone (service), not now.
+                c.inputEnded = true;
                 if (!c.peerClosedSeen) {
                     deliver(c);
                 }
-                end(c, null);
+                if (!c.ended) {
+                    c.key.interestOps(c.key.interestOps() & ~SelectionKey.OP_READ);
+                    service(c);
+                }
             } catch (EOFException e) {
                 end(c, e);
-            } catch (RuntimeException e) { // a TlsException: its alert is queued
-                failAndLinger(c, e);
+            } catch (TlsException e) {
+                flush(c);
+                end(c, e);
+            } catch (RuntimeException | Error e) {
+                end(c, failureOf(e));
             }
         }
 
@@ -571,7 +662,7 @@ public final class TlsServer implements Closeable {
                 return;
             }
             if (c.closeRequested && c.lingerUntil == 0) {
-                if (c.engine == null || !c.opened) {
+                if (c.engine == null || !c.opened || c.inputEnded) {
                     end(c, null);
                     return;
                 }
@@ -593,22 +684,24 @@ public final class TlsServer implements Closeable {
             }
             try {
                 if (c.pending != null) {
-                    c.channel.write(c.pending);
+                    if (c.channel.write(c.pending) > 0) {
+                        c.lastTaken = System.nanoTime();
+                    }
                     if (c.pending.hasRemaining()) {
                         return waitForWrite(c);
                     }
                     c.pending = null;
-                    c.lastActivity = System.nanoTime();
+                    c.lastActivity = System.nanoTime(); // a slow reader that took a big answer at last was not idle
                 }
                 while (c.engine != null && c.engine.outputLength() > 0) {
                     writeBuffer.clear();
                     c.engine.takeOutput(writeBuffer);
                     writeBuffer.flip();
                     c.channel.write(writeBuffer);
-                    c.lastActivity = System.nanoTime();
                     if (writeBuffer.hasRemaining()) {
                         c.pending = ByteBuffer.allocate(writeBuffer.remaining());
                         c.pending.put(writeBuffer).flip();
+                        c.lastTaken = System.nanoTime();
                         return waitForWrite(c);
                     }
                 }
@@ -616,8 +709,9 @@ public final class TlsServer implements Closeable {
                 end(c, e);
                 return false;
             }
-            if (c.key.isValid() && c.key.interestOps() != SelectionKey.OP_READ) {
-                c.key.interestOps(SelectionKey.OP_READ);
+            uncount(c);
+            if (c.key.isValid() && c.key.interestOps() != readInterest(c)) {
+                c.key.interestOps(readInterest(c));
             }
             if (c.shutWhenFlushed) {
                 c.shutWhenFlushed = false;
@@ -633,9 +727,26 @@ public final class TlsServer implements Closeable {
 
         private boolean waitForWrite(Connection c) {
             int waiting = c.pending.remaining() + (c.engine == null ? 0 : c.engine.outputLength());
-            // A peer that does not read while it sends would make us buffer without end: stop reading from it.
-            c.key.interestOps(waiting > OUTPUT_HIGH_WATER ? SelectionKey.OP_WRITE : SelectionKey.OP_WRITE | SelectionKey.OP_READ);
+            long all = waitingOutput.addAndGet(waiting - c.counted);
+            c.counted = waiting;
+            // A peer that does not read while it sends would make us buffer without end: stop reading from it. So do
+            // many such peers together: past the budget, every connection whose output waits stops reading until
+            // its own output has gone (a reading client soon is; one that does not read holds little more).
+            boolean stop = waiting > OUTPUT_HIGH_WATER || all > outputBudget;
+            c.key.interestOps(stop ? SelectionKey.OP_WRITE : SelectionKey.OP_WRITE | readInterest(c));
             return false;
+        }
+
+        private void uncount(Connection c) {
+            if (c.counted != 0) {
+                waitingOutput.addAndGet(-c.counted);
+                c.counted = 0;
+            }
+        }
+
+        /** OP_READ, or nothing once the peer's input has ended (its end of stream would be reported forever). */
+        private int readInterest(Connection c) {
+            return c.inputEnded ? 0 : SelectionKey.OP_READ;
         }
 
         private void sweep(long now) {
@@ -650,7 +761,13 @@ public final class TlsServer implements Closeable {
                 } else if (!c.opened && now - c.acceptedAt >= handshakeNanos) {
                     flush(c);
                     end(c, new java.util.concurrent.TimeoutException("no complete handshake within " + seconds(handshakeNanos)));
-                } else if (c.opened && now - c.lastActivity >= idleNanos) {
+                } else if (c.opened && c.pending != null && now - c.lastTaken >= idleNanos) {
+                    // A peer that reads nothing while it goes on sending (a byte now and then, KeyUpdates) is not
+                    // idle by the rule below, yet it holds our output and its slot for ever: what it sends does
+                    // not count while our output for it is stuck.
+                    end(c, new java.util.concurrent.TimeoutException("the peer took no data for " + seconds(idleNanos) + ": closed"));
+                } else if (c.opened && c.pending == null && now - c.lastActivity >= idleNanos) {
+                    // (while output waits, the rule above applies: a slow reader taking a big answer is not idle)
                     end(c, new java.util.concurrent.TimeoutException("idle for " + seconds(idleNanos) + ": closed"));
                 }
             }
@@ -662,18 +779,41 @@ public final class TlsServer implements Closeable {
                 return;
             }
             c.ended = true;
+            c.gone = true;
+            uncount(c);
             if (c.key != null) {
                 c.key.cancel();
             }
             closeQuietly(c.channel);
             connections.remove(c);
-            forget(c.remote);
             try {
                 handler.closed(c, failure);
-            } catch (RuntimeException e) {
-                // a handler's bug must not take the loop down with it
+            } catch (RuntimeException | Error e) {
+                failureOf(e); // a handler's bug must not take the loop down with it
+            } finally {
+                // Only now: connections() and awaitDone() must not report the connection gone before its handler knows.
+                forget(c.remote);
             }
         }
+    }
+
+    /**
+     * What a handler (or the engine) threw, as the failure that ends its connection. A handler's bug, even an Error
+     * such as an AssertionError or a StackOverflowError, ends that connection and not the loop that serves the
+     * others. A JVM in trouble (out of memory, an internal error) is thrown on: the loop dies and the server stops.
+     */
+    private static Exception failureOf(Throwable t) {
+        if (t instanceof Exception e) {
+            return e;
+        }
+        if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+            throw (Error) t;
+        }
+        return new IllegalStateException("the connection's handler failed (" + t + ")", t);
+    }
+
+    /** A connection on its way from the accepting loop to another. */
+    private record Handoff(SocketChannel channel, InetSocketAddress remote) {
     }
 
     /** Timeouts are checked this often: a tenth of the shorter one, between 10 ms and 1 s. */
@@ -706,6 +846,7 @@ public final class TlsServer implements Closeable {
         private int maxPerAddress = 256;
         private int maxConnections = 10_000;
         private long acceptLimit = Long.MAX_VALUE;
+        private long outputBudget = DEFAULT_OUTPUT_BUDGET;
         private int loops = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
         private RefusalListener refusals;
 
@@ -732,13 +873,17 @@ public final class TlsServer implements Closeable {
             return this;
         }
 
-        /** After the handshake, how long nothing may move either way before the connection is closed (default 2 min). */
+        /**
+         * After the handshake, how long no application data may move either way before the connection is closed
+         * (default 2 min; records without data do not count); also how long output may wait with none of it taken
+         * by the peer, whatever the peer sends meanwhile.
+         */
         public Builder idleTimeout(Duration d) {
             this.idleTimeout = positive(d, "idle timeout");
             return this;
         }
 
-        /** Concurrent connections from one source address (default 256). */
+        /** Concurrent connections from one source address, or one IPv6 /64 (default 256). */
         public Builder maxConnectionsPerAddress(int n) {
             this.maxPerAddress = positive(n, "connections per address");
             return this;
@@ -756,6 +901,15 @@ public final class TlsServer implements Closeable {
                 throw new IllegalArgumentException("the accept limit must be 1 or more");
             }
             this.acceptLimit = n;
+            return this;
+        }
+
+        /** Output waiting for slow readers in all before they stop being read (default: a quarter of the heap); for tests. */
+        Builder outputBudget(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("the output budget must be 1 byte or more");
+            }
+            this.outputBudget = bytes;
             return this;
         }
 
