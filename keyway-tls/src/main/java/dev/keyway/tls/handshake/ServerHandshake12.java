@@ -21,9 +21,10 @@ import java.util.List;
  * The TLS 1.2 server handshake after a ClientHello that did not get TLS 1.3 (RFC 5246 section 7.3, ECDHE as
  * in RFC 8422): ServerHello, Certificate, ServerKeyExchange (our ECDHE share, signed), [CertificateRequest],
  * ServerHelloDone; then the client's [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec
- * and Finished; then our ChangeCipherSpec and Finished. The extended master secret (RFC 7627) and secure
- * renegotiation (RFC 5746) are required of the client. When this server also speaks TLS 1.3, its random ends
- * with the downgrade sentinel (RFC 8446 section 4.1.3).
+ * and Finished; then our ChangeCipherSpec and Finished. Secure renegotiation (RFC 5746) is required of the
+ * client, and so is the extended master secret (RFC 7627) unless the config allows old peers without it; such a
+ * session gets the RFC 5246 master secret and no session ID or ticket. When this server also speaks TLS 1.3, its
+ * random ends with the downgrade sentinel (RFC 8446 section 4.1.3).
  *
  * <p>Resumption (the abbreviated handshake, RFC 5246 section 7.3 and RFC 5077 section 3.1): a client that
  * presents a session ticket we can open, or a session ID in our store, gets ServerHello, [NewSessionTicket],
@@ -43,6 +44,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private final boolean sendTicket;
     /** The session resumed, or null in a full handshake. */
     private final ResumptionState resumed;
+    /** The client sent extended_master_secret, so we answer with it and derive the master secret from the session hash (RFC 7627). */
+    private final boolean extendedMasterSecret;
 
     private final TlsConfig config;
     private final HandshakeIo io;
@@ -65,14 +68,14 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         this.config = config;
         this.io = io;
         this.hello = ch;
-        if (!ch.extensions().containsKey(Extensions.EXTENDED_MASTER_SECRET)) {
-            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client does not offer the extended master secret (RFC 7627): refused");
-        }
+        this.extendedMasterSecret = usesExtendedMasterSecret(config, ch.extensions().get(Extensions.EXTENDED_MASTER_SECRET), "client");
         byte[] reneg = ch.extensions().get(Extensions.RENEGOTIATION_INFO);
         if (!(reneg != null && reneg.length == 1 && reneg[0] == 0) && !ch.suites().contains(RENEGOTIATION_SCSV)) {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client does not support secure renegotiation (RFC 5746): refused");
         }
-        this.sendTicket = ch.extensions().containsKey(Extensions.SESSION_TICKET) && config.ticketKeys() != null && config.ticketCount() > 0;
+        // A session without the extended master secret is never resumed (RFC 7627 section 5.3): no ticket for it.
+        this.sendTicket = extendedMasterSecret && ch.extensions().containsKey(Extensions.SESSION_TICKET) && config.ticketKeys() != null
+                && config.ticketCount() > 0;
         this.resumed = resumable(ch);
         this.alpn = ServerHandshake13.chooseAlpn(config, ch);
         io.records().deliverChangeCipherSpec(true);
@@ -99,9 +102,11 @@ final class ServerHandshake12 implements Handshake.Tls12 {
             return;
         }
         SignatureScheme scheme = signatureScheme(ch);
-        this.suite = chooseSuite(ch, scheme);
-        this.group = suite.keyExchange() == CipherSuite.KeyExchange.RSA ? null : chooseGroup(ch);
-        this.sessionId = new byte[config.sessionStore() != null ? 32 : 0];
+        NamedGroup common = chooseGroup(ch);
+        this.suite = chooseSuite(ch, scheme, common);
+        this.group = suite.keyExchange() == CipherSuite.KeyExchange.RSA ? null : common;
+        // An empty session ID: the session cannot be resumed (RFC 5246 section 7.4.1.3), as RFC 7627 section 5.3 wants without EMS.
+        this.sessionId = new byte[config.sessionStore() != null && extendedMasterSecret ? 32 : 0];
         RANDOM.nextBytes(sessionId);
         transcript.algorithm(jcaHash(suite));
         transcript.add(chRaw);
@@ -135,7 +140,9 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private void serverHello() {
         Wire.Writer ext = new Wire.Writer();
         Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
-        Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
+        if (extendedMasterSecret) {
+            Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
+        }
         if (resumed == null && group != null && hello.extensions().containsKey(Extensions.EC_POINT_FORMATS)) {
             // only an extension the client sent may come back (RFC 5246 section 7.4.1.4)
             Extensions.add(ext, Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
@@ -187,37 +194,92 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         if (ticket != null && ticket.length > 0 && ch.sessionId().length == 0) {
             return null; // RFC 5077 section 3.4: without a session ID the client could not tell we resumed
         }
+        if (!extendedMasterSecret) {
+            // Every session we keep was made with the extended master secret (we keep none without it), and
+            // RFC 7627 section 5.3 says to abort, not to fall back to a full handshake, when a ClientHello
+            // without the extension asks to resume one.
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE,
+                    "the client asks to resume a session made with the extended master secret (RFC 7627) without offering it");
+        }
         return state;
     }
 
-    /** The scheme our key signs the ServerKeyExchange with, among those the client accepts. */
+    /**
+     * Whether the peer uses the extended master secret, from its extension's data (null: absent); without it, a
+     * refusal that names the cause and the flag, unless the config allows old peers (RFC 7627 section 5.2).
+     */
+    static boolean usesExtendedMasterSecret(TlsConfig config, byte[] extension, String peer) {
+        if (extension != null) {
+            if (extension.length != 0) {
+                throw TlsException.fatal(Alert.DECODE_ERROR, "the " + peer + "'s extended_master_secret extension is not empty (RFC 7627 section 5.1)");
+            }
+            return true;
+        }
+        if (!config.legacyNoExtendedMasterSecret()) {
+            throw TlsException.refused(Alert.HANDSHAKE_FAILURE, "the peer does not offer the extended master secret (RFC 7627), "
+                    + "which Keyway's TLS 1.2 requires", "allow such old peers with --legacy-no-ems");
+        }
+        return false;
+    }
+
+    /**
+     * The scheme our key signs the ServerKeyExchange with, among those the client accepts; null when there is
+     * none (then only RSA key transport, which signs nothing, can do). A client without signature_algorithms
+     * accepts only SHA-1 (RFC 5246 section 7.4.1.4.1), which Keyway does not sign with.
+     */
     private SignatureScheme signatureScheme(ServerHandshake13.ClientHello ch) {
         SignatureScheme preferred = SignatureScheme.forKey(config.privateKey());
         if (preferred == SignatureScheme.RSA_PSS_RSAE_SHA256 && !ch.signatureSchemes().contains(preferred.code())) {
             preferred = SignatureScheme.RSA_PKCS1_SHA256;
         }
         if (preferred == null || preferred == SignatureScheme.ED25519 || !ch.signatureSchemes().contains(preferred.code())) {
-            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no TLS 1.2 signature our key can make");
+            return null;
         }
         return preferred;
     }
 
-    private CipherSuite chooseSuite(ServerHandshake13.ClientHello ch, SignatureScheme scheme) {
+    /**
+     * Our first TLS 1.2 suite the client offers that we can complete: RSA key transport needs an RSA key; ECDHE
+     * needs a group in common and a signature the client accepts, else the next suite is tried (RFC 8422
+     * section 5.1: a client's curves rule out ECC suites, not the handshake).
+     */
+    private CipherSuite chooseSuite(ServerHandshake13.ClientHello ch, SignatureScheme scheme, NamedGroup common) {
+        boolean rsaKey = config.privateKey() instanceof java.security.interfaces.RSAKey;
+        boolean ecdheOffered = false;
         for (CipherSuite s : config.suites(TlsVersion.TLS12)) {
-            if (ch.suites().contains(s.code()) && s.auth().equals(scheme.keyAlgorithm())) {
+            if (!ch.suites().contains(s.code())) {
+                continue;
+            }
+            if (s.keyExchange() == CipherSuite.KeyExchange.RSA) {
+                if (rsaKey) {
+                    return s;
+                }
+                continue;
+            }
+            boolean ourKey = s.auth().equals(rsaKey ? "RSA" : "ECDSA");
+            ecdheOffered |= ourKey;
+            if (ourKey && scheme != null && common != null) {
                 return s;
             }
         }
-        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no TLS 1.2 suite in common with the client for our " + scheme.keyAlgorithm() + " key");
+        if (ecdheOffered && common == null) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no ECDHE group in common with the client");
+        }
+        if (ecdheOffered) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no TLS 1.2 signature our key can make");
+        }
+        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no TLS 1.2 suite in common with the client for our " + (rsaKey ? "RSA" : "ECDSA")
+                + " key");
     }
 
+    /** Our first ECDHE group the client supports (any, when it names none: RFC 8422 section 4), or null. */
     private NamedGroup chooseGroup(ServerHandshake13.ClientHello ch) {
         for (NamedGroup g : config.groups()) {
             if (g != NamedGroup.X25519MLKEM768 && (ch.groups().isEmpty() || ch.groups().contains(g.code()))) {
                 return g;
             }
         }
-        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no ECDHE group in common with the client");
+        return null;
     }
 
     /** One handshake message; the result once the client's Finished verified and ours is queued, else null. */
@@ -262,7 +324,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
             preMaster = share.finish(point);
         }
         transcript.add(m.raw());
-        masterSecret = Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash());
+        masterSecret = extendedMasterSecret ? Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash())
+                : Prf12.masterSecret(suite.prfHash(), preMaster, hello.random(), serverRandom);
         Arrays.fill(preMaster, (byte) 0);
         config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), hello.random(), masterSecret);
         keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, hello.random(), serverRandom);
@@ -330,7 +393,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         keys.destroy();
         state = State.DONE;
         return HandshakeResult.tls12(suite, group, clientChain, resumed != null, alpn, hello.serverName(), hello.random(),
-                serverRandom.clone(), masterSecret, null);
+                serverRandom.clone(), masterSecret, null, extendedMasterSecret);
     }
 
     /** [NewSessionTicket] ChangeCipherSpec Finished: the end of a full handshake, the middle of an abbreviated one. */
