@@ -47,6 +47,8 @@ public final class TlsEngine {
     private int applicationAvailable;
     private volatile boolean inboundDone;
     private boolean outboundDone;
+    /** TLS 1.2: the peer's close_notify came, ours answered it; later writes are discarded (RFC 5246 section 7.2.1). */
+    private boolean discardWrites;
     private volatile RuntimeException failure;
 
     private TlsEngine(TlsConfig config, boolean client) {
@@ -212,6 +214,17 @@ public final class TlsEngine {
                 byte[] body = r.data();
                 if (body.length == 2 && body[1] == 0 && session != null) {
                     inboundDone = true;
+                    if (session.version() == TlsVersion.TLS12) {
+                        // TLS 1.2 has no half-close: answer with our close_notify at once and discard pending writes
+                        // (RFC 5246 section 7.2.1). TLS 1.3 lets our side go on writing (RFC 8446 section 6.1).
+                        synchronized (outLock) {
+                            if (!outboundDone) {
+                                outboundDone = true;
+                                records.writeAlert(Alert.CLOSE_NOTIFY);
+                            }
+                            discardWrites = true;
+                        }
+                    }
                 } else {
                     throw Alerts.received(body);
                 }
@@ -310,6 +323,9 @@ public final class TlsEngine {
             checkNotFailed();
             if (session == null) {
                 throw new IllegalStateException("the handshake is not complete");
+            }
+            if (discardWrites) {
+                return; // TLS 1.2, after the peer's close_notify (RFC 5246 section 7.2.1)
             }
             if (outboundDone) {
                 throw new IllegalStateException("the TLS connection is closed for writing");

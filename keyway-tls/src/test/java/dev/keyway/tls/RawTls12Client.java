@@ -97,7 +97,12 @@ final class RawTls12Client {
 
     /** A ClientHello handshake message: version 0x0303, the null compression method, the extensions in order. */
     static byte[] clientHello(byte[] random, byte[] sessionId, int[] suites, List<byte[]> extensions) {
-        return handshake(1, concat(u16(0x0303), random, vec8(sessionId), vec16(u16s(suites)), vec8(new byte[] {0}),
+        return clientHello(0x0303, random, sessionId, suites, extensions);
+    }
+
+    /** As above with {@code clientVersion} as ClientHello.client_version (legacy_version). */
+    static byte[] clientHello(int clientVersion, byte[] random, byte[] sessionId, int[] suites, List<byte[]> extensions) {
+        return handshake(1, concat(u16(clientVersion), random, vec8(sessionId), vec16(u16s(suites)), vec8(new byte[] {0}),
                 vec16(concat(extensions.toArray(new byte[0][])))));
     }
 
@@ -199,6 +204,10 @@ final class RawTls12Client {
     byte[] masterSecret;
     private RecordProtection12 write;
     private RecordProtection12 read;
+    /** The version an RSA pre-master secret starts with: ClientHello.client_version (RFC 5246 section 7.4.7.1). */
+    int preMasterVersion = 0x0303;
+    /** Rewrites the ClientKeyExchange body before it is sent (a test's malformed key exchange). */
+    java.util.function.UnaryOperator<byte[]> keyExchangeRewrite = x -> x;
 
     /** A client for {@code server} that offers the extended master secret or not. */
     RawTls12Client(TlsEngine server, boolean extendedMasterSecret) {
@@ -252,13 +261,13 @@ final class RawTls12Client {
         if (preMaster == null) {
             preMaster = new byte[48];
             RANDOM.nextBytes(preMaster);
-            preMaster[0] = 3;
-            preMaster[1] = 3;
+            preMaster[0] = (byte) (preMasterVersion >> 8);
+            preMaster[1] = (byte) preMasterVersion;
             javax.crypto.Cipher rsa = javax.crypto.Cipher.getInstance("RSA/ECB/PKCS1Padding");
             rsa.init(javax.crypto.Cipher.ENCRYPT_MODE, leaf.getPublicKey());
             keyExchange = vec16(rsa.doFinal(preMaster));
         }
-        byte[] cke = handshake(16, keyExchange);
+        byte[] cke = handshake(16, keyExchangeRewrite.apply(keyExchange));
         transcript.writeBytes(cke);
         Prf12.Hash hash = suite.prfHash();
         String jca = hash == Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256";

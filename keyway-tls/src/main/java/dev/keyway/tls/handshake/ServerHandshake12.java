@@ -35,6 +35,10 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3). */
     private static final int RENEGOTIATION_SCSV = 0x00FF;
+    /** TLS_FALLBACK_SCSV (RFC 7507 section 2). */
+    static final int FALLBACK_SCSV = 0x5600;
+    /** The curves of RFC 8422 section 5.1.1 (and x25519, x448): a client naming one uses ec_point_formats as that RFC says. */
+    private static final List<Integer> RFC8422_CURVES = List.of(23, 24, 25, 29, 30);
 
     private enum State { CLIENT_CERTIFICATE, CLIENT_KEY_EXCHANGE, CLIENT_CERTIFICATE_VERIFY, CHANGE_CIPHER_SPEC, FINISHED, DONE }
 
@@ -46,6 +50,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private final ResumptionState resumed;
     /** The client sent extended_master_secret, so we answer with it and derive the master secret from the session hash (RFC 7627). */
     private final boolean extendedMasterSecret;
+    /** ClientHello.client_version (legacy_version). */
+    private final int clientVersion;
 
     private final TlsConfig config;
     private final HandshakeIo io;
@@ -68,10 +74,17 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         this.config = config;
         this.io = io;
         this.hello = ch;
+        // ClientHello.client_version, which the client also writes into an RSA pre-master secret (RFC 5246 section 7.4.7.1)
+        this.clientVersion = ((chRaw[4] & 0xff) << 8) | (chRaw[5] & 0xff);
+        if (ch.suites().contains(FALLBACK_SCSV) && config.allows(TlsVersion.TLS13)) {
+            // RFC 7507 section 3: the client fell back to TLS 1.2 although we speak TLS 1.3
+            throw TlsException.fatal(Alert.INAPPROPRIATE_FALLBACK, "the client fell back to TLS 1.2 (TLS_FALLBACK_SCSV), but this server speaks TLS 1.3");
+        }
         this.extendedMasterSecret = usesExtendedMasterSecret(config, ch.extensions().get(Extensions.EXTENDED_MASTER_SECRET), "client");
-        byte[] reneg = ch.extensions().get(Extensions.RENEGOTIATION_INFO);
-        if (!(reneg != null && reneg.length == 1 && reneg[0] == 0) && !ch.suites().contains(RENEGOTIATION_SCSV)) {
-            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client does not support secure renegotiation (RFC 5746): refused");
+        secureRenegotiation(ch);
+        byte[] formats = ch.extensions().get(Extensions.EC_POINT_FORMATS);
+        if (formats != null && !ClientHelloChecks.offersUncompressedPoints(formats) && ch.groups().stream().anyMatch(RFC8422_CURVES::contains)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "ec_point_formats without the uncompressed format (RFC 8422 section 5.1.2)");
         }
         // A session without the extended master secret is never resumed (RFC 7627 section 5.3): no ticket for it.
         this.sendTicket = extendedMasterSecret && ch.extensions().containsKey(Extensions.SESSION_TICKET) && config.ticketKeys() != null
@@ -205,6 +218,23 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     }
 
     /**
+     * RFC 5746 section 3.6: the client signals secure renegotiation (the extension or the SCSV) and, in this
+     * initial handshake, its renegotiated_connection is empty. Keyway never renegotiates, but it requires the
+     * signal of every TLS 1.2 client, as section 3.6 lets a server do (every TLS 1.2 client since 2010 sends it).
+     */
+    private static void secureRenegotiation(ServerHandshake13.ClientHello ch) {
+        byte[] reneg = ch.extensions().get(Extensions.RENEGOTIATION_INFO);
+        if (reneg != null && reneg.length != 1) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "renegotiation_info with renegotiated_connection data in an initial handshake "
+                    + "(RFC 5746 section 3.6)");
+        }
+        if (reneg == null && !ch.suites().contains(RENEGOTIATION_SCSV)) {
+            throw TlsException.refused(Alert.HANDSHAKE_FAILURE, "the client does not signal secure renegotiation (RFC 5746: neither "
+                    + "renegotiation_info nor its SCSV)", "Keyway's TLS 1.2 requires it of every client; no setting turns this off");
+        }
+    }
+
+    /**
      * Whether the peer uses the extended master secret, from its extension's data (null: absent); without it, a
      * refusal that names the cause and the flag, unless the config allows old peers (RFC 7627 section 5.2).
      */
@@ -321,6 +351,10 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         } else {
             byte[] point = r.vec8();
             r.end("ClientKeyExchange");
+            if (point.length == 0) {
+                // ECPoint point<1..2^8-1> (RFC 8422 section 5.7)
+                throw TlsException.fatal(Alert.DECODE_ERROR, "an empty ECDHE public key in the ClientKeyExchange");
+            }
             preMaster = share.finish(point);
         }
         transcript.add(m.raw());
@@ -340,10 +374,18 @@ final class ServerHandshake12 implements Handshake.Tls12 {
      */
     private byte[] rsaPreMasterSecret(byte[] encrypted) {
         try {
-            org.bouncycastle.crypto.params.AsymmetricKeyParameter key =
+            org.bouncycastle.crypto.params.RSAKeyParameters key = (org.bouncycastle.crypto.params.RSAKeyParameters)
                     org.bouncycastle.crypto.util.PrivateKeyFactory.createKey(config.privateKey().getEncoded());
-            return org.bouncycastle.crypto.tls.TlsRsaKeyExchange.decryptPreMasterSecret(encrypted, 0, encrypted.length,
-                    (org.bouncycastle.crypto.params.RSAKeyParameters) key, TlsVersion.TLS12.code(), RANDOM);
+            if (encrypted.length == 0 || encrypted.length > (key.getModulus().bitLength() + 7) / 8) {
+                // Not an RSA ciphertext for this key at all (its length is public): a random pre-master secret, so
+                // it fails at the Finished like every other malformation instead of ending the connection here.
+                byte[] random = new byte[Prf12.MASTER_SECRET_LENGTH];
+                RANDOM.nextBytes(random);
+                return random;
+            }
+            // The version check is against ClientHello.client_version, not the version negotiated (RFC 5246 section 7.4.7.1).
+            return org.bouncycastle.crypto.tls.TlsRsaKeyExchange.decryptPreMasterSecret(encrypted, 0, encrypted.length, key, clientVersion,
+                    RANDOM);
         } catch (java.io.IOException | ClassCastException e) {
             throw new IllegalStateException("the server's RSA key cannot decrypt", e);
         }
@@ -356,8 +398,13 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         byte[] signature = r.vec16();
         r.end("CertificateVerify");
         SignatureScheme scheme = SignatureScheme.ofCode(code);
-        if (scheme == null || !scheme.fits(clientChain.get(0).getPublicKey())
-                || !scheme.verify(clientChain.get(0).getPublicKey(), transcript.messages(), signature)) {
+        boolean requested = java.util.stream.IntStream.of(ClientHandshake13.SIGNATURE_ALGORITHMS).anyMatch(s -> s == code);
+        if (scheme == null || !requested || !scheme.fits(clientChain.get(0).getPublicKey())) {
+            // RFC 5246 section 7.4.8: one of the algorithms our CertificateRequest listed, for the certificate's key
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("the client's CertificateVerify uses signature scheme 0x%04X, "
+                    + "which our CertificateRequest did not offer for its key", code));
+        }
+        if (!scheme.verify(clientChain.get(0).getPublicKey(), transcript.messages(), signature)) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's CertificateVerify does not verify");
         }
         transcript.add(m.raw());
