@@ -88,12 +88,12 @@ class Tls12ServerConformanceTest {
         return RawTls12Client.clientHello(new byte[32], new byte[0], suites, extensions);
     }
 
-    // ---- suite selection: RFC 9155, RFC 8422 ----
+    // ---- suite selection: RFC 5246 section 7.4.1.4.1, RFC 9155, RFC 8422 ----
 
     /**
-     * RFC 9155 section 3: without signature_algorithms the server must abort with handshake_failure "except when
-     * digital signatures are not used": RSA key transport signs nothing, so it goes ahead (tlsfuzzer
-     * test-conversation, whose hellos have no extensions at all).
+     * A client without signature_algorithms accepts only SHA-1 signatures (RFC 5246 section 7.4.1.4.1), which
+     * Keyway does not make (RFC 9155 deprecates them). RSA key transport signs nothing, so it goes ahead
+     * (tlsfuzzer test-conversation, whose hellos have no extensions at all); the server used to refuse it.
      */
     @Test
     void rsaKeyTransportNeedsNoSignatureAlgorithms() throws Exception {
@@ -105,7 +105,7 @@ class Tls12ServerConformanceTest {
         assertThat(s.isHandshakeComplete()).isTrue();
     }
 
-    /** ... while ECDHE, whose ServerKeyExchange is signed, is refused: the implied SHA-1 is not signed with (RFC 9155 section 3). */
+    /** ... while ECDHE, whose ServerKeyExchange is signed, is refused: the implied SHA-1 is not signed with (RFC 9155). */
     @Test
     void ecdheWithoutSignatureAlgorithmsIsAHandshakeFailure() throws Exception {
         TlsException e = refusal(server().build(), hello(new int[] {ECDHE_RSA_GCM}, extensionsWith(EXT_SIGNATURE_ALGORITHMS, null)));
@@ -125,6 +125,19 @@ class Tls12ServerConformanceTest {
         raw.finish(raw.sendHello(RawTls12Client.clientHello(raw.clientRandom, new byte[0], new int[] {ECDHE_RSA_GCM, RSA_GCM},
                 extensionsWith(EXT_SUPPORTED_GROUPS, vec16(u16s(0x000F))))));
         assertThat(raw.suite).isEqualTo(CipherSuites.byCode(RSA_GCM));
+    }
+
+    /**
+     * A client without supported_groups gets P-256, the curve every ECC client of RFC 4492 knows, not our first
+     * preference x25519, which it cannot have meant (tlsfuzzer test-x25519: "Server picked curve we didn't advertise").
+     */
+    @Test
+    void aClientNamingNoGroupGetsP256() throws Exception {
+        TlsEngine s = TlsEngine.server(server().build());
+        RawTls12Client raw = new RawTls12Client(s, false);
+        raw.finish(raw.sendHello(RawTls12Client.clientHello(raw.clientRandom, new byte[0], new int[] {ECDHE_RSA_GCM},
+                extensionsWith(EXT_SUPPORTED_GROUPS, null))));
+        assertThat(s.group()).isEqualTo(dev.keyway.tls.handshake.NamedGroup.SECP256R1);
     }
 
     /** An ECDSA suite to an RSA key is skipped the same way; with nothing else offered the refusal names the key. */

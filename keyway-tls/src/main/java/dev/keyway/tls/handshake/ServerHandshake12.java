@@ -302,10 +302,17 @@ final class ServerHandshake12 implements Handshake.Tls12 {
                 + " key");
     }
 
-    /** Our first ECDHE group the client supports (any, when it names none: RFC 8422 section 4), or null. */
+    /**
+     * Our first ECDHE group the client supports, or null. A client that names none (RFC 8422 section 4 leaves the
+     * curve to the server) gets P-256 if we have it: such a client predates x25519 in TLS, and the NIST curves of
+     * RFC 4492 are what it can know (tlsfuzzer test-x25519 'default to P-256 when no groups specified').
+     */
     private NamedGroup chooseGroup(ServerHandshake13.ClientHello ch) {
+        if (ch.groups().isEmpty()) {
+            return config.groups().contains(NamedGroup.SECP256R1) ? NamedGroup.SECP256R1 : null;
+        }
         for (NamedGroup g : config.groups()) {
-            if (g != NamedGroup.X25519MLKEM768 && (ch.groups().isEmpty() || ch.groups().contains(g.code()))) {
+            if (g != NamedGroup.X25519MLKEM768 && ch.groups().contains(g.code())) {
                 return g;
             }
         }
