@@ -103,7 +103,7 @@ class TlsLegacyNoEmsInteropTest {
             String out = opensslClient(server.port(), "GET / HTTP/1.0\r\n\r\n");
             assertThat(out).contains("Extended master secret: no").contains("Keyway TLS")
                     .contains("TLSv1.2, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, x25519, full handshake, no extended master secret (legacy)");
-            // RFC 7627 section 5.3: no session ID, no ticket, so -reconnect gets five new sessions
+            // RFC 7627 section 5.3: the session is not stored and gets no ticket, so -reconnect gets five new sessions
             String again = opensslClient(server.port(), "", "-reconnect");
             assertThat(again).doesNotContain("Reused,");
             assertThat(Pattern.compile("^New, TLSv1.2", Pattern.MULTILINE).matcher(again).results().count()).isEqualTo(6);

@@ -326,8 +326,8 @@ public final class TlsConfig {
          * TLS 1.2: let a peer that does not use the extended master secret (RFC 7627) connect, with the plain
          * RFC 5246 master secret. Off by default: without it a man in the middle can make two connections share
          * one master secret (the triple handshake attack). Keyway still offers and prefers the extension; a
-         * session made without it gets no session ID or ticket (it is never resumed, RFC 7627 section 5.3) and
-         * refuses the RFC 5705 exporter (section 5.4).
+         * session made without it is never stored or sealed into a ticket (it is never resumed, RFC 7627 section
+         * 5.3) and refuses the RFC 5705 exporter (section 5.4).
          */
         public Builder legacyNoExtendedMasterSecret(boolean allow) {
             this.legacyNoExtendedMasterSecret = allow;

@@ -125,19 +125,28 @@ class Tls12ExtendedMasterSecretTest {
     }
 
     /**
-     * RFC 7627 section 5.3: such a session is not resumable: it gets an empty session ID (RFC 5246 section
-     * 7.4.1.3) and no ticket even when the client asks for one (RFC 5077), so a later ClientHello, with or without
-     * the extension, cannot resume it.
+     * RFC 7627 section 5.3: such a session is not resumable. It gets a session ID like any other (RFC 5246 section
+     * 7.4.1.3 lets a server hand out IDs it will not find again) but is never stored, and no ticket even when the
+     * client asks for one (RFC 5077): the same client coming back with that ID, with or without the extension, gets
+     * a full handshake, not an abort.
      */
     @Test
-    void aSessionWithoutTheExtensionGetsNoSessionIdAndNoTicket() throws Exception {
-        TlsEngine s = TlsEngine.server(server().legacyNoExtendedMasterSecret(true).build());
+    void aSessionWithoutTheExtensionIsNeitherStoredNorTicketed() throws Exception {
+        TlsConfig config = server().legacyNoExtendedMasterSecret(true).build();
+        TlsEngine s = TlsEngine.server(config);
         RawTls12Client raw = new RawTls12Client(s, false);
         List<byte[]> ext = RawTls12Client.basicExtensions();
         ext.add(RawTls12Client.ext(EXT_SESSION_TICKET, new byte[0]));
         raw.finish(raw.sendHello(RawTls12Client.clientHello(raw.clientRandom, new byte[0], MODERN, ext)));
-        assertThat(raw.serverHello.sessionId()).isEmpty();
+        byte[] id = raw.serverHello.sessionId();
+        assertThat(id).hasSize(32);
         assertThat(raw.serverHello.extensions()).doesNotContainKey(EXT_SESSION_TICKET);
+        assertThat(config.sessionStore().get(id)).as("never stored").isNull();
+        for (boolean withEms : new boolean[] {false, true}) {
+            RawTls12Client again = new RawTls12Client(TlsEngine.server(config), withEms);
+            again.finish(again.sendHello(again.hello(id, MODERN)));
+            assertThat(again.serverHello.sessionId()).as("a full handshake under a new ID").isNotEqualTo(id);
+        }
 
         // the same client with the extension and a ticket request gets both: the difference is the extension
         TlsEngine s2 = TlsEngine.server(server().legacyNoExtendedMasterSecret(true).build());

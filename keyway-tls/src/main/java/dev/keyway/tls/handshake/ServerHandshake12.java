@@ -23,7 +23,7 @@ import java.util.List;
  * ServerHelloDone; then the client's [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec
  * and Finished; then our ChangeCipherSpec and Finished. Secure renegotiation (RFC 5746) is required of the
  * client, and so is the extended master secret (RFC 7627) unless the config allows old peers without it; such a
- * session gets the RFC 5246 master secret and no session ID or ticket. When this server also speaks TLS 1.3, its
+ * session gets the RFC 5246 master secret and is neither stored nor sealed into a ticket. When this server also speaks TLS 1.3, its
  * random ends with the downgrade sentinel (RFC 8446 section 4.1.3).
  *
  * <p>Resumption (the abbreviated handshake, RFC 5246 section 7.3 and RFC 5077 section 3.1): a client that
@@ -118,8 +118,9 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         NamedGroup common = chooseGroup(ch);
         this.suite = chooseSuite(ch, scheme, common);
         this.group = suite.keyExchange() == CipherSuite.KeyExchange.RSA ? null : common;
-        // An empty session ID: the session cannot be resumed (RFC 5246 section 7.4.1.3), as RFC 7627 section 5.3 wants without EMS.
-        this.sessionId = new byte[config.sessionStore() != null && extendedMasterSecret ? 32 : 0];
+        // Without EMS the session gets an ID like any other but is never stored, so it is never resumed (RFC 7627
+        // section 5.3): a client that offers the ID again finds nothing and gets a full handshake.
+        this.sessionId = new byte[config.sessionStore() != null ? 32 : 0];
         RANDOM.nextBytes(sessionId);
         transcript.algorithm(jcaHash(suite));
         transcript.add(chRaw);
@@ -439,7 +440,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         if (resumed == null) {
             clientAuthenticated = !clientChain.isEmpty();
             finishedFlight();
-            if (sessionId.length > 0) {
+            if (sessionId.length > 0 && extendedMasterSecret) {
                 config.sessionStore().put(sessionId, sealedState(), config.ticketLifetime());
             }
         }
