@@ -320,6 +320,23 @@ class Tls12ServerConformanceTest {
         assertThat(e.alert()).isEqualTo(Alert.DECODE_ERROR);
     }
 
+    /**
+     * Lengths fuzzed so that the hello still parses, but with an empty cipher_suites or compression_methods list,
+     * which RFC 5246 section 7.4.1.2 bounds at 2 and 1 bytes: decode_error (tlsfuzzer test-invalid-client-hello
+     * 'session ID len fuzz to 5 w/ext', 'cipher suites len fuzz to 12 w/ext'), not handshake_failure or the
+     * compression illegal_parameter.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"session_id of 5 eats the suites, 5", "cipher_suites of 10 eats the compression methods, 10"})
+    void emptySuitesOrCompressionAreADecodeError(String what, int length) throws Exception {
+        // tlsfuzzer's hello: one suite (TLS_RSA_WITH_AES_128_CBC_SHA), null compression, renegotiation_info
+        byte[] hello = dev.keyway.core.encoding.Hex.decode("0100003003030000000000000000000000000000000000000000000000000000"
+                + "000000000000000002002f01000005ff01000100", "hello");
+        hello[what.startsWith("session") ? 38 : 40] = (byte) length;
+        TlsException e = refusal(server().build(), hello);
+        assertThat(e.alert()).isEqualTo(Alert.DECODE_ERROR);
+    }
+
     // ---- client certificates, RFC 5246 section 7.4.8 ----
 
     /** Each of the client's flights with the CertificateVerify body rewritten by {@code rewrite}. */

@@ -392,7 +392,11 @@ public final class ServerHandshake13 extends Handshake {
             byte[] compression = r.vec8();
             Map<Integer, byte[]> ext = r.remaining() > 0 ? Extensions.parse(r.vec16()) : Map.of();
             r.end("ClientHello");
-            // What the hello says is judged once it decodes as a whole: a wrong length is a decode_error first.
+            // What the hello says is judged once it decodes as a whole: a wrong length is a decode_error first, and
+            // so are the empty lists RFC 5246 section 7.4.1.2 forbids (cipher_suites<2..>, compression_methods<1..>).
+            if (suites.isEmpty() || compression.length == 0) {
+                throw TlsException.fatal(Alert.DECODE_ERROR, "a ClientHello with no " + (suites.isEmpty() ? "cipher suites" : "compression methods"));
+            }
             boolean nullCompression = false;
             for (byte c : compression) {
                 nullCompression |= c == 0;
