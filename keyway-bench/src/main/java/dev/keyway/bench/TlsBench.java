@@ -6,6 +6,7 @@ import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
+import dev.keyway.tls.TlsServer;
 import dev.keyway.tls.cert.Certificates;
 import dev.keyway.tls.cert.KeyType;
 import dev.keyway.tls.cert.Pem;
@@ -136,7 +137,8 @@ public final class TlsBench {
             "usage: TlsBench [options]",
             "",
             "  --mode full|resumed|bulk|all   what to measure (default all)",
-            "  --impl keyway|jsse|both        whose TLS (default both; keyway first)",
+            "  --impl keyway|keyway-loop|jsse|both|all  whose TLS (default both = keyway,jsse; all adds keyway-loop: Keyway's",
+            "                     selector-loop TlsServer instead of a worker thread per connection)",
             "  --seconds N        length of each measurement, seconds (default 10)",
             "  --warmup N         warm-up before each measurement, seconds, not counted (default 5)",
             "  --suite NAME       TLS 1.3 suite or TLS 1.2 ECDHE-ECDSA AEAD suite, IANA name (default TLS_AES_128_GCM_SHA256)",
@@ -216,9 +218,10 @@ public final class TlsBench {
                             default -> throw new IllegalArgumentException("--mode must be full, resumed, bulk or all, not '" + value + "'");
                         };
                         case "--impl" -> o.impls = switch (value) {
-                            case "keyway", "jsse" -> List.of(value);
+                            case "keyway", "keyway-loop", "jsse" -> List.of(value);
                             case "both" -> List.of("keyway", "jsse");
-                            default -> throw new IllegalArgumentException("--impl must be keyway, jsse or both, not '" + value + "'");
+                            case "all" -> List.of("keyway", "keyway-loop", "jsse");
+                            default -> throw new IllegalArgumentException("--impl must be keyway, keyway-loop, jsse, both or all, not '" + value + "'");
                         };
                         case "--seconds" -> o.seconds = number(a, value, 1);
                         case "--warmup" -> o.warmup = number(a, value, 0);
@@ -327,8 +330,8 @@ public final class TlsBench {
         Client client(boolean resume);
     }
 
-    static final class KeywayImpl implements Impl {
-        private final TlsConfig server;
+    static class KeywayImpl implements Impl {
+        final TlsConfig server;
         private final TlsConfig client;
         private final List<X509Certificate> anchors;
         private final CipherSuite suite;
@@ -400,6 +403,75 @@ public final class TlsBench {
                 @Override
                 public void close() throws IOException {
                     c.close();
+                }
+            };
+        }
+    }
+
+    /**
+     * Keyway's TLS served by {@link TlsServer} (selector loops, one per core, as 'keyway tls serve' does) instead of
+     * {@link Server}'s worker thread per connection; the client side is {@link KeywayImpl}'s.
+     */
+    static final class KeywayLoopImpl extends KeywayImpl {
+        KeywayLoopImpl(Pki pki, CipherSuite suite, NamedGroup group) {
+            super(pki, suite, group);
+        }
+
+        @Override
+        public String name() {
+            return "keyway-loop";
+        }
+
+        @Override
+        public Conn accept(Socket s) {
+            throw new UnsupportedOperationException("keyway-loop serves through listen(), not a blocking accept");
+        }
+
+        /** Handshake modes ({@code bulkRound} 0): echo the first byte. Bulk: count bytes, one byte back per round. */
+        Listening listen(long bulkRound) throws IOException {
+            AtomicInteger errors = new AtomicInteger();
+            TlsServer.Handler handler = new TlsServer.Handler() {
+                @Override
+                public void received(TlsServer.Connection c, byte[] b, int off, int len) {
+                    if (bulkRound == 0) {
+                        if (c.attachment() == null) {
+                            c.attach(Boolean.TRUE);
+                            c.write(b, off, 1);
+                        }
+                        return;
+                    }
+                    long got = (c.attachment() instanceof Long l ? l : 0L) + len;
+                    while (got >= bulkRound) {
+                        got -= bulkRound;
+                        SINK_CPU.set(threadCpuNanos());
+                        c.write(new byte[] {1});
+                    }
+                    c.attach(got);
+                }
+
+                @Override
+                public void closed(TlsServer.Connection c, Exception failure) {
+                    // As Server's handlers: a client that closes its socket right after close_notify is no error.
+                    if (failure != null && !(failure instanceof java.io.EOFException && c.attachment() != null)) {
+                        errors.incrementAndGet();
+                    }
+                }
+            };
+            TlsServer server = TlsServer.builder(this.server, handler).maxConnectionsPerAddress(100_000).maxConnections(100_000).start();
+            return new Listening() {
+                @Override
+                public int port() {
+                    return server.address().getPort();
+                }
+
+                @Override
+                public int errors() {
+                    return errors.get();
+                }
+
+                @Override
+                public void close() {
+                    server.close();
                 }
             };
         }
@@ -589,7 +661,14 @@ public final class TlsBench {
         void handle(Conn c) throws IOException;
     }
 
-    static final class Server implements Closeable {
+    /** A server under measurement: where it listens, and the errors it met. */
+    interface Listening extends Closeable {
+        int port();
+
+        int errors();
+    }
+
+    static final class Server implements Listening {
         final ServerSocket listener;
         private final ExecutorService workers;
         private final Thread acceptor;
@@ -635,8 +714,14 @@ public final class TlsBench {
             acceptor.start();
         }
 
-        int port() {
+        @Override
+        public int port() {
             return listener.getLocalPort();
+        }
+
+        @Override
+        public int errors() {
+            return errors.get();
         }
 
         @Override
@@ -818,7 +903,7 @@ public final class TlsBench {
 
     static Result handshakeMode(Impl impl, Options o, boolean resume, PrintStream human) throws Exception {
         String mode = resume ? "resumed" : "full";
-        try (Server server = new Server(impl, TlsBench::echo, o.serverThreads, o.noDelay)) {
+        try (Listening server = impl instanceof KeywayLoopImpl loop ? loop.listen(0) : new Server(impl, TlsBench::echo, o.serverThreads, o.noDelay)) {
             List<Client> clients = new ArrayList<>();
             for (int i = 0; i < o.clients; i++) {
                 clients.add(impl.client(resume));
@@ -846,7 +931,7 @@ public final class TlsBench {
             boolean ok = resume ? resumed >= 0.99 * count : resumed == 0;
             String check = String.format(Locale.ROOT, "%d of %d resumed (%s)", resumed, count, how);
             double wall = m.wallNanos() / 1e9;
-            long errors = m.errors() + server.errors.get();
+            long errors = m.errors() + server.errors();
             return new Result(impl.name(), mode, count, wall, count / wall, percentile(m.latencies(), 50) / 1e6,
                     percentile(m.latencies(), 99) / 1e6, resumed, errors, 0, 0, count == 0 ? 0 : m.cpuNanos() / 1e6 / count,
                     check, ok, load);
@@ -855,7 +940,7 @@ public final class TlsBench {
 
     static Result bulkMode(Impl impl, Options o, PrintStream human) throws Exception {
         long round = (long) o.bulkMib * 1024 * 1024;
-        try (Server server = new Server(impl, bulkSink(round), o.serverThreads, o.noDelay)) {
+        try (Listening server = impl instanceof KeywayLoopImpl loop ? loop.listen(round) : new Server(impl, bulkSink(round), o.serverThreads, o.noDelay)) {
             Socket s = new Socket();
             s.setTcpNoDelay(o.noDelay);
             s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
@@ -904,7 +989,7 @@ public final class TlsBench {
                 CLIENT_ERRORS.add("bulk client: " + e);
                 load = loadAverage();
             }
-            errors += server.errors.get();
+            errors += server.errors();
             double secs = wall / 1e9;
             return new Result(impl.name(), "bulk", rounds, secs, secs == 0 ? 0 : rounds / secs, 0, 0, 0, errors, bytes,
                     secs == 0 ? 0 : bytes / 1e6 / secs, rounds == 0 ? 0 : cpu / 1e6 / rounds,
@@ -937,7 +1022,11 @@ public final class TlsBench {
         }
         List<Impl> impls = new ArrayList<>();
         for (String name : o.impls) {
-            impls.add(name.equals("keyway") ? new KeywayImpl(pki, suite, group) : new JsseImpl(pki, suite));
+            impls.add(switch (name) {
+                case "keyway" -> new KeywayImpl(pki, suite, group);
+                case "keyway-loop" -> new KeywayLoopImpl(pki, suite, group);
+                default -> new JsseImpl(pki, suite);
+            });
         }
         human.printf(Locale.ROOT, "TlsBench: Java %s (%s %s), %d CPUs, load average %s%n", System.getProperty("java.version"),
                 System.getProperty("java.vm.name"), System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors(),

@@ -24,8 +24,6 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.Writer;
 import java.math.BigInteger;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -37,11 +35,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static dev.keyway.cli.Cli.p;
 import static dev.keyway.cli.EnvelopeFixtures.keygen;
@@ -272,7 +265,7 @@ class TerminalSafeOutputTest {
         Path cert = write(dir.resolve("srv.pem"), Pem.writeCertificate(certificate(keys, "localhost", "localhost", false))
                 .getBytes(StandardCharsets.US_ASCII));
         Path key = write(dir.resolve("srv.key"), Pem.writePrivateKey(keys.getPrivate()).getBytes(StandardCharsets.US_ASCII));
-        Server server = Server.start("tls", "serve", "--cert", p(cert), "--key", p(key), "--listen", "127.0.0.1:0",
+        InProcessServer server = InProcessServer.start("tls", "serve", "--cert", p(cert), "--key", p(key), "--listen", "127.0.0.1:0",
                 "--echo", "--naccept", "1", "--alpn", "h2");
         TlsConfig config = TlsConfig.builder().insecure(true).serverName("localhost")
                 .alpn(List.of("evil\u001b[2K\r\nkeyway: 127.0.0.1: all good")).build();
@@ -295,7 +288,7 @@ class TerminalSafeOutputTest {
         Path key = write(dir.resolve("srv.key"), Pem.writePrivateKey(keys.getPrivate()).getBytes(StandardCharsets.US_ASCII));
         Path otherCa = write(dir.resolve("other.pem"), Pem.writeCertificate(certificate(KeyType.EC.generate(), "Other CA", null, true))
                 .getBytes(StandardCharsets.US_ASCII));
-        Server server = Server.start("tls", "serve", "--cert", p(cert), "--key", p(key), "--listen", "127.0.0.1:0",
+        InProcessServer server = InProcessServer.start("tls", "serve", "--cert", p(cert), "--key", p(key), "--listen", "127.0.0.1:0",
                 "--echo", "--naccept", "1");
         Cli.Result r = Cli.run("tls", "connect", "127.0.0.1:" + server.port(), "--servername", "localhost", "--cafile", p(otherCa));
         server.result();
@@ -303,49 +296,6 @@ class TerminalSafeOutputTest {
         assertNoRawControls(r.err());
         assertThat(r.oneLineError()).as(r.err()).isTrue();
         assertThat(r.err()).contains("the certificate chain of CN=" + EVIL_CN_SHOWN);
-    }
-
-    /** {@code keyway tls serve} in process, on a free port it reports itself. */
-    private record Server(CompletableFuture<Cli.Result> future, int port) {
-        private static final Pattern LISTENING = Pattern.compile("listening on [^\\n]*:(\\d+)\\n");
-
-        static Server start(String... args) throws Exception {
-            CountDownLatch ready = new CountDownLatch(1);
-            StringBuffer err = new StringBuffer();
-            Writer watched = new Writer() {
-                @Override
-                public void write(char[] buf, int off, int len) {
-                    err.append(buf, off, len);
-                    if (LISTENING.matcher(err).find()) {
-                        ready.countDown();
-                    }
-                }
-
-                @Override
-                public void flush() {
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-            StringBuffer out = new StringBuffer();
-            CompletableFuture<Cli.Result> f = CompletableFuture.supplyAsync(() -> {
-                java.io.StringWriter o = new java.io.StringWriter();
-                int code = Main.run(args, new PrintWriter(o, true), new PrintWriter(watched, true));
-                out.append(o);
-                ready.countDown();
-                return new Cli.Result(code, out.toString(), err.toString());
-            });
-            assertThat(ready.await(30, TimeUnit.SECONDS)).as("server started").isTrue();
-            Matcher m = LISTENING.matcher(err);
-            assertThat(m.find()).as("server output: %s", err).isTrue();
-            return new Server(f, Integer.parseInt(m.group(1)));
-        }
-
-        Cli.Result result() throws Exception {
-            return future.get(30, TimeUnit.SECONDS);
-        }
     }
 
     /** A certificate made directly with Bouncy Castle: 'keyway cert new' refuses control characters in names. */

@@ -159,8 +159,19 @@ public final class TlsConnection implements Closeable {
         return engine.alpn();
     }
 
+    /** See {@link TlsEngine#peerCertificates()}: on a server, the client's chain in resumed sessions too. */
     public List<X509Certificate> peerCertificates() {
         return engine.peerCertificates();
+    }
+
+    /** See {@link TlsEngine#peerIdentity()}. */
+    public java.util.Optional<PeerIdentity> peerIdentity() {
+        return engine.peerIdentity();
+    }
+
+    /** See {@link TlsEngine#peerSummary()}: e.g. {@code client CN=alice, client-spki=<hex>}. */
+    public String peerSummary() {
+        return engine.peerSummary();
     }
 
     /** Tickets the server sent on this connection so far, for resumption later (client side). */

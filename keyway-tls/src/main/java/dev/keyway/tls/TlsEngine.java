@@ -34,7 +34,10 @@ public final class TlsEngine {
     private final TlsConfig config;
     private final boolean client;
     private final RecordLayer records = new RecordLayer();
-    private final Handshake handshake;
+    /** The handshake in progress; null once it is complete, so its state (messages, transcript, buffers) can go. */
+    private Handshake handshake;
+    /** After the handshake: what a fatal error does to its session (a TLS 1.2 server forgets it). */
+    private Runnable invalidator;
     /** Guards the read side: receive, read and what they change. */
     private final Object inLock = new Object();
     /** Guards the write side: the record layer's output, write keys and sequence numbers. */
@@ -47,8 +50,6 @@ public final class TlsEngine {
     private int applicationAvailable;
     private volatile boolean inboundDone;
     private boolean outboundDone;
-    /** TLS 1.2: the peer's close_notify came, ours answered it; later writes are discarded (RFC 5246 section 7.2.1). */
-    private boolean discardWrites;
     private volatile RuntimeException failure;
 
     private TlsEngine(TlsConfig config, boolean client) {
@@ -86,6 +87,9 @@ public final class TlsEngine {
     public void receive(byte[] b, int off, int len) {
         synchronized (inLock) {
             checkNotFailed();
+            if (inboundDone) {
+                return; // after the peer's close_notify every byte is ignored (RFC 8446 section 6.1), not even kept
+            }
             records.receive(b, off, len);
             process();
         }
@@ -93,13 +97,15 @@ public final class TlsEngine {
 
     /**
      * Handles buffered records in order. It stops after the record that completes the handshake, so a
-     * problem in what follows belongs to the first read, not to the handshake; {@link #read} goes on.
+     * problem in what follows belongs to the first read, not to the handshake; {@link #read} goes on. It stops
+     * for good at the peer's close_notify: "any data received after a closure alert has been received MUST be
+     * ignored" (RFC 8446 section 6.1), so what follows is not even parsed (a record that does not open is no error).
      */
     private void process() {
         try {
             boolean handshaking = session == null;
             RecordLayer.Record r;
-            while ((r = records.next()) != null) {
+            while (!inboundDone && (r = records.next()) != null) {
                 dispatch(r);
                 if (handshaking && session != null) {
                     return;
@@ -163,17 +169,20 @@ public final class TlsEngine {
     }
 
     private void dispatch(RecordLayer.Record r) {
+        if ((r.type() == RecordLayer.APPLICATION_DATA || r.type() == RecordLayer.CHANGE_CIPHER_SPEC) && partialHandshakeMessage()) {
+            // A handshake message split over records has nothing else between its pieces (RFC 8446 section 5.1).
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a record of type " + r.type() + " inside a fragmented handshake message");
+        }
         switch (r.type()) {
             case RecordLayer.HANDSHAKE -> {
-                if (inboundDone) {
-                    return; // ignored after the peer's close_notify, like data (RFC 8446 section 6.1)
-                }
                 if (session == null) {
                     synchronized (outLock) {
                         handshake.receive(r.bytes(), 0, r.length());
                         HandshakeResult done = handshake.result();
                         if (done != null) {
                             post = done.version() == TlsVersion.TLS13 ? new PostHandshake(records, done, client, config.clock()) : null;
+                            invalidator = handshake.invalidator();
+                            handshake = null; // an idle connection keeps only what it needs from here
                             session = done;
                         }
                     }
@@ -202,9 +211,6 @@ public final class TlsEngine {
                 if (session == null) {
                     throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "application data during the handshake (Keyway takes no 0-RTT)");
                 }
-                if (inboundDone) {
-                    return; // data after the peer's close_notify is ignored (RFC 8446 section 6.1)
-                }
                 if (r.length() > 0) {
                     application.add(r);
                     applicationAvailable += r.length();
@@ -214,23 +220,16 @@ public final class TlsEngine {
                 byte[] body = r.data();
                 if (body.length == 2 && body[1] == 0 && session != null) {
                     inboundDone = true;
-                    if (session.version() == TlsVersion.TLS12) {
-                        // TLS 1.2 has no half-close: answer with our close_notify at once and discard pending writes
-                        // (RFC 5246 section 7.2.1). TLS 1.3 lets our side go on writing (RFC 8446 section 6.1).
-                        synchronized (outLock) {
-                            if (!outboundDone) {
-                                outboundDone = true;
-                                records.writeAlert(Alert.CLOSE_NOTIFY);
-                            }
-                            discardWrites = true;
-                        }
-                    }
                 } else {
                     throw Alerts.received(body);
                 }
             }
             default -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of type " + r.type() + " here");
         }
+    }
+
+    private boolean partialHandshakeMessage() {
+        return session == null ? handshake.partialMessage() : post != null && post.partialMessage();
     }
 
     /**
@@ -256,7 +255,11 @@ public final class TlsEngine {
     private void fail(TlsException e) {
         if (failure == null) {
             failure = e;
-            handshake.invalidate();
+            if (handshake != null) {
+                handshake.invalidate();
+            } else {
+                invalidator.run();
+            }
         }
         synchronized (outLock) {
             if (!outboundDone && !e.received() && e.alert() != null) {
@@ -323,9 +326,6 @@ public final class TlsEngine {
             checkNotFailed();
             if (session == null) {
                 throw new IllegalStateException("the handshake is not complete");
-            }
-            if (discardWrites) {
-                return; // TLS 1.2, after the peer's close_notify (RFC 5246 section 7.2.1)
             }
             if (outboundDone) {
                 throw new IllegalStateException("the TLS connection is closed for writing");
@@ -477,8 +477,28 @@ public final class TlsEngine {
         return session().alpn();
     }
 
+    /**
+     * The peer's chain, leaf first, as it was checked: a server's chain on the client side; on the server side the
+     * client's chain when this server requires one, in a resumed session too (the chain sealed in the ticket or
+     * session-cache entry, checked again against the current trust anchors); empty otherwise.
+     */
     public List<X509Certificate> peerCertificates() {
         return session().peerCertificates();
+    }
+
+    /** The peer's leaf as a name and a key hash ({@link PeerIdentity}); empty when {@link #peerCertificates()} is. */
+    public java.util.Optional<PeerIdentity> peerIdentity() {
+        List<X509Certificate> chain = peerCertificates();
+        return chain.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(PeerIdentity.of(chain.get(0)));
+    }
+
+    /**
+     * One line naming the peer, for a per-connection log: {@code client CN=alice, client-spki=<hex>} on a server
+     * ({@code server …} on a client), or {@code no client certificate}. The CN is the peer's text, not escaped.
+     */
+    public String peerSummary() {
+        String role = client ? "server" : "client";
+        return peerIdentity().map(id -> id.summary(role)).orElse("no " + role + " certificate");
     }
 
     /** Tickets the server sent so far, for resumption later (client side). */

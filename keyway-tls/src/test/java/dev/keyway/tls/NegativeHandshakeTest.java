@@ -815,11 +815,12 @@ class NegativeHandshakeTest {
         assertThat(c.answer()).containsExactly(21, 3, 3, 0, 2, 2, 10);
     }
 
+    /** RFC 8446 section 5.1: no zero-length fragments of Handshake type (unexpected_message, as tlsfuzzer expects). */
     @Test
     void emptyHandshakeRecord() throws Exception {
         RawClient c = rawClient(new byte[] {22, 3, 1, 0, 0}, server(dir, "srv").build(), false);
-        assertFailed(c.server(), Alert.DECODE_ERROR, false);
-        assertThat(c.answer()).containsExactly(21, 3, 3, 0, 2, 2, 50);
+        assertFailed(c.server(), Alert.UNEXPECTED_MESSAGE, false);
+        assertThat(c.answer()).containsExactly(21, 3, 3, 0, 2, 2, 10);
     }
 
     /** RFC 8446 section 5: a change_cipher_spec before the first ClientHello is an unexpected record. */
@@ -1053,7 +1054,7 @@ class NegativeHandshakeTest {
             "client, 22, 0400000e0000000000000000000001000000, UNEXPECTED_MESSAGE",
             "client, 22, 140000200000000000000000000000000000000000000000000000000000000000000000, UNEXPECTED_MESSAGE",
             "client, 22, 1800000102, ILLEGAL_PARAMETER",
-            "client, 22, 180000020000, ILLEGAL_PARAMETER",
+            "client, 22, 180000020000, DECODE_ERROR", // RFC 8446 section 4.6.3: KeyUpdate is one byte
             "client, 22, 18000001001800000100, UNEXPECTED_MESSAGE",
             "client, 22, 18ffffff, DECODE_ERROR",
             "client, 20, 01, UNEXPECTED_MESSAGE",

@@ -4,6 +4,7 @@ import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLog;
 import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.session.MemorySessionStore;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -408,6 +409,25 @@ class Tls12HandshakeTest {
                 e -> assertThat(e.alert()).isEqualTo(Alert.BAD_RECORD_MAC));
         assertThat(store.get(session.sessionId())).isNull();
         assertThat(connect(serverConfig, client().versions(ONLY12).resumeWith(session).build()).resumed()).isFalse();
+    }
+
+    /**
+     * A ticket lifetime over the session cache's 24 hours (RFC 5246 appendix F.1.4) is cut for the cache entry, and a
+     * zero one stores nothing: both used to fail every full handshake with the store's IllegalArgumentException.
+     */
+    @Test
+    void ticketLifetimesTheCacheCannotHoldDoNotBreakHandshakes() throws Exception {
+        MemorySessionStore store = new MemorySessionStore();
+        TlsConfig week = server("ec").versions(ONLY12).ticketCount(0).sessionStore(store).ticketLifetime(java.time.Duration.ofDays(7)).build();
+        dev.keyway.tls.handshake.Ticket session = connect(week, client().versions(ONLY12).build()).tickets().get(0);
+        assertThat(store.get(session.sessionId())).isNotNull();
+        assertThat(connect(week, client().versions(ONLY12).resumeWith(session).build()).resumed()).isTrue();
+
+        MemorySessionStore none = new MemorySessionStore();
+        TlsConfig zero = server("ec").versions(ONLY12).ticketCount(0).sessionStore(none).ticketLifetime(java.time.Duration.ZERO).build();
+        TlsEngine c = connect(zero, client().versions(ONLY12).build());
+        assertThat(none.size()).isZero();
+        assertThat(connect(zero, client().versions(ONLY12).resumeWith(c.tickets().get(0)).build()).resumed()).isFalse();
     }
 
     @Test

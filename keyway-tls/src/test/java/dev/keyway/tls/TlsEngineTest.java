@@ -970,6 +970,32 @@ class TlsEngineTest {
         assertThat(p.server().outputLength()).as("no alert").isZero();
     }
 
+    /**
+     * RFC 8446 section 6.1 again, for bytes that are no record a key opens: after close_notify they are not parsed,
+     * so neither garbage in the same receive call nor in later ones is an error (before: bad_record_mac).
+     */
+    @Test
+    void bytesThatOpenUnderNoKeyAfterCloseNotifyAreIgnored() throws Exception {
+        java.util.Map<String, byte[]> secrets = new java.util.concurrent.ConcurrentHashMap<>();
+        Pair p = connect(client().keyLog((label, random, secret) -> secrets.put(label, secret.clone())).build(), server().build(),
+                x -> x);
+        RecordCrypto sealer = RecordCrypto.of(p.client().suite(), secrets.get("CLIENT_TRAFFIC_SECRET_0"));
+        byte[] closeNotify = sealer.seal(RecordCrypto.inner(new byte[] {1, 0}, 21, 0));
+        byte[] garbage = new byte[5 + 40];
+        garbage[0] = 23;
+        garbage[1] = 3;
+        garbage[2] = 3;
+        garbage[4] = 40; // an application_data record of 40 bytes that no key opens
+        byte[] both = java.util.Arrays.copyOf(closeNotify, closeNotify.length + garbage.length);
+        System.arraycopy(garbage, 0, both, closeNotify.length, garbage.length);
+        p.server().receive(both, 0, both.length);
+        p.server().receive(garbage, 0, garbage.length);
+        p.server().receive(new byte[] {99, 99, 99}, 0, 3); // not even a record header
+        assertThat(p.server().read(new byte[16], 0, 16)).isEqualTo(-1);
+        p.server().receiveEnd();
+        assertThat(p.server().outputLength()).as("no alert").isZero();
+    }
+
     /** Nothing to close before the handshake is done: abandon it by closing the transport. */
     @Test
     void closeOutboundDuringTheHandshakeIsRefused() {

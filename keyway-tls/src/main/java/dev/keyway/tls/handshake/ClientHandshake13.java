@@ -250,6 +250,10 @@ public final class ClientHandshake13 extends Handshake {
     /** The server's Finished, then our flight: [ChangeCipherSpec] {Certificate, CertificateVerify} {Finished}. */
     private void finished(HandshakeIo.Message fin) {
         byte[] expected = ks.finishedVerifyData(serverHandshakeSecret, transcript.hash());
+        if (fin.body().length != expected.length) {
+            // verify_data is exactly Hash.length bytes (RFC 8446 section 4.4.4): another length is malformed.
+            throw TlsException.fatal(Alert.DECODE_ERROR, "the server's Finished has " + fin.body().length + " bytes, not " + expected.length);
+        }
         if (!MessageDigest.isEqual(expected, fin.body())) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the server's Finished does not verify");
         }

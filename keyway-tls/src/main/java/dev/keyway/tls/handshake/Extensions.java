@@ -13,6 +13,7 @@ final class Extensions {
     static final int EC_POINT_FORMATS = 11;
     static final int SIGNATURE_ALGORITHMS = 13;
     static final int ALPN = 16;
+    static final int PADDING = 21;
     static final int EXTENDED_MASTER_SECRET = 23;
     static final int SESSION_TICKET = 35;
     static final int PRE_SHARED_KEY = 41;

@@ -26,6 +26,11 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
         /** The connection ended with a fatal alert: its session must not be resumed (RFC 5246 section 7.2.2). */
         default void invalidate() {
         }
+
+        /** {@link #invalidate} as a small object that holds none of the handshake's state. */
+        default Runnable invalidator() {
+            return () -> { };
+        }
     }
 
     Handshake(RecordLayer records) {
@@ -52,6 +57,11 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
         }
     }
 
+    /** Part of a handshake message is buffered, waiting for the rest of it in the next records. */
+    public final boolean partialMessage() {
+        return !io.empty();
+    }
+
     /** TLS 1.2 was negotiated: {@code rest} handles every message from here. */
     final void continueWith(Tls12 rest) {
         this.tls12 = rest;
@@ -62,6 +72,14 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
         if (tls12 != null) {
             tls12.invalidate();
         }
+    }
+
+    /**
+     * What {@link #invalidate} does, detached from this object, so that a finished handshake (its messages,
+     * transcript and buffers) can be let go while the connection lives on.
+     */
+    public final Runnable invalidator() {
+        return tls12 == null ? () -> { } : tls12.invalidator();
     }
 
     /** A ChangeCipherSpec record: a step of TLS 1.2 only (TLS 1.3's are dropped by the record layer). */

@@ -32,7 +32,7 @@ final class HandshakeIo {
     }
 
     private final RecordLayer records;
-    private final ByteQueue buf = new ByteQueue(4096);
+    private final ByteQueue buf = new ByteQueue(512); // grows to the largest message; most are small
 
     HandshakeIo(RecordLayer records) {
         this.records = records;

@@ -51,6 +51,11 @@ public final class PostHandshake {
         return owed;
     }
 
+    /** Part of a handshake message is buffered, waiting for the rest of it in the next records. */
+    public boolean partialMessage() {
+        return !io.empty();
+    }
+
     /** Handles the handshake bytes of one record (messages may span records). */
     public void handle(byte[] data, int off, int len) {
         io.add(data, off, len);
@@ -97,8 +102,12 @@ public final class PostHandshake {
     }
 
     private void keyUpdate(byte[] body) {
-        if (body.length != 1 || (body[0] != 0 && body[0] != 1)) {
-            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "a malformed KeyUpdate");
+        if (body.length != 1) {
+            // KeyUpdate is one byte (RFC 8446 section 4.6.3): any other length does not decode.
+            throw TlsException.fatal(Alert.DECODE_ERROR, "a KeyUpdate of " + body.length + " bytes");
+        }
+        if (body[0] != 0 && body[0] != 1) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "a KeyUpdate with request_update " + (body[0] & 0xff) + " (RFC 8446 section 4.6.3)");
         }
         byte[] next = session.schedule().nextApplicationTrafficSecret(readSecret);
         Arrays.fill(readSecret, (byte) 0);

@@ -39,6 +39,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     static final int FALLBACK_SCSV = 0x5600;
     /** The curves of RFC 8422 section 5.1.1 (and x25519, x448): a client naming one uses ec_point_formats as that RFC says. */
     private static final List<Integer> RFC8422_CURVES = List.of(23, 24, 25, 29, 30);
+    /** The longest a session-cache entry lives (RFC 5246 appendix F.1.4; every SessionStore enforces it). */
+    private static final java.time.Duration MAX_CACHED = java.time.Duration.ofHours(24);
 
     private enum State { CLIENT_CERTIFICATE, CLIENT_KEY_EXCHANGE, CLIENT_CERTIFICATE_VERIFY, CHANGE_CIPHER_SPEC, FINISHED, DONE }
 
@@ -64,8 +66,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private State state;
 
     private NamedGroup.ClientShare share;
+    /** The client's chain: from its Certificate, or in a resumption the sealed one, checked again. */
     private List<X509Certificate> clientChain = List.of();
-    private boolean clientAuthenticated;
     private byte[] masterSecret;
     private KeyBlock12 keys;
 
@@ -107,9 +109,6 @@ final class ServerHandshake12 implements Handshake.Tls12 {
             masterSecret = resumed.psk();
             config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), hello.random(), masterSecret);
             keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, hello.random(), serverRandom);
-            if (resumed.clientAuthenticated()) {
-                clientAuthenticated = true;
-            }
             finishedFlight();
             state = State.CHANGE_CIPHER_SPEC;
             return;
@@ -175,7 +174,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     /**
      * The session the client asks to resume, when we have it and may resume it: its ticket opens (or its
      * session ID is in the store), it is a TLS 1.2 session with a suite the client still offers, for the same
-     * server name, with the client certificate we require, and not expired. Null means a full handshake.
+     * server name, not expired, and with a client chain that our current trust anchors still accept when we
+     * require one ({@link ResumptionState#clientChainAuthorizedBy}). Null means a full handshake.
      */
     private ResumptionState resumable(ServerHandshake13.ClientHello ch) {
         byte[] ticket = ch.extensions().get(Extensions.SESSION_TICKET);
@@ -194,8 +194,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         ResumptionState state = opened == null ? null : ResumptionState.decode(opened);
         if (state == null || state.suite().tls13() || !ch.suites().contains(state.suite().code())
                 || !config.suites(TlsVersion.TLS12).contains(state.suite()) || state.psk().length != Prf12.MASTER_SECRET_LENGTH
-                || !java.util.Objects.equals(state.serverName(), ch.serverName())
-                || (config.requireClientCertificate() && !state.clientAuthenticated())) {
+                || !java.util.Objects.equals(state.serverName(), ch.serverName())) {
             return null;
         }
         long ageMs = config.clock().millis() - state.created().toEpochMilli();
@@ -215,6 +214,13 @@ final class ServerHandshake12 implements Handshake.Tls12 {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE,
                     "the client asks to resume a session made with the extended master secret (RFC 7627) without offering it");
         }
+        // Last, being the costly check: a path validation. A session that no longer passes it stays in the store,
+        // which other servers with other trust anchors may share; this one does a full handshake.
+        List<X509Certificate> client = state.clientChainAuthorizedBy(config);
+        if (client == null) {
+            return null;
+        }
+        clientChain = client;
         return state;
     }
 
@@ -438,10 +444,14 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         transcript.add(m.raw());
         io.requireBoundary();
         if (resumed == null) {
-            clientAuthenticated = !clientChain.isEmpty();
             finishedFlight();
-            if (sessionId.length > 0 && extendedMasterSecret) {
-                config.sessionStore().put(sessionId, sealedState(), config.ticketLifetime());
+            // Tickets may live up to 7 days, cache entries 24 hours (RFC 5246 appendix F.1.4, SessionLimits): a longer
+            // ticket lifetime is cut for the cache, a zero one stores nothing (the store refuses both, which failed the handshake).
+            // A session without the extended master secret is never stored (RFC 7627 section 5.3).
+            java.time.Duration cached = config.ticketLifetime().compareTo(MAX_CACHED) > 0 ? MAX_CACHED : config.ticketLifetime();
+            byte[] sealed = sessionId.length > 0 && extendedMasterSecret && !cached.isZero() ? sealedState() : null;
+            if (sealed != null) {
+                config.sessionStore().put(sessionId, sealed, cached);
             }
         }
         io.records().handshakeDone();
@@ -454,8 +464,10 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     /** [NewSessionTicket] ChangeCipherSpec Finished: the end of a full handshake, the middle of an abbreviated one. */
     private void finishedFlight() {
         if (sendTicket) {
-            send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, new Wire.Writer().u32(config.ticketLifetime().getSeconds())
-                    .vec16(sealedState()).toByteArray()));
+            // RFC 5077 section 3.3: having announced a ticket, a server that will not give one sends it empty
+            byte[] sealed = sealedState();
+            send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, new Wire.Writer().u32(sealed == null ? 0 : config.ticketLifetime().getSeconds())
+                    .vec16(sealed == null ? new byte[0] : sealed).toByteArray()));
         }
         io.records().writeChangeCipherSpec();
         io.records().setWriteProtection(new RecordProtection12(suite, keys.serverKey(), keys.serverIv(), keys.serverMacKey()));
@@ -464,21 +476,33 @@ final class ServerHandshake12 implements Handshake.Tls12 {
 
     @Override
     public void invalidate() {
-        if (sessionId.length > 0 && config.sessionStore() != null) {
-            try {
-                config.sessionStore().remove(sessionId);
-            } catch (RuntimeException e) {
-                // the store is unreachable: the entry expires on its own; the connection's own error matters more
-            }
-        }
+        invalidator().run();
     }
 
-    /** The session sealed with the ticket keys: what a ticket carries and what the store keeps. */
+    @Override
+    public Runnable invalidator() {
+        byte[] id = sessionId;
+        dev.keyway.tls.session.SessionStore store = config.sessionStore();
+        return () -> {
+            if (id.length > 0 && store != null) {
+                try {
+                    store.remove(id);
+                } catch (RuntimeException e) {
+                    // the store is unreachable: the entry expires on its own; the connection's own error matters more
+                }
+            }
+        };
+    }
+
+    /**
+     * The session sealed with the ticket keys: what a ticket carries and what the store keeps; null when the
+     * client's chain is over the bounds of {@link ResumptionState}, and the session is not resumable.
+     */
     private byte[] sealedState() {
         long lifetime = config.ticketLifetime().getSeconds();
         java.time.Instant created = resumed != null ? resumed.created() : config.clock().instant();
-        return config.ticketKeys().seal(new ResumptionState(suite, masterSecret, created, lifetime, 0, alpn, hello.serverName(),
-                clientAuthenticated).encode());
+        ResumptionState state = ResumptionState.of(suite, masterSecret, created, lifetime, 0, alpn, hello.serverName(), clientChain);
+        return state == null ? null : config.ticketKeys().seal(state.encode());
     }
 
     private void send(byte[] message) {

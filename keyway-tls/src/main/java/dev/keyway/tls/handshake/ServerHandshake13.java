@@ -33,6 +33,14 @@ import java.util.Map;
  */
 public final class ServerHandshake13 extends Handshake {
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Rejected 0-RTT data skipped at most (RFC 8446 section 4.2.10). Keyway's tickets allow no early data, so a
+     * client sends it only with another server's ticket; one full record of it is plenty.
+     */
+    static final int MAX_SKIPPED_EARLY_DATA = RecordLayer.MAX_FRAGMENT;
+    /** Extensions a second ClientHello may change after a HelloRetryRequest (RFC 8446 section 4.1.2). */
+    private static final java.util.Set<Integer> MAY_CHANGE_AFTER_RETRY = java.util.Set.of(Extensions.KEY_SHARE,
+            Extensions.PRE_SHARED_KEY, Extensions.PADDING);
 
     private enum State { CLIENT_HELLO, CLIENT_HELLO_AFTER_RETRY, CLIENT_CERTIFICATE, CLIENT_CERTIFICATE_VERIFY, CLIENT_FINISHED, DONE }
 
@@ -97,9 +105,18 @@ public final class ServerHandshake13 extends Handshake {
         }
         ch.checkTls13();
         suite = chooseSuite(ch);
+        if (ch.pskIdentities().isEmpty()) {
+            // Without a PSK to resume, the certificate must be usable: say so before any ServerHello or
+            // HelloRetryRequest (RFC 8446 section 4.2.3: handshake_failure).
+            signatureScheme(ch);
+        }
         group = chooseGroup(ch);
         transcript.algorithm(ClientHandshake13.jcaHash(suite));
         if (ch.shares().containsKey(group)) {
+            if (ch.extensions().containsKey(Extensions.EARLY_DATA)) {
+                // We accept no 0-RTT: skip the records that do not decrypt under the handshake keys (4.2.10).
+                io.records().skipEarlyData(MAX_SKIPPED_EARLY_DATA);
+            }
             serverFlight(ch, m.raw());
             return;
         }
@@ -110,6 +127,10 @@ public final class ServerHandshake13 extends Handshake {
                 new Wire.Writer().u16(group.code()).toByteArray(), -1);
         transcript.add(hrr);
         io.send(hrr);
+        if (ch.extensions().containsKey(Extensions.EARLY_DATA)) {
+            // 0-RTT data may follow the first ClientHello: skip every application_data record up to the second (4.2.10).
+            io.records().skipEarlyData(MAX_SKIPPED_EARLY_DATA);
+        }
         if (ch.sessionId().length > 0 && config.middleboxCompatibility()) {
             io.records().writeChangeCipherSpec();
             sentCcs = true;
@@ -119,6 +140,7 @@ public final class ServerHandshake13 extends Handshake {
     }
 
     private void clientHelloAfterRetry(HandshakeIo.Message m) {
+        io.records().stopSkippingEarlyData();
         ClientHello ch = ClientHello.parse(m.body());
         if (!ch.offers(TlsVersion.TLS13)) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello no longer offers TLS 1.3");
@@ -130,13 +152,43 @@ public final class ServerHandshake13 extends Handshake {
         if (!ch.suites().contains(suite.code())) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello dropped the chosen suite");
         }
+        sameHelloAsFirst(firstHello, ch);
         serverFlight(ch, m.raw());
+    }
+
+    /**
+     * After a HelloRetryRequest the client sends the same ClientHello again, except for a new key_share, no
+     * early_data, an updated pre_shared_key and padding (RFC 8446 section 4.1.2; we send no cookie). Anything else
+     * changed, extensions reordered included, is an illegal_parameter alert.
+     */
+    static void sameHelloAsFirst(ClientHello first, ClientHello second) {
+        boolean same = first.legacyVersion() == second.legacyVersion() && Arrays.equals(first.sessionId(), second.sessionId())
+                && first.suites().equals(second.suites()) && Arrays.equals(first.compression(), second.compression());
+        if (second.extensions().containsKey(Extensions.EARLY_DATA)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello offers early_data (RFC 8446 section 4.1.2)");
+        }
+        List<Integer> firstTypes = new ArrayList<>(first.extensions().keySet());
+        firstTypes.removeIf(t -> t == Extensions.EARLY_DATA || t == Extensions.PADDING);
+        List<Integer> secondTypes = new ArrayList<>(second.extensions().keySet());
+        secondTypes.removeIf(t -> t == Extensions.PADDING);
+        same &= firstTypes.equals(secondTypes);
+        for (int i = 0; same && i < firstTypes.size(); i++) {
+            int type = firstTypes.get(i);
+            same = MAY_CHANGE_AFTER_RETRY.contains(type) || Arrays.equals(first.extensions().get(type), second.extensions().get(type));
+        }
+        if (!same) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the second ClientHello differs from the first in more than "
+                    + "its key share (RFC 8446 section 4.1.2)");
+        }
     }
 
     /** ServerHello, {EncryptedExtensions}, {CertificateRequest}, {Certificate}, {CertificateVerify}, {Finished}. */
     private void serverFlight(ClientHello ch, byte[] chRaw) {
         hello = ch;
         resumed = acceptPsk(ch, chRaw, suite);
+        if (resumed == null) {
+            signatureScheme(ch); // before the ServerHello: a full handshake needs our signature
+        }
         transcript.add(chRaw);
         byte[] clientRandom = ch.random();
 
@@ -187,10 +239,6 @@ public final class ServerHandshake13 extends Handshake {
 
         // {Certificate} {CertificateVerify} {Finished}
         if (resumed == null) {
-            SignatureScheme scheme = SignatureScheme.forKey(config.privateKey());
-            if (scheme == null || !ch.signatureSchemes().contains(scheme.code())) {
-                throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no signature scheme our key can make");
-            }
             send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode(new byte[0], config.certificateChain())));
             send(Wire.message(HandshakeIo.CERTIFICATE_VERIFY, CertificateVerifyMessage.sign(config.privateKey(), true, transcript.hash())));
         }
@@ -233,6 +281,11 @@ public final class ServerHandshake13 extends Handshake {
 
     /** The client's Finished; then the application read keys and our NewSessionTickets. */
     private void clientFinished(HandshakeIo.Message fin) {
+        if (fin.body().length != ks.hash().length()) {
+            // verify_data is exactly Hash.length bytes (RFC 8446 section 4.4.4): another length is malformed.
+            throw TlsException.fatal(Alert.DECODE_ERROR, "the client's Finished has " + fin.body().length + " bytes, not "
+                    + ks.hash().length());
+        }
         if (!MessageDigest.isEqual(ks.finishedVerifyData(clientHandshakeSecret, transcript.hash()), fin.body())) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's Finished does not verify");
         }
@@ -241,8 +294,7 @@ public final class ServerHandshake13 extends Handshake {
         byte[] resumption = ks.deriveSecret(master, KeySchedule13.RESUMPTION_MASTER, transcript.hash());
         io.records().setReadProtection(ClientHandshake13.protection(ks, suite, clientTrafficSecret));
         io.records().handshakeDone();
-        sendTickets(ks, suite, resumption, alpn, hello.serverName(),
-                !clientChain.isEmpty() || (resumed != null && resumed.clientAuthenticated()));
+        sendTickets(ks, suite, resumption, alpn, hello.serverName(), clientChain);
         Arrays.fill(handshakeSecret, (byte) 0);
         Arrays.fill(master, (byte) 0);
         Arrays.fill(clientHandshakeSecret, (byte) 0);
@@ -267,10 +319,9 @@ public final class ServerHandshake13 extends Handshake {
             if (state == null || !state.suite().tls13() || state.suite().hkdfHash() != suite.hkdfHash()) {
                 continue;
             }
-            // A ticket stands for the authentication of the session it came from: not for a client certificate
-            // that session did not check, nor for another server name (RFC 8446 section 4.6.1).
-            if ((config.requireClientCertificate() && !state.clientAuthenticated())
-                    || !java.util.Objects.equals(state.serverName(), ch.serverName())) {
+            // A ticket stands for the authentication of the session it came from: not for another server name
+            // (RFC 8446 section 4.6.1); its client certificate is checked below.
+            if (!java.util.Objects.equals(state.serverName(), ch.serverName())) {
                 continue;
             }
             long ageMs = now - state.created().toEpochMilli();
@@ -284,20 +335,32 @@ public final class ServerHandshake13 extends Handshake {
             if (i >= ch.binders().size() || !MessageDigest.isEqual(expected, ch.binders().get(i))) {
                 throw TlsException.fatal(Alert.DECRYPT_ERROR, "a PSK binder does not verify");
             }
+            // After the binder, so only a client that holds the PSK costs us a path validation: the sealed client
+            // chain against today's trust anchors and clock; declined means a full handshake (section 4.2.11).
+            List<X509Certificate> client = state.clientChainAuthorizedBy(config);
+            if (client == null) {
+                continue;
+            }
+            clientChain = client;
             return state;
         }
         return null;
     }
 
+    /** Our NewSessionTickets, each sealing the client's chain (none when it is over the bounds: that client cannot resume). */
     private void sendTickets(KeySchedule13 ks, CipherSuite suite, byte[] resumptionMaster, String alpn, String serverName,
-                             boolean clientAuthenticated) {
+                             List<X509Certificate> client) {
         for (int i = 0; i < config.ticketCount(); i++) {
             byte[] nonce = {(byte) i};
             byte[] psk = ks.resumptionPsk(resumptionMaster, nonce);
             long ageAdd = RANDOM.nextInt() & 0xffffffffL;
             long lifetime = config.ticketLifetime().getSeconds();
-            byte[] ticket = config.ticketKeys().seal(new ResumptionState(suite, psk, config.clock().instant(), lifetime, ageAdd,
-                    alpn, serverName, clientAuthenticated).encode());
+            ResumptionState state = ResumptionState.of(suite, psk, config.clock().instant(), lifetime, ageAdd, alpn, serverName, client);
+            if (state == null) {
+                Arrays.fill(psk, (byte) 0);
+                return;
+            }
+            byte[] ticket = config.ticketKeys().seal(state.encode());
             Arrays.fill(psk, (byte) 0);
             byte[] body = new Wire.Writer().u32(lifetime).u32(ageAdd).vec8(nonce).vec16(ticket).vec16(new byte[0]).toByteArray();
             io.send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, body));
@@ -307,6 +370,15 @@ public final class ServerHandshake13 extends Handshake {
     private void send(byte[] message) {
         transcript.add(message);
         io.send(message);
+    }
+
+    /** The scheme our key signs CertificateVerify with, if the client accepts it; handshake_failure otherwise. */
+    private SignatureScheme signatureScheme(ClientHello ch) {
+        SignatureScheme scheme = SignatureScheme.forKey(config.privateKey());
+        if (scheme == null || !ch.signatureSchemes().contains(scheme.code())) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no signature scheme our key can make");
+        }
+        return scheme;
     }
 
     private CipherSuite chooseSuite(ClientHello ch) {
@@ -358,7 +430,7 @@ public final class ServerHandshake13 extends Handshake {
     }
 
     /** What the server needs from a ClientHello. */
-    record ClientHello(byte[] random, byte[] sessionId, List<Integer> suites, List<Integer> groups,
+    record ClientHello(int legacyVersion, byte[] random, byte[] sessionId, List<Integer> suites, List<Integer> groups,
                        Map<NamedGroup, byte[]> shares, List<Integer> signatureSchemes, String serverName, List<String> alpn,
                        List<Integer> pskModes, List<byte[]> pskIdentities, List<byte[]> binders, int bindersLength,
                        List<Integer> versions, byte[] compression, Map<Integer, byte[]> extensions) {
@@ -367,12 +439,24 @@ public final class ServerHandshake13 extends Handshake {
             if (compression.length != 1 || compression[0] != 0) {
                 throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "TLS 1.3 allows only the null compression method");
             }
-            if (!extensions.containsKey(Extensions.KEY_SHARE)) {
+            // RFC 8446 section 9.2: supported_groups and key_share come together; without pre_shared_key a
+            // ClientHello needs both them and signature_algorithms. (A PSK-only hello we cannot resume ends in
+            // handshake_failure: we share no key exchange with it.)
+            boolean psk = extensions.containsKey(Extensions.PRE_SHARED_KEY);
+            if (extensions.containsKey(Extensions.SUPPORTED_GROUPS) != extensions.containsKey(Extensions.KEY_SHARE)) {
+                throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has "
+                        + (extensions.containsKey(Extensions.KEY_SHARE) ? "key_share without supported_groups" : "supported_groups without key_share"));
+            }
+            if (!psk && !extensions.containsKey(Extensions.KEY_SHARE)) {
                 throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no key_share");
             }
-            if (!extensions.containsKey(Extensions.SIGNATURE_ALGORITHMS)) {
+            if (!psk && !extensions.containsKey(Extensions.SIGNATURE_ALGORITHMS)) {
                 throw TlsException.fatal(Alert.MISSING_EXTENSION, "the ClientHello has no signature_algorithms");
             }
+            // Groups in the obsolete_RESERVED ranges "MUST NOT be offered or negotiated by TLS 1.3 implementations"
+            // (section 4.2.7). Keyway never negotiates them, and ignores them when offered, as it ignores every group
+            // it does not know: clients that speak 1.2 and 1.3 list groups for either, and tlsfuzzer's
+            // no-unknown-groups wants exactly that. A hello with nothing else gets handshake_failure (section 4.1.1).
         }
 
         boolean offers(dev.keyway.core.kdf.TlsVersion v) {
@@ -382,6 +466,10 @@ public final class ServerHandshake13 extends Handshake {
         static ClientHello parse(byte[] body) {
             Wire.Reader r = new Wire.Reader(body);
             int legacyVersion = r.u16();
+            if (legacyVersion <= 0x0300) {
+                // SSL 3.0 and older (or garbage) is refused whatever supported_versions says (RFC 8446 appendix D.5).
+                throw TlsException.fatal(Alert.PROTOCOL_VERSION, String.format("a ClientHello with legacy_version 0x%04X", legacyVersion));
+            }
             byte[] random = r.bytes(32);
             byte[] sid = r.vec8();
             if (sid.length > 32) {
@@ -407,13 +495,13 @@ public final class ServerHandshake13 extends Handshake {
             ClientHelloChecks.check(ext);
             byte[] sv = ext.get(Extensions.SUPPORTED_VERSIONS);
             // Without supported_versions, legacy_version is the highest version the client speaks (RFC 5246 E.1).
-            List<Integer> versions = sv != null ? u16s(new Wire.Reader(sv).vec8())
+            List<Integer> versions = sv != null ? u16s(whole8(sv, "supported_versions"))
                     : legacyVersion >= 0x0303 ? List.of(0x0303) : List.of(legacyVersion);
             List<Integer> groups = ext.containsKey(Extensions.SUPPORTED_GROUPS)
-                    ? u16s(new Wire.Reader(ext.get(Extensions.SUPPORTED_GROUPS)).vec16()) : List.of();
+                    ? u16s(whole16(ext.get(Extensions.SUPPORTED_GROUPS), "supported_groups")) : List.of();
             Map<NamedGroup, byte[]> shares = new LinkedHashMap<>();
             byte[] ks = ext.getOrDefault(Extensions.KEY_SHARE, new byte[] {0, 0});
-            Wire.Reader entries = new Wire.Reader(new Wire.Reader(ks).vec16());
+            Wire.Reader entries = new Wire.Reader(whole16(ks, "key_share"));
             while (entries.remaining() > 0) {
                 int code = entries.u16();
                 byte[] key = entries.vec16();
@@ -426,11 +514,15 @@ public final class ServerHandshake13 extends Handshake {
                 }
             }
             byte[] sa = ext.getOrDefault(Extensions.SIGNATURE_ALGORITHMS, new byte[] {0, 0});
-            List<Integer> schemes = u16s(new Wire.Reader(sa).vec16());
+            List<Integer> schemes = u16s(whole16(sa, "signature_algorithms"));
+            if (ext.containsKey(Extensions.SIGNATURE_ALGORITHMS) && schemes.isEmpty()) {
+                // supported_signature_algorithms<2..2^16-2>: an empty list does not decode (RFC 8446 section 4.2.3).
+                throw TlsException.fatal(Alert.DECODE_ERROR, "an empty signature_algorithms list");
+            }
             String name = null;
             byte[] sni = ext.get(Extensions.SERVER_NAME);
             if (sni != null) {
-                Wire.Reader list = new Wire.Reader(new Wire.Reader(sni).vec16());
+                Wire.Reader list = new Wire.Reader(whole16(sni, "server_name"));
                 while (list.remaining() > 0) {
                     int type = list.u8();
                     byte[] n = list.vec16();
@@ -442,7 +534,7 @@ public final class ServerHandshake13 extends Handshake {
             List<String> alpn = new ArrayList<>();
             byte[] a = ext.get(Extensions.ALPN);
             if (a != null) {
-                Wire.Reader list = new Wire.Reader(new Wire.Reader(a).vec16());
+                Wire.Reader list = new Wire.Reader(whole16(a, "application_layer_protocol_negotiation"));
                 while (list.remaining() > 0) {
                     alpn.add(new String(list.vec8(), StandardCharsets.US_ASCII));
                 }
@@ -450,7 +542,7 @@ public final class ServerHandshake13 extends Handshake {
             List<Integer> modes = new ArrayList<>();
             byte[] pm = ext.get(Extensions.PSK_KEY_EXCHANGE_MODES);
             if (pm != null) {
-                for (byte b : new Wire.Reader(pm).vec8()) {
+                for (byte b : whole8(pm, "psk_key_exchange_modes")) {
                     modes.add(b & 0xff);
                 }
             }
@@ -487,8 +579,24 @@ public final class ServerHandshake13 extends Handshake {
                             + binders.size() + " binders");
                 }
             }
-            return new ClientHello(random, sid, suites, groups, shares, schemes, name, alpn, modes, identities, binders, bindersLength,
+            return new ClientHello(legacyVersion, random, sid, suites, groups, shares, schemes, name, alpn, modes, identities, binders, bindersLength,
                     versions, compression, ext);
+        }
+
+        /** An extension that is one vector with a 16-bit length and nothing after it (else decode_error). */
+        private static byte[] whole16(byte[] extension, String name) {
+            Wire.Reader r = new Wire.Reader(extension);
+            byte[] v = r.vec16();
+            r.end(name);
+            return v;
+        }
+
+        /** An extension that is one vector with an 8-bit length and nothing after it (else decode_error). */
+        private static byte[] whole8(byte[] extension, String name) {
+            Wire.Reader r = new Wire.Reader(extension);
+            byte[] v = r.vec8();
+            r.end(name);
+            return v;
         }
 
         private static List<Integer> u16s(byte[] data) {

@@ -36,7 +36,8 @@ public final class RecordLayer {
     }
 
     // Read side: received bytes wait here until they make whole records.
-    private final ByteQueue in = new ByteQueue(HEADER + MAX_FRAGMENT + 256);
+    // It starts small and grows to the largest record seen: an idle connection does not hold 16 KiB for nothing.
+    private final ByteQueue in = new ByteQueue(2048);
     private RecordProtection readProtection;
     private boolean ccsAllowed = true;
     /** TLS 1.2: a ChangeCipherSpec is a protocol step for the handshake, not a middlebox courtesy to drop. */
@@ -46,6 +47,14 @@ public final class RecordLayer {
     private boolean handshakeFragment;
     /** A ChangeCipherSpec is only legal once a hello has gone by (RFC 8446 section 5). */
     private volatile boolean helloSeen;
+    /** TLS 1.3: the peer's one middlebox ChangeCipherSpec was dropped; a second one is an error (appendix D.4). */
+    private boolean ccsDropped;
+    /**
+     * Server, TLS 1.3: bytes of rejected 0-RTT data we may still skip (RFC 8446 section 4.2.10), or -1 when not
+     * skipping. Before read keys are set (after a HelloRetryRequest) every application_data record is skipped;
+     * with handshake keys, records that fail to decrypt are, until the first one that opens.
+     */
+    private int earlyDataBudget = -1;
 
     // Write side: bytes for the network are out[outStart, outLength); taking them in pieces stays linear.
     private byte[] out = new byte[4096];
@@ -87,6 +96,23 @@ public final class RecordLayer {
 
     public boolean readProtected() {
         return readProtection != null;
+    }
+
+    /**
+     * Server, TLS 1.3: the client offered 0-RTT data we do not accept; skip up to {@code maxBytes} of it
+     * (RFC 8446 section 4.2.10). Skipping ends with the first record that decrypts under the handshake keys, or
+     * by {@link #stopSkippingEarlyData}; more than {@code maxBytes} is an unexpected_message alert.
+     */
+    public void skipEarlyData(int maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("a 0-RTT budget of " + maxBytes + " bytes");
+        }
+        this.earlyDataBudget = maxBytes;
+    }
+
+    /** The client's second ClientHello came (after a HelloRetryRequest): no 0-RTT data may follow it. */
+    public void stopSkippingEarlyData() {
+        this.earlyDataBudget = -1;
     }
 
     // ---- read side ----
@@ -150,30 +176,70 @@ public final class RecordLayer {
             if (!ccsAllowed || !helloSeen || length != 1 || in[at + HEADER] != 1 || (deliverCcs && readProtection != null)) {
                 throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec outside the handshake");
             }
-            return deliverCcs ? new Record(type, new byte[] {1}) : null;
+            if (deliverCcs) {
+                return new Record(type, new byte[] {1});
+            }
+            // TLS 1.3: a peer in middlebox-compatibility mode sends exactly one (RFC 8446 appendix D.4).
+            if (ccsDropped) {
+                throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a second ChangeCipherSpec in the handshake");
+            }
+            ccsDropped = true;
+            return null;
+        }
+        if (type == APPLICATION_DATA && earlyDataBudget >= 0) {
+            // Rejected 0-RTT data (RFC 8446 section 4.2.10): before read keys are set (after a HelloRetryRequest)
+            // every such record is skipped; under the handshake keys those that do not decrypt are, and the first
+            // one that does ends the skipping and is the client's second flight.
+            Record r = readProtection instanceof RecordProtection13 p ? p.tryOpen(in, at, length) : null;
+            if (r == null) {
+                skipEarlyDataRecord(length);
+                return null;
+            }
+            earlyDataBudget = -1;
+            return checked(r);
         }
         if (readProtection == null) {
             if (type == APPLICATION_DATA) {
                 throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "protected record before the keys are known");
             }
-            if (length == 0) {
-                throw TlsException.fatal(Alert.DECODE_ERROR, "empty " + (type == ALERT ? "alert" : "handshake") + " record");
-            }
             if (type == HANDSHAKE) {
                 helloSeen = true;
             }
-            return new Record(type, Arrays.copyOfRange(in, at + HEADER, at + HEADER + length));
+            return nonEmpty(new Record(type, Arrays.copyOfRange(in, at + HEADER, at + HEADER + length)));
         }
         if (type == ALERT && ccsAllowed && !deliverCcs) { // TLS 1.3 only: in TLS 1.2 a protected alert is encrypted
             // An unprotected alert can arrive during the handshake, before the peer has our keys; after it,
             // accepting one would let anyone on the path end the connection (a truncation attack).
-            return new Record(type, Arrays.copyOfRange(in, at + HEADER, at + HEADER + length));
+            return nonEmpty(new Record(type, Arrays.copyOfRange(in, at + HEADER, at + HEADER + length)));
         }
-        Record r = readProtection.open(in, at, length);
+        return checked(readProtection.open(in, at, length));
+    }
+
+    private static Record checked(Record r) {
         if (r.length() > MAX_FRAGMENT) {
             throw TlsException.fatal(Alert.RECORD_OVERFLOW, "plaintext over 2^14 bytes");
         }
+        return nonEmpty(r);
+    }
+
+    /**
+     * Handshake and alert records carry at least one byte of content, padding aside (RFC 8446 sections 5.1 and
+     * 5.4: unexpected_message; RFC 5246 section 6.2.1). Empty application data is allowed (traffic analysis cover).
+     */
+    private static Record nonEmpty(Record r) {
+        if (r.length() == 0 && r.type() != APPLICATION_DATA) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "an empty " + (r.type() == ALERT ? "alert" : "handshake") + " record");
+        }
         return r;
+    }
+
+    /** Counts a skipped 0-RTT record: at least the plaintext it could hold (its fragment less tag and type byte). */
+    private void skipEarlyDataRecord(int length) {
+        int plaintext = Math.max(0, length - RecordProtection13.TAG - 1);
+        if (plaintext > earlyDataBudget) {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "more 0-RTT data than this server skips (it accepts none)");
+        }
+        earlyDataBudget -= plaintext;
     }
 
     /**

@@ -89,22 +89,30 @@ public final class RecordProtection13 implements RecordProtection {
             // by the record layer; anything else here is the peer out of step.
             throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "unprotected record of type " + (buf[off] & 0xff) + " after the keys changed");
         }
-        byte[] inner;
-        if (fragmentLength < TAG) {
-            inner = null;
-        } else {
-            try {
-                init(Cipher.DECRYPT_MODE);
-                cipher.updateAAD(buf, off, RecordLayer.HEADER);
-                inner = cipher.doFinal(buf, off + RecordLayer.HEADER, fragmentLength);
-            } catch (AEADBadTagException e) {
-                inner = null;
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("record decryption failed", e);
-            }
-        }
-        if (inner == null) {
+        RecordLayer.Record r = tryOpen(buf, off, fragmentLength);
+        if (r == null) {
             throw TlsException.fatal(Alert.BAD_RECORD_MAC, "a record did not decrypt (tampered, or keys out of step)");
+        }
+        return r;
+    }
+
+    /**
+     * {@link #open}, except that a record that does not decrypt is null and leaves the sequence number as it
+     * was: a server skipping rejected 0-RTT data tries each record (RFC 8446 section 4.2.10).
+     */
+    RecordLayer.Record tryOpen(byte[] buf, int off, int fragmentLength) {
+        if (fragmentLength < TAG) {
+            return null;
+        }
+        byte[] inner;
+        try {
+            init(Cipher.DECRYPT_MODE);
+            cipher.updateAAD(buf, off, RecordLayer.HEADER);
+            inner = cipher.doFinal(buf, off + RecordLayer.HEADER, fragmentLength);
+        } catch (AEADBadTagException e) {
+            return null;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("record decryption failed", e);
         }
         seq++;
         if (inner.length > RecordLayer.MAX_FRAGMENT + 1) {

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
@@ -311,20 +312,38 @@ class HandshakeParsersFuzzTest {
         f.assertNone();
     }
 
+    /**
+     * Sealed states with a client chain (leaf and CA), mutated: decoding, and for every fifth that still decodes the
+     * re-check a resumption runs (parse and validate the chain), never throw; the outcome is a state or null (a full handshake).
+     */
     @Test
-    void extensionBlocksAndTicketStates() {
+    void extensionBlocksAndTicketStates() throws Exception {
         Findings ext = new Findings("Extensions.parse");
-        Findings state = new Findings("ResumptionState.decode");
-        byte[] goodState = new ResumptionState(CipherSuites.byCode(0x1301), new byte[32], Instant.now(), 7200, 12345, "h2", "localhost", false).encode();
+        Findings state = new Findings("ResumptionState.decode and clientChainAuthorizedBy");
+        byte[] goodState = ResumptionState.of(CipherSuites.byCode(0x1301), new byte[32], Instant.now(), 7200, 12345, "h2", "localhost",
+                List.of(leafCert, caCert)).encode();
+        TlsConfig requiring = TlsConfig.builder().certificate(List.of(leafCert), KEYS.get("ec").getPrivate()).trustAnchors(List.of(caCert))
+                .requireClientCertificate(true).build();
+        assertThat(ResumptionState.decode(goodState).clientChainAuthorizedBy(requiring)).as("the unmutated state resumes")
+                .containsExactly(leafCert, caCert);
+        Map<String, Integer> rechecks = new java.util.TreeMap<>();
         for (int i = 0; i < 20_000 * SCALE; i++) {
             Random r = new Random(SEED ^ (0xe7L << 40) ^ i);
             byte[] block = new byte[r.nextInt(40)];
             r.nextBytes(block);
             ext.run(SEED, i, block, () -> Extensions.parse(block));
             byte[] s = mutate(goodState, r);
-            state.run(SEED, i, s, () -> ResumptionState.decode(s));
+            boolean recheck = i % 5 == 0; // a path validation is costly: every fifth state goes that far
+            state.run(SEED, i, s, () -> {
+                ResumptionState decoded = ResumptionState.decode(s);
+                String outcome = decoded == null ? "not decoded" : !recheck ? "decoded"
+                        : decoded.clientChainAuthorizedBy(requiring) == null ? "declined" : "resumable";
+                rechecks.merge(outcome, 1, Integer::sum);
+            });
         }
+        System.out.println("mutated ticket states: " + rechecks);
         ext.assertNone();
         state.assertNone();
+        assertThat(rechecks).as("mutations reach the chain check and it declines them").containsKeys("not decoded", "declined");
     }
 }

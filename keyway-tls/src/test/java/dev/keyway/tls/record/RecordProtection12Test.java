@@ -112,6 +112,15 @@ class RecordProtection12Test {
                 assertThat(sealer.sequence()).isEqualTo(count);
 
                 RecordLayer.Record rec;
+                if (type != RecordLayer.APPLICATION_DATA && len == 0) {
+                    // RFC 5246 section 6.2.1 (and RFC 8446 section 5.4): no empty handshake or alert fragments; the
+                    // record is opened (the sequence number moves on) and refused.
+                    reader.receive(wire, 0, wire.length);
+                    assertThatThrownBy(reader::next).isInstanceOfSatisfying(dev.keyway.tls.TlsException.class,
+                            e -> assertThat(e.alert()).isEqualTo(dev.keyway.tls.Alert.UNEXPECTED_MESSAGE));
+                    assertThat(opener.sequence()).isEqualTo(count);
+                    continue;
+                }
                 if (type != RecordLayer.APPLICATION_DATA && wire.length - RecordLayer.HEADER > RecordLayer.MAX_FRAGMENT) {
                     // RecordLayer.next() caps protected records of other types than application_data at 2^14
                     // bytes (in TLS 1.3 every protected record says application_data); TLS 1.2 handshake records
