@@ -79,11 +79,11 @@ public final class TlsServer implements Closeable {
     private static final int OUTPUT_HIGH_WATER = 1 << 20;
     /**
      * A closing connection is drained (what the peer still sends is read and dropped) until the peer closes too, or
-     * is silent this long, or {@link #LINGER_MAX_NANOS} have passed: as nginx's lingering close does, so that a peer
+     * is silent this long, or {@link #DEFAULT_LINGER_MAX_NANOS} have passed: as nginx's lingering close does, so that a peer
      * still sending sees our last bytes (close_notify or an alert), not a reset.
      */
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private static final long LINGER_MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
+    private static final long DEFAULT_LINGER_MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
     /**
      * Output waiting for slow readers, all connections together, beyond which every connection with output waiting
      * stops reading: a quarter of the heap. The high-water mark alone bounds one connection, not 10,000 of them
@@ -100,6 +100,7 @@ public final class TlsServer implements Closeable {
     private final int maxConnections;
     private final long acceptLimit;
     private final long outputBudget;
+    private final long lingerMaxNanos;
     /** Output waiting in all, as each connection last measured it when its output stalled. */
     private final AtomicLong waitingOutput = new AtomicLong();
     private final ServerSocketChannel listener;
@@ -124,6 +125,7 @@ public final class TlsServer implements Closeable {
         this.maxConnections = b.maxConnections;
         this.acceptLimit = b.acceptLimit;
         this.outputBudget = b.outputBudget;
+        this.lingerMaxNanos = b.lingerMax.toNanos();
         this.listener = ServerSocketChannel.open();
         this.loops = new Loop[b.loops];
         try {
@@ -593,7 +595,7 @@ public final class TlsServer implements Closeable {
 
         private void linger(Connection c) {
             long now = System.nanoTime();
-            c.lingerStop = now + LINGER_MAX_NANOS;
+            c.lingerStop = now + lingerMaxNanos;
             c.lingerUntil = now + LINGER_NANOS;
         }
 
@@ -847,6 +849,7 @@ public final class TlsServer implements Closeable {
         private int maxConnections = 10_000;
         private long acceptLimit = Long.MAX_VALUE;
         private long outputBudget = DEFAULT_OUTPUT_BUDGET;
+        private Duration lingerMax = Duration.ofNanos(DEFAULT_LINGER_MAX_NANOS);
         private int loops = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
         private RefusalListener refusals;
 
@@ -905,6 +908,12 @@ public final class TlsServer implements Closeable {
         }
 
         /** Output waiting for slow readers in all before they stop being read (default: a quarter of the heap); for tests. */
+        /** The longest a closing connection is drained (default 60 s); for tests. */
+        Builder lingerMax(Duration d) {
+            this.lingerMax = positive(d, "linger");
+            return this;
+        }
+
         Builder outputBudget(long bytes) {
             if (bytes < 1) {
                 throw new IllegalArgumentException("the output budget must be 1 byte or more");

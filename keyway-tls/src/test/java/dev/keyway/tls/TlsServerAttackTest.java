@@ -496,10 +496,14 @@ class TlsServerAttackTest {
         assertThat(events.peek()).isEqualTo("clean");
     }
 
-    /** A client that sends close_notify, then keeps sending for seconds: the server drains it for its linger (2 s), then closes. */
+    /**
+     * A client that sends close_notify, then keeps sending: the server drains it while it sends (each byte buys
+     * another 2 s, so a peer still sending reads our close_notify rather than a reset), but no longer than the
+     * linger's limit (60 s by default, 3 s here), then closes.
+     */
     @Test
     void aClientThatKeepsSendingAfterItsCloseNotifyIsCutAfterTheLinger() throws Exception {
-        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(30)));
+        start(TlsServer.builder(serverConfig, new Echo()).idleTimeout(Duration.ofSeconds(30)).lingerMax(Duration.ofSeconds(3)));
         RawClient c = new RawClient(clientConfig, 0).handshake();
         c.engine.closeOutbound();
         c.send();

@@ -204,6 +204,33 @@ class TlsServerTest {
         assertThat(echoOnce("after garbage")).isEqualTo("after garbage");
     }
 
+    /**
+     * A peer that is still sending when its connection fails gets the alert, then a clean end: the server lingers,
+     * reading and dropping the rest, instead of closing with bytes unread (a reset, which can wipe the alert from
+     * the peer's receive buffer). tlsfuzzer's test-tls13-finished sends a 16 MiB Finished this way.
+     */
+    @Test
+    void aPeerStillSendingAfterItsErrorReadsTheAlertNotAReset() throws Exception {
+        start(TlsServer.builder(serverConfig, new Echo()));
+        Socket s = raw();
+        OutputStream out = s.getOutputStream();
+        // a handshake record whose message promises 16 MiB: refused at once (no message is that long)
+        out.write(new byte[] {22, 3, 1, 0, 4, 1, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+        byte[] more = new byte[5 + 16384];
+        more[0] = 22;
+        more[1] = 3;
+        more[2] = 3;
+        more[3] = 0x40;
+        for (int i = 0; i < 64; i++) { // 1 MiB more, none of it read by the server's TLS, all of it taken
+            out.write(more);
+        }
+        InputStream in = s.getInputStream();
+        byte[] answer = in.readAllBytes(); // throws on a reset
+        assertThat(answer).hasSize(7);
+        assertThat(answer[0]).isEqualTo((byte) 21);
+        assertThat(answer[6]).as("decode_error").isEqualTo((byte) 50);
+    }
+
     @Test
     void aPeerThatVanishesMidHandshakeIsForgotten() throws Exception {
         start(TlsServer.builder(serverConfig, new Echo()));
