@@ -103,7 +103,10 @@ final class TlsConnectCommand implements Runnable {
                 err.flush();
                 TlsOptions.pumpStdio(c);
                 if (sessOut != null) {
-                    if (c.tickets().isEmpty()) {
+                    if (!c.extendedMasterSecret()) {
+                        err.println("keyway: warning: a TLS 1.2 session without the extended master secret is never resumed (RFC 7627); "
+                                + sessOut + " not written");
+                    } else if (c.tickets().isEmpty()) {
                         err.println("keyway: warning: the server offered no way to resume (no ticket, no session ID); " + sessOut + " not written");
                     } else {
                         AtomicFile.write(sessOut, c.tickets().get(0).encode().getBytes(StandardCharsets.US_ASCII), true);

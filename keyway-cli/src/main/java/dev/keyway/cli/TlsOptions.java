@@ -36,6 +36,9 @@ final class TlsOptions {
     @Option(names = "--legacy-cbc", description = "TLS 1.2: also allow AES-CBC suites with HMAC (MAC-then-encrypt), for old peers.")
     boolean legacyCbc;
 
+    @Option(names = "--legacy-no-ems", description = "TLS 1.2: also allow peers without the extended master secret (RFC 7627), for old peers: such sessions are not resumed and export no keys.")
+    boolean legacyNoEms;
+
     @Option(names = "--alpn", paramLabel = "LIST", split = ",", description = "Application protocols to offer or accept, e.g. h2,http/1.1.")
     List<String> alpn;
 
@@ -50,7 +53,7 @@ final class TlsOptions {
             throw KeywayException.usage("--tls1.3 and --tls1.2 exclude each other", "give one, or neither to speak both (1.3 preferred)");
         }
         b.versions(tls13Only ? List.of(TlsVersion.TLS13) : tls12Only ? List.of(TlsVersion.TLS12) : List.of(TlsVersion.TLS13, TlsVersion.TLS12));
-        b.legacyRsaKeyExchange(legacyRsaKx).legacyCbc(legacyCbc);
+        b.legacyRsaKeyExchange(legacyRsaKx).legacyCbc(legacyCbc).legacyNoExtendedMasterSecret(legacyNoEms);
         if (groups != null) {
             List<NamedGroup> gs = new ArrayList<>();
             for (String g : groups) {

@@ -40,6 +40,7 @@ public final class TlsConfig {
     private final boolean exposeTrafficSecrets;
     private final List<TlsVersion> versions;
     private final dev.keyway.tls.session.SessionStore sessionStore;
+    private final boolean legacyNoExtendedMasterSecret;
 
     private TlsConfig(Builder b) {
         this.versions = List.copyOf(b.versions);
@@ -66,6 +67,16 @@ public final class TlsConfig {
         this.ticketLifetime = b.ticketLifetime;
         this.resumeWith = b.resumeWith;
         this.exposeTrafficSecrets = b.exposeTrafficSecrets;
+        this.legacyNoExtendedMasterSecret = b.legacyNoExtendedMasterSecret;
+    }
+
+    /**
+     * TLS 1.2: whether a peer without the extended master secret (RFC 7627) may connect, with the plain
+     * RFC 5246 master secret. Such a session is never resumed and exports no keying material (RFC 7627
+     * sections 5.3 and 5.4).
+     */
+    public boolean legacyNoExtendedMasterSecret() {
+        return legacyNoExtendedMasterSecret;
     }
 
     /** Server, TLS 1.2: where sessions are kept by session ID (null: no session IDs are handed out). */
@@ -177,6 +188,7 @@ public final class TlsConfig {
         private dev.keyway.tls.session.SessionStore sessionStore;
         private boolean legacyRsaKeyExchange;
         private boolean legacyCbc;
+        private boolean legacyNoExtendedMasterSecret;
         private boolean suitesChosen;
         private List<String> alpn = List.of();
         private KeyLog keyLog = KeyLog.NONE;
@@ -307,6 +319,18 @@ public final class TlsConfig {
         /** TLS 1.2: allow AES-CBC suites with HMAC (MAC-then-encrypt, checked in constant time). Off by default. */
         public Builder legacyCbc(boolean allow) {
             this.legacyCbc = allow;
+            return this;
+        }
+
+        /**
+         * TLS 1.2: let a peer that does not use the extended master secret (RFC 7627) connect, with the plain
+         * RFC 5246 master secret. Off by default: without it a man in the middle can make two connections share
+         * one master secret (the triple handshake attack). Keyway still offers and prefers the extension; a
+         * session made without it is never stored or sealed into a ticket (it is never resumed, RFC 7627 section
+         * 5.3) and refuses the RFC 5705 exporter (section 5.4).
+         */
+        public Builder legacyNoExtendedMasterSecret(boolean allow) {
+            this.legacyNoExtendedMasterSecret = allow;
             return this;
         }
 

@@ -189,6 +189,11 @@ public final class TlsConnection implements Closeable {
         return engine.exportKeyingMaterial(label, context, length);
     }
 
+    /** See {@link TlsEngine#extendedMasterSecret()}. */
+    public boolean extendedMasterSecret() {
+        return engine.extendedMasterSecret();
+    }
+
     /** One line for humans: version, suite, group, resumed or not. */
     public String summary() {
         return engine.summary();

@@ -525,11 +525,29 @@ public final class TlsEngine {
         return new TrafficSecrets(s.clientRandom().clone(), s.clientTrafficSecret().clone(), s.serverTrafficSecret().clone());
     }
 
-    /** TLS-Exporter(label, context, length): RFC 8446 section 7.5, or for TLS 1.2 RFC 5705 section 4. */
+    /**
+     * TLS 1.2: whether the master secret is the extended one (RFC 7627); false only in a session a config with
+     * {@link TlsConfig.Builder#legacyNoExtendedMasterSecret} let through. Always true for TLS 1.3, whose key
+     * schedule binds the whole handshake anyway.
+     */
+    public boolean extendedMasterSecret() {
+        HandshakeResult s = session();
+        return s.version() == TlsVersion.TLS13 || s.extendedMasterSecret();
+    }
+
+    /**
+     * TLS-Exporter(label, context, length): RFC 8446 section 7.5, or for TLS 1.2 RFC 5705 section 4. A TLS 1.2
+     * session without the extended master secret refuses (a KeywayException, refused by policy): RFC 7627
+     * section 5.4 forbids exporting from it, since a man in the middle can share its master secret.
+     */
     public byte[] exportKeyingMaterial(String label, byte[] context, int length) {
         HandshakeResult s = session();
         if (s.version() == TlsVersion.TLS13) {
             return s.schedule().exporter(s.exporterMasterSecret(), label, context, length);
+        }
+        if (!s.extendedMasterSecret()) {
+            throw dev.keyway.core.KeywayException.policy("this TLS 1.2 session was made without the extended master secret, so it "
+                    + "exports no keying material (RFC 7627 section 5.4)", "use TLS 1.3, or a TLS 1.2 peer that offers the extension");
         }
         byte[] ctx = context == null ? new byte[0] : context;
         if (ctx.length > 0xffff) {
@@ -552,6 +570,7 @@ public final class TlsEngine {
         String kx = s.group() != null ? s.group().label()
                 : s.version() == TlsVersion.TLS13 ? "psk_ke" : s.resumed() ? null : "RSA key transport";
         return version() + ", " + s.suite().name() + (kx == null ? "" : ", " + kx)
-                + (s.resumed() ? ", resumed" : ", full handshake") + (s.alpn() == null ? "" : ", ALPN " + s.alpn());
+                + (s.resumed() ? ", resumed" : ", full handshake") + (s.alpn() == null ? "" : ", ALPN " + s.alpn())
+                + (extendedMasterSecret() ? "" : ", no extended master secret (legacy)");
     }
 }

@@ -12,7 +12,11 @@ public final class TlsException extends KeywayException {
     private final boolean received;
 
     private TlsException(Alert alert, boolean received, String message, String hint) {
-        super(ErrorCode.PEER, message, hint);
+        this(alert, received, ErrorCode.PEER, message, hint);
+    }
+
+    private TlsException(Alert alert, boolean received, ErrorCode code, String message, String hint) {
+        super(code, message, hint);
         this.alert = alert;
         this.received = received;
     }
@@ -20,6 +24,14 @@ public final class TlsException extends KeywayException {
     /** We detected a problem and (will) send {@code alert}. */
     public static TlsException fatal(Alert alert, String message) {
         return new TlsException(alert, false, "TLS " + alert.rfcName() + ": " + message, hintFor(alert));
+    }
+
+    /**
+     * Our policy refuses what the peer offers (exit status 4, refused by policy): we send {@code alert} and the
+     * user reads {@code hint}, which names the setting that would allow it.
+     */
+    public static TlsException refused(Alert alert, String message, String hint) {
+        return new TlsException(alert, false, ErrorCode.POLICY, "TLS " + alert.rfcName() + ": " + message, hint);
     }
 
     /** The peer sent {@code alert}. */

@@ -21,7 +21,8 @@ import java.util.Map;
  * RFC 8422): Certificate, ServerKeyExchange (the server's ECDHE share, signed), [CertificateRequest],
  * ServerHelloDone; then ours: [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec,
  * Finished; then the server's ChangeCipherSpec and Finished. The master secret is the extended one
- * (RFC 7627), required; renegotiation_info is required and renegotiation never happens (RFC 5746).
+ * (RFC 7627), required unless the config allows old servers without it (then the RFC 5246 one, and the session
+ * is not kept for resumption); renegotiation_info is required and renegotiation never happens (RFC 5746).
  * The master secret goes to the KeyLog as a CLIENT_RANDOM line.
  *
  * <p>Resumption: when the server echoes the session ID we offered with a kept session (its ID, or the one we
@@ -37,6 +38,8 @@ final class ClientHandshake12 implements Handshake.Tls12 {
     private final Ticket resuming;
     /** The server's session ID for this session (empty: none). */
     private final byte[] sessionId;
+    /** The ServerHello had extended_master_secret (RFC 7627); without it (allowed by the config) the session is not kept. */
+    private final boolean extendedMasterSecret;
     /** The ServerHello had session_ticket: a NewSessionTicket comes before the server's ChangeCipherSpec. */
     private final boolean ticketExpected;
     private byte[] newTicket;
@@ -76,10 +79,8 @@ final class ClientHandshake12 implements Handshake.Tls12 {
         if (reneg == null || reneg.length != 1 || reneg[0] != 0) {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the server does not support secure renegotiation (RFC 5746): refused");
         }
-        byte[] ems = extensions.get(Extensions.EXTENDED_MASTER_SECRET);
-        if (ems == null || ems.length != 0) {
-            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the server does not use the extended master secret (RFC 7627): refused");
-        }
+        this.extendedMasterSecret = ServerHandshake12.usesExtendedMasterSecret(config, extensions.get(Extensions.EXTENDED_MASTER_SECRET),
+                "server");
         io.records().deliverChangeCipherSpec(true);
         this.sessionId = serverSessionId;
         byte[] ticketExt = extensions.get(Extensions.SESSION_TICKET);
@@ -90,6 +91,11 @@ final class ClientHandshake12 implements Handshake.Tls12 {
         if (offered != null && offeredId.length > 0 && Arrays.equals(serverSessionId, offeredId)) {
             if (offered.suite() != suite) {
                 throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server resumed a session with another suite");
+            }
+            if (!extendedMasterSecret) {
+                // We keep only sessions made with the extended master secret (RFC 7627 section 5.3).
+                throw TlsException.fatal(Alert.HANDSHAKE_FAILURE,
+                        "the server resumed a session made with the extended master secret (RFC 7627) without the extension");
             }
             resuming = offered;
             masterSecret = offered.psk().clone();
@@ -205,7 +211,8 @@ final class ClientHandshake12 implements Handshake.Tls12 {
             preMaster = share.finish(serverShare);
             send(Wire.message(HandshakeIo.CLIENT_KEY_EXCHANGE, new Wire.Writer().vec8(share.keyExchange()).toByteArray()));
         }
-        masterSecret = Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash());
+        masterSecret = extendedMasterSecret ? Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash())
+                : Prf12.masterSecret(suite.prfHash(), preMaster, clientRandom, serverRandom);
         Arrays.fill(preMaster, (byte) 0);
         config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), clientRandom, masterSecret);
         if (certificateRequested && !config.certificateChain().isEmpty()) {
@@ -273,11 +280,14 @@ final class ClientHandshake12 implements Handshake.Tls12 {
         io.records().handshakeDone();
         state = State.DONE;
         return HandshakeResult.tls12(suite, group, chain, resuming != null, alpn, config.serverName(), clientRandom.clone(),
-                serverRandom.clone(), masterSecret, session());
+                serverRandom.clone(), masterSecret, session(), extendedMasterSecret);
     }
 
     /** What to keep for the next connection: the new ticket or the server's session ID; the old session when resumed without a new ticket. */
     private Ticket session() {
+        if (!extendedMasterSecret) {
+            return null; // never resumed (RFC 7627 section 5.3): nothing to keep
+        }
         if (newTicket == null && resuming != null) {
             return resuming;
         }

@@ -53,9 +53,10 @@ final class HandshakeIo {
         buf.append(data, off, len);
     }
 
-    /** The next whole handshake message, or null until more bytes arrive. */
+    /** The next whole handshake message, or null until more bytes arrive (the record layer learns whether part of one waits). */
     Message next() {
         int available = buf.size();
+        records.handshakeFragment(available > 0);
         if (available < 4) {
             return null;
         }
@@ -68,6 +69,7 @@ final class HandshakeIo {
         }
         byte[] raw = Arrays.copyOfRange(buf.array(), buf.start(), buf.start() + 4 + len);
         buf.drop(4 + len);
+        records.handshakeFragment(buf.size() > 0);
         return new Message(raw[0] & 0xff, Arrays.copyOfRange(raw, 4, raw.length), raw);
     }
 

@@ -177,6 +177,10 @@ public enum NamedGroup {
                 }
                 case SECP256R1 -> {
                     requireLength(serverShare, 65);
+                    if (serverShare[0] != 4) {
+                        // only the uncompressed form (RFC 8422 section 5.4.1, RFC 8446 section 4.2.8.2), not the hybrid one
+                        throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the peer's P-256 share is not an uncompressed point");
+                    }
                     try {
                         ECPublicKeyParameters peer = new ECPublicKeyParameters(P256.getCurve().decodePoint(serverShare), P256_DOMAIN);
                         ECDHBasicAgreement a = new ECDHBasicAgreement();

@@ -21,9 +21,10 @@ import java.util.List;
  * The TLS 1.2 server handshake after a ClientHello that did not get TLS 1.3 (RFC 5246 section 7.3, ECDHE as
  * in RFC 8422): ServerHello, Certificate, ServerKeyExchange (our ECDHE share, signed), [CertificateRequest],
  * ServerHelloDone; then the client's [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec
- * and Finished; then our ChangeCipherSpec and Finished. The extended master secret (RFC 7627) and secure
- * renegotiation (RFC 5746) are required of the client. When this server also speaks TLS 1.3, its random ends
- * with the downgrade sentinel (RFC 8446 section 4.1.3).
+ * and Finished; then our ChangeCipherSpec and Finished. Secure renegotiation (RFC 5746) is required of the
+ * client, and so is the extended master secret (RFC 7627) unless the config allows old peers without it; such a
+ * session gets the RFC 5246 master secret and is neither stored nor sealed into a ticket. When this server also speaks TLS 1.3, its
+ * random ends with the downgrade sentinel (RFC 8446 section 4.1.3).
  *
  * <p>Resumption (the abbreviated handshake, RFC 5246 section 7.3 and RFC 5077 section 3.1): a client that
  * presents a session ticket we can open, or a session ID in our store, gets ServerHello, [NewSessionTicket],
@@ -34,6 +35,10 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3). */
     private static final int RENEGOTIATION_SCSV = 0x00FF;
+    /** TLS_FALLBACK_SCSV (RFC 7507 section 2). */
+    static final int FALLBACK_SCSV = 0x5600;
+    /** The curves of RFC 8422 section 5.1.1 (and x25519, x448): a client naming one uses ec_point_formats as that RFC says. */
+    private static final List<Integer> RFC8422_CURVES = List.of(23, 24, 25, 29, 30);
     /** The longest a session-cache entry lives (RFC 5246 appendix F.1.4; every SessionStore enforces it). */
     private static final java.time.Duration MAX_CACHED = java.time.Duration.ofHours(24);
 
@@ -45,6 +50,10 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private final boolean sendTicket;
     /** The session resumed, or null in a full handshake. */
     private final ResumptionState resumed;
+    /** The client sent extended_master_secret, so we answer with it and derive the master secret from the session hash (RFC 7627). */
+    private final boolean extendedMasterSecret;
+    /** ClientHello.client_version (legacy_version). */
+    private final int clientVersion;
 
     private final TlsConfig config;
     private final HandshakeIo io;
@@ -67,14 +76,21 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         this.config = config;
         this.io = io;
         this.hello = ch;
-        if (!ch.extensions().containsKey(Extensions.EXTENDED_MASTER_SECRET)) {
-            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client does not offer the extended master secret (RFC 7627): refused");
+        // ClientHello.client_version, which the client also writes into an RSA pre-master secret (RFC 5246 section 7.4.7.1)
+        this.clientVersion = ((chRaw[4] & 0xff) << 8) | (chRaw[5] & 0xff);
+        if (ch.suites().contains(FALLBACK_SCSV) && config.allows(TlsVersion.TLS13)) {
+            // RFC 7507 section 3: the client fell back to TLS 1.2 although we speak TLS 1.3
+            throw TlsException.fatal(Alert.INAPPROPRIATE_FALLBACK, "the client fell back to TLS 1.2 (TLS_FALLBACK_SCSV), but this server speaks TLS 1.3");
         }
-        byte[] reneg = ch.extensions().get(Extensions.RENEGOTIATION_INFO);
-        if (!(reneg != null && reneg.length == 1 && reneg[0] == 0) && !ch.suites().contains(RENEGOTIATION_SCSV)) {
-            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client does not support secure renegotiation (RFC 5746): refused");
+        this.extendedMasterSecret = usesExtendedMasterSecret(config, ch.extensions().get(Extensions.EXTENDED_MASTER_SECRET), "client");
+        secureRenegotiation(ch);
+        byte[] formats = ch.extensions().get(Extensions.EC_POINT_FORMATS);
+        if (formats != null && !ClientHelloChecks.offersUncompressedPoints(formats) && ch.groups().stream().anyMatch(RFC8422_CURVES::contains)) {
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "ec_point_formats without the uncompressed format (RFC 8422 section 5.1.2)");
         }
-        this.sendTicket = ch.extensions().containsKey(Extensions.SESSION_TICKET) && config.ticketKeys() != null && config.ticketCount() > 0;
+        // A session without the extended master secret is never resumed (RFC 7627 section 5.3): no ticket for it.
+        this.sendTicket = extendedMasterSecret && ch.extensions().containsKey(Extensions.SESSION_TICKET) && config.ticketKeys() != null
+                && config.ticketCount() > 0;
         this.resumed = resumable(ch);
         this.alpn = ServerHandshake13.chooseAlpn(config, ch);
         io.records().deliverChangeCipherSpec(true);
@@ -98,8 +114,11 @@ final class ServerHandshake12 implements Handshake.Tls12 {
             return;
         }
         SignatureScheme scheme = signatureScheme(ch);
-        this.suite = chooseSuite(ch, scheme);
-        this.group = suite.keyExchange() == CipherSuite.KeyExchange.RSA ? null : chooseGroup(ch);
+        NamedGroup common = chooseGroup(ch);
+        this.suite = chooseSuite(ch, scheme, common);
+        this.group = suite.keyExchange() == CipherSuite.KeyExchange.RSA ? null : common;
+        // Without EMS the session gets an ID like any other but is never stored, so it is never resumed (RFC 7627
+        // section 5.3): a client that offers the ID again finds nothing and gets a full handshake.
         this.sessionId = new byte[config.sessionStore() != null ? 32 : 0];
         RANDOM.nextBytes(sessionId);
         transcript.algorithm(jcaHash(suite));
@@ -134,7 +153,9 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private void serverHello() {
         Wire.Writer ext = new Wire.Writer();
         Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
-        Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
+        if (extendedMasterSecret) {
+            Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
+        }
         if (resumed == null && group != null && hello.extensions().containsKey(Extensions.EC_POINT_FORMATS)) {
             // only an extension the client sent may come back (RFC 5246 section 7.4.1.4)
             Extensions.add(ext, Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
@@ -186,6 +207,13 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         if (ticket != null && ticket.length > 0 && ch.sessionId().length == 0) {
             return null; // RFC 5077 section 3.4: without a session ID the client could not tell we resumed
         }
+        if (!extendedMasterSecret) {
+            // Every session we keep was made with the extended master secret (we keep none without it), and
+            // RFC 7627 section 5.3 says to abort, not to fall back to a full handshake, when a ClientHello
+            // without the extension asks to resume one.
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE,
+                    "the client asks to resume a session made with the extended master secret (RFC 7627) without offering it");
+        }
         // Last, being the costly check: a path validation. A session that no longer passes it stays in the store,
         // which other servers with other trust anchors may share; this one does a full handshake.
         List<X509Certificate> client = state.clientChainAuthorizedBy(config);
@@ -196,34 +224,106 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         return state;
     }
 
-    /** The scheme our key signs the ServerKeyExchange with, among those the client accepts. */
+    /**
+     * RFC 5746 section 3.6: the client signals secure renegotiation (the extension or the SCSV) and, in this
+     * initial handshake, its renegotiated_connection is empty. Keyway never renegotiates, but it requires the
+     * signal of every TLS 1.2 client, as section 3.6 lets a server do (every TLS 1.2 client since 2010 sends it).
+     */
+    private static void secureRenegotiation(ServerHandshake13.ClientHello ch) {
+        byte[] reneg = ch.extensions().get(Extensions.RENEGOTIATION_INFO);
+        if (reneg != null && reneg.length != 1) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "renegotiation_info with renegotiated_connection data in an initial handshake "
+                    + "(RFC 5746 section 3.6)");
+        }
+        if (reneg == null && !ch.suites().contains(RENEGOTIATION_SCSV)) {
+            throw TlsException.refused(Alert.HANDSHAKE_FAILURE, "the client does not signal secure renegotiation (RFC 5746: neither "
+                    + "renegotiation_info nor its SCSV)", "Keyway's TLS 1.2 requires it of every client; no setting turns this off");
+        }
+    }
+
+    /**
+     * Whether the peer uses the extended master secret, from its extension's data (null: absent); without it, a
+     * refusal that names the cause and the flag, unless the config allows old peers (RFC 7627 section 5.2).
+     */
+    static boolean usesExtendedMasterSecret(TlsConfig config, byte[] extension, String peer) {
+        if (extension != null) {
+            if (extension.length != 0) {
+                throw TlsException.fatal(Alert.DECODE_ERROR, "the " + peer + "'s extended_master_secret extension is not empty (RFC 7627 section 5.1)");
+            }
+            return true;
+        }
+        if (!config.legacyNoExtendedMasterSecret()) {
+            throw TlsException.refused(Alert.HANDSHAKE_FAILURE, "the peer does not offer the extended master secret (RFC 7627), "
+                    + "which Keyway's TLS 1.2 requires", "allow such old peers with --legacy-no-ems");
+        }
+        return false;
+    }
+
+    /**
+     * The scheme our key signs the ServerKeyExchange with, among those the client accepts; null when there is
+     * none (then only RSA key transport, which signs nothing, can do). A client without signature_algorithms
+     * accepts only SHA-1 (RFC 5246 section 7.4.1.4.1), which Keyway does not sign with.
+     */
     private SignatureScheme signatureScheme(ServerHandshake13.ClientHello ch) {
         SignatureScheme preferred = SignatureScheme.forKey(config.privateKey());
         if (preferred == SignatureScheme.RSA_PSS_RSAE_SHA256 && !ch.signatureSchemes().contains(preferred.code())) {
             preferred = SignatureScheme.RSA_PKCS1_SHA256;
         }
         if (preferred == null || preferred == SignatureScheme.ED25519 || !ch.signatureSchemes().contains(preferred.code())) {
-            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no TLS 1.2 signature our key can make");
+            return null;
         }
         return preferred;
     }
 
-    private CipherSuite chooseSuite(ServerHandshake13.ClientHello ch, SignatureScheme scheme) {
+    /**
+     * Our first TLS 1.2 suite the client offers that we can complete: RSA key transport needs an RSA key; ECDHE
+     * needs a group in common and a signature the client accepts, else the next suite is tried (RFC 8422
+     * section 5.1: a client's curves rule out ECC suites, not the handshake).
+     */
+    private CipherSuite chooseSuite(ServerHandshake13.ClientHello ch, SignatureScheme scheme, NamedGroup common) {
+        boolean rsaKey = config.privateKey() instanceof java.security.interfaces.RSAKey;
+        boolean ecdheOffered = false;
         for (CipherSuite s : config.suites(TlsVersion.TLS12)) {
-            if (ch.suites().contains(s.code()) && s.auth().equals(scheme.keyAlgorithm())) {
+            if (!ch.suites().contains(s.code())) {
+                continue;
+            }
+            if (s.keyExchange() == CipherSuite.KeyExchange.RSA) {
+                if (rsaKey) {
+                    return s;
+                }
+                continue;
+            }
+            boolean ourKey = s.auth().equals(rsaKey ? "RSA" : "ECDSA");
+            ecdheOffered |= ourKey;
+            if (ourKey && scheme != null && common != null) {
                 return s;
             }
         }
-        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no TLS 1.2 suite in common with the client for our " + scheme.keyAlgorithm() + " key");
+        if (ecdheOffered && common == null) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no ECDHE group in common with the client");
+        }
+        if (ecdheOffered) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client accepts no TLS 1.2 signature our key can make");
+        }
+        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no TLS 1.2 suite in common with the client for our " + (rsaKey ? "RSA" : "ECDSA")
+                + " key");
     }
 
+    /**
+     * Our first ECDHE group the client supports, or null. A client that names none (RFC 8422 section 4 leaves the
+     * curve to the server) gets P-256 if we have it: such a client predates x25519 in TLS, and the NIST curves of
+     * RFC 4492 are what it can know (tlsfuzzer test-x25519 'default to P-256 when no groups specified').
+     */
     private NamedGroup chooseGroup(ServerHandshake13.ClientHello ch) {
+        if (ch.groups().isEmpty()) {
+            return config.groups().contains(NamedGroup.SECP256R1) ? NamedGroup.SECP256R1 : null;
+        }
         for (NamedGroup g : config.groups()) {
-            if (g != NamedGroup.X25519MLKEM768 && (ch.groups().isEmpty() || ch.groups().contains(g.code()))) {
+            if (g != NamedGroup.X25519MLKEM768 && ch.groups().contains(g.code())) {
                 return g;
             }
         }
-        throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no ECDHE group in common with the client");
+        return null;
     }
 
     /** One handshake message; the result once the client's Finished verified and ours is queued, else null. */
@@ -265,10 +365,15 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         } else {
             byte[] point = r.vec8();
             r.end("ClientKeyExchange");
+            if (point.length == 0) {
+                // ECPoint point<1..2^8-1> (RFC 8422 section 5.7)
+                throw TlsException.fatal(Alert.DECODE_ERROR, "an empty ECDHE public key in the ClientKeyExchange");
+            }
             preMaster = share.finish(point);
         }
         transcript.add(m.raw());
-        masterSecret = Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash());
+        masterSecret = extendedMasterSecret ? Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash())
+                : Prf12.masterSecret(suite.prfHash(), preMaster, hello.random(), serverRandom);
         Arrays.fill(preMaster, (byte) 0);
         config.keyLog().log(KeyLogLabel.CLIENT_RANDOM.name(), hello.random(), masterSecret);
         keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, hello.random(), serverRandom);
@@ -283,10 +388,18 @@ final class ServerHandshake12 implements Handshake.Tls12 {
      */
     private byte[] rsaPreMasterSecret(byte[] encrypted) {
         try {
-            org.bouncycastle.crypto.params.AsymmetricKeyParameter key =
+            org.bouncycastle.crypto.params.RSAKeyParameters key = (org.bouncycastle.crypto.params.RSAKeyParameters)
                     org.bouncycastle.crypto.util.PrivateKeyFactory.createKey(config.privateKey().getEncoded());
-            return org.bouncycastle.crypto.tls.TlsRsaKeyExchange.decryptPreMasterSecret(encrypted, 0, encrypted.length,
-                    (org.bouncycastle.crypto.params.RSAKeyParameters) key, TlsVersion.TLS12.code(), RANDOM);
+            if (encrypted.length == 0 || encrypted.length > (key.getModulus().bitLength() + 7) / 8) {
+                // Not an RSA ciphertext for this key at all (its length is public): a random pre-master secret, so
+                // it fails at the Finished like every other malformation instead of ending the connection here.
+                byte[] random = new byte[Prf12.MASTER_SECRET_LENGTH];
+                RANDOM.nextBytes(random);
+                return random;
+            }
+            // The version check is against ClientHello.client_version, not the version negotiated (RFC 5246 section 7.4.7.1).
+            return org.bouncycastle.crypto.tls.TlsRsaKeyExchange.decryptPreMasterSecret(encrypted, 0, encrypted.length, key, clientVersion,
+                    RANDOM);
         } catch (java.io.IOException | ClassCastException e) {
             throw new IllegalStateException("the server's RSA key cannot decrypt", e);
         }
@@ -299,8 +412,13 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         byte[] signature = r.vec16();
         r.end("CertificateVerify");
         SignatureScheme scheme = SignatureScheme.ofCode(code);
-        if (scheme == null || !scheme.fits(clientChain.get(0).getPublicKey())
-                || !scheme.verify(clientChain.get(0).getPublicKey(), transcript.messages(), signature)) {
+        boolean requested = java.util.stream.IntStream.of(ClientHandshake13.SIGNATURE_ALGORITHMS).anyMatch(s -> s == code);
+        if (scheme == null || !requested || !scheme.fits(clientChain.get(0).getPublicKey())) {
+            // RFC 5246 section 7.4.8: one of the algorithms our CertificateRequest listed, for the certificate's key
+            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("the client's CertificateVerify uses signature scheme 0x%04X, "
+                    + "which our CertificateRequest did not offer for its key", code));
+        }
+        if (!scheme.verify(clientChain.get(0).getPublicKey(), transcript.messages(), signature)) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's CertificateVerify does not verify");
         }
         transcript.add(m.raw());
@@ -328,9 +446,10 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         if (resumed == null) {
             finishedFlight();
             // Tickets may live up to 7 days, cache entries 24 hours (RFC 5246 appendix F.1.4, SessionLimits): a longer
-            // ticket lifetime is cut for the cache, a zero one stores nothing (the store refuses both, which failed the handshake)
+            // ticket lifetime is cut for the cache, a zero one stores nothing (the store refuses both, which failed the handshake).
+            // A session without the extended master secret is never stored (RFC 7627 section 5.3).
             java.time.Duration cached = config.ticketLifetime().compareTo(MAX_CACHED) > 0 ? MAX_CACHED : config.ticketLifetime();
-            byte[] sealed = sessionId.length > 0 && !cached.isZero() ? sealedState() : null;
+            byte[] sealed = sessionId.length > 0 && extendedMasterSecret && !cached.isZero() ? sealedState() : null;
             if (sealed != null) {
                 config.sessionStore().put(sessionId, sealed, cached);
             }
@@ -339,7 +458,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         keys.destroy();
         state = State.DONE;
         return HandshakeResult.tls12(suite, group, clientChain, resumed != null, alpn, hello.serverName(), hello.random(),
-                serverRandom.clone(), masterSecret, null);
+                serverRandom.clone(), masterSecret, null, extendedMasterSecret);
     }
 
     /** [NewSessionTicket] ChangeCipherSpec Finished: the end of a full handshake, the middle of an abbreviated one. */

@@ -94,6 +94,12 @@ public final class ServerHandshake13 extends Handshake {
                 state = State.DONE; // for this class: ServerHandshake12 has the rest
                 return;
             }
+            int highest = config.versions().get(0).code();
+            if (ch.suites().contains(ServerHandshake12.FALLBACK_SCSV) && ch.versions().stream().allMatch(v -> v < highest)) {
+                // RFC 7507 section 3: a fallback to a version below our highest is refused as such, before anything else
+                throw TlsException.fatal(Alert.INAPPROPRIATE_FALLBACK, "the client fell back to an older version (TLS_FALLBACK_SCSV) "
+                        + "than this server's highest");
+            }
             throw TlsException.fatal(Alert.PROTOCOL_VERSION, "no TLS version in common: the client offers "
                     + ch.versions().stream().map(v -> String.format("0x%04X", v)).toList() + ", this server speaks " + config.versions());
         }
@@ -467,10 +473,18 @@ public final class ServerHandshake13 extends Handshake {
             byte[] random = r.bytes(32);
             byte[] sid = r.vec8();
             if (sid.length > 32) {
-                throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "a legacy session id over 32 bytes");
+                // a vector over its bound: out of the specified range (RFC 8446 section 6.2, RFC 5246 section 7.4.1.2)
+                throw TlsException.fatal(Alert.DECODE_ERROR, "a legacy session id over 32 bytes");
             }
             List<Integer> suites = u16s(r.vec16());
             byte[] compression = r.vec8();
+            Map<Integer, byte[]> ext = r.remaining() > 0 ? Extensions.parse(r.vec16()) : Map.of();
+            r.end("ClientHello");
+            // What the hello says is judged once it decodes as a whole: a wrong length is a decode_error first, and
+            // so are the empty lists RFC 5246 section 7.4.1.2 forbids (cipher_suites<2..>, compression_methods<1..>).
+            if (suites.isEmpty() || compression.length == 0) {
+                throw TlsException.fatal(Alert.DECODE_ERROR, "a ClientHello with no " + (suites.isEmpty() ? "cipher suites" : "compression methods"));
+            }
             boolean nullCompression = false;
             for (byte c : compression) {
                 nullCompression |= c == 0;
@@ -478,8 +492,7 @@ public final class ServerHandshake13 extends Handshake {
             if (!nullCompression) {
                 throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the ClientHello lacks the null compression method");
             }
-            Map<Integer, byte[]> ext = r.remaining() > 0 ? Extensions.parse(r.vec16()) : Map.of();
-            r.end("ClientHello");
+            ClientHelloChecks.check(ext);
             byte[] sv = ext.get(Extensions.SUPPORTED_VERSIONS);
             // Without supported_versions, legacy_version is the highest version the client speaks (RFC 5246 E.1).
             List<Integer> versions = sv != null ? u16s(whole8(sv, "supported_versions"))

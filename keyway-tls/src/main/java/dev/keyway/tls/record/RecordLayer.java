@@ -43,6 +43,8 @@ public final class RecordLayer {
     /** TLS 1.2: a ChangeCipherSpec is a protocol step for the handshake, not a middlebox courtesy to drop. */
     private boolean deliverCcs;
     private long recordsRead;
+    /** Part of a handshake message came and the rest has not: no other record may come in between. */
+    private boolean handshakeFragment;
     /** A ChangeCipherSpec is only legal once a hello has gone by (RFC 8446 section 5). */
     private volatile boolean helloSeen;
     /** TLS 1.3: the peer's one middlebox ChangeCipherSpec was dropped; a second one is an error (appendix D.4). */
@@ -72,6 +74,19 @@ public final class RecordLayer {
     /** TLS 1.2: hand ChangeCipherSpec records up (the handshake switches keys on them) instead of dropping them. */
     public void deliverChangeCipherSpec(boolean deliver) {
         this.deliverCcs = deliver;
+    }
+
+    /**
+     * Whether the handshake layer holds part of a message: until the rest comes, a record of another type
+     * (a ChangeCipherSpec included, which would otherwise be dropped) is an unexpected_message (RFC 8446
+     * section 5.1, RFC 5246 section 6.2.1: handshake messages are not interleaved with other records).
+     */
+    public void handshakeFragment(boolean pending) {
+        this.handshakeFragment = pending;
+    }
+
+    private static TlsException interleaved(int type) {
+        return TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a record of type " + type + " in the middle of a fragmented handshake message");
     }
 
     /** After the handshake a ChangeCipherSpec is an error (RFC 8446 section 5). */
@@ -143,6 +158,9 @@ public final class RecordLayer {
             in.drop(HEADER + length); // the bytes stay in the array until the next receive
             recordsRead++;
             Record r = decode(in.array(), type, at, length);
+            if (r != null && handshakeFragment && r.type() != HANDSHAKE) {
+                throw interleaved(r.type());
+            }
             if (r != null) {
                 return r;
             }
@@ -152,6 +170,9 @@ public final class RecordLayer {
     /** One framed record of {@code in[at, ...)}; null for a dropped ChangeCipherSpec. */
     private Record decode(byte[] in, int type, int at, int length) {
         if (type == CHANGE_CIPHER_SPEC) {
+            if (handshakeFragment) {
+                throw interleaved(type);
+            }
             if (!ccsAllowed || !helloSeen || length != 1 || in[at + HEADER] != 1 || (deliverCcs && readProtection != null)) {
                 throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec outside the handshake");
             }

@@ -1,0 +1,93 @@
+package dev.keyway.cli;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code keyway tls serve} as a child JVM on this test's class path, listening on 127.0.0.1 on a free port: unlike
+ * an in-process server it can serve without --naccept and still be stopped for sure ({@link #close} kills it).
+ * Its standard error (the listening line, one line per connection) is kept for assertions.
+ */
+final class ServeProcess implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("listening on [^\\s]*:(\\d+)");
+
+    private final Process process;
+    private final int port;
+    private final StringBuffer err = new StringBuffer();
+
+    private ServeProcess(List<String> serveArgs) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.keyway.cli.Main", "tls", "serve", "--listen", "127.0.0.1:0"));
+        cmd.addAll(serveArgs);
+        process = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        CountDownLatch ready = new CountDownLatch(1);
+        int[] found = {-1};
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    err.append(line).append('\n');
+                    Matcher m = LISTENING.matcher(line);
+                    if (found[0] < 0 && m.find()) {
+                        found[0] = Integer.parseInt(m.group(1));
+                        ready.countDown();
+                    }
+                }
+            } catch (java.io.IOException ignored) {
+                // the process ended
+            } finally {
+                ready.countDown();
+            }
+        }, "serve-stderr");
+        reader.setDaemon(true);
+        reader.start();
+        if (!ready.await(60, TimeUnit.SECONDS) || found[0] < 0) {
+            process.destroyForcibly();
+            throw new IllegalStateException("keyway tls serve did not start: " + err);
+        }
+        port = found[0];
+    }
+
+    /** Starts {@code keyway tls serve ARGS --listen 127.0.0.1:0} and waits for its listening line. */
+    static ServeProcess start(List<String> serveArgs) throws Exception {
+        return new ServeProcess(serveArgs);
+    }
+
+    int port() {
+        return port;
+    }
+
+    /** Everything the server printed on standard error so far. */
+    String err() {
+        return err.toString();
+    }
+
+    /** Waits up to {@code seconds} for a line of standard error containing {@code text}; whether it came. */
+    boolean awaitErr(String text, int seconds) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < end) {
+            if (err.indexOf(text) >= 0) {
+                return true;
+            }
+            Thread.sleep(50);
+        }
+        return err.indexOf(text) >= 0;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
