@@ -266,9 +266,12 @@ final class TlsServeCommand implements Runnable {
 
         @Override
         public void peerClosed(TlsServer.Connection c) {
-            if (c.attachment() instanceof RequestHead) {
+            // TLS 1.3 lets a peer half-close (RFC 8446 section 6.1): a request cut short before its blank line is
+            // answered all the same. TLS 1.2 does not: after the peer's close_notify we send ours and nothing else
+            // (RFC 5246 section 7.2.1). A whole request that came with the close_notify was answered already.
+            if (c.attachment() instanceof RequestHead head && head.size > 0 && c.engine().version().equals("TLSv1.3")) {
                 c.attach(Boolean.TRUE);
-                c.write(page(c.engine())); // a request without its blank line: answered all the same
+                c.write(page(c.engine()));
             }
             c.close();
         }

@@ -166,19 +166,57 @@ class Tls12ServerConformanceTest {
         assertThat(e.alert()).isEqualTo(Alert.DECODE_ERROR);
     }
 
-    /** Without the extension or the SCSV: refused by policy, and the message says so instead of blaming suites. */
+    /**
+     * Without the extension or the SCSV: refused by policy (a client with the extended master secret, so that is
+     * not what fails), and the message says so, and names the flag, instead of blaming suites.
+     */
     @Test
     void noRenegotiationSignalIsRefusedByPolicyWithItsOwnMessage() throws Exception {
-        TlsException e = refusal(server().build(), hello(new int[] {RSA_GCM}, extensionsWith(EXT_RENEGOTIATION_INFO, null)));
+        List<byte[]> ext = extensionsWith(EXT_RENEGOTIATION_INFO, null);
+        ext.add(ext(EXT_EXTENDED_MASTER_SECRET, new byte[0]));
+        TlsException e = refusal(server().legacyNoExtendedMasterSecret(false).build(), hello(new int[] {RSA_GCM}, ext));
         assertThat(e.alert()).isEqualTo(Alert.HANDSHAKE_FAILURE);
         assertThat(e.code()).isEqualTo(ErrorCode.POLICY);
-        assertThat(e.oneLine()).contains("does not signal secure renegotiation (RFC 5746").doesNotContain("share no suite");
+        assertThat(e.oneLine()).contains("does not signal secure renegotiation (RFC 5746").contains("--legacy-no-ems")
+                .doesNotContain("share no suite");
         // the SCSV alone is enough (RFC 5746 section 3.3)
         TlsEngine s = TlsEngine.server(server().build());
         RawTls12Client raw = new RawTls12Client(s, false);
         raw.finish(raw.sendHello(RawTls12Client.clientHello(raw.clientRandom, new byte[0], new int[] {RSA_GCM, RENEGOTIATION_SCSV},
                 extensionsWith(EXT_RENEGOTIATION_INFO, null))));
         assertThat(s.isHandshakeComplete()).isTrue();
+    }
+
+    /**
+     * With the old-peers flag (--legacy-no-ems) a client that predates RFC 5746 connects: Keyway never renegotiates,
+     * so the attack the signal prevents cannot happen; the ServerHello then carries no renegotiation_info, which
+     * the client did not offer (RFC 5246 section 7.4.1.4: no extension the client did not ask for).
+     */
+    @Test
+    void anOldClientWithoutTheSignalConnectsUnderTheLegacyFlag() throws Exception {
+        TlsEngine s = TlsEngine.server(server().build());
+        RawTls12Client raw = new RawTls12Client(s, false);
+        byte[] flight = raw.sendHello(RawTls12Client.clientHello(raw.clientRandom, new byte[0], new int[] {RSA_GCM},
+                extensionsWith(EXT_RENEGOTIATION_INFO, null)));
+        byte[] serverHello = java.util.Arrays.copyOfRange(flight, 5, flight.length);
+        assertThat(containsExtension(serverHello, EXT_RENEGOTIATION_INFO)).as("renegotiation_info in the ServerHello").isFalse();
+        raw.finish(flight);
+        assertThat(s.isHandshakeComplete()).isTrue();
+    }
+
+    /** Whether a ServerHello (handshake header first) lists an extension of this type. */
+    private static boolean containsExtension(byte[] m, int type) {
+        int p = 4 + 2 + 32;
+        p += 1 + (m[p] & 0xff) + 2 + 1; // session id, suite, compression
+        int end = p + 2 + (((m[p] & 0xff) << 8) | (m[p + 1] & 0xff));
+        for (p += 2; p + 4 <= end; ) {
+            int t = ((m[p] & 0xff) << 8) | (m[p + 1] & 0xff);
+            if (t == type) {
+                return true;
+            }
+            p += 4 + (((m[p + 2] & 0xff) << 8) | (m[p + 3] & 0xff));
+        }
+        return false;
     }
 
     // ---- RSA key transport, RFC 5246 section 7.4.7.1 ----

@@ -52,6 +52,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private final ResumptionState resumed;
     /** The client sent extended_master_secret, so we answer with it and derive the master secret from the session hash (RFC 7627). */
     private final boolean extendedMasterSecret;
+    /** The client sent renegotiation_info or its SCSV (RFC 5746); only an old peer allowed by the config may not. */
+    private final boolean signalsSecureRenegotiation;
     /** ClientHello.client_version (legacy_version). */
     private final int clientVersion;
 
@@ -83,7 +85,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
             throw TlsException.fatal(Alert.INAPPROPRIATE_FALLBACK, "the client fell back to TLS 1.2 (TLS_FALLBACK_SCSV), but this server speaks TLS 1.3");
         }
         this.extendedMasterSecret = usesExtendedMasterSecret(config, ch.extensions().get(Extensions.EXTENDED_MASTER_SECRET), "client");
-        secureRenegotiation(ch);
+        this.signalsSecureRenegotiation = secureRenegotiation(ch, config);
         byte[] formats = ch.extensions().get(Extensions.EC_POINT_FORMATS);
         if (formats != null && !ClientHelloChecks.offersUncompressedPoints(formats) && ch.groups().stream().anyMatch(RFC8422_CURVES::contains)) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "ec_point_formats without the uncompressed format (RFC 8422 section 5.1.2)");
@@ -152,7 +154,9 @@ final class ServerHandshake12 implements Handshake.Tls12 {
 
     private void serverHello() {
         Wire.Writer ext = new Wire.Writer();
-        Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
+        if (signalsSecureRenegotiation) { // answered only to a client that asked (RFC 5746 section 3.6)
+            Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
+        }
         if (extendedMasterSecret) {
             Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
         }
@@ -227,18 +231,24 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     /**
      * RFC 5746 section 3.6: the client signals secure renegotiation (the extension or the SCSV) and, in this
      * initial handshake, its renegotiated_connection is empty. Keyway never renegotiates, but it requires the
-     * signal of every TLS 1.2 client, as section 3.6 lets a server do (every TLS 1.2 client since 2010 sends it).
+     * signal of every TLS 1.2 client, as section 3.6 lets a server do (every TLS 1.2 client since 2010 sends it),
+     * unless the config allows old peers ({@code --legacy-no-ems}): a server that never renegotiates is not open to
+     * the renegotiation attack, so a client that predates RFC 5746 may connect then. Returns whether it signalled.
      */
-    private static void secureRenegotiation(ServerHandshake13.ClientHello ch) {
+    private static boolean secureRenegotiation(ServerHandshake13.ClientHello ch, TlsConfig config) {
         byte[] reneg = ch.extensions().get(Extensions.RENEGOTIATION_INFO);
         if (reneg != null && reneg.length != 1) {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "renegotiation_info with renegotiated_connection data in an initial handshake "
                     + "(RFC 5746 section 3.6)");
         }
         if (reneg == null && !ch.suites().contains(RENEGOTIATION_SCSV)) {
+            if (config.legacyNoExtendedMasterSecret()) {
+                return false;
+            }
             throw TlsException.refused(Alert.HANDSHAKE_FAILURE, "the client does not signal secure renegotiation (RFC 5746: neither "
-                    + "renegotiation_info nor its SCSV)", "Keyway's TLS 1.2 requires it of every client; no setting turns this off");
+                    + "renegotiation_info nor its SCSV)", "allow such old peers with --legacy-no-ems");
         }
+        return true;
     }
 
     /**
