@@ -224,8 +224,14 @@ class KeywayTls12CaptureInteropTest {
         for (int i = 0; i < 6; i++) {
             assertThat(conns.get(i).get("status").asText()).isEqualTo("decrypted");
             assertThat(conns.get(i).get("resumed").asBoolean()).isEqualTo(i > 0);
-            assertThat(new String(TlsDecryptInteropTest.joined(conns.get(i), "server_to_client"), StandardCharsets.US_ASCII))
-                    .contains(i > 0 ? "Reused session" : "New session");
+            // s_client -reconnect closes its first five connections without a request: after a TLS 1.2 close_notify
+            // the server sends its own and nothing else (RFC 5246 section 7.2.1). The sixth asks and gets the page.
+            String page = new String(TlsDecryptInteropTest.joined(conns.get(i), "server_to_client"), StandardCharsets.US_ASCII);
+            if (i < 5) {
+                assertThat(page).as("connection %d", i).isEmpty();
+            } else {
+                assertThat(page).contains("Reused session");
+            }
         }
     }
 }

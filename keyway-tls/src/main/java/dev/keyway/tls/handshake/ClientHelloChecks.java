@@ -26,10 +26,6 @@ final class ClientHelloChecks {
             // NamedGroup named_group_list<2..2^16-1> (RFC 8422 section 5.1.1, RFC 8446 section 4.2.7)
             u16List(groups, "supported_groups");
         }
-        byte[] formats = extensions.get(Extensions.EC_POINT_FORMATS);
-        if (formats != null) {
-            pointFormats(formats);
-        }
         byte[] sigs = extensions.get(Extensions.SIGNATURE_ALGORITHMS);
         if (sigs != null) {
             // SignatureScheme supported_signature_algorithms<2..2^16-2> (RFC 5246 section 7.4.1.4.1, RFC 8446 section 4.2.3)
@@ -38,6 +34,18 @@ final class ClientHelloChecks {
         byte[] alpn = extensions.get(Extensions.ALPN);
         if (alpn != null) {
             alpn(alpn);
+        }
+    }
+
+    /**
+     * The extensions only TLS 1.2 reads (ec_point_formats, renegotiation_info), checked once TLS 1.2 is chosen: a
+     * TLS 1.3 server ignores them, whatever they hold (tlsfuzzer test-tls13-large-number-of-extensions sends them
+     * with random payloads).
+     */
+    static void checkTls12(Map<Integer, byte[]> extensions) {
+        byte[] formats = extensions.get(Extensions.EC_POINT_FORMATS);
+        if (formats != null) {
+            pointFormats(formats);
         }
         byte[] reneg = extensions.get(Extensions.RENEGOTIATION_INFO);
         if (reneg != null) {

@@ -80,6 +80,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         this.hello = ch;
         // ClientHello.client_version, which the client also writes into an RSA pre-master secret (RFC 5246 section 7.4.7.1)
         this.clientVersion = ((chRaw[4] & 0xff) << 8) | (chRaw[5] & 0xff);
+        ClientHelloChecks.checkTls12(ch.extensions());
         if (ch.suites().contains(FALLBACK_SCSV) && config.allows(TlsVersion.TLS13)) {
             // RFC 7507 section 3: the client fell back to TLS 1.2 although we speak TLS 1.3
             throw TlsException.fatal(Alert.INAPPROPRIATE_FALLBACK, "the client fell back to TLS 1.2 (TLS_FALLBACK_SCSV), but this server speaks TLS 1.3");
