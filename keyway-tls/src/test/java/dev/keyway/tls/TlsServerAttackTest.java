@@ -814,7 +814,9 @@ class TlsServerAttackTest {
             waitFor(() -> server.connections() == 0);
             waitFor(() -> !events.isEmpty());
             String end = events.peek();
-            assertThat(end).as(stage.name()).matches(stage == Stage.CLOSE_NOTIFY_SENT ? "clean|(IOException|EOFException).*"
+            // After the client's close_notify the reset may be read first (a SocketException, "Connection reset") or
+            // after the close_notify was handled (clean): both are a freed slot, which is what counts here.
+            assertThat(end).as(stage.name()).matches(stage == Stage.CLOSE_NOTIFY_SENT ? "clean|(IOException|EOFException|SocketException).*"
                     : "(IOException|EOFException|SocketException).*");
             System.out.printf("TlsServerAttackTest: reset at %s: %s%n", stage, end);
             assertThat(echoOnce("after a reset at " + stage)).isEqualTo("after a reset at " + stage); // the cap of 1 admits it
