@@ -254,7 +254,10 @@ class TlsServerAttackTest {
             try {
                 c.write(new byte[] {'.'});
             } catch (IOException e) {
-                break; // reset by the server
+                // reset by the server: its handler hears of the end a moment after the socket closes
+                waitFor(() -> !events.isEmpty());
+                cut = true;
+                break;
             }
             Thread.sleep(100);
             cut = !events.isEmpty();
