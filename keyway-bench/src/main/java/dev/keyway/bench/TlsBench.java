@@ -410,7 +410,8 @@ public final class TlsBench {
 
     /**
      * Keyway's TLS served by {@link TlsServer} (selector loops, one per core, as 'keyway tls serve' does) instead of
-     * {@link Server}'s worker thread per connection; the client side is {@link KeywayImpl}'s.
+     * {@link Server}'s worker thread per connection; the client side is {@link KeywayImpl}'s. The measurements call
+     * {@link #listen} for it; the inherited blocking {@code accept} is the same server config on one socket.
      */
     static final class KeywayLoopImpl extends KeywayImpl {
         KeywayLoopImpl(Pki pki, CipherSuite suite, NamedGroup group) {
@@ -420,11 +421,6 @@ public final class TlsBench {
         @Override
         public String name() {
             return "keyway-loop";
-        }
-
-        @Override
-        public Conn accept(Socket s) {
-            throw new UnsupportedOperationException("keyway-loop serves through listen(), not a blocking accept");
         }
 
         /** Handshake modes ({@code bulkRound} 0): echo the first byte. Bulk: count bytes, one byte back per round. */
