@@ -1,5 +1,7 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.encoding.Durations;
+
 import dev.keyway.authority.AuthorityClient;
 import dev.keyway.authority.AuthorityHome;
 import dev.keyway.authority.AuthorityServer;

@@ -1,5 +1,7 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.encoding.Durations;
+
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Hex;

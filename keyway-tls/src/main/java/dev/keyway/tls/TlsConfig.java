@@ -41,6 +41,7 @@ public final class TlsConfig {
     private final List<TlsVersion> versions;
     private final dev.keyway.tls.session.SessionStore sessionStore;
     private final boolean legacyNoExtendedMasterSecret;
+    private final ClientCertificateCheck clientCertificateCheck;
 
     private TlsConfig(Builder b) {
         this.versions = List.copyOf(b.versions);
@@ -68,6 +69,12 @@ public final class TlsConfig {
         this.resumeWith = b.resumeWith;
         this.exposeTrafficSecrets = b.exposeTrafficSecrets;
         this.legacyNoExtendedMasterSecret = b.legacyNoExtendedMasterSecret;
+        this.clientCertificateCheck = b.clientCertificateCheck;
+    }
+
+    /** Server: who decides on a client's chain instead of the trust anchors; null to validate it to them. */
+    public ClientCertificateCheck clientCertificateCheck() {
+        return clientCertificateCheck;
     }
 
     /**
@@ -202,6 +209,7 @@ public final class TlsConfig {
         private java.time.Duration ticketLifetime = java.time.Duration.ofHours(2);
         private dev.keyway.tls.handshake.Ticket resumeWith;
         private boolean exposeTrafficSecrets;
+        private ClientCertificateCheck clientCertificateCheck;
 
         /** Let connections report their first application traffic secrets (off by default: they are keys). */
         public Builder exposeTrafficSecrets(boolean expose) {
@@ -355,6 +363,17 @@ public final class TlsConfig {
         /** Server: ask for and require a client certificate that chains to the trust anchors. */
         public Builder requireClientCertificate(boolean require) {
             this.requireClientCertificate = require;
+            return this;
+        }
+
+        /**
+         * Server: require a client certificate and let {@code check} decide on it instead of path validation to the
+         * trust anchors (clients known by their key, not by a CA). The leaf must still be within its validity dates,
+         * allow digital signatures and sign the handshake.
+         */
+        public Builder requireClientCertificate(ClientCertificateCheck check) {
+            this.requireClientCertificate = true;
+            this.clientCertificateCheck = Objects.requireNonNull(check);
             return this;
         }
 

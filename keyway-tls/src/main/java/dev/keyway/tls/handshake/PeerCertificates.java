@@ -59,6 +59,29 @@ final class PeerCertificates {
     }
 
     /**
+     * A client's chain on a server: the server's {@link dev.keyway.tls.ClientCertificateCheck} when it has one (the leaf's
+     * dates and key usage still count), else path validation to its trust anchors.
+     */
+    static void validateClient(List<X509Certificate> chain, dev.keyway.tls.TlsConfig config) {
+        dev.keyway.tls.ClientCertificateCheck check = config.clientCertificateCheck();
+        if (check == null) {
+            validate(chain, config.trustAnchors(), config.clock().instant(), null, false);
+            return;
+        }
+        X509Certificate leaf = chain.get(0);
+        try {
+            leaf.checkValidity(Date.from(config.clock().instant()));
+        } catch (CertificateExpiredException | CertificateNotYetValidException e) {
+            throw TlsException.fatal(Alert.CERTIFICATE_EXPIRED, "the certificate of " + subject(leaf)
+                    + " is not valid now (" + leaf.getNotBefore().toInstant() + " to " + leaf.getNotAfter().toInstant() + ")");
+        }
+        checkUsage(leaf, false);
+        if (!check.accepts(chain)) {
+            throw TlsException.fatal(Alert.ACCESS_DENIED, "the client's certificate (" + subject(leaf) + ") is not allowed here");
+        }
+    }
+
+    /**
      * @param peerIsServer whether the chain is a server's (extendedKeyUsage serverAuth) or a client's (clientAuth)
      */
     static void validate(List<X509Certificate> chain, List<X509Certificate> anchors, Instant now, String hostName, boolean peerIsServer) {

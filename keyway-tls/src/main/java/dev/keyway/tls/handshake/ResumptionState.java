@@ -114,7 +114,7 @@ record ResumptionState(CipherSuite suite, byte[] psk, Instant created, long life
         }
         try {
             List<X509Certificate> chain = PeerCertificates.parse(clientChain);
-            PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), null, false);
+            PeerCertificates.validateClient(chain, config);
             return chain;
         } catch (RuntimeException e) {
             // a TlsException from parse or validate (its alert is for a peer's live chain, not for a sealed one), or

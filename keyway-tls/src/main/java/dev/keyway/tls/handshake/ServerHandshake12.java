@@ -362,7 +362,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client sent no certificate");
         }
         clientChain = PeerCertificates.parse(ders);
-        PeerCertificates.validate(clientChain, config.trustAnchors(), config.clock().instant(), null, false);
+        PeerCertificates.validateClient(clientChain, config);
         state = State.CLIENT_KEY_EXCHANGE;
     }
 

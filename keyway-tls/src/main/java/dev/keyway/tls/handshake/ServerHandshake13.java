@@ -269,7 +269,7 @@ public final class ServerHandshake13 extends Handshake {
             throw TlsException.fatal(Alert.CERTIFICATE_REQUIRED, "the client sent no certificate");
         }
         clientChain = PeerCertificates.parse(ders);
-        PeerCertificates.validate(clientChain, config.trustAnchors(), config.clock().instant(), null, false);
+        PeerCertificates.validateClient(clientChain, config);
         state = State.CLIENT_CERTIFICATE_VERIFY;
     }
 

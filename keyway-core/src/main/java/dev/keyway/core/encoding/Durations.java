@@ -1,4 +1,4 @@
-package dev.keyway.cli;
+package dev.keyway.core.encoding;
 
 import dev.keyway.core.KeywayException;
 
@@ -8,13 +8,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Parses durations written as {@code 90s}, {@code 5m}, {@code 2h}, {@code 7d} or ISO-8601 ({@code PT5M}). */
-final class Durations {
+public final class Durations {
     private static final Pattern SHORT = Pattern.compile("(\\d{1,9})([smhd])");
 
     private Durations() {
     }
 
-    static Duration parse(String text, String flag) {
+    /**
+     * @param flag what the text is called in an error message (a flag such as {@code --idle-timeout}, or a field)
+     */
+    public static Duration parse(String text, String flag) {
         String t = text.strip();
         Matcher m = SHORT.matcher(t);
         Duration d;

@@ -1,0 +1,185 @@
+package dev.keyway.remote;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One foreground command on a connection: its stdout and stderr go to the client as OUT and ERR frames as they
+ * come (each stream's bytes exact and in order; the two are separate streams, as in ssh); the client's stdin comes
+ * in STDIN frames under a credit window ({@link #WINDOW}): the client may have that many bytes unacknowledged, and
+ * the host returns CREDIT as the command takes them, so a command that does not read its stdin holds the client,
+ * not the host's memory. The command's end (its status from the status channel) and the end of both output streams
+ * make the EXIT frame. If the client goes away, the command runs on; its output is read and dropped.
+ */
+final class ForegroundRun {
+    static final int WINDOW = 256 * 1024;
+    /** After the status: how long output may still come (a background process holding the pipe is cut off then). */
+    private static final long GRACE_MS = 2000;
+
+    private final HostConnection hc;
+    private final HostSession.Started st;
+    private final StdinBuffer stdinBuffer;
+    private final Reader out;
+    private final Reader err;
+    private final Thread inPump;
+    final Instant startedAt;
+
+    /** @param stdin the client's stdin, or null when it sends none (the command reads an immediate end) */
+    ForegroundRun(HostConnection hc, HostSession.Started st, StdinBuffer stdin, Instant now) {
+        this.hc = hc;
+        this.st = st;
+        this.stdinBuffer = stdin;
+        this.startedAt = now;
+        this.out = new Reader(true);
+        this.err = new Reader(false);
+        this.inPump = new Thread(this::pumpStdin, "keyway-remote-stdin");
+        inPump.setDaemon(true);
+    }
+
+    void start() {
+        out.thread.start();
+        err.thread.start();
+        inPump.start();
+    }
+
+    private void pumpStdin() {
+        WritableByteChannel ch = null;
+        try {
+            ch = st.openIn();
+            if (stdinBuffer == null) {
+                return;
+            }
+            boolean broken = false;
+            byte[] b;
+            while ((b = stdinBuffer.take()) != null) {
+                if (!broken) {
+                    try {
+                        ByteBuffer bb = ByteBuffer.wrap(b);
+                        while (bb.hasRemaining()) {
+                            ch.write(bb);
+                        }
+                    } catch (IOException e) {
+                        broken = true; // the command closed its stdin or ended: the rest is dropped
+                    }
+                }
+                if (!hc.gone()) {
+                    try {
+                        hc.send(new Frame(Frame.CREDIT, new Fields.Writer().u32(b.length)));
+                    } catch (IllegalStateException gone) {
+                        return;
+                    }
+                }
+            }
+        } catch (IOException ignored) {
+            // the pipe could not be opened: the command ended without reading it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // closing a pipe
+                }
+            }
+        }
+    }
+
+    /** Waits for the command's end (the caller may be interrupted: then it calls again from another thread). */
+    int awaitStatus() throws InterruptedException {
+        try {
+            return st.status().get();
+        } catch (ExecutionException e) {
+            return -1;
+        }
+    }
+
+    /** After the status: the rest of the output, then everything released. */
+    void finish() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(GRACE_MS);
+        out.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        err.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        out.thread.interrupt();
+        err.thread.interrupt();
+        inPump.interrupt();
+        st.release();
+        out.thread.join(1000);
+        err.thread.join(1000);
+        if (stdinBuffer != null) {
+            stdinBuffer.abandon();
+        }
+    }
+
+    Reader out() {
+        return out;
+    }
+
+    Reader err() {
+        return err;
+    }
+
+    String cwd() {
+        return st.cwd();
+    }
+
+    String cwdAfter() {
+        return st.cwdAfter();
+    }
+
+    /** Reads one output stream to its end, sending what it reads while the client is there. */
+    final class Reader {
+        final Thread thread;
+        private final boolean stdout;
+        private final MessageDigest digest;
+        private long count;
+
+        Reader(boolean stdout) {
+            this.stdout = stdout;
+            try {
+                this.digest = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every JDK has SHA-256", e);
+            }
+            this.thread = new Thread(this::run, "keyway-remote-" + (stdout ? "stdout" : "stderr"));
+            thread.setDaemon(true);
+        }
+
+        private void run() {
+            boolean sending = true;
+            try (ReadableByteChannel ch = stdout ? st.openOut() : st.openErr()) {
+                ByteBuffer buf = ByteBuffer.allocate(Frame.CHUNK);
+                while (ch.read(buf) >= 0) {
+                    buf.flip();
+                    int n = buf.remaining();
+                    digest.update(buf.array(), 0, n);
+                    count += n;
+                    if (sending && !hc.gone()) {
+                        try {
+                            hc.send(new Frame(stdout ? Frame.OUT : Frame.ERR, java.util.Arrays.copyOf(buf.array(), n)));
+                        } catch (IllegalStateException gone) {
+                            sending = false;
+                        }
+                    }
+                    buf.clear();
+                }
+            } catch (IOException ignored) {
+                // the pipe broke or was cut off after the grace period
+            }
+        }
+
+        long count() {
+            return count;
+        }
+
+        String sha256() {
+            return Receipt.hex(digest.digest());
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.keyway.remote;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+
+/** A detached job: its command, its two kept output streams, its exit status once it has ended. */
+final class HostJob {
+    private final String id;
+    private final String command;
+    private final HostSession.Started started;
+    private final JobOutput out;
+    private final JobOutput err;
+    private final Instant startedAt;
+    private final CountDownLatch streamsDone = new CountDownLatch(2);
+    private volatile Instant endedAt;
+    private volatile Integer exit;
+    private final java.util.concurrent.CompletableFuture<HostJob> finished = new java.util.concurrent.CompletableFuture<>();
+
+    HostJob(String id, String command, HostSession.Started started, Configuration config, Instant now) {
+        this.id = id;
+        this.command = command;
+        this.started = started;
+        this.out = new JobOutput(config.outputBuffer(), config.whenOutputFull());
+        this.err = new JobOutput(config.outputBuffer(), config.whenOutputFull());
+        this.startedAt = now;
+        pump(true);
+        pump(false);
+        started.status().thenAccept(s -> {
+            try {
+                streamsDone.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            endedAt = Instant.now();
+            exit = s;
+            started.release();
+            finished.complete(this);
+        });
+    }
+
+    private void pump(boolean stdout) {
+        JobOutput sink = stdout ? out : err;
+        Thread t = new Thread(() -> {
+            try (ReadableByteChannel ch = stdout ? started.openOut() : started.openErr()) {
+                ByteBuffer buf = ByteBuffer.allocate(Frame.CHUNK);
+                while (ch.read(buf) >= 0) {
+                    buf.flip();
+                    if (!sink.append(buf.array(), 0, buf.remaining())) {
+                        break;
+                    }
+                    buf.clear();
+                }
+            } catch (IOException ignored) {
+                // the pipe broke: the job's output ends here
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                sink.end();
+                streamsDone.countDown();
+            }
+        }, "keyway-remote-job-" + id + (stdout ? "-out" : "-err"));
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Completes once the job has ended and its output has been read to the end. */
+    java.util.concurrent.CompletableFuture<HostJob> finished() {
+        return finished;
+    }
+
+    String id() {
+        return id;
+    }
+
+    String command() {
+        return command;
+    }
+
+    Instant startedAt() {
+        return startedAt;
+    }
+
+    JobOutput output() {
+        return out;
+    }
+
+    JobOutput errors() {
+        return err;
+    }
+
+    /** The exit status once the job ended and both streams were read to their end; null before. */
+    Integer exit() {
+        return exit;
+    }
+
+    Instant endedAt() {
+        return endedAt;
+    }
+
+    boolean done() {
+        return exit != null;
+    }
+
+    /** Everything, status included, has been received. */
+    boolean drained() {
+        return exit != null && out.drained() && err.drained();
+    }
+
+    void abandon() {
+        out.abandon();
+        err.abandon();
+        started.release();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.keyway.remote;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.io.AtomicFile;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/** The module's JSON files: strict reading with bounded sizes, and atomic replacement on write. */
+final class Json {
+    static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    /** No file of this module is near this size; a larger one is not ours. */
+    static final int MAX_FILE = 16 << 20;
+
+    static {
+        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build());
+    }
+
+    private Json() {
+    }
+
+    /** The file's JSON, or null when it does not exist. */
+    static JsonNode read(Path file) {
+        try {
+            long size = Files.size(file);
+            if (size > MAX_FILE) {
+                throw KeywayException.malformed(file + " is " + size + " bytes, too large to be ours", "check the path");
+            }
+            return MAPPER.readTree(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw KeywayException.malformed(file + " is not valid JSON (line " + e.getLocation().getLineNr() + ")",
+                    "fix or restore the file");
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot read " + file + " (" + AtomicFile.describe(e) + ")", "check its permissions");
+        }
+    }
+
+    /** Replaces {@code file} with {@code node} (pretty-printed) at once: a reader sees the old file or the new, never half. */
+    static void replace(Path file, JsonNode node, boolean privateFile) {
+        try {
+            replaceBytes(file, MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(node), privateFile);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree always writes", e);
+        }
+    }
+
+    static void replaceBytes(Path file, byte[] bytes, boolean privateFile) {
+        Path abs = file.toAbsolutePath();
+        Path tmp = null;
+        try {
+            tmp = privateFile
+                    ? Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp",
+                    PosixFilePermissions.asFileAttribute(AtomicFile.PRIVATE))
+                    : Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+            Files.write(tmp, bytes);
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot write " + file + " (" + AtomicFile.describe(e) + ")",
+                    "check the directory exists and is writable");
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the temporary file stays; it is never read
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,513 @@
+package dev.keyway.remote;
+
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The host's side of each request (docs/REMOTE.md, "Wire protocol"), run on the connection's worker thread. */
+final class Requests {
+    /** A file copied in may be at most this large. */
+    static final long MAX_FILE = 64L << 30;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private final RemoteHost host;
+
+    Requests(RemoteHost host) {
+        this.host = host;
+    }
+
+    void handle(HostConnection hc, Frame f, StdinBuffer stdin) {
+        Fields.Reader r = f.reader();
+        try {
+            switch (f.type()) {
+                case Frame.OPEN -> open(hc, r);
+                case Frame.ATTACH -> attach(hc, r);
+                case Frame.DETACH -> detach(hc, r);
+                case Frame.RUN -> run(hc, r, stdin);
+                case Frame.START_JOB -> startJob(hc, r);
+                case Frame.RECEIVE -> receive(hc, r);
+                case Frame.LIST -> list(hc, r);
+                case Frame.REMOVE -> remove(hc, r);
+                case Frame.PUT -> put(hc, r);
+                case Frame.GET -> get(hc, r);
+                default -> throw KeywayException.malformed("unknown request type " + f.type(), "the client does not speak this protocol version");
+            }
+        } catch (KeywayException e) {
+            if (e.code() == ErrorCode.POLICY || e.code() == ErrorCode.AUTH_FAILED) {
+                HostSession s = hc.session;
+                host.audit("refused", hc.clientName, s == null ? null : s.id, s == null ? null : s.config.name(),
+                        e.code() == ErrorCode.POLICY ? "denied" : "auth-failed", Map.of("reason", e.getMessage()));
+            }
+            throw e;
+        }
+    }
+
+    private void ok(HostConnection hc) {
+        hc.send(new Frame(Frame.OK, new byte[0]));
+    }
+
+    private HostSession attached(HostConnection hc) {
+        HostSession s = hc.session;
+        if (s == null || s.removed) {
+            hc.session = null;
+            throw KeywayException.usage("no session is attached on this connection", "open or attach one first");
+        }
+        if (s.attached != hc) {
+            hc.session = null;
+            throw KeywayException.policy("the session was attached from another connection", "attach it again");
+        }
+        s.lastActive = host.now();
+        return s;
+    }
+
+    private void sendSession(HostConnection hc, HostSession s) {
+        hc.send(new Frame(Frame.SESSION, new Fields.Writer().str(s.id).str(s.name).str(s.config.name())
+                .str(s.config.kind().name().toLowerCase(java.util.Locale.ROOT)).str(s.created.toString())));
+    }
+
+    private void open(HostConnection hc, Fields.Reader r) {
+        String name = r.str();
+        String configName = r.str();
+        r.end();
+        HostDir.checkName(name, "session");
+        Configuration config = host.dir().configuration(configName);
+        if (!config.allows(hc.clientName)) {
+            throw KeywayException.policy(hc.clientName + " may not open sessions in configuration " + configName, "ask the host's administrator to 'keyway remote allow' it there");
+        }
+        long mine = host.sessions().values().stream().filter(s -> s.ownerKey.equals(hc.clientKey)).count();
+        long here = host.sessions().values().stream().filter(s -> s.ownerKey.equals(hc.clientKey) && s.config.name().equals(configName)).count();
+        if (here >= config.sessionsPerClient()) {
+            throw KeywayException.policy("you have " + here + " sessions in configuration " + configName + ", its limit", "remove one first ('keyway remote rm')");
+        }
+        if (host.sessions().values().stream().anyMatch(s -> s.ownerKey.equals(hc.clientKey) && s.name.equals(name))) {
+            throw KeywayException.usage("you already have a session named " + name + " on this host", "choose another name, or remove it first");
+        }
+        if (!Files.isDirectory(config.workingDirectory())) {
+            throw new KeywayException(ErrorCode.IO, "configuration " + configName + "'s working directory " + config.workingDirectory() + " does not exist",
+                    "ask the host's administrator to fix the configuration");
+        }
+        byte[] idBytes = new byte[16];
+        RANDOM.nextBytes(idBytes);
+        HostSession s;
+        try {
+            s = new HostSession(HexFormat.of().formatHex(idBytes), name, hc.clientName, hc.clientKey, config, host.now(), host.runRoot());
+        } catch (IOException e) {
+            throw HostSession.io("cannot make the session's directory", e);
+        }
+        host.sessions().put(s.id, s);
+        attach(hc, s);
+        host.audit("open", hc.clientName, s.id, configName, "ok", Map.of("name", name, "from", hc.c.remote().toString(),
+                "sessions", Long.toString(mine + 1)));
+        sendSession(hc, s);
+    }
+
+    private void attach(HostConnection hc, HostSession s) {
+        HostConnection before = s.attached;
+        s.attached = hc;
+        s.disconnected = false;
+        s.lastActive = host.now();
+        hc.session = s;
+        if (before != null && before != hc) {
+            before.session = null;
+            before.fail(KeywayException.policy("the session was attached from another connection", "this connection is closed"));
+        }
+    }
+
+    private HostSession owned(HostConnection hc, String id, String action) {
+        HostSession s = host.sessions().get(id);
+        if (s == null) {
+            throw KeywayException.usage("the host has no session " + Printable.escape(id) + " (removed, reaped, or the service restarted)",
+                    "remove it from the registry with 'keyway remote rm', then open a new one");
+        }
+        if (!s.ownerKey.equals(hc.clientKey)) {
+            throw KeywayException.policy("session " + s.id + " belongs to another identity", "you may " + action + " only your own sessions");
+        }
+        return s;
+    }
+
+    private void attach(HostConnection hc, Fields.Reader r) {
+        String id = r.str();
+        boolean connect = r.u8() == 1;
+        r.end();
+        HostSession s = owned(hc, id, "attach");
+        if (!s.config.allows(hc.clientName)) {
+            throw KeywayException.policy(hc.clientName + " is no longer allowed in configuration " + s.config.name(), "ask the host's administrator");
+        }
+        if (s.disconnected && !connect) {
+            throw KeywayException.usage("session " + s.name + " is disconnected", "reconnect it with 'keyway remote connect'");
+        }
+        boolean takeover = s.attached != null && s.attached != hc;
+        attach(hc, s);
+        host.audit(connect ? "connect" : "attach", hc.clientName, s.id, s.config.name(), "ok",
+                Map.of("from", hc.c.remote().toString(), "resumed", Boolean.toString(hc.c.engine().resumed()), "takeover", Boolean.toString(takeover)));
+        sendSession(hc, s);
+    }
+
+    private void detach(HostConnection hc, Fields.Reader r) {
+        boolean disconnect = r.u8() == 1;
+        r.end();
+        HostSession s = hc.session;
+        if (s != null && s.attached == hc) {
+            s.attached = null;
+            s.disconnected = disconnect;
+            s.lastActive = host.now();
+            host.audit(disconnect ? "disconnect" : "detach", hc.clientName, s.id, s.config.name(), "ok", Map.of());
+        }
+        hc.session = null;
+        ok(hc);
+    }
+
+    private static Map<String, String> env(List<String> pairs) {
+        Map<String, String> out = new TreeMap<>();
+        for (String p : pairs) {
+            int eq = p.indexOf('=');
+            if (eq <= 0) {
+                throw KeywayException.usage("a variable must be NAME=VALUE (got " + Printable.escape(p) + ")", "write it so");
+            }
+            out.put(p.substring(0, eq), p.substring(eq + 1));
+        }
+        return out;
+    }
+
+    private void run(HostConnection hc, Fields.Reader r, StdinBuffer in) {
+        ForegroundRun run;
+        HostSession s;
+        HostSession.Command cmd;
+        try {
+            s = attached(hc);
+            List<String> words = r.strs();
+            Map<String, String> env = env(r.strs());
+            boolean stdin = r.u8() == 1;
+            r.end();
+            cmd = s.check(words, env);
+            synchronized (s) {
+                if (s.busy) {
+                    throw KeywayException.policy("a command is still running in session " + s.name, "wait for it, or use a detached job (--detach)");
+                }
+                s.busy = true;
+            }
+            try {
+                run = new ForegroundRun(hc, s.start(cmd), stdin ? in : null, host.now());
+            } catch (IOException e) {
+                s.busy = false;
+                throw HostSession.io("the command could not start", e);
+            } catch (RuntimeException e) {
+                s.busy = false;
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            in.abandon(); // a refused command's stdin is dropped as it comes
+            throw e;
+        }
+        run.start();
+        int status;
+        try {
+            status = run.awaitStatus();
+            run.finish();
+        } catch (InterruptedException e) {
+            // the connection ended: the command runs on, its output read and dropped, and is audited when it ends
+            Thread t = new Thread(() -> {
+                try {
+                    int st = run.awaitStatus();
+                    run.finish();
+                    finishRun(hc, s, cmd, run, st, false);
+                } catch (InterruptedException ignored) {
+                    // the service is stopping
+                }
+            }, "keyway-remote-orphan");
+            t.setDaemon(true);
+            t.start();
+            return;
+        }
+        finishRun(hc, s, cmd, run, status, true);
+    }
+
+    private void finishRun(HostConnection hc, HostSession s, HostSession.Command cmd, ForegroundRun run, int status, boolean reply) {
+        Instant ended = host.now();
+        s.busy = false;
+        s.lastActive = ended;
+        Receipt receipt = new Receipt(host.recipient(), s.id, hc.clientRecipient, s.config.name(), cmd.text(), run.cwd(),
+                run.startedAt, ended, status, run.out().count(), run.out().sha256(), run.err().count(), run.err().sha256());
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("command", cmd.text());
+        d.put("cwd", run.cwd());
+        d.put("exit", Integer.toString(status));
+        d.put("started", run.startedAt.toString());
+        d.put("stdoutBytes", Long.toString(receipt.stdoutBytes()));
+        d.put("stdoutSha256", receipt.stdoutSha256());
+        d.put("stderrBytes", Long.toString(receipt.stderrBytes()));
+        d.put("stderrSha256", receipt.stderrSha256());
+        if (!cmd.exports().isEmpty()) {
+            d.put("variables", String.join(",", cmd.exports().keySet()));
+        }
+        if (!reply) {
+            d.put("client", "gone before the end");
+        }
+        host.audit("command", hc.clientName, s.id, s.config.name(), status == 0 ? "ok" : "exit " + status, d);
+        if (reply && !hc.gone()) {
+            byte[] signed = receipt.encode();
+            hc.send(new Frame(Frame.EXIT, new Fields.Writer().u32(status & 0xFFFFFFFFL).bytes(signed).bytes(host.identity().sign(signed))));
+        }
+    }
+
+    private void startJob(HostConnection hc, Fields.Reader r) {
+        HostSession s = attached(hc);
+        List<String> words = r.strs();
+        Map<String, String> env = env(r.strs());
+        r.end();
+        HostSession.Command cmd = s.check(words, env);
+        HostJob job;
+        try {
+            job = s.startJob(cmd);
+        } catch (IOException e) {
+            throw HostSession.io("the job could not start", e);
+        }
+        String client = hc.clientName;
+        host.audit("job-start", client, s.id, s.config.name(), "ok", Map.of("job", job.id(), "command", cmd.text()));
+        job.finished().thenAccept(j -> {
+            Map<String, String> d = new LinkedHashMap<>();
+            d.put("job", j.id());
+            d.put("command", j.command());
+            d.put("exit", String.valueOf(j.exit()));
+            d.put("stdoutBytes", Long.toString(j.output().produced() + j.output().dropped()));
+            d.put("stdoutSha256", Receipt.hex(j.output().sha256()));
+            d.put("stderrBytes", Long.toString(j.errors().produced() + j.errors().dropped()));
+            d.put("stderrSha256", Receipt.hex(j.errors().sha256()));
+            host.audit("job-end", client, s.id, s.config.name(), j.exit() != null && j.exit() == 0 ? "ok" : "exit " + j.exit(), d);
+        });
+        hc.send(new Frame(Frame.JOB, new Fields.Writer().str(job.id())));
+    }
+
+    private void receive(HostConnection hc, Fields.Reader r) {
+        HostSession s = attached(hc);
+        String only = r.str();
+        r.end();
+        List<HostJob> jobs;
+        synchronized (s) {
+            jobs = s.jobs.values().stream().filter(j -> only.isEmpty() || j.id().equals(only)).toList();
+        }
+        if (!only.isEmpty() && jobs.isEmpty()) {
+            throw KeywayException.usage("session " + s.name + " has no job " + Printable.escape(only), "'keyway remote list' shows the jobs");
+        }
+        for (HostJob j : jobs) {
+            boolean done = j.done(); // read first: if done, every byte below is the last
+            for (int stream = 1; stream <= 2; stream++) {
+                JobOutput o = stream == 1 ? j.output() : j.errors();
+                long at = o.base();
+                while (true) {
+                    byte[] chunk = o.read(at, Frame.CHUNK);
+                    if (chunk.length == 0) {
+                        break;
+                    }
+                    hc.send(new Frame(Frame.JOB_DATA, new Fields.Writer().str(j.id()).u8(stream).i64(at).bytes(chunk)));
+                    at += chunk.length;
+                }
+            }
+            hc.send(new Frame(Frame.JOB_STATE, new Fields.Writer().str(j.id()).str(j.command()).u8(done ? 1 : 0)
+                    .u32(done && j.exit() != null ? j.exit() & 0xFFFFFFFFL : 0)
+                    .i64(j.output().dropped()).i64(j.errors().dropped())));
+        }
+        s.lastActive = host.now();
+        ok(hc);
+    }
+
+    /** An ACK: the client has written a job's bytes up to these offsets (final: and seen its end). */
+    void acknowledge(HostConnection hc, Frame f) {
+        Fields.Reader r = f.reader();
+        String id = r.str();
+        long out = r.i64();
+        long err = r.i64();
+        boolean fin = r.u8() == 1;
+        r.end();
+        HostSession s = hc.session;
+        if (s == null) {
+            return;
+        }
+        HostJob j;
+        synchronized (s) {
+            j = s.jobs.get(id);
+        }
+        if (j == null) {
+            return;
+        }
+        j.output().ack(out);
+        j.errors().ack(err);
+        if (fin && j.drained()) {
+            synchronized (s) {
+                s.jobs.remove(id);
+            }
+            host.audit("job-received", hc.clientName, s.id, s.config.name(), "ok", Map.of("job", id));
+        }
+    }
+
+    private void list(HostConnection hc, Fields.Reader r) {
+        r.end();
+        Instant now = host.now();
+        List<HostSession> mine = host.sessions().values().stream().filter(s -> s.ownerKey.equals(hc.clientKey))
+                .sorted(java.util.Comparator.comparing(s -> s.created)).toList();
+        Fields.Writer w = new Fields.Writer().u32(mine.size());
+        for (HostSession s : mine) {
+            long running;
+            int total;
+            synchronized (s) {
+                total = s.jobs.size();
+                running = s.jobs.values().stream().filter(j -> !j.done()).count();
+            }
+            String state = s.busy ? "busy" : s.attached != null ? "attached" : s.disconnected ? "disconnected" : "available";
+            w.str(s.id).str(s.name).str(s.config.name()).str(state).str(s.created.toString())
+                    .i64(Math.max(0, Duration.between(s.lastActive, now).toSeconds())).u32(total).u32(running);
+        }
+        hc.send(new Frame(Frame.LISTING, w));
+    }
+
+    private void remove(HostConnection hc, Fields.Reader r) {
+        String id = r.str();
+        r.end();
+        HostSession s = owned(hc, id, "remove");
+        if (hc.session == s) {
+            hc.session = null;
+        }
+        host.remove(s, "remove", "removed by its owner");
+        ok(hc);
+    }
+
+    private void put(HostConnection hc, Fields.Reader r) {
+        HostSession s = attached(hc);
+        String path = r.str();
+        long size = r.i64();
+        r.end();
+        if (size < 0 || size > MAX_FILE) {
+            throw KeywayException.policy("a file of " + size + " bytes (the limit is " + MAX_FILE + ")", "copy a smaller file");
+        }
+        Path target = s.confine(path, true);
+        if (Files.isDirectory(target)) {
+            throw KeywayException.usage(Printable.escape(path) + " is a directory", "give the file's name too");
+        }
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (IOException e) {
+            throw HostSession.io("cannot write in " + target.getParent(), e);
+        }
+        ArrayDeque<Frame> q = new ArrayDeque<>();
+        long[] queued = {0};
+        hc.side = f -> {
+            synchronized (q) {
+                if (f != null && f.type() == Frame.FILE_DATA) {
+                    queued[0] += f.payload().length;
+                    if (queued[0] > ForegroundRun.WINDOW) {
+                        hc.fail(KeywayException.malformed("file data beyond the credit window", "wait for CREDIT"));
+                    }
+                }
+                q.add(f == null ? new Frame(Frame.FILE_END, new byte[0]) : f);
+                q.notifyAll();
+            }
+        };
+        boolean done = false;
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+            ok(hc);
+            MessageDigest md = sha256();
+            long n = 0;
+            while (true) {
+                Frame f;
+                synchronized (q) {
+                    while (q.isEmpty()) {
+                        q.wait();
+                    }
+                    f = q.poll();
+                    if (f.type() == Frame.FILE_DATA) {
+                        queued[0] -= f.payload().length;
+                    }
+                }
+                if (f.type() == Frame.FILE_END) {
+                    byte[] expect = f.payload();
+                    if (n != size || !MessageDigest.isEqual(expect, md.digest())) {
+                        throw KeywayException.malformed("the file arrived with " + n + " of " + size + " bytes or a different SHA-256", "copy it again");
+                    }
+                    break;
+                }
+                if (f.type() != Frame.FILE_DATA) {
+                    throw KeywayException.malformed("a file transfer was interrupted by another frame", "copy it again");
+                }
+                n += f.payload().length;
+                if (n > size) {
+                    throw KeywayException.malformed("the file is longer than announced", "copy it again");
+                }
+                out.write(f.payload());
+                md.update(f.payload());
+                hc.send(new Frame(Frame.CREDIT, new Fields.Writer().u32(f.payload().length)));
+            }
+            out.close();
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            done = true;
+            host.audit("put", hc.clientName, s.id, s.config.name(), "ok", Map.of("path", target.toString(), "bytes", Long.toString(n)));
+        } catch (IOException e) {
+            throw HostSession.io("cannot write " + target, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("the connection ended");
+        } finally {
+            hc.side = null;
+            if (!done) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a .part file is left; it is never read
+                }
+            }
+        }
+        ok(hc);
+    }
+
+    private void get(HostConnection hc, Fields.Reader r) {
+        HostSession s = attached(hc);
+        String path = r.str();
+        r.end();
+        Path source = s.confine(path, false);
+        if (!Files.isRegularFile(source)) {
+            throw KeywayException.usage(Printable.escape(path) + " is not a regular file", "give a file");
+        }
+        MessageDigest md = sha256();
+        long n = 0;
+        try (InputStream in = Files.newInputStream(source)) {
+            byte[] buf = new byte[Frame.CHUNK];
+            int k;
+            while ((k = in.read(buf)) > 0) {
+                md.update(buf, 0, k);
+                n += k;
+                hc.send(new Frame(Frame.FILE_DATA, java.util.Arrays.copyOf(buf, k)));
+            }
+        } catch (IOException e) {
+            throw HostSession.io("cannot read " + source, e);
+        }
+        hc.send(new Frame(Frame.FILE_END, md.digest()));
+        host.audit("get", hc.clientName, s.id, s.config.name(), "ok", Map.of("path", source.toString(), "bytes", Long.toString(n)));
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}
