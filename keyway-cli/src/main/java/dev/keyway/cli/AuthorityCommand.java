@@ -1,12 +1,11 @@
 package dev.keyway.cli;
 
-import dev.keyway.core.encoding.Durations;
-
 import dev.keyway.authority.AuthorityClient;
 import dev.keyway.authority.AuthorityHome;
 import dev.keyway.authority.AuthorityServer;
 import dev.keyway.authority.AuthorityStore;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Durations;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.KeyType;

@@ -1,9 +1,8 @@
 package dev.keyway.cli;
 
-import dev.keyway.core.encoding.Durations;
-
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Durations;
 import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;

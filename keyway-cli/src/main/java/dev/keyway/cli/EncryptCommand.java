@@ -1,8 +1,7 @@
 package dev.keyway.cli;
 
-import dev.keyway.core.encoding.Durations;
-
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Durations;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.OwnerName;

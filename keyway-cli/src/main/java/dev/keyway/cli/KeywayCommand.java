@@ -36,6 +36,7 @@ public final class KeywayCommand implements Runnable {
         m.put("authority", AuthorityCommand::new);
         m.put("key", KeyCommand::new);
         m.put("tls", TlsCommand::new);
+        m.put("remote", RemoteCommand::new);
         m.put("capi", CapiCommand::new);
         m.put("cert", CertCommand::new);
         m.put("algorithms", AlgorithmsCommand::new);

@@ -13,6 +13,8 @@ import java.io.OutputStream;
 final class StdStreams {
     static volatile InputStream in = new FileInputStream(FileDescriptor.in);
     static volatile OutputStream out = new FileOutputStream(FileDescriptor.out);
+    /** Raw standard error, for bytes that must pass through exactly (a remote command's stderr). */
+    static volatile OutputStream err = new FileOutputStream(FileDescriptor.err);
     /**
      * Whether standard output is a terminal. Java 17 cannot ask about one stream (System.console() needs
      * stdin and stdout both to be terminals), so the ./keyway launcher tests it ({@code [ -t 1 ]}) and

@@ -1,8 +1,7 @@
 package dev.keyway.cli;
 
-import dev.keyway.core.encoding.Durations;
-
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Durations;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsServer;
 import dev.keyway.tls.TlsException;

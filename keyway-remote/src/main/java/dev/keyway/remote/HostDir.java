@@ -49,7 +49,7 @@ public final class HostDir {
     private final Path dir;
 
     private HostDir(Path dir) {
-        this.dir = dir;
+        this.dir = dir.toAbsolutePath().normalize(); // the shell's pipes are named from here, and the shell runs elsewhere
     }
 
     /** An existing host directory; refused with a hint when {@code dir} is not one. */
@@ -294,6 +294,15 @@ public final class HostDir {
             throw KeywayException.usage("a " + what + " name must be 1 to 64 letters, digits, '.', '_' or '-' (got '" + Printable.escape(name) + "')",
                     "choose another name");
         }
+    }
+
+    /** Verifies the audit log and its signed head; returns the number of entries (AUTH_FAILED when broken). */
+    public long verifyAudit() {
+        dev.keyway.core.identity.Recipient host;
+        try (Identity id = identity()) {
+            host = id.recipient();
+        }
+        return AuditLog.verify(auditFile(), auditHead(), host).entries();
     }
 
     /** When the certificate stops being valid, for a warning at start. */

@@ -534,7 +534,8 @@ public final class RemoteSession implements Closeable {
                 int code = r.u8();
                 String msg = r.str();
                 String hint = r.str();
-                throw new KeywayException(codeOf(code), host + ": " + Printable.escape(msg), hint.isEmpty() ? null : Printable.escape(hint));
+                // the host's own words (escaped: they come from a peer); the caller says which host when it matters
+                throw new KeywayException(codeOf(code), Printable.escape(msg), hint.isEmpty() ? null : Printable.escape(hint));
             }
             return f;
         }
