@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         header = "Walk through Keyway end to end, printing each command it runs.",
-        description = {"Walk through Keyway end to end: make an identity, make a session key, wrap it for the identity, unwrap it, see a wrong identity refused, wrap under a key-encryption key, and derive a key from a password; then encrypt a file to two recipients, signed, decrypt it, inspect it, and see a replayed message refused; then run a backup authority, encrypt with escrow, lose the identity, enroll a new one and recover the file. Each step prints the command it runs."})
+        description = {"Walk through Keyway end to end: make an identity, make a session key, wrap it for the identity, unwrap it, see a wrong identity refused, wrap under a key-encryption key, and derive a key from a password; then encrypt a file to two recipients, signed, decrypt it, inspect it, and see a replayed message refused; then run a backup authority, encrypt with escrow, lose the identity, enroll a new one and recover the file; a TLS 1.3 session with its key log; and remote sessions on two local hosts (shared state, disconnect and reconnect, removal). Each step prints the command it runs."})
 final class DemoCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -156,6 +156,7 @@ final class DemoCommand implements Runnable {
         Files.writeString(work.resolve("ledger.txt"), "2026 ledger: 42 entries\n", StandardCharsets.UTF_8);
         lostKeyStory();
         tlsStory();
+        remoteStory(alice);
 
         out.println();
         if (failures == 0) {
@@ -256,6 +257,90 @@ final class DemoCommand implements Runnable {
         }
     }
 
+    /** Remote sessions (docs/REMOTE.md): two local hosts, shared state, a disconnect and reconnect, a removal. */
+    private void remoteStory(String alice) throws IOException {
+        section("17. Two hosts, one named session",
+                "A host runs 'keyway remote serve' and lets identities in by their key ('remote allow'). A client",
+                "opens a persistent session on several hosts at once under one friendly name; the sessions live on",
+                "the hosts, and the client keeps their names (and TLS tickets) in a registry file.");
+        List<dev.keyway.remote.RemoteHost> hosts = new ArrayList<>();
+        try {
+            StringBuilder targets = new StringBuilder();
+            for (String h : List.of("hosta.d", "hostb.d")) {
+                run(0, "remote", "init", "--dir", h);
+                runShown("keyway remote allow --dir " + h + " --client \"$(keyway pubkey -i alice.key)\" --name alice", 0,
+                        "remote", "allow", "--dir", h, "--client", alice, "--name", "alice");
+                dev.keyway.remote.RemoteHost host = dev.keyway.remote.RemoteHost.start(dev.keyway.remote.HostDir.open(work.resolve(h)),
+                        new java.net.InetSocketAddress("127.0.0.1", 0), dev.keyway.remote.RemoteHost.Options.defaults());
+                hosts.add(host);
+                out.println();
+                show("$ keyway remote serve --dir " + h + " --listen 127.0.0.1:" + host.address().getPort() + " &");
+                targets.append(targets.length() == 0 ? "" : ",").append("127.0.0.1:").append(host.address().getPort());
+            }
+            String[] client = {"-i", "alice.key", "--cacert", "hosta.d/tls.crt", "--cacert", "hostb.d/tls.crt", "--registry", "sessions.json"};
+            run(0, concat(new String[] {"remote", "new", targets.toString(), "--name", "build"}, client));
+
+            section("18. Commands share the session's state",
+                    "Each run goes to the session's persistent shell on every host: the directory and variables of one",
+                    "run are there in the next. With several hosts each line is prefixed with its host.");
+            runRemote(concat(new String[] {"remote", "run", "build", "-n"}, client, new String[] {"--", "cd /tmp; GREETING=hello"}));
+            String shared = runRemote(concat(new String[] {"remote", "run", "build", "-n"}, client, new String[] {"--", "echo \"$GREETING from $(pwd)\""}));
+            check(shared.lines().filter(l -> l.endsWith(": hello from /tmp")).count() == 2, "the second run saw the first one's state on both hosts");
+
+            section("19. Disconnect, reconnect",
+                    "A disconnected session runs on (its jobs too) and takes no commands until it is connected again,",
+                    "from here or from another machine with the same identity and a copy of the registry. Reconnecting",
+                    "resumes the TLS session and proves the identity again.");
+            run(0, concat(new String[] {"remote", "disconnect", "build"}, client));
+            String again = run(0, concat(new String[] {"remote", "connect", "build"}, client));
+            check(again.contains("(resumed)"), "the reconnection resumed the TLS session");
+            String after = runRemote(concat(new String[] {"remote", "run", "build", "-n"}, client, new String[] {"--", "echo $GREETING"}));
+            check(after.lines().filter(l -> l.endsWith(": hello")).count() == 2, "the state survived the disconnect");
+
+            section("20. Remove the session",
+                    "'remote rm' ends the sessions and every process they started, and forgets them.");
+            run(0, concat(new String[] {"remote", "rm", "build"}, client));
+            check(hosts.stream().allMatch(h -> h.sessionIds().isEmpty()), "the hosts have no session left");
+        } finally {
+            hosts.forEach(dev.keyway.remote.RemoteHost::close);
+        }
+    }
+
+    private static String[] concat(String[]... parts) {
+        List<String> all = new ArrayList<>();
+        for (String[] p : parts) {
+            all.addAll(List.of(p));
+        }
+        return all.toArray(new String[0]);
+    }
+
+    /** Runs a command whose output is raw bytes (StdStreams), printing it as the terminal would show it. */
+    private String runRemote(String... args) {
+        java.io.OutputStream oldOut = StdStreams.out;
+        java.io.OutputStream oldErr = StdStreams.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        StdStreams.out = captured;
+        StdStreams.err = captured;
+        try {
+            StringBuilder shown = new StringBuilder("keyway");
+            for (String a : args) {
+                shown.append(' ').append(a.contains(" ") ? "'" + a + "'" : a);
+            }
+            out.println();
+            show("$ " + shown);
+            StringWriter e = new StringWriter();
+            int code = Main.run(resolve(args), new PrintWriter(new StringWriter(), true), new PrintWriter(e, true));
+            String got = captured.toString(StandardCharsets.UTF_8);
+            got.lines().forEach(this::show);
+            e.toString().lines().forEach(this::show);
+            check(code == 0, "exit code " + code + (code == 0 ? "" : ", expected 0"));
+            return got;
+        } finally {
+            StdStreams.out = oldOut;
+            StdStreams.err = oldErr;
+        }
+    }
+
     private String lastErr = "";
 
     /** Runs a command with {@code input} as its standard input; returns what it wrote to standard output. */
@@ -324,7 +409,7 @@ final class DemoCommand implements Runnable {
         String[] r = args.clone();
         for (int i = 0; i < r.length; i++) {
             String a = r[i];
-            if (a.matches("[a-z]+\\.(key|blob|kwp|txt|kw|out|db|token|d|pem|keys)(/[a-z-]+\\.pem)?")) {
+            if (a.matches("[a-z]+\\.(key|blob|kwp|txt|kw|out|db|token|d|pem|keys|json)(/[a-z-]+\\.(pem|crt))?")) {
                 r[i] = work.resolve(a).toString();
             }
         }

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class ForegroundRun {
     static final int WINDOW = 256 * 1024;
+    static final long KEEPALIVE_SECONDS = 60;
     /** After the status: how long output may still come (a background process holding the pipe is cut off then). */
     private static final long GRACE_MS = 2000;
 
@@ -92,12 +93,26 @@ final class ForegroundRun {
         }
     }
 
-    /** Waits for the command's end (the caller may be interrupted: then it calls again from another thread). */
+    /**
+     * Waits for the command's end (the caller may be interrupted: then it calls again from another thread). While it
+     * runs, a PING goes to the client every {@link #KEEPALIVE_SECONDS}: TLS has no keepalive, and a quiet command must
+     * not look like an idle connection to the server's idle timeout or to a middlebox.
+     */
     int awaitStatus() throws InterruptedException {
-        try {
-            return st.status().get();
-        } catch (ExecutionException e) {
-            return -1;
+        while (true) {
+            try {
+                return st.status().get(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                return -1;
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (!hc.gone()) {
+                    try {
+                        hc.send(new Frame(Frame.PING, new byte[0]));
+                    } catch (IllegalStateException gone) {
+                        // the client left: the command runs on
+                    }
+                }
+            }
         }
     }
 
