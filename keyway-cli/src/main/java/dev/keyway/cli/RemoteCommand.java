@@ -163,6 +163,13 @@ final class RemoteCommand implements Runnable {
                 description = "Append every connection's TLS secrets to FILE (SSLKEYLOGFILE format, 0600): Wireshark can then read captured sessions.")
         Path keylog;
 
+        @Option(names = "--escrow", paramLabel = "URL",
+                description = "Escrow every connection's TLS traffic secrets with this backup authority, owned by the host (enroll DIR/host.identity there first); see docs/REMOTE.md.")
+        String escrow;
+
+        @Option(names = "--escrow-cacert", paramLabel = "FILE", description = "The authority's certificate (with --escrow).")
+        Path escrowCacert;
+
         @Option(names = "--reap-every", paramLabel = "DURATION", description = "How often idle and expired sessions are looked for (default: ${DEFAULT-VALUE}).")
         String reapEvery = "5s";
 
@@ -170,17 +177,39 @@ final class RemoteCommand implements Runnable {
         public void run() {
             HostDir home = HostDir.open(dir);
             RemoteClient.HostAddress a = RemoteClient.HostAddress.parse(listen);
-            KeyLogFile kl = keylog == null ? null : KeyLogFile.open(keylog);
+            if ((escrow == null) != (escrowCacert == null)) {
+                throw KeywayException.usage("--escrow and --escrow-cacert go together", "give the authority's URL and its certificate");
+            }
             PrintWriter err = spec.commandLine().getErr();
+            java.util.function.Consumer<String> log = line -> {
+                synchronized (err) {
+                    err.println("keyway: " + Printable.escape(line));
+                    err.flush();
+                }
+            };
+            EscrowKeyLog escrowed = null;
+            dev.keyway.core.identity.Identity hostId = null;
+            if (escrow != null) {
+                AuthorityOptions ao = new AuthorityOptions();
+                ao.url = escrow;
+                ao.cacert = escrowCacert;
+                hostId = home.identity();
+                escrowed = new EscrowKeyLog(ao.client(), hostId, "remote host " + listen, log);
+            }
+            KeyLogFile kl = keylog == null ? null : KeyLogFile.open(keylog);
+            KeyLog sink = kl == null ? KeyLog.NONE : kl;
+            if (escrowed != null) {
+                KeyLog file = sink;
+                EscrowKeyLog e = escrowed;
+                sink = (label, cr, secret) -> {
+                    file.log(label, cr, secret);
+                    e.log(label, cr, secret);
+                };
+            }
             RemoteHost.Options o = RemoteHost.Options.defaults()
-                    .withKeyLog(kl == null ? KeyLog.NONE : kl)
+                    .withKeyLog(sink)
                     .withReapEvery(dev.keyway.core.encoding.Durations.parse(reapEvery, "--reap-every"))
-                    .withLog(line -> {
-                        synchronized (err) {
-                            err.println("keyway: " + Printable.escape(line));
-                            err.flush();
-                        }
-                    });
+                    .withLog(log);
             RemoteHost host;
             try {
                 host = RemoteHost.start(home, new InetSocketAddress(a.host(), a.port()), o);
@@ -194,7 +223,8 @@ final class RemoteCommand implements Runnable {
                 stopped.countDown();
             }, "keyway-remote-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            err.println("keyway: listening on " + a.host() + ":" + host.address().getPort() + " (host " + host.recipient() + ")");
+            err.println("keyway: listening on " + a.host() + ":" + host.address().getPort() + " (host " + host.recipient() + ")"
+                    + (escrowed != null ? "; escrowing TLS secrets as owner " + Printable.escape(escrowed.owner()) : ""));
             err.flush();
             try {
                 host.awaitDone(Duration.ofDays(36500));
@@ -206,6 +236,10 @@ final class RemoteCommand implements Runnable {
                     host.close();
                 } catch (IllegalStateException shuttingDown) {
                     // the hook runs
+                }
+                if (escrowed != null) {
+                    escrowed.close();
+                    hostId.destroy();
                 }
                 if (kl != null) {
                     try {

@@ -151,7 +151,8 @@ public final class HostDir {
         return run;
     }
 
-    Identity identity() {
+    /** The host's identity (the caller destroys it): it signs receipts and the audit head, and enrolls with an authority for --escrow. */
+    public Identity identity() {
         return IdentityFile.read(identityFile(), f -> {
             throw KeywayException.usage("the host identity is encrypted", "the host service needs an unencrypted host.identity");
         });
