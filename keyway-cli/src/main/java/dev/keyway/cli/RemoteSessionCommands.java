@@ -264,8 +264,8 @@ final class RemoteSessionCommands {
             boolean many = entries.size() > 1;
             byte[] stdinBytes = null;
             if (!noStdin && many) {
-                // every host gets the same stdin: read it once (bounded)
-                stdinBytes = StdStreams.in.readNBytes(64 << 20);
+                // every host gets the same stdin: read once (bounded); a terminal is not read to its end
+                stdinBytes = StdStreams.inTerminal ? new byte[0] : readStdin();
             }
             final byte[] shared = stdinBytes;
             Instant started = Instant.now();
@@ -325,6 +325,14 @@ final class RemoteSessionCommands {
                 return worst;
             }
             return worst == 0 ? 0 : 1;
+        }
+
+        private static byte[] readStdin() throws IOException {
+            byte[] b = StdStreams.in.readNBytes((64 << 20) + 1);
+            if (b.length > 64 << 20) {
+                throw KeywayException.usage("more than 64 MiB on stdin for several hosts", "copy large input with 'keyway remote cp' instead");
+            }
+            return b;
         }
 
         private void printJson(String host, RemoteSession.RunResult r, byte[] o, byte[] e) {

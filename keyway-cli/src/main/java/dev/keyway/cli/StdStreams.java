@@ -23,6 +23,8 @@ final class StdStreams {
     static volatile boolean terminal = tty("keyway.stdout.tty");
     /** Whether standard error is a terminal: progress bars go there. */
     static volatile boolean errTerminal = tty("keyway.stderr.tty");
+    /** Whether standard input is a terminal: a command that would read it to its end (several hosts' stdin) does not. */
+    static volatile boolean inTerminal = tty("keyway.stdin.tty");
 
     private static boolean tty(String property) {
         String v = System.getProperty(property);

@@ -116,17 +116,24 @@ final class ForegroundRun {
         }
     }
 
-    /** After the status: the rest of the output, then everything released. */
+    /**
+     * After the status: the rest of the output, then everything released. A stream still open {@link #GRACE_MS} after
+     * its last byte (a background process the command left holds the pipe) is cut off; one that is still moving, or
+     * waiting for a slow client to read, is not.
+     */
     void finish() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(GRACE_MS);
-        out.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-        err.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-        out.thread.interrupt();
-        err.thread.interrupt();
+        for (Reader r : new Reader[] {out, err}) {
+            while (r.thread.isAlive()) {
+                r.thread.join(100);
+                if (!r.sending && System.nanoTime() - r.lastProgress > TimeUnit.MILLISECONDS.toNanos(GRACE_MS)) {
+                    r.thread.interrupt();
+                    r.thread.join(1000);
+                    break;
+                }
+            }
+        }
         inPump.interrupt();
         st.release();
-        out.thread.join(1000);
-        err.thread.join(1000);
         if (stdinBuffer != null) {
             stdinBuffer.abandon();
         }
@@ -154,6 +161,10 @@ final class ForegroundRun {
         private final boolean stdout;
         private final MessageDigest digest;
         private long count;
+        /** When a byte last came (or the stream was opened). */
+        volatile long lastProgress = System.nanoTime();
+        /** Whether it is handing bytes to the client (possibly waiting for it to read). */
+        volatile boolean sending;
 
         Reader(boolean stdout) {
             this.stdout = stdout;
@@ -167,19 +178,25 @@ final class ForegroundRun {
         }
 
         private void run() {
-            boolean sending = true;
+            boolean toClient = true;
             try (ReadableByteChannel ch = stdout ? st.openOut() : st.openErr()) {
                 ByteBuffer buf = ByteBuffer.allocate(Frame.CHUNK);
+                lastProgress = System.nanoTime();
                 while (ch.read(buf) >= 0) {
+                    lastProgress = System.nanoTime();
                     buf.flip();
                     int n = buf.remaining();
                     digest.update(buf.array(), 0, n);
                     count += n;
-                    if (sending && !hc.gone()) {
+                    if (toClient && !hc.gone()) {
+                        sending = true;
                         try {
                             hc.send(new Frame(stdout ? Frame.OUT : Frame.ERR, java.util.Arrays.copyOf(buf.array(), n)));
                         } catch (IllegalStateException gone) {
+                            toClient = false;
+                        } finally {
                             sending = false;
+                            lastProgress = System.nanoTime();
                         }
                     }
                     buf.clear();

@@ -207,6 +207,10 @@ final class HostConnection {
                 throw new IllegalStateException("the connection is closed");
             }
             LockSupport.parkNanos(200_000);
+            if (Thread.interrupted()) {
+                // the connection is ending (its worker is interrupted): give up rather than spin
+                throw new IllegalStateException("interrupted while the client was not reading");
+            }
         }
         synchronized (this) {
             c.write(bytes);

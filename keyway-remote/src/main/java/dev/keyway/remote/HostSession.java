@@ -321,6 +321,10 @@ final class HostSession {
         return real;
     }
 
+    synchronized boolean jobsAllDone() {
+        return jobs.values().stream().allMatch(HostJob::done);
+    }
+
     Path runDir() {
         return runDir;
     }

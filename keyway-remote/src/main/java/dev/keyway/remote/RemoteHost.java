@@ -223,8 +223,7 @@ public final class RemoteHost implements Closeable {
             String why = null;
             if (Duration.between(s.created, now).compareTo(s.config.maxLifetime()) > 0) {
                 why = "lifetime " + s.config.maxLifetime() + " reached";
-            } else if (!s.busy && s.jobs.values().stream().allMatch(HostJob::done)
-                    && Duration.between(s.lastActive, now).compareTo(s.config.idleTimeout()) > 0) {
+            } else if (!s.busy && s.jobsAllDone() && Duration.between(s.lastActive, now).compareTo(s.config.idleTimeout()) > 0) {
                 why = "idle for more than " + s.config.idleTimeout();
             }
             if (why != null) {

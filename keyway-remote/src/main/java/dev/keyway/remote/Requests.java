@@ -88,6 +88,7 @@ final class Requests {
         String configName = r.str();
         r.end();
         HostDir.checkName(name, "session");
+        stillAllowed(hc);
         Configuration config = host.dir().configuration(configName);
         if (!config.allows(hc.clientName)) {
             throw KeywayException.policy(hc.clientName + " may not open sessions in configuration " + configName, "ask the host's administrator to 'keyway remote allow' it there");
@@ -131,6 +132,13 @@ final class Requests {
         }
     }
 
+    /** A connection outlives a revocation: each open and attach asks clients.json again. */
+    private void stillAllowed(HostConnection hc) {
+        if (host.clientByKey(HexFormat.of().parseHex(hc.clientKey)) == null) {
+            throw KeywayException.policy(hc.clientName + " has been revoked on this host", "ask its administrator");
+        }
+    }
+
     private HostSession owned(HostConnection hc, String id, String action) {
         HostSession s = host.sessions().get(id);
         if (s == null) {
@@ -148,7 +156,8 @@ final class Requests {
         boolean connect = r.u8() == 1;
         r.end();
         HostSession s = owned(hc, id, "attach");
-        if (!s.config.allows(hc.clientName)) {
+        stillAllowed(hc);
+        if (!host.dir().configuration(s.config.name()).allows(hc.clientName)) {
             throw KeywayException.policy(hc.clientName + " is no longer allowed in configuration " + s.config.name(), "ask the host's administrator");
         }
         if (s.disconnected && !connect) {
