@@ -535,6 +535,47 @@ class TlsEngineTest {
     }
 
     @Test
+    void aClientCertificateCheckAdmitsByKeyAndIsAskedAgainOnResumption() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean allowed = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.security.PublicKey known = clientChain.get(0).getPublicKey();
+        // No trust anchors at all: the check, not a CA, decides.
+        TlsConfig byKey = TlsConfig.builder().certificate(serverChain, serverKey)
+                .requireClientCertificate(chain -> allowed.get() && chain.get(0).getPublicKey().equals(known)).build();
+        Pair p = connect(client().certificate(clientChain, clientKey).build(), byKey, randomSplit(12));
+        assertThat(p.server().peerCertificates()).containsExactlyElementsOf(clientChain);
+        Ticket ticket = p.client().tickets().get(0);
+        exchangeAndClose(p, WHOLE, 12);
+
+        // Another key (self-signed, as a stranger would make one): access_denied before any application data.
+        java.security.KeyPair strangerKeys = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        X509Certificate stranger = dev.keyway.tls.cert.Certificates.selfSigned(strangerKeys, "stranger", List.of(), java.time.Duration.ofDays(1));
+        assertDenied(client().certificate(List.of(stranger), strangerKeys.getPrivate()).build(), byKey);
+
+        // Resumed while allowed: the sealed chain is checked again and kept.
+        Pair resumed = connect(client().certificate(clientChain, clientKey).resumeWith(ticket).build(), byKey, WHOLE);
+        assertThat(resumed.server().resumed()).isTrue();
+        assertThat(resumed.server().peerCertificates()).containsExactlyElementsOf(clientChain);
+        exchangeAndClose(resumed, WHOLE, 13);
+
+        // Refused since the ticket was issued: the ticket is declined, and the full handshake is refused.
+        allowed.set(false);
+        assertDenied(client().certificate(clientChain, clientKey).resumeWith(ticket).build(), byKey);
+    }
+
+    private static void assertDenied(TlsConfig clientConfig, TlsConfig serverConfig) {
+        TlsEngine c = TlsEngine.client(clientConfig);
+        TlsEngine s = TlsEngine.server(serverConfig);
+        move(c, s, WHOLE);
+        move(s, c, WHOLE);
+        assertThat(c.isHandshakeComplete()).isTrue();
+        assertThat(c.resumed()).as("a declined ticket means a full handshake").isFalse();
+        byte[] flight = takeAll(c);
+        assertThatThrownBy(() -> s.receive(flight, 0, flight.length)).isInstanceOfSatisfying(TlsException.class,
+                e -> assertThat(e.alert()).isEqualTo(Alert.ACCESS_DENIED));
+        assertThat(s.isHandshakeComplete()).isFalse();
+    }
+
+    @Test
     void beforeTheHandshakeCompletes() {
         TlsEngine c = TlsEngine.client(client().build());
         TlsEngine s = TlsEngine.server(serverConfig);
