@@ -32,8 +32,8 @@ import java.util.concurrent.CountDownLatch;
                 "Host side:   init, allow, revoke, serve, audit verify",
                 "Client side: new, run, receive, enter, list, disconnect, connect, rm, cp"},
         subcommands = {RemoteCommand.Init.class, RemoteCommand.Allow.class, RemoteCommand.Revoke.class, RemoteCommand.Serve.class,
-                RemoteCommand.Audit.class, RemoteSessionCommands.New.class, RemoteSessionCommands.Run.class,
-                RemoteSessionCommands.Receive.class, RemoteSessionCommands.Enter.class, RemoteSessionCommands.ListSessions.class,
+                RemoteCommand.Audit.class, RemoteSessionCommands.New.class, RemoteRunCommands.Run.class,
+                RemoteRunCommands.Receive.class, RemoteRunCommands.Enter.class, RemoteSessionCommands.ListSessions.class,
                 RemoteSessionCommands.Disconnect.class, RemoteSessionCommands.Connect.class, RemoteSessionCommands.Remove.class,
                 RemoteSessionCommands.Copy.class})
 final class RemoteCommand implements Runnable {
