@@ -306,7 +306,7 @@ final class RemoteRunCommands {
                     if (line.isBlank()) {
                         continue;
                     }
-                    last = s.run(List.of(line), Map.of(), null, StdStreams.out, StdStreams.err).exit();
+                    last = s.run(s.words(line), Map.of(), null, StdStreams.out, StdStreams.err).exit();
                     if (last != 0) {
                         err().println("(exit " + last + ")");
                     }

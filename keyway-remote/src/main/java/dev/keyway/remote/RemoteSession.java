@@ -100,8 +100,19 @@ public final class RemoteSession implements Closeable {
     public RunResult run(String line) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        RunResult r = run(List.of(line), Map.of(), null, out, err);
+        RunResult r = run(words(line), Map.of(), null, out, err);
         return new RunResult(r.exit(), r.receipt(), r.signature(), r.elapsed(), out.toByteArray(), err.toByteArray());
+    }
+
+    /**
+     * A command line as the words of a RUN: the line itself in a shell session (the shell parses it); in a restricted
+     * session, which has no shell, the words between spaces (no quoting: an argument with a space needs the list form).
+     */
+    public List<String> words(String line) {
+        if (!"restricted".equals(info.kind())) {
+            return List.of(line);
+        }
+        return java.util.Arrays.stream(line.strip().split(" +")).filter(w -> !w.isEmpty()).toList();
     }
 
     /**
