@@ -156,7 +156,7 @@ final class RemoteCommand implements Runnable {
         Path dir;
 
         @Option(names = "--listen", paramLabel = "HOST:PORT",
-                description = "Where to listen (default: 127.0.0.1:5986, PowerShell's HTTPS remoting port; 0.0.0.0:5986 for other machines).")
+                description = "Where to listen (default: 127.0.0.1:5986, PowerShell's HTTPS remoting port; 0.0.0.0:5986 for other machines; port 0: any free port, named in the listening line).")
         String listen = "127.0.0.1:" + RemoteHost.DEFAULT_PORT;
 
         @Option(names = "--keylog", paramLabel = "FILE",
@@ -176,7 +176,10 @@ final class RemoteCommand implements Runnable {
         @Override
         public void run() {
             HostDir home = HostDir.open(dir);
-            RemoteClient.HostAddress a = RemoteClient.HostAddress.parse(listen);
+            // port 0: any free port (the listening line below names it), as 'tls serve' allows
+            String l = listen.strip();
+            boolean anyPort = l.endsWith(":0");
+            RemoteClient.HostAddress a = RemoteClient.HostAddress.parse(anyPort ? l.substring(0, l.length() - 2) : l);
             if ((escrow == null) != (escrowCacert == null)) {
                 throw KeywayException.usage("--escrow and --escrow-cacert go together", "give the authority's URL and its certificate");
             }
@@ -212,9 +215,9 @@ final class RemoteCommand implements Runnable {
                     .withLog(log);
             RemoteHost host;
             try {
-                host = RemoteHost.start(home, new InetSocketAddress(a.host(), a.port()), o);
+                host = RemoteHost.start(home, new InetSocketAddress(a.host(), anyPort ? 0 : a.port()), o);
             } catch (java.io.IOException e) {
-                throw new KeywayException(dev.keyway.core.ErrorCode.PEER, "cannot listen on " + a + " (" + dev.keyway.core.io.AtomicFile.describe(e) + ")",
+                throw new KeywayException(dev.keyway.core.ErrorCode.PEER, "cannot listen on " + Printable.escape(l) + " (" + dev.keyway.core.io.AtomicFile.describe(e) + ")",
                         "choose another --listen address or port");
             }
             CountDownLatch stopped = new CountDownLatch(1);
