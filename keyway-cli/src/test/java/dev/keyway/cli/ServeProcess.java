@@ -12,8 +12,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code keyway tls serve} as a child JVM on this test's class path, listening on 127.0.0.1 on a free port: unlike
- * an in-process server it can serve without --naccept and still be stopped for sure ({@link #close} kills it).
+ * {@code keyway tls serve} (or {@code keyway remote serve}) as a child JVM on this test's class path, listening on
+ * 127.0.0.1 on a free port: unlike an in-process server it can serve without --naccept and still be stopped for sure
+ * ({@link #close} kills it).
  * Its standard error (the listening line, one line per connection) is kept for assertions.
  */
 final class ServeProcess implements AutoCloseable {
@@ -23,11 +24,23 @@ final class ServeProcess implements AutoCloseable {
     private final int port;
     private final StringBuffer err = new StringBuffer();
 
-    private ServeProcess(List<String> serveArgs) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.keyway.cli.Main", "tls", "serve", "--listen", "127.0.0.1:0"));
-        cmd.addAll(serveArgs);
-        process = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    /**
+     * JVM options for keyway children that start often and live briefly: the C1 compiler alone and the serial collector
+     * start about twice as fast on a busy two-core machine.
+     */
+    static final List<String> QUICK_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
+    /** {@code java JVM-OPTIONS -cp (this test's class path) dev.keyway.cli.Main ARGS}: the keyway command as a child process. */
+    static List<String> keyway(List<String> jvmOptions, List<String> args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.keyway.cli.Main"));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    private ServeProcess(List<String> jvmOptions, List<String> args) throws Exception {
+        process = new ProcessBuilder(keyway(jvmOptions, args)).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         CountDownLatch ready = new CountDownLatch(1);
         int[] found = {-1};
         Thread reader = new Thread(() -> {
@@ -51,14 +64,21 @@ final class ServeProcess implements AutoCloseable {
         reader.start();
         if (!ready.await(60, TimeUnit.SECONDS) || found[0] < 0) {
             process.destroyForcibly();
-            throw new IllegalStateException("keyway tls serve did not start: " + err);
+            throw new IllegalStateException("keyway " + args.get(0) + " serve did not start: " + err);
         }
         port = found[0];
     }
 
     /** Starts {@code keyway tls serve ARGS --listen 127.0.0.1:0} and waits for its listening line. */
     static ServeProcess start(List<String> serveArgs) throws Exception {
-        return new ServeProcess(serveArgs);
+        List<String> args = new ArrayList<>(List.of("tls", "serve", "--listen", "127.0.0.1:0"));
+        args.addAll(serveArgs);
+        return new ServeProcess(List.of(), args);
+    }
+
+    /** Starts {@code keyway remote serve --dir DIR --listen 127.0.0.1:0} and waits for its listening line. */
+    static ServeProcess startRemote(Path dir) throws Exception {
+        return new ServeProcess(QUICK_JVM, List.of("remote", "serve", "--dir", dir.toString(), "--listen", "127.0.0.1:0"));
     }
 
     int port() {
