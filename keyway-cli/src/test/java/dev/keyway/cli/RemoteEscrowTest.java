@@ -113,5 +113,6 @@ class RemoteEscrowTest {
         Cli.Result r = Cli.run("remote", "serve", "--dir", p(hostDir), "--listen", "127.0.0.1:0", "--escrow", "https://127.0.0.1:1");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.oneLineError()).isTrue();
+        assertThat(r.err()).contains("--escrow and --escrow-cacert go together");
     }
 }
