@@ -30,7 +30,7 @@ final class HostConnection {
 
     final RemoteHost host;
     final TlsServer.Connection c;
-    private final Frame.Decoder decoder = new Frame.Decoder();
+    private final Frame.Decoder decoder = new Frame.Decoder(MAX_HELLO);
     private final BlockingQueue<Request> requests = new ArrayBlockingQueue<>(MAX_QUEUED);
     /** The stdin of the last RUN decoded (its frames follow it). */
     private StdinBuffer stdin;
