@@ -196,7 +196,11 @@ final class HostConnection {
     }
 
     void sendError(KeywayException e) {
-        send(new Frame(Frame.ERROR, new Fields.Writer().u8(e.code().exitCode()).str(e.getMessage()).str(e.hint() == null ? "" : e.hint())));
+        send(errorFrame(e));
+    }
+
+    private static Frame errorFrame(KeywayException e) {
+        return new Frame(Frame.ERROR, new Fields.Writer().u8(e.code().exitCode()).str(e.getMessage()).str(e.hint() == null ? "" : e.hint()));
     }
 
     /** Sends a frame once the client has read enough of what waits; throws IllegalStateException when it is gone. */
@@ -217,15 +221,23 @@ final class HostConnection {
         return gone;
     }
 
-    /** Sends the error, then closes (a protocol violation or a refused identity). */
+    /**
+     * Sends the error, then closes (a protocol violation or a refused identity). It does not wait for the client to
+     * read what waits for it, as {@link #send} does: it runs on the server's loop (which is what sends, so waiting
+     * there would freeze every connection of the loop) and on the worker of a connection taking the session over
+     * (which would wait as long as the old client does not read). One frame more is all it adds.
+     */
     void fail(KeywayException e) {
+        gone = true; // senders waiting for room give up
         try {
-            sendError(e);
+            byte[] bytes = errorFrame(e).encode();
+            synchronized (this) {
+                c.write(bytes);
+            }
         } catch (IllegalStateException ignored) {
             // already gone
         }
         c.close();
-        gone = true;
     }
 
     /** The connection ended (on the loop). */
