@@ -92,27 +92,32 @@ final class Requests {
         if (!config.allows(hc.clientName)) {
             throw KeywayException.policy(hc.clientName + " may not open sessions in configuration " + configName, "ask the host's administrator to 'keyway remote allow' it there");
         }
-        long mine = host.sessions().values().stream().filter(s -> s.ownerKey.equals(hc.clientKey)).count();
-        long here = host.sessions().values().stream().filter(s -> s.ownerKey.equals(hc.clientKey) && s.config.name().equals(configName)).count();
-        if (here >= config.sessionsPerClient()) {
-            throw KeywayException.policy("you have " + here + " sessions in configuration " + configName + ", its limit", "remove one first ('keyway remote rm')");
-        }
-        if (host.sessions().values().stream().anyMatch(s -> s.ownerKey.equals(hc.clientKey) && s.name.equals(name))) {
-            throw KeywayException.usage("you already have a session named " + name + " on this host", "choose another name, or remove it first");
-        }
-        if (!Files.isDirectory(config.workingDirectory())) {
-            throw new KeywayException(ErrorCode.IO, "configuration " + configName + "'s working directory " + config.workingDirectory() + " does not exist",
-                    "ask the host's administrator to fix the configuration");
-        }
-        byte[] idBytes = new byte[16];
-        RANDOM.nextBytes(idBytes);
+        long mine;
         HostSession s;
-        try {
-            s = new HostSession(HexFormat.of().formatHex(idBytes), name, hc.clientName, hc.clientKey, config, host.now(), host.runRoot());
-        } catch (IOException e) {
-            throw HostSession.io("cannot make the session's directory", e);
+        // the checks and the new session in one step: a client opening sessions on many connections at once must
+        // not get past the limit, or two sessions of one name, by racing itself
+        synchronized (host.sessions()) {
+            mine = host.sessions().values().stream().filter(x -> x.ownerKey.equals(hc.clientKey)).count();
+            long here = host.sessions().values().stream().filter(x -> x.ownerKey.equals(hc.clientKey) && x.config.name().equals(configName)).count();
+            if (here >= config.sessionsPerClient()) {
+                throw KeywayException.policy("you have " + here + " sessions in configuration " + configName + ", its limit", "remove one first ('keyway remote rm')");
+            }
+            if (host.sessions().values().stream().anyMatch(x -> x.ownerKey.equals(hc.clientKey) && x.name.equals(name))) {
+                throw KeywayException.usage("you already have a session named " + name + " on this host", "choose another name, or remove it first");
+            }
+            if (!Files.isDirectory(config.workingDirectory())) {
+                throw new KeywayException(ErrorCode.IO, "configuration " + configName + "'s working directory " + config.workingDirectory() + " does not exist",
+                        "ask the host's administrator to fix the configuration");
+            }
+            byte[] idBytes = new byte[16];
+            RANDOM.nextBytes(idBytes);
+            try {
+                s = new HostSession(HexFormat.of().formatHex(idBytes), name, hc.clientName, hc.clientKey, config, host.now(), host.runRoot());
+            } catch (IOException e) {
+                throw HostSession.io("cannot make the session's directory", e);
+            }
+            host.sessions().put(s.id, s);
         }
-        host.sessions().put(s.id, s);
         attach(hc, s);
         host.audit("open", hc.clientName, s.id, configName, "ok", Map.of("name", name, "from", hc.c.remote().toString(),
                 "sessions", Long.toString(mine + 1)));

@@ -183,4 +183,75 @@ class RemoteResourcesAttackTest {
             }
         }
     }
+
+    @Test
+    void sessionsBeyondTheLimitAreRefusedEvenWhenOpenedAllAtOnce() throws Exception {
+        h = AttackHost.prepare(tmp);
+        h.config("default", c -> c.put("sessionsPerClient", 3));
+        h.start(Duration.ofMinutes(1));
+        int tries = 16;
+        ExecutorService ex = Executors.newFixedThreadPool(tries);
+        try {
+            List<RawClient> clients = new ArrayList<>();
+            for (int i = 0; i < tries; i++) {
+                clients.add(h.connect(h.alice));
+            }
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Integer>> answers = new ArrayList<>();
+            for (int i = 0; i < tries; i++) {
+                RawClient c = clients.get(i);
+                String name = "s" + i;
+                answers.add(ex.submit(() -> {
+                    go.await();
+                    c.send(Frame.OPEN, new Fields.Writer().str(name).str("default"));
+                    Frame f = c.expectAny(Frame.SESSION, Frame.ERROR);
+                    return f.type() == Frame.SESSION ? 0 : f.reader().u8();
+                }));
+            }
+            go.countDown();
+            int opened = 0;
+            for (Future<Integer> f : answers) {
+                int code = f.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+                assertThat(code).isIn(0, 4);
+                opened += code == 0 ? 1 : 0;
+            }
+            assertThat(opened).isEqualTo(3);
+            assertThat(h.host.sessionIds()).hasSize(3);
+            clients.forEach(RawClient::close);
+        } finally {
+            ex.shutdownNow();
+        }
+        // the same name twice at once is refused too
+        try (RawClient a = h.connect(h.alice)) {
+            for (String id : a.list()) {
+                a.send(Frame.REMOVE, new Fields.Writer().str(id));
+                a.expect(Frame.OK);
+            }
+        }
+        List<RawClient> twins = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            twins.add(h.connect(h.alice));
+        }
+        ex = Executors.newFixedThreadPool(twins.size());
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Boolean>> answers = new ArrayList<>();
+            for (RawClient c : twins) {
+                answers.add(ex.submit(() -> {
+                    go.await();
+                    c.send(Frame.OPEN, new Fields.Writer().str("twin").str("default"));
+                    return c.expectAny(Frame.SESSION, Frame.ERROR).type() == Frame.SESSION;
+                }));
+            }
+            go.countDown();
+            int opened = 0;
+            for (Future<Boolean> f : answers) {
+                opened += f.get(BOUND.toSeconds(), TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertThat(opened).as("sessions named twin").isEqualTo(1);
+        } finally {
+            ex.shutdownNow();
+            twins.forEach(RawClient::close);
+        }
+    }
 }
