@@ -254,4 +254,27 @@ class RemoteResourcesAttackTest {
             twins.forEach(RawClient::close);
         }
     }
+
+    @Test
+    void aJobThatLeavesABackgroundProcessHoldingItsOutputDoesNotStallTheSession() throws Exception {
+        h = AttackHost.start(tmp);
+        try (RawClient a = h.connect(h.alice)) {
+            String id = a.open("work", "default");
+            // the job's shell ends at once, its status is reported; the sleep keeps the job's output pipes open
+            a.startJob("sleep 40 & echo started");
+            Thread.sleep(300);
+            CompletableFuture<RawClient.Ran> next = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return a.run("echo next");
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(next.get(BOUND.toSeconds(), TimeUnit.SECONDS)).isEqualTo(new RawClient.Ran(0, "next\n", ""));
+            List<ProcessHandle> ps = h.host.processesOf(id);
+            a.send(Frame.REMOVE, new Fields.Writer().str(id));
+            a.expect(Frame.OK);
+            assertThat(AttackHost.eventually(BOUND, () -> ps.stream().noneMatch(ProcessHandle::isAlive))).isTrue();
+        }
+    }
 }
