@@ -101,6 +101,29 @@ final class ForegroundRun {
         }
     }
 
+    /**
+     * Waits for the command's end, sending the client a PING every {@code every} meanwhile: a command that prints
+     * nothing for longer than the server's idle timeout must not look like an idle connection (and be cut).
+     */
+    int awaitStatus(java.time.Duration every) throws InterruptedException {
+        boolean pinging = true;
+        while (true) {
+            try {
+                return st.status().get(every.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                return -1;
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (pinging && !hc.gone()) {
+                    try {
+                        hc.send(new Frame(Frame.PING, new byte[0]));
+                    } catch (IllegalStateException gone) {
+                        pinging = false; // the connection went away: an interrupt follows
+                    }
+                }
+            }
+        }
+    }
+
     /** After the status: the rest of the output, then everything released. */
     void finish() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(GRACE_MS);

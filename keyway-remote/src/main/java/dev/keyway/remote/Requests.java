@@ -225,7 +225,7 @@ final class Requests {
         run.start();
         int status;
         try {
-            status = run.awaitStatus();
+            status = run.awaitStatus(host.keepAlive());
             run.finish();
         } catch (InterruptedException e) {
             // the connection ended: the command runs on, its output read and dropped, and is audited when it ends

@@ -277,4 +277,15 @@ class RemoteResourcesAttackTest {
             assertThat(AttackHost.eventually(BOUND, () -> ps.stream().noneMatch(ProcessHandle::isAlive))).isTrue();
         }
     }
+
+    @Test
+    void aQuietCommandOutlivesTheConnectionIdleTimeout() throws Exception {
+        // a command that prints nothing for longer than the idle timeout is not an idle connection
+        h = AttackHost.start(tmp, Duration.ofSeconds(1));
+        try (RawClient a = h.connect(h.alice)) {
+            a.open("work", "default");
+            RawClient.Ran r = a.run("sleep 3; echo woke");
+            assertThat(r).isEqualTo(new RawClient.Ran(0, "woke\n", ""));
+        }
+    }
 }
