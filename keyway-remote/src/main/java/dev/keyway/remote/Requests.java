@@ -316,9 +316,12 @@ final class Requests {
             boolean done = j.done(); // read first: if done, every byte below is the last
             for (int stream = 1; stream <= 2; stream++) {
                 JobOutput o = stream == 1 ? j.output() : j.errors();
+                // what the job has printed so far, and no more: each acknowledgement makes room for a job that
+                // prints without end, so a receive that followed it would never end for a client slower than the job
+                long end = o.produced();
                 long at = o.base();
-                while (true) {
-                    byte[] chunk = o.read(at, Frame.CHUNK);
+                while (at < end) {
+                    byte[] chunk = o.read(at, (int) Math.min(Frame.CHUNK, end - at));
                     if (chunk.length == 0) {
                         break;
                     }

@@ -288,4 +288,44 @@ class RemoteResourcesAttackTest {
             assertThat(r).isEqualTo(new RawClient.Ran(0, "woke\n", ""));
         }
     }
+
+    @Test
+    void receivingAJobThatPrintsForEverReturns() throws Exception {
+        h = AttackHost.prepare(tmp);
+        h.config("default", c -> c.put("outputBuffer", 16 << 20).put("whenOutputFull", "pause")); // the default
+        h.start(Duration.ofMinutes(1));
+        try (RawClient a = h.connect(h.alice)) {
+            a.open("work", "default");
+            String job = a.startJob("yes");
+            Thread.sleep(200);
+            // what the real client does: each piece acknowledged as it is written, which makes room for more; this
+            // client writes more slowly than the job prints (a terminal, a slow link)
+            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+                try {
+                    a.send(Frame.RECEIVE, new Fields.Writer().str(job));
+                    long n = 0;
+                    while (true) {
+                        Frame f = a.expectAny(Frame.JOB_DATA, Frame.JOB_STATE, Frame.OK);
+                        if (f.type() == Frame.OK) {
+                            return n;
+                        }
+                        if (f.type() == Frame.JOB_DATA) {
+                            Fields.Reader r = f.reader();
+                            r.str();
+                            r.u8();
+                            long at = r.i64();
+                            byte[] data = r.bytes();
+                            n += data.length;
+                            Thread.sleep(2);
+                            a.send(Frame.ACK, new Fields.Writer().str(job).i64(at + data.length).i64(0).u8(0));
+                        }
+                    }
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long n = received.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            assertThat(n).as("what the job had printed when the receive began, more or less").isPositive();
+        }
+    }
 }
