@@ -200,7 +200,23 @@ final class HostConnection {
     }
 
     private static Frame errorFrame(KeywayException e) {
-        return new Frame(Frame.ERROR, new Fields.Writer().u8(e.code().exitCode()).str(e.getMessage()).str(e.hint() == null ? "" : e.hint()));
+        return new Frame(Frame.ERROR, new Fields.Writer().u8(e.code().exitCode()).str(bounded(e.getMessage()))
+                .str(e.hint() == null ? "" : bounded(e.hint())));
+    }
+
+    /** The longest error text sent, in characters: a message naming a client's word escaped can be 4 times as long. */
+    static final int MAX_ERROR_TEXT = 4096;
+
+    /**
+     * An error text cut to {@link #MAX_ERROR_TEXT} (a text field holds at most 65535 bytes: a longer one threw in
+     * the worker's error handling, which ended the worker and left the client waiting for ever).
+     */
+    static String bounded(String text) {
+        if (text.length() <= MAX_ERROR_TEXT) {
+            return text;
+        }
+        int end = Character.isHighSurrogate(text.charAt(MAX_ERROR_TEXT - 1)) ? MAX_ERROR_TEXT - 1 : MAX_ERROR_TEXT;
+        return text.substring(0, end) + "...";
     }
 
     /** Sends a frame once the client has read enough of what waits; throws IllegalStateException when it is gone. */
