@@ -313,6 +313,10 @@ final class HostSession {
         Path p = Path.of(base).resolve(path).normalize();
         Path real;
         if (forWriting) {
+            if (p.getFileName() == null) {
+                // "/" or "/..": no file name to write (it failed with a NullPointerException, exit 1)
+                throw KeywayException.usage(Printable.escape(path) + " names no file", "give the file's name");
+            }
             Path parent = realOrPolicy(p.getParent() == null ? p : p.getParent());
             real = parent.resolve(p.getFileName().toString());
             if (Files.isSymbolicLink(real)) {
