@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class ForegroundRun {
     static final int WINDOW = 256 * 1024;
-    static final long KEEPALIVE_SECONDS = 60;
     /** After the status: how long output may still come (a background process holding the pipe is cut off then). */
     private static final long GRACE_MS = 2000;
 
@@ -94,22 +93,22 @@ final class ForegroundRun {
     }
 
     /**
-     * Waits for the command's end (the caller may be interrupted: then it calls again from another thread). While it
-     * runs, a PING goes to the client every {@link #KEEPALIVE_SECONDS}: TLS has no keepalive, and a quiet command must
-     * not look like an idle connection to the server's idle timeout or to a middlebox.
+     * Waits for the command's end, sending the client a PING every {@code every} meanwhile: a command that prints
+     * nothing for longer than the server's idle timeout must not look like an idle connection (and be cut).
      */
-    int awaitStatus() throws InterruptedException {
+    int awaitStatus(java.time.Duration every) throws InterruptedException {
+        boolean pinging = true;
         while (true) {
             try {
-                return st.status().get(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
+                return st.status().get(every.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 return -1;
             } catch (java.util.concurrent.TimeoutException e) {
-                if (!hc.gone()) {
+                if (pinging && !hc.gone()) {
                     try {
                         hc.send(new Frame(Frame.PING, new byte[0]));
                     } catch (IllegalStateException gone) {
-                        // the client left: the command runs on
+                        pinging = false; // the connection went away: an interrupt follows
                     }
                 }
             }

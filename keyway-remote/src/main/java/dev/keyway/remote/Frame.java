@@ -99,16 +99,35 @@ record Frame(int type, byte[] payload) {
     }
 
     static KeywayException tooLong(long n) {
-        return KeywayException.malformed("a frame of " + n + " bytes, over the limit of " + MAX_PAYLOAD,
+        return tooLong(n, MAX_PAYLOAD);
+    }
+
+    static KeywayException tooLong(long n, int limit) {
+        return KeywayException.malformed("a frame of " + n + " bytes, over the limit of " + limit,
                 "the peer does not speak this protocol");
     }
 
-    /** Frames from a byte stream fed in pieces (the host's side, on the server's loop). */
+    /**
+     * Frames from a byte stream fed in pieces (the host's side, on the server's loop). The first frame has a limit
+     * of its own: before it the peer has proven nothing, so its header must not make the host wait for, and hold
+     * a buffer of, more than that frame can be.
+     */
     static final class Decoder {
         private final byte[] head = new byte[5];
+        private final int firstLimit;
+        private boolean first = true;
         private int headFill;
         private byte[] payload;
         private int payloadFill;
+
+        Decoder() {
+            this(MAX_PAYLOAD);
+        }
+
+        /** @param firstLimit the largest payload the first frame may have */
+        Decoder(int firstLimit) {
+            this.firstLimit = firstLimit;
+        }
 
         /** The frames that {@code b[off, off + len)} completes, in order. */
         List<Frame> feed(byte[] b, int off, int len) {
@@ -124,8 +143,9 @@ record Frame(int type, byte[] payload) {
                         break;
                     }
                     long n = ((head[1] & 0xFFL) << 24) | ((head[2] & 0xFF) << 16) | ((head[3] & 0xFF) << 8) | (head[4] & 0xFF);
-                    if (n > MAX_PAYLOAD) {
-                        throw tooLong(n);
+                    int limit = first ? firstLimit : MAX_PAYLOAD;
+                    if (n > limit) {
+                        throw tooLong(n, limit);
                     }
                     payload = new byte[(int) n];
                     payloadFill = 0;
@@ -136,6 +156,7 @@ record Frame(int type, byte[] payload) {
                 off += take;
                 if (payloadFill == payload.length) {
                     frames.add(new Frame(head[0] & 0xFF, payload));
+                    first = false;
                     payload = null;
                     headFill = 0;
                 }

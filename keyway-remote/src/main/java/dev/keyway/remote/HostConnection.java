@@ -30,7 +30,7 @@ final class HostConnection {
 
     final RemoteHost host;
     final TlsServer.Connection c;
-    private final Frame.Decoder decoder = new Frame.Decoder();
+    private final Frame.Decoder decoder = new Frame.Decoder(MAX_HELLO);
     private final BlockingQueue<Request> requests = new ArrayBlockingQueue<>(MAX_QUEUED);
     /** The stdin of the last RUN decoded (its frames follow it). */
     private StdinBuffer stdin;
@@ -196,7 +196,27 @@ final class HostConnection {
     }
 
     void sendError(KeywayException e) {
-        send(new Frame(Frame.ERROR, new Fields.Writer().u8(e.code().exitCode()).str(e.getMessage()).str(e.hint() == null ? "" : e.hint())));
+        send(errorFrame(e));
+    }
+
+    private static Frame errorFrame(KeywayException e) {
+        return new Frame(Frame.ERROR, new Fields.Writer().u8(e.code().exitCode()).str(bounded(e.getMessage()))
+                .str(e.hint() == null ? "" : bounded(e.hint())));
+    }
+
+    /** The longest error text sent, in characters: a message naming a client's word escaped can be 4 times as long. */
+    static final int MAX_ERROR_TEXT = 4096;
+
+    /**
+     * An error text cut to {@link #MAX_ERROR_TEXT} (a text field holds at most 65535 bytes: a longer one threw in
+     * the worker's error handling, which ended the worker and left the client waiting for ever).
+     */
+    static String bounded(String text) {
+        if (text.length() <= MAX_ERROR_TEXT) {
+            return text;
+        }
+        int end = Character.isHighSurrogate(text.charAt(MAX_ERROR_TEXT - 1)) ? MAX_ERROR_TEXT - 1 : MAX_ERROR_TEXT;
+        return text.substring(0, end) + "...";
     }
 
     /** Sends a frame once the client has read enough of what waits; throws IllegalStateException when it is gone. */
@@ -221,15 +241,23 @@ final class HostConnection {
         return gone;
     }
 
-    /** Sends the error, then closes (a protocol violation or a refused identity). */
+    /**
+     * Sends the error, then closes (a protocol violation or a refused identity). It does not wait for the client to
+     * read what waits for it, as {@link #send} does: it runs on the server's loop (which is what sends, so waiting
+     * there would freeze every connection of the loop) and on the worker of a connection taking the session over
+     * (which would wait as long as the old client does not read). One frame more is all it adds.
+     */
     void fail(KeywayException e) {
+        gone = true; // senders waiting for room give up
         try {
-            sendError(e);
+            byte[] bytes = errorFrame(e).encode();
+            synchronized (this) {
+                c.write(bytes);
+            }
         } catch (IllegalStateException ignored) {
             // already gone
         }
         c.close();
-        gone = true;
     }
 
     /** The connection ended (on the loop). */

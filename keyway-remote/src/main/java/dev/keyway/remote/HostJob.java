@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Instant;
-import java.util.concurrent.CountDownLatch;
 
 /** A detached job: its command, its two kept output streams, its exit status once it has ended. */
 final class HostJob {
@@ -14,7 +13,9 @@ final class HostJob {
     private final JobOutput out;
     private final JobOutput err;
     private final Instant startedAt;
-    private final CountDownLatch streamsDone = new CountDownLatch(2);
+    /** Both output streams read to their end. */
+    private final java.util.concurrent.atomic.AtomicInteger streamsOpen = new java.util.concurrent.atomic.AtomicInteger(2);
+    private final java.util.concurrent.CompletableFuture<Void> streamsDone = new java.util.concurrent.CompletableFuture<>();
     private volatile Instant endedAt;
     private volatile Integer exit;
     private final java.util.concurrent.CompletableFuture<HostJob> finished = new java.util.concurrent.CompletableFuture<>();
@@ -28,12 +29,10 @@ final class HostJob {
         this.startedAt = now;
         pump(true);
         pump(false);
-        started.status().thenAccept(s -> {
-            try {
-                streamsDone.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        // Whichever comes last, the status or the end of the output, ends the job, on the thread that brought it.
+        // Nothing here waits: the status comes on the session shell's status reader, which must go on reading (a
+        // job that left a background process holding its output would otherwise hold every later command's status).
+        started.status().thenCombine(streamsDone, (s, ignored) -> s).thenAccept(s -> {
             endedAt = Instant.now();
             exit = s;
             started.release();
@@ -59,7 +58,9 @@ final class HostJob {
                 Thread.currentThread().interrupt();
             } finally {
                 sink.end();
-                streamsDone.countDown();
+                if (streamsOpen.decrementAndGet() == 0) {
+                    streamsDone.complete(null);
+                }
             }
         }, "keyway-remote-job-" + id + (stdout ? "-out" : "-err"));
         t.setDaemon(true);

@@ -25,6 +25,8 @@ import java.util.concurrent.CompletableFuture;
  * idle timeout or lifetime runs out, or the service stops; a client's disconnect leaves it running.
  */
 final class HostSession {
+    /** The longest command line, as a receipt names it (a text field of the protocol). */
+    static final int MAX_COMMAND = 0xFFFF;
     final String id;
     final String name;
     final String owner;
@@ -109,10 +111,17 @@ final class HostSession {
             checkVariable(k, v);
             exports.put(k, v);
         });
-        if (config.kind() == Configuration.Kind.SHELL) {
-            return new Command(String.join(" ", words), List.copyOf(words), exports);
+        String text = config.kind() == Configuration.Kind.SHELL ? String.join(" ", words) : Restricted.display(words);
+        int bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_COMMAND) {
+            // refused before it runs: its receipt (and a job's state) names it in full, in a field of at most this
+            throw KeywayException.usage("a command line of " + bytes + " bytes (the limit is " + MAX_COMMAND + ")",
+                    "put a long command in a script ('keyway remote cp' copies it in) and run that");
         }
-        return new Command(Restricted.display(words), Restricted.check(config, words), exports);
+        if (config.kind() == Configuration.Kind.SHELL) {
+            return new Command(text, List.copyOf(words), exports);
+        }
+        return new Command(text, Restricted.check(config, words), exports);
     }
 
     void checkVariable(String k, String v) {
@@ -304,6 +313,10 @@ final class HostSession {
         Path p = Path.of(base).resolve(path).normalize();
         Path real;
         if (forWriting) {
+            if (p.getFileName() == null) {
+                // "/" or "/..": no file name to write (it failed with a NullPointerException, exit 1)
+                throw KeywayException.usage(Printable.escape(path) + " names no file", "give the file's name");
+            }
             Path parent = realOrPolicy(p.getParent() == null ? p : p.getParent());
             real = parent.resolve(p.getFileName().toString());
             if (Files.isSymbolicLink(real)) {

@@ -50,6 +50,8 @@ public final class RemoteHost implements Closeable {
     private final Requests requests;
     private final TlsServer server;
     private final ScheduledExecutorService reaper;
+    /** How often a client waiting for a quiet command hears from the host: well within the connection idle timeout. */
+    private final Duration keepAlive;
 
     /** How the service runs, beyond its directory and address. */
     public record Options(KeyLog keyLog, Clock clock, Duration reapEvery, Duration connectionIdleTimeout, List<NamedGroup> groups,
@@ -90,6 +92,7 @@ public final class RemoteHost implements Closeable {
         this.audit = AuditLog.open(dir.auditFile(), dir.auditHead(), identity, clock);
         this.runRoot = dir.runDir();
         this.requests = new Requests(this);
+        this.keepAlive = o.connectionIdleTimeout().dividedBy(3);
         KeyPair tls = dir.tlsKeys();
         byte[] secret = dir.ticketSecret();
         TlsConfig config = TlsConfig.builder()
@@ -163,6 +166,10 @@ public final class RemoteHost implements Closeable {
 
     Identity identity() {
         return identity;
+    }
+
+    Duration keepAlive() {
+        return keepAlive;
     }
 
     HostDir dir() {

@@ -93,27 +93,32 @@ final class Requests {
         if (!config.allows(hc.clientName)) {
             throw KeywayException.policy(hc.clientName + " may not open sessions in configuration " + configName, "ask the host's administrator to 'keyway remote allow' it there");
         }
-        long mine = host.sessions().values().stream().filter(s -> s.ownerKey.equals(hc.clientKey)).count();
-        long here = host.sessions().values().stream().filter(s -> s.ownerKey.equals(hc.clientKey) && s.config.name().equals(configName)).count();
-        if (here >= config.sessionsPerClient()) {
-            throw KeywayException.policy("you have " + here + " sessions in configuration " + configName + ", its limit", "remove one first ('keyway remote rm')");
-        }
-        if (host.sessions().values().stream().anyMatch(s -> s.ownerKey.equals(hc.clientKey) && s.name.equals(name))) {
-            throw KeywayException.usage("you already have a session named " + name + " on this host", "choose another name, or remove it first");
-        }
-        if (!Files.isDirectory(config.workingDirectory())) {
-            throw new KeywayException(ErrorCode.IO, "configuration " + configName + "'s working directory " + config.workingDirectory() + " does not exist",
-                    "ask the host's administrator to fix the configuration");
-        }
-        byte[] idBytes = new byte[16];
-        RANDOM.nextBytes(idBytes);
+        long mine;
         HostSession s;
-        try {
-            s = new HostSession(HexFormat.of().formatHex(idBytes), name, hc.clientName, hc.clientKey, config, host.now(), host.runRoot());
-        } catch (IOException e) {
-            throw HostSession.io("cannot make the session's directory", e);
+        // the checks and the new session in one step: a client opening sessions on many connections at once must
+        // not get past the limit, or two sessions of one name, by racing itself
+        synchronized (host.sessions()) {
+            mine = host.sessions().values().stream().filter(x -> x.ownerKey.equals(hc.clientKey)).count();
+            long here = host.sessions().values().stream().filter(x -> x.ownerKey.equals(hc.clientKey) && x.config.name().equals(configName)).count();
+            if (here >= config.sessionsPerClient()) {
+                throw KeywayException.policy("you have " + here + " sessions in configuration " + configName + ", its limit", "remove one first ('keyway remote rm')");
+            }
+            if (host.sessions().values().stream().anyMatch(x -> x.ownerKey.equals(hc.clientKey) && x.name.equals(name))) {
+                throw KeywayException.usage("you already have a session named " + name + " on this host", "choose another name, or remove it first");
+            }
+            if (!Files.isDirectory(config.workingDirectory())) {
+                throw new KeywayException(ErrorCode.IO, "configuration " + configName + "'s working directory " + config.workingDirectory() + " does not exist",
+                        "ask the host's administrator to fix the configuration");
+            }
+            byte[] idBytes = new byte[16];
+            RANDOM.nextBytes(idBytes);
+            try {
+                s = new HostSession(HexFormat.of().formatHex(idBytes), name, hc.clientName, hc.clientKey, config, host.now(), host.runRoot());
+            } catch (IOException e) {
+                throw HostSession.io("cannot make the session's directory", e);
+            }
+            host.sessions().put(s.id, s);
         }
-        host.sessions().put(s.id, s);
         attach(hc, s);
         host.audit("open", hc.clientName, s.id, configName, "ok", Map.of("name", name, "from", hc.c.remote().toString(),
                 "sessions", Long.toString(mine + 1)));
@@ -229,13 +234,13 @@ final class Requests {
         run.start();
         int status;
         try {
-            status = run.awaitStatus();
+            status = run.awaitStatus(host.keepAlive());
             run.finish();
         } catch (InterruptedException e) {
             // the connection ended: the command runs on, its output read and dropped, and is audited when it ends
             Thread t = new Thread(() -> {
                 try {
-                    int st = run.awaitStatus();
+                    int st = run.awaitStatus(host.keepAlive());
                     run.finish();
                     finishRun(hc, s, cmd, run, st, false);
                 } catch (InterruptedException ignored) {
@@ -320,9 +325,12 @@ final class Requests {
             boolean done = j.done(); // read first: if done, every byte below is the last
             for (int stream = 1; stream <= 2; stream++) {
                 JobOutput o = stream == 1 ? j.output() : j.errors();
+                // what the job has printed so far, and no more: each acknowledgement makes room for a job that
+                // prints without end, so a receive that followed it would never end for a client slower than the job
+                long end = o.produced();
                 long at = o.base();
-                while (true) {
-                    byte[] chunk = o.read(at, Frame.CHUNK);
+                while (at < end) {
+                    byte[] chunk = o.read(at, (int) Math.min(Frame.CHUNK, end - at));
                     if (chunk.length == 0) {
                         break;
                     }
