@@ -139,7 +139,14 @@ public final class RemoteHost implements Closeable {
             return t;
         });
         long every = o.reapEvery().toMillis();
-        reaper.scheduleWithFixedDelay(this::reap, every, every, TimeUnit.MILLISECONDS);
+        reaper.scheduleWithFixedDelay(() -> {
+            try {
+                reap();
+            } catch (RuntimeException e) {
+                // a task that throws is never run again: one failure must not end every limit for good
+                log("reaping failed: " + e);
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
         audit("service-start", null, null, null, "ok", Map.of("listen", server.address().toString()));
     }
 
@@ -230,13 +237,18 @@ public final class RemoteHost implements Closeable {
             String why = null;
             if (Duration.between(s.created, now).compareTo(s.config.maxLifetime()) > 0) {
                 why = "lifetime " + s.config.maxLifetime() + " reached";
-            } else if (!s.busy && s.jobs.values().stream().allMatch(HostJob::done)
-                    && Duration.between(s.lastActive, now).compareTo(s.config.idleTimeout()) > 0) {
+            } else if (!s.busy && jobsDone(s) && Duration.between(s.lastActive, now).compareTo(s.config.idleTimeout()) > 0) {
                 why = "idle for more than " + s.config.idleTimeout();
             }
             if (why != null) {
                 remove(s, "reap", why);
             }
+        }
+    }
+
+    private static boolean jobsDone(HostSession s) {
+        synchronized (s) { // the session's requests add and remove jobs meanwhile (a ConcurrentModificationException ended the reaper)
+            return s.jobs.values().stream().allMatch(HostJob::done);
         }
     }
 

@@ -328,4 +328,54 @@ class RemoteResourcesAttackTest {
             assertThat(n).as("what the job had printed when the receive began, more or less").isPositive();
         }
     }
+
+    @Test
+    void jobsComingAndGoingDoNotBreakTheReaper() throws Exception {
+        // The reaper runs on a schedule that one exception ends for good: idle timeouts and lifetimes would no longer
+        // apply to anyone. A client makes jobs come and go as fast as it can while the reaper looks at them.
+        h = AttackHost.prepare(tmp);
+        h.config("default", c -> c.put("jobsPerSession", 1000));
+        h.start(Duration.ofMinutes(1));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread reaper = new Thread(() -> {
+            while (!stop.get()) {
+                try {
+                    h.host.reap();
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000); // often, but leaving the session's own work room
+            }
+        });
+        reaper.start();
+        try (RawClient a = h.connect(h.alice)) {
+            a.open("churn", "default");
+            for (int round = 0; round < 1; round++) {
+                for (int i = 0; i < 60; i++) {
+                    a.startJob("true");
+                }
+                Thread.sleep(200);
+                a.send(Frame.RECEIVE, new Fields.Writer().str(""));
+                while (true) {
+                    Frame f = a.expectAny(Frame.JOB_DATA, Frame.JOB_STATE, Frame.OK);
+                    if (f.type() == Frame.OK) {
+                        break;
+                    }
+                    if (f.type() == Frame.JOB_STATE) {
+                        Fields.Reader r = f.reader();
+                        String id = r.str();
+                        r.str();
+                        if (r.u8() == 1) {
+                            a.send(Frame.ACK, new Fields.Writer().str(id).i64(Long.MAX_VALUE).i64(Long.MAX_VALUE).u8(1));
+                        }
+                    }
+                }
+            }
+        } finally {
+            stop.set(true);
+            reaper.join();
+        }
+        assertThat(failure.get()).isNull();
+    }
 }
