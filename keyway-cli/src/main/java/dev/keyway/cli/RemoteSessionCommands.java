@@ -190,7 +190,7 @@ final class RemoteSessionCommands {
                     }
                     out().println(n);
                 } else if (o.value() != null) {
-                    out().println(Printable.escape(hosts.get(i)) + ": session " + Printable.escape(name) + " opened (" + o.value().id() + ", configuration "
+                    out().println(Printable.escape(hosts.get(i)) + ": session " + Printable.escape(name) + " opened (" + Printable.escape(o.value().id()) + ", configuration "
                             + Printable.escape(o.value().config()) + ")");
                 }
             }
@@ -372,7 +372,7 @@ final class RemoteSessionCommands {
                 if (json) {
                     out().println(JSON_LINES.createObjectNode().put("host", entries.get(i).host()).put("job", id));
                 } else {
-                    out().println(entries.size() == 1 ? id : Printable.escape(entries.get(i).host()) + ": job " + id);
+                    out().println(entries.size() == 1 ? Printable.escape(id) : Printable.escape(entries.get(i).host()) + ": job " + Printable.escape(id));
                 }
             }
             out().flush();
@@ -422,13 +422,13 @@ final class RemoteSessionCommands {
                 String where = many ? Printable.escape(entries.get(i).host()) + ": " : "";
                 for (RemoteSession.JobState j : outcomes.get(i).value()) {
                     if (j.done()) {
-                        err().println("keyway: " + where + "job " + j.id() + " (" + Printable.escape(j.command()) + ") exited with status " + j.exit()
+                        err().println("keyway: " + where + "job " + Printable.escape(j.id()) + " (" + Printable.escape(j.command()) + ") exited with status " + j.exit()
                                 + (j.droppedStdout() + j.droppedStderr() > 0 ? "; " + (j.droppedStdout() + j.droppedStderr()) + " bytes were dropped (output buffer full)" : ""));
                         if (j.exit() != 0) {
                             worst = 1;
                         }
                     } else {
-                        err().println("keyway: " + where + "job " + j.id() + " (" + Printable.escape(j.command()) + ") is still running");
+                        err().println("keyway: " + where + "job " + Printable.escape(j.id()) + " (" + Printable.escape(j.command()) + ") is still running");
                     }
                 }
             }
@@ -533,8 +533,9 @@ final class RemoteSessionCommands {
                 out().println(JSON_LINES.createObjectNode().put("name", name).put("host", host).put("config", config).put("state", state)
                         .put("idleSeconds", idle).put("jobs", jobs).put("id", id));
             } else {
+                // the state and the id come from the host (the registry's id too, as the host gave it): escaped like the rest
                 out().printf("%-16s %-24s %-12s %-12s %8s %6s  %s%n", Printable.escape(name), Printable.escape(host), Printable.escape(config),
-                        state, idle < 0 ? "-" : idle + "s", jobs.isEmpty() ? "-" : jobs, id);
+                        Printable.escape(state), idle < 0 ? "-" : idle + "s", jobs.isEmpty() ? "-" : jobs, Printable.escape(id));
             }
         }
     }
