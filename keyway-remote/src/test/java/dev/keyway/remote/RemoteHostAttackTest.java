@@ -134,6 +134,22 @@ class RemoteHostAttackTest {
     }
 
     @Test
+    void aRevokedIdentitysTicketNoLongerResumes() throws Exception {
+        Ticket ticket;
+        String id;
+        try (RawClient a = h.connect(h.alice)) {
+            id = a.open("mine", "default");
+            ticket = a.tls.tickets().get(a.tls.tickets().size() - 1);
+        }
+        assertThat(h.dir.revoke("alice")).isTrue();
+        // the ticket carries alice's chain, checked again at resumption: a full handshake follows, and is refused
+        Alert a = refusal(() -> RawClient.tls(h.port(), h.cert, h.alice, ticket), h.alice);
+        assertThat(a).isEqualTo(Alert.ACCESS_DENIED);
+        assertThat(h.audit("attach")).isEmpty();
+        assertThat(h.host.sessionIds()).containsExactly(id);
+    }
+
+    @Test
     void aHelloSignatureFromAnotherConnectionDoesNotVerify() throws Exception {
         byte[] recorded;
         Ticket ticket;
