@@ -130,7 +130,7 @@ class RemoteResourcesAttackTest {
 
     @Test
     void aSilentConnectionIsClosedAndHalfOpenSocketsDoNotBlockOthers() throws Exception {
-        h = AttackHost.start(tmp, Duration.ofSeconds(2));
+        h = AttackHost.start(tmp, Duration.ofSeconds(1));
         List<Socket> halfOpen = new ArrayList<>();
         try {
             for (int i = 0; i < 50; i++) {
@@ -284,7 +284,7 @@ class RemoteResourcesAttackTest {
         h = AttackHost.start(tmp, Duration.ofSeconds(1));
         try (RawClient a = h.connect(h.alice)) {
             a.open("work", "default");
-            RawClient.Ran r = a.run("sleep 3; echo woke");
+            RawClient.Ran r = a.run("sleep 2.5; echo woke");
             assertThat(r).isEqualTo(new RawClient.Ran(0, "woke\n", ""));
         }
     }
