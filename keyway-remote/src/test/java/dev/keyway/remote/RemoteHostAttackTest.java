@@ -545,4 +545,27 @@ class RemoteHostAttackTest {
         }
         assertThat(h.host.sessionIds()).hasSize(1);
     }
+
+    @Test
+    void clientsLeavingWhileTheirErrorIsOnTheWayLeaveNoUncaughtException() throws Exception {
+        // each uncaught exception is a stack trace on the service's stderr: a client could fill its log at will
+        List<Throwable> uncaught = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(e));
+        try {
+            for (int i = 0; i < 20; i++) {
+                try (RawClient c = h.connect(h.bob)) {
+                    ByteArrayOutputStream burst = new ByteArrayOutputStream();
+                    for (int j = 0; j < 8; j++) {
+                        burst.writeBytes(new Frame(Frame.GET, new Fields.Writer().str("x")).encode()); // no session: an error each
+                    }
+                    c.raw(burst.toByteArray());
+                }
+            }
+            Thread.sleep(500);
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(before);
+        }
+        assertThat(uncaught).isEmpty();
+    }
 }
