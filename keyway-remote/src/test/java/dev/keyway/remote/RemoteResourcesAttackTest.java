@@ -378,4 +378,35 @@ class RemoteResourcesAttackTest {
         }
         assertThat(failure.get()).isNull();
     }
+
+    @Test
+    void aSessionWhoseShellIsBusyWithALeftOverCommandCanStillBeRemoved() throws Exception {
+        h = AttackHost.start(tmp);
+        String id;
+        try (RawClient a = h.connect(h.alice)) {
+            id = a.open("busy", "default");
+            a.send(Frame.RUN, RawClient.runPayload(List.of("sleep 60"), List.of(), false));
+            a.send(Frame.STDIN_END, new byte[0]);
+            Thread.sleep(300);
+        } // the client goes away: the command runs on, the shell busy with it
+        try (RawClient b = h.connect(h.alice); RawClient c = h.connect(h.alice)) {
+            b.attach(id, false);
+            List<ProcessHandle> ps = h.host.processesOf(id);
+            // a job whose script (a variable and the line, 120 KB) is more than the shell's pipe holds: the host's
+            // write waits for the busy shell, holding the session
+            b.send(Frame.START_JOB, new Fields.Writer().strs(List.of(": " + "a".repeat(60_000))).strs(List.of("GREETING=" + "b".repeat(60_000))));
+            Thread.sleep(300);
+            CompletableFuture<Integer> removed = CompletableFuture.supplyAsync(() -> {
+                try {
+                    c.send(Frame.REMOVE, new Fields.Writer().str(id));
+                    return c.expectAny(Frame.OK, Frame.ERROR).type();
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(removed.get(BOUND.toSeconds(), TimeUnit.SECONDS)).isEqualTo(Frame.OK);
+            assertThat(AttackHost.eventually(BOUND, () -> ps.stream().noneMatch(ProcessHandle::isAlive))).isTrue();
+        }
+        assertThat(h.host.sessionIds()).isEmpty();
+    }
 }
