@@ -283,6 +283,7 @@ public final class RemoteHost implements Closeable {
             remove(s, "remove", "service stopped");
         }
         audit("service-stop", null, null, null, "ok", Map.of());
+        audit.close(); // what ends after this (a command left running, a job) is logged, not appended unsigned
         identity.destroy();
     }
 

@@ -409,4 +409,35 @@ class RemoteResourcesAttackTest {
         }
         assertThat(h.host.sessionIds()).isEmpty();
     }
+
+    @Test
+    void stoppingTheServiceWhileCommandsAndJobsRunLeavesAnAuditLogThatVerifiesAndAServiceThatStartsAgain() throws Exception {
+        // Commands whose clients are gone, and jobs, end when the service stops; their ends are audited on their own
+        // threads. An entry written once the host's key is gone would be covered by no signed head: the log would
+        // look tampered with, and the service, which verifies it at start, would not start again.
+        h = AttackHost.start(tmp);
+        List<RawClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                RawClient c = h.connect(h.alice);
+                clients.add(c);
+                c.open("s" + i, "default");
+                c.startJob("sleep 30");
+                // a process of its own session (setsid) keeps the command's output open: its end comes after the grace
+                c.send(Frame.RUN, RawClient.runPayload(List.of("setsid sleep 4 & sleep 30"), List.of(), false));
+                c.send(Frame.STDIN_END, new byte[0]);
+            }
+            Thread.sleep(300);
+            h.host.close();
+        } finally {
+            clients.forEach(RawClient::close);
+        }
+        Thread.sleep(3000); // what still ends after the stop has ended (the grace for output is 2 s)
+        long entries = h.dir.verifyAudit();
+        assertThat(h.audit("service-stop")).hasSize(1);
+        assertThat(h.audit().get((int) entries - 1).path("event").asText()).isEqualTo("service-stop");
+        h.host = null;
+        h.start(Duration.ofMinutes(1));
+        assertThat(h.host.sessionIds()).isEmpty();
+    }
 }
