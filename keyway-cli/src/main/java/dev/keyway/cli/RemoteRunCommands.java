@@ -208,7 +208,7 @@ final class RemoteRunCommands {
                 if (json) {
                     out().println(JSON_LINES.createObjectNode().put("host", entries.get(i).host()).put("job", id));
                 } else {
-                    out().println(entries.size() == 1 ? id : Printable.escape(entries.get(i).host()) + ": job " + id);
+                    out().println(entries.size() == 1 ? Printable.escape(id) : Printable.escape(entries.get(i).host()) + ": job " + Printable.escape(id));
                 }
             }
             out().flush();
@@ -258,13 +258,13 @@ final class RemoteRunCommands {
                 String where = many ? Printable.escape(entries.get(i).host()) + ": " : "";
                 for (RemoteSession.JobState j : outcomes.get(i).value()) {
                     if (j.done()) {
-                        err().println("keyway: " + where + "job " + j.id() + " (" + Printable.escape(j.command()) + ") exited with status " + j.exit()
+                        err().println("keyway: " + where + "job " + Printable.escape(j.id()) + " (" + Printable.escape(j.command()) + ") exited with status " + j.exit()
                                 + (j.droppedStdout() + j.droppedStderr() > 0 ? "; " + (j.droppedStdout() + j.droppedStderr()) + " bytes were dropped (output buffer full)" : ""));
                         if (j.exit() != 0) {
                             worst = 1;
                         }
                     } else {
-                        err().println("keyway: " + where + "job " + j.id() + " (" + Printable.escape(j.command()) + ") is still running");
+                        err().println("keyway: " + where + "job " + Printable.escape(j.id()) + " (" + Printable.escape(j.command()) + ") is still running");
                     }
                 }
             }

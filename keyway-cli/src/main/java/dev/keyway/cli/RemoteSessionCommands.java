@@ -81,7 +81,7 @@ final class RemoteSessionCommands {
                     }
                     out().println(n);
                 } else if (o.value() != null) {
-                    out().println(Printable.escape(hosts.get(i)) + ": session " + Printable.escape(name) + " opened (" + o.value().id() + ", configuration "
+                    out().println(Printable.escape(hosts.get(i)) + ": session " + Printable.escape(name) + " opened (" + Printable.escape(o.value().id()) + ", configuration "
                             + Printable.escape(o.value().config()) + ")");
                 }
             }
@@ -145,7 +145,7 @@ final class RemoteSessionCommands {
                         .put("idleSeconds", idle).put("jobs", jobs).put("id", id));
             } else {
                 out().printf("%-16s %-24s %-12s %-12s %8s %6s  %s%n", Printable.escape(name), Printable.escape(host), Printable.escape(config),
-                        state, idle < 0 ? "-" : idle + "s", jobs.isEmpty() ? "-" : jobs, id);
+                        Printable.escape(state), idle < 0 ? "-" : idle + "s", jobs.isEmpty() ? "-" : jobs, Printable.escape(id));
             }
         }
     }

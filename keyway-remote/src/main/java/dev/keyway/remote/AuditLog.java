@@ -44,6 +44,7 @@ final class AuditLog {
     private final Clock clock;
     private long seq;
     private String last = GENESIS;
+    private boolean closed;
 
     private AuditLog(Path file, Path head, Identity signer, Clock clock) {
         this.file = file;
@@ -61,8 +62,16 @@ final class AuditLog {
         return log;
     }
 
-    /** One entry. {@code detail} values are strings (a command line, byte counts, digests). */
+    /**
+     * One entry. {@code detail} values are strings (a command line, byte counts, digests). Refused once the log is
+     * {@link #close closed}: the host's key is gone then, and an entry no signed head covers would make the whole log
+     * look tampered with (and the service, which verifies it at start, would not start again).
+     */
     synchronized void append(String event, String client, String session, String config, String outcome, Map<String, String> detail) {
+        if (closed) {
+            throw new KeywayException(ErrorCode.IO, "the audit log is closed (the service has stopped): not recorded: " + event,
+                    "nothing to do; entries after the service-stop entry cannot be signed");
+        }
         ObjectNode d = Json.MAPPER.createObjectNode();
         detail.forEach(d::put);
         String at = clock.instant().toString();
@@ -88,6 +97,11 @@ final class AuditLog {
         seq = n;
         last = hash;
         writeHead();
+    }
+
+    /** No entry after this one: the caller is about to destroy the key that signs the head. */
+    synchronized void close() {
+        closed = true;
     }
 
     private void writeHead() {

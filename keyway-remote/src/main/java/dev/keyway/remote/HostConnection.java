@@ -173,21 +173,31 @@ final class HostConnection {
                     continue;
                 }
                 try {
-                    host.dispatch(this, q.frame(), q.stdin());
-                } catch (KeywayException e) {
-                    side = null;
-                    sendError(e);
+                    handle(q);
                 } catch (IllegalStateException e) {
-                    // the connection went away under a send
+                    // the connection went away under a send: the reply's, or the error's (which escaped this thread,
+                    // a stack trace on the service's stderr each time a client left while its error was on the way)
                     return;
-                } catch (RuntimeException e) {
-                    side = null;
-                    host.log("request failed: " + e);
-                    sendError(new KeywayException(ErrorCode.INTERNAL, "the host failed: " + Printable.escape(String.valueOf(e.getMessage())), "see the host's log"));
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One request, its failure reported to the client. */
+    private void handle(Request q) {
+        try {
+            host.dispatch(this, q.frame(), q.stdin());
+        } catch (KeywayException e) {
+            side = null;
+            sendError(e);
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            side = null;
+            host.log("request failed: " + e);
+            sendError(new KeywayException(ErrorCode.INTERNAL, "the host failed: " + Printable.escape(String.valueOf(e.getMessage())), "see the host's log"));
         }
     }
 

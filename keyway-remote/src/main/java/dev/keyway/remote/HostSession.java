@@ -39,7 +39,8 @@ final class HostSession {
     /** Restricted sessions: the working directory and the variables the client set. */
     private Path cwd;
     private final Map<String, String> vars = new TreeMap<>();
-    private ShellProcess shell;
+    /** Written under the session's lock; read without it by {@link #kill}. */
+    private volatile ShellProcess shell;
     private final List<Process> restricted = new ArrayList<>();
     final Map<String, HostJob> jobs = new LinkedHashMap<>();
     private int nextJob = 1;
@@ -343,10 +344,23 @@ final class HostSession {
     }
 
     /** Ends everything the session started; idempotent. */
-    synchronized void kill() {
+    void kill() {
         removed = true;
-        if (shell != null) {
-            shell.kill();
+        // First, and without the session's lock: a request may hold it while it writes to the shell's script pipe,
+        // which blocks while the shell is busy with an earlier command (one left running by a client that went
+        // away); killing the shell breaks that write, and the lock comes free.
+        ShellProcess sh = shell;
+        if (sh != null) {
+            sh.kill();
+        }
+        synchronized (this) {
+            killRest();
+        }
+    }
+
+    private void killRest() {
+        if (shell != null && shell.alive()) {
+            shell.kill(); // started after the kill above began
         }
         for (Process p : List.copyOf(restricted)) {
             killGroup(p);

@@ -139,7 +139,14 @@ public final class RemoteHost implements Closeable {
             return t;
         });
         long every = o.reapEvery().toMillis();
-        reaper.scheduleWithFixedDelay(this::reap, every, every, TimeUnit.MILLISECONDS);
+        reaper.scheduleWithFixedDelay(() -> {
+            try {
+                reap();
+            } catch (RuntimeException e) {
+                // a task that throws is never run again: one failure must not end every limit for good
+                log("reaping failed: " + e);
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
         audit("service-start", null, null, null, "ok", Map.of("listen", server.address().toString()));
     }
 
@@ -270,6 +277,7 @@ public final class RemoteHost implements Closeable {
             remove(s, "remove", "service stopped");
         }
         audit("service-stop", null, null, null, "ok", Map.of());
+        audit.close(); // what ends after this (a command left running, a job) is logged, not appended unsigned
         identity.destroy();
     }
 

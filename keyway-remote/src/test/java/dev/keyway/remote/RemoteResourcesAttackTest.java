@@ -130,7 +130,7 @@ class RemoteResourcesAttackTest {
 
     @Test
     void aSilentConnectionIsClosedAndHalfOpenSocketsDoNotBlockOthers() throws Exception {
-        h = AttackHost.start(tmp, Duration.ofSeconds(2));
+        h = AttackHost.start(tmp, Duration.ofSeconds(1));
         List<Socket> halfOpen = new ArrayList<>();
         try {
             for (int i = 0; i < 50; i++) {
@@ -284,7 +284,7 @@ class RemoteResourcesAttackTest {
         h = AttackHost.start(tmp, Duration.ofSeconds(1));
         try (RawClient a = h.connect(h.alice)) {
             a.open("work", "default");
-            RawClient.Ran r = a.run("sleep 3; echo woke");
+            RawClient.Ran r = a.run("sleep 2.5; echo woke");
             assertThat(r).isEqualTo(new RawClient.Ran(0, "woke\n", ""));
         }
     }
@@ -327,5 +327,117 @@ class RemoteResourcesAttackTest {
             long n = received.get(BOUND.toSeconds(), TimeUnit.SECONDS);
             assertThat(n).as("what the job had printed when the receive began, more or less").isPositive();
         }
+    }
+
+    @Test
+    void jobsComingAndGoingDoNotBreakTheReaper() throws Exception {
+        // The reaper runs on a schedule that one exception ends for good: idle timeouts and lifetimes would no longer
+        // apply to anyone. A client makes jobs come and go as fast as it can while the reaper looks at them.
+        h = AttackHost.prepare(tmp);
+        h.config("default", c -> c.put("jobsPerSession", 1000));
+        h.start(Duration.ofMinutes(1));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread reaper = new Thread(() -> {
+            while (!stop.get()) {
+                try {
+                    h.host.reap();
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000); // often, but leaving the session's own work room
+            }
+        });
+        reaper.start();
+        try (RawClient a = h.connect(h.alice)) {
+            a.open("churn", "default");
+            for (int round = 0; round < 1; round++) {
+                for (int i = 0; i < 60; i++) {
+                    a.startJob("true");
+                }
+                Thread.sleep(200);
+                a.send(Frame.RECEIVE, new Fields.Writer().str(""));
+                while (true) {
+                    Frame f = a.expectAny(Frame.JOB_DATA, Frame.JOB_STATE, Frame.OK);
+                    if (f.type() == Frame.OK) {
+                        break;
+                    }
+                    if (f.type() == Frame.JOB_STATE) {
+                        Fields.Reader r = f.reader();
+                        String id = r.str();
+                        r.str();
+                        if (r.u8() == 1) {
+                            a.send(Frame.ACK, new Fields.Writer().str(id).i64(Long.MAX_VALUE).i64(Long.MAX_VALUE).u8(1));
+                        }
+                    }
+                }
+            }
+        } finally {
+            stop.set(true);
+            reaper.join();
+        }
+        assertThat(failure.get()).isNull();
+    }
+
+    @Test
+    void aSessionWhoseShellIsBusyWithALeftOverCommandCanStillBeRemoved() throws Exception {
+        h = AttackHost.start(tmp);
+        String id;
+        try (RawClient a = h.connect(h.alice)) {
+            id = a.open("busy", "default");
+            a.send(Frame.RUN, RawClient.runPayload(List.of("sleep 60"), List.of(), false));
+            a.send(Frame.STDIN_END, new byte[0]);
+            Thread.sleep(300);
+        } // the client goes away: the command runs on, the shell busy with it
+        try (RawClient b = h.connect(h.alice); RawClient c = h.connect(h.alice)) {
+            b.attach(id, false);
+            List<ProcessHandle> ps = h.host.processesOf(id);
+            // a job whose script (a variable and the line, 120 KB) is more than the shell's pipe holds: the host's
+            // write waits for the busy shell, holding the session
+            b.send(Frame.START_JOB, new Fields.Writer().strs(List.of(": " + "a".repeat(60_000))).strs(List.of("GREETING=" + "b".repeat(60_000))));
+            Thread.sleep(300);
+            CompletableFuture<Integer> removed = CompletableFuture.supplyAsync(() -> {
+                try {
+                    c.send(Frame.REMOVE, new Fields.Writer().str(id));
+                    return c.expectAny(Frame.OK, Frame.ERROR).type();
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(removed.get(BOUND.toSeconds(), TimeUnit.SECONDS)).isEqualTo(Frame.OK);
+            assertThat(AttackHost.eventually(BOUND, () -> ps.stream().noneMatch(ProcessHandle::isAlive))).isTrue();
+        }
+        assertThat(h.host.sessionIds()).isEmpty();
+    }
+
+    @Test
+    void stoppingTheServiceWhileCommandsAndJobsRunLeavesAnAuditLogThatVerifiesAndAServiceThatStartsAgain() throws Exception {
+        // Commands whose clients are gone, and jobs, end when the service stops; their ends are audited on their own
+        // threads. An entry written once the host's key is gone would be covered by no signed head: the log would
+        // look tampered with, and the service, which verifies it at start, would not start again.
+        h = AttackHost.start(tmp);
+        List<RawClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                RawClient c = h.connect(h.alice);
+                clients.add(c);
+                c.open("s" + i, "default");
+                c.startJob("sleep 30");
+                // a process of its own session (setsid) keeps the command's output open: its end comes after the grace
+                c.send(Frame.RUN, RawClient.runPayload(List.of("setsid sleep 4 & sleep 30"), List.of(), false));
+                c.send(Frame.STDIN_END, new byte[0]);
+            }
+            Thread.sleep(300);
+            h.host.close();
+        } finally {
+            clients.forEach(RawClient::close);
+        }
+        Thread.sleep(3000); // what still ends after the stop has ended (the grace for output is 2 s)
+        long entries = h.dir.verifyAudit();
+        assertThat(h.audit("service-stop")).hasSize(1);
+        assertThat(h.audit().get((int) entries - 1).path("event").asText()).isEqualTo("service-stop");
+        h.host = null;
+        h.start(Duration.ofMinutes(1));
+        assertThat(h.host.sessionIds()).isEmpty();
     }
 }

@@ -169,4 +169,39 @@ class RemoteShellAttackTest {
         assertThat(h.host.sessionIds()).doesNotContain(id);
         assertThat(Files.exists(h.root.resolve("run").resolve(id))).isFalse();
     }
+
+    @Test
+    void textThatLooksLikeAuditEntriesStaysInsideItsOwnEntry() throws Exception {
+        String fake = "{\"seq\":\"999\",\"at\":\"2030-01-01T00:00:00Z\",\"event\":\"command\",\"client\":\"bob\",\"outcome\":\"ok\"}";
+        List<String> lines = List.of(
+                ": '\n" + fake + "\n'",
+                ": '\r\n" + fake + "\r'",
+                ": '\u2028\u2029\u0085" + fake + "'",
+                ": '\"}\\\\\"\\u000a'",
+                ": '" + "\u0001\u0007\u001b[2J\u007f".repeat(3000) + "'");
+        try (RawClient a = h.connect(h.alice)) {
+            a.open("audit", "default");
+            for (String line : lines) {
+                assertThat(a.run(line).exit()).as(line).isZero();
+            }
+            String job = a.startJob(lines.get(0));
+            assertThat(job).isNotEmpty();
+            a.send(Frame.RUN, RawClient.runPayload(List.of("true"), List.of("GREETING\n" + fake + "=1"), false));
+            a.send(Frame.STDIN_END, new byte[0]);
+            assertThat(a.expectError().code()).isEqualTo(4);
+        }
+        long entries = h.verifyAuditWhenQuiet();
+        List<String> raw = Files.readAllLines(h.dir.auditFile(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(raw).hasSize((int) entries);
+        List<com.fasterxml.jackson.databind.JsonNode> all = h.audit();
+        for (int i = 0; i < all.size(); i++) {
+            assertThat(all.get(i).path("seq").asText()).isEqualTo(Integer.toString(i + 1));
+            assertThat(all.get(i).path("client").asText()).isNotEqualTo("bob");
+        }
+        List<String> commands = all.stream().filter(e -> e.path("event").asText().equals("command"))
+                .map(e -> AttackHost.detail(e).path("command").asText()).toList();
+        assertThat(commands).containsAll(lines);
+        assertThat(all.stream().filter(e -> e.path("event").asText().equals("job-start"))
+                .map(e -> AttackHost.detail(e).path("command").asText()).toList()).contains(lines.get(0));
+    }
 }
