@@ -44,7 +44,7 @@ import java.util.stream.Stream;
  *       receipt checked): median, p99, mean. The ssh counterpart is {@code ssh -o ControlPath=... host true} over a
  *       ControlMaster that is already up.</li>
  *   <li>{@code reattach}: for each group in {@code --groups}, a session is opened once and detached; then
- *       {@code --count} times each, interleaved, a <em>resumed</em> attach (the newest ticket the host gave:
+ *       {@code --count} times each, all kinds of all groups interleaved, a <em>resumed</em> attach (the newest ticket the host gave:
  *       TCP connect, resumed TLS 1.3 handshake, HELLO with the identity's signature over the exporter, WELCOME, ATTACH,
  *       SESSION) and a <em>full</em> one (no ticket: certificates and CertificateVerify both ways), each followed by
  *       DETACH/OK and close. Every resumed attach is checked to have resumed, every full one not, and both to have
@@ -89,6 +89,7 @@ public final class RemoteBench {
         List<RemoteClient.HostAddress> connect = List.of();
         Path identity;
         Path cacert;
+        List<Long> hostPids = List.of();
     }
 
     static final String USAGE = String.join("\n",
@@ -108,6 +109,8 @@ public final class RemoteBench {
             "  --connect H:P[,H:P]  use running 'keyway remote serve' hosts (fanout: all; otherwise the first)",
             "  --identity FILE      with --connect: the identity allowed there (configuration default)",
             "  --cacert PEM         with --connect: the hosts' certificates (several in one file is fine)",
+            "  --host-pids P[,P]    with --connect: the hosts' process ids; roundtrip and fanout then also report the",
+            "                       CPU time the hosts used (the processes and their descendants, from /proc)",
             "  --help               this text",
             "",
             "Exit status 1 when an operation failed or a check did not hold, 2 on a usage error.");
@@ -161,7 +164,7 @@ public final class RemoteBench {
                 return null;
             }
             if (!List.of("--mode", "--seconds", "--warmup", "--groups", "--count", "--hosts", "--rounds", "--warmup-rounds",
-                    "--connect", "--identity", "--cacert").contains(a)) {
+                    "--connect", "--identity", "--cacert", "--host-pids").contains(a)) {
                 throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
             }
             if (value == null) {
@@ -200,6 +203,10 @@ public final class RemoteBench {
                 case "--connect" -> o.connect = Stream.of(value.split(",")).map(RemoteClient.HostAddress::parse).toList();
                 case "--identity" -> o.identity = Path.of(value);
                 case "--cacert" -> o.cacert = Path.of(value);
+                case "--host-pids" -> {
+                    String opt = a;
+                    o.hostPids = Stream.of(value.split(",")).map(v -> (long) number(opt, v, 1)).toList();
+                }
                 default -> throw new IllegalStateException(a);
             }
         }
@@ -209,8 +216,8 @@ public final class RemoteBench {
         if (!o.connect.isEmpty() && (o.identity == null || o.cacert == null)) {
             throw new IllegalArgumentException("--connect needs --identity and --cacert");
         }
-        if (o.connect.isEmpty() && (o.identity != null || o.cacert != null)) {
-            throw new IllegalArgumentException("--identity and --cacert go with --connect (in-process hosts make their own)");
+        if (o.connect.isEmpty() && (o.identity != null || o.cacert != null || !o.hostPids.isEmpty())) {
+            throw new IllegalArgumentException("--identity, --cacert and --host-pids go with --connect (in-process hosts make their own)");
         }
         if (o.mode.equals("reattach") && !warmupGiven) {
             o.warmup = Math.max(1, o.count / 4);
@@ -225,8 +232,8 @@ public final class RemoteBench {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(option + " must be a whole number, not '" + value + "'");
         }
-        if (v < min || v > 1_000_000) {
-            throw new IllegalArgumentException(option + " must be " + min + " to 1000000, not " + v);
+        if (v < min || v > 100_000_000) {
+            throw new IllegalArgumentException(option + " must be " + min + " to 100000000, not " + v);
         }
         return v;
     }
@@ -331,6 +338,8 @@ public final class RemoteBench {
             long[] lat = new long[1 << 16];
             int n = 0;
             long measured;
+            long clientCpu;
+            long hostCpu;
             try (RemoteSession s = client.open(a, sessionName("rt"), "default")) {
                 id = s.info().id();
                 try {
@@ -340,6 +349,8 @@ public final class RemoteBench {
                         runTrue(s);
                         warm++;
                     }
+                    long cpu0 = ownCpuNanos();
+                    long host0 = o.hostPids.isEmpty() ? -1 : treeCpuNanos(o.hostPids);
                     long start = System.nanoTime();
                     end = start + o.seconds * 1_000_000_000L;
                     long now = start;
@@ -353,6 +364,8 @@ public final class RemoteBench {
                         lat[n++] = now - t0;
                     }
                     measured = now - start;
+                    clientCpu = ownCpuNanos() - cpu0;
+                    hostCpu = host0 < 0 ? -1 : treeCpuNanos(o.hostPids) - host0;
                     System.out.printf(Locale.ROOT, "roundtrip: %s, session %s (%s), %d warm-up commands in %d s%n",
                             a, id, s.group(), warm, o.warmup);
                 } finally {
@@ -360,54 +373,66 @@ public final class RemoteBench {
                 }
             }
             Stats st = Stats.of(Arrays.copyOf(lat, n));
-            System.out.printf(Locale.ROOT, "roundtrip: %d x `true` in %.1f s: median %.3f ms, p99 %.3f ms, mean %.3f ms (min %.3f, max %.3f)%n",
-                    n, measured / 1e9, st.median, st.p99, st.mean, st.min, st.max);
-            System.out.printf(Locale.ROOT, "RESULT mode=roundtrip n=%d median_ms=%.3f p99_ms=%.3f mean_ms=%.3f min_ms=%.3f max_ms=%.3f%n",
-                    n, st.median, st.p99, st.mean, st.min, st.max);
+            System.out.printf(Locale.ROOT, "roundtrip: %d x `true` in %.1f s: median %.3f ms, p99 %.3f ms, mean %.3f ms (min %.3f, max %.3f);"
+                            + " CPU per command: client %s ms, host %s ms%n",
+                    n, measured / 1e9, st.median, st.p99, st.mean, st.min, st.max, cpu(clientCpu, n), cpu(hostCpu, n));
+            System.out.printf(Locale.ROOT, "RESULT mode=roundtrip n=%d median_ms=%.3f p99_ms=%.3f mean_ms=%.3f min_ms=%.3f max_ms=%.3f"
+                            + " client_cpu_ms=%s host_cpu_ms=%s%n",
+                    n, st.median, st.p99, st.mean, st.min, st.max, cpu(clientCpu, n), cpu(hostCpu, n));
         }
     }
 
     static void reattach(Options o) throws IOException {
         try (Hosts h = Hosts.of(o, 1)) {
             RemoteClient.HostAddress a = h.addresses.get(0);
-            for (NamedGroup g : o.groups) {
-                RemoteClient client = h.client(List.of(g));
-                String id;
-                Ticket ticket;
-                try (RemoteSession s = client.open(a, sessionName("ra"), "default")) {
-                    id = s.info().id();
-                    ticket = s.ticket();
+            int groups = o.groups.size();
+            RemoteClient[] clients = new RemoteClient[groups];
+            String[] ids = new String[groups];
+            Ticket[][] tickets = new Ticket[groups][1];
+            try {
+                for (int g = 0; g < groups; g++) {
+                    clients[g] = h.client(List.of(o.groups.get(g)));
+                    try (RemoteSession s = clients[g].open(a, sessionName("ra"), "default")) {
+                        ids[g] = s.info().id();
+                        tickets[g][0] = s.ticket();
+                    }
+                    if (tickets[g][0] == null) {
+                        throw new IllegalStateException(a + " gave no session ticket");
+                    }
                 }
-                if (ticket == null) {
-                    throw new IllegalStateException(a + " gave no session ticket");
+                // kind k: group k / 2, resumed when k is even; every iteration runs each kind once, starting with a
+                // different one each time, so that no kind always follows another or runs on a colder JVM
+                int kinds = 2 * groups;
+                long[][] attach = new long[kinds][o.count];
+                long[][] cycle = new long[kinds][o.count];
+                for (int i = 0; i < o.warmup; i++) {
+                    for (int k = 0; k < kinds; k++) {
+                        once(clients[k / 2], a, ids[k / 2], tickets[k / 2], k % 2 == 0, o.groups.get(k / 2), null, null, 0);
+                    }
                 }
-                try {
-                    long[][] attach = new long[2][o.count];
-                    long[][] cycle = new long[2][o.count];
-                    Ticket[] t = {ticket};
-                    for (int i = 0; i < o.warmup; i++) {
-                        once(client, a, id, t, true, g, null, null, 0);
-                        once(client, a, id, t, false, g, null, null, 0);
+                for (int i = 0; i < o.count; i++) {
+                    for (int j = 0; j < kinds; j++) {
+                        int k = (i + j) % kinds;
+                        once(clients[k / 2], a, ids[k / 2], tickets[k / 2], k % 2 == 0, o.groups.get(k / 2), attach[k], cycle[k], i);
                     }
-                    for (int i = 0; i < o.count; i++) {
-                        // alternate which kind goes first, so neither always follows the other
-                        boolean resumedFirst = (i & 1) == 0;
-                        once(client, a, id, t, resumedFirst, g, attach[resumedFirst ? 0 : 1], cycle[resumedFirst ? 0 : 1], i);
-                        once(client, a, id, t, !resumedFirst, g, attach[resumedFirst ? 1 : 0], cycle[resumedFirst ? 1 : 0], i);
+                }
+                for (int k = 0; k < kinds; k++) {
+                    String kind = k % 2 == 0 ? "resumed" : "full";
+                    NamedGroup g = o.groups.get(k / 2);
+                    Stats at = Stats.of(attach[k]);
+                    Stats cy = Stats.of(cycle[k]);
+                    System.out.printf(Locale.ROOT, "reattach %s/%s: %d attaches after %d warm-up: attach median %.3f ms, p99 %.3f ms, mean %.3f ms;"
+                                    + " attach+detach+close median %.3f ms, p99 %.3f ms%n",
+                            kind, g.label(), o.count, o.warmup, at.median, at.p99, at.mean, cy.median, cy.p99);
+                    System.out.printf(Locale.ROOT, "RESULT mode=reattach kind=%s group=%s n=%d median_ms=%.3f p99_ms=%.3f mean_ms=%.3f"
+                                    + " cycle_median_ms=%.3f cycle_p99_ms=%.3f%n",
+                            kind, g.label(), o.count, at.median, at.p99, at.mean, cy.median, cy.p99);
+                }
+            } finally {
+                for (int g = 0; g < groups; g++) {
+                    if (ids[g] != null) {
+                        removeQuietly(clients[g], a, ids[g]);
                     }
-                    for (int k = 0; k < 2; k++) {
-                        String kind = k == 0 ? "resumed" : "full";
-                        Stats at = Stats.of(attach[k]);
-                        Stats cy = Stats.of(cycle[k]);
-                        System.out.printf(Locale.ROOT, "reattach %s/%s: %d attaches after %d warm-up: attach median %.3f ms, p99 %.3f ms, mean %.3f ms;"
-                                        + " attach+detach+close median %.3f ms, p99 %.3f ms%n",
-                                kind, g.label(), o.count, o.warmup, at.median, at.p99, at.mean, cy.median, cy.p99);
-                        System.out.printf(Locale.ROOT, "RESULT mode=reattach kind=%s group=%s n=%d median_ms=%.3f p99_ms=%.3f mean_ms=%.3f"
-                                        + " cycle_median_ms=%.3f cycle_p99_ms=%.3f%n",
-                                kind, g.label(), o.count, at.median, at.p99, at.mean, cy.median, cy.p99);
-                    }
-                } finally {
-                    removeQuietly(client, a, id);
                 }
             }
         }
@@ -459,7 +484,11 @@ public final class RemoteBench {
                 });
                 long[] walls = new long[o.rounds];
                 int notResumed = 0;
+                long clientCpu = 0;
+                long hostCpu = 0;
                 for (int r = -o.warmupRounds; r < o.rounds; r++) {
+                    long cpu0 = ownCpuNanos();
+                    long host0 = o.hostPids.isEmpty() ? -1 : treeCpuNanos(o.hostPids);
                     long t0 = System.nanoTime();
                     List<Boolean> resumed = each(pool, n, i -> {
                         try (RemoteSession s = client.attach(h.addresses.get(i), ids[i], tickets[i], false)) {
@@ -473,16 +502,21 @@ public final class RemoteBench {
                     });
                     long wall = System.nanoTime() - t0;
                     if (r >= 0) {
+                        clientCpu += ownCpuNanos() - cpu0;
+                        hostCpu = host0 < 0 || hostCpu < 0 ? -1 : hostCpu + treeCpuNanos(o.hostPids) - host0;
                         walls[r] = wall;
                         notResumed += (int) resumed.stream().filter(b -> !b).count();
                     }
                 }
                 Stats st = Stats.of(walls);
                 System.out.printf(Locale.ROOT, "fanout: `true` on %d hosts at once (attach with the saved ticket, run, detach), %d rounds after %d warm-up:"
-                                + " median %.1f ms, p99 %.1f ms, min %.1f ms, max %.1f ms; %d of %d attaches not resumed%n",
-                        n, o.rounds, o.warmupRounds, st.median, st.p99, st.min, st.max, notResumed, n * o.rounds);
-                System.out.printf(Locale.ROOT, "RESULT mode=fanout hosts=%d n=%d median_ms=%.3f p99_ms=%.3f min_ms=%.3f max_ms=%.3f not_resumed=%d%n",
-                        n, o.rounds, st.median, st.p99, st.min, st.max, notResumed);
+                                + " median %.1f ms, p99 %.1f ms, min %.1f ms, max %.1f ms; %d of %d attaches not resumed;"
+                        + " CPU per round: client %s ms, hosts %s ms%n",
+                        n, o.rounds, o.warmupRounds, st.median, st.p99, st.min, st.max, notResumed, n * o.rounds,
+                        cpu(clientCpu, o.rounds), cpu(hostCpu, o.rounds));
+                System.out.printf(Locale.ROOT, "RESULT mode=fanout hosts=%d n=%d median_ms=%.3f p99_ms=%.3f min_ms=%.3f max_ms=%.3f not_resumed=%d"
+                        + " client_cpu_ms=%s host_cpu_ms=%s%n",
+                        n, o.rounds, st.median, st.p99, st.min, st.max, notResumed, cpu(clientCpu, o.rounds), cpu(hostCpu, o.rounds));
             } finally {
                 for (int i = 0; i < n; i++) {
                     if (ids[i] != null) {
@@ -520,6 +554,44 @@ public final class RemoteBench {
             throw first;
         }
         return out;
+    }
+
+    /** CPU time (user + system) of this JVM so far, ns: every thread, the JIT and GC included. */
+    static long ownCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * CPU time (user + system) of the given processes and all their descendants, ns, from /proc/PID/stat: utime, stime
+     * and the cutime, cstime of children already waited for (a finished child's time moves there, so the sum does not
+     * lose it). Linux's USER_HZ, the unit of those fields, is 100 on every architecture the JDK runs on. -1 when
+     * there is no /proc or no such process.
+     */
+    static long treeCpuNanos(List<Long> pids) {
+        long ticks = 0;
+        for (long pid : pids) {
+            ProcessHandle root = ProcessHandle.of(pid).orElse(null);
+            if (root == null) {
+                return -1;
+            }
+            List<ProcessHandle> all = new ArrayList<>();
+            all.add(root);
+            root.descendants().forEach(all::add);
+            for (ProcessHandle p : all) {
+                try {
+                    String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+                } catch (IOException | RuntimeException e) {
+                    // it ended between the listing and the read: its time is in its parent's cutime by now, or soon
+                }
+            }
+        }
+        return ticks * 10_000_000L;
+    }
+
+    private static String cpu(long nanos, long ops) {
+        return nanos < 0 ? "nan" : String.format(Locale.ROOT, "%.3f", nanos / 1e6 / ops);
     }
 
     /** Nearest-rank percentiles of nanosecond samples, in milliseconds. */
