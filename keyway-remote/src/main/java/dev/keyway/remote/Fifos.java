@@ -15,10 +15,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * Named pipes for one session's commands: each command gets three new ones (stdin, stdout, stderr) that only it
  * opens, so a background process left over from an earlier command cannot write into a later command's output.
  * The JDK cannot make a FIFO, so {@code mkfifo(1)} makes them, several sets per call and ahead of need (one process
- * start per {@value #BATCH} commands, off the command's path).
+ * start per {@value #BATCH} commands, off the command's path). A process start from the host's JVM is the dearest
+ * step of a command: about 17 ms of CPU on the 2-vCPU machine of docs/BENCHMARKS.md ("Remote sessions against
+ * OpenSSH"), where a whole {@code true} costs about 5 ms of host CPU with batches of 8; with 32 the start is
+ * shared by four times as many commands. Unused sets are deleted when the session ends.
  */
 final class Fifos {
-    static final int BATCH = 8;
+    static final int BATCH = 32;
     private final Path dir;
     private final AtomicLong counter = new AtomicLong();
     private final ArrayDeque<Set> ready = new ArrayDeque<>();
