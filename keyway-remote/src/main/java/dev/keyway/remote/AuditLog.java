@@ -85,18 +85,42 @@ final class AuditLog {
         o.put("prev", last);
         o.put("hash", hash);
         byte[] line = (o.toString() + "\n").getBytes(StandardCharsets.UTF_8);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE)) {
-            ByteBuffer bb = ByteBuffer.wrap(line);
-            while (bb.hasRemaining()) {
-                ch.write(bb);
+        withLock(file, () -> {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE)) {
+                ByteBuffer bb = ByteBuffer.wrap(line);
+                while (bb.hasRemaining()) {
+                    ch.write(bb);
+                }
+            } catch (IOException e) {
+                throw new KeywayException(ErrorCode.IO, "cannot append to the audit log " + file + " (" + AtomicFile.describe(e) + ")",
+                        "check the disk and the file's permissions");
             }
-        } catch (IOException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot append to the audit log " + file + " (" + AtomicFile.describe(e) + ")",
-                    "check the disk and the file's permissions");
+            seq = n;
+            last = hash;
+            writeHead();
+            return null;
+        });
+    }
+
+    /** Guards each log's entry-and-head pair in this JVM; the file lock below guards it from other processes. */
+    private static final java.util.concurrent.ConcurrentHashMap<Path, Object> GUARDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Runs {@code body} while no other append or verify of the log at {@code file} runs, in this process or another
+     * ({@code audit.lock} beside it): a verify never sees an entry without its signed head ("entries were added").
+     */
+    static <T> T withLock(Path file, java.util.function.Supplier<T> body) {
+        Path abs = file.toAbsolutePath().normalize();
+        synchronized (GUARDS.computeIfAbsent(abs, k -> new Object())) {
+            Path lock = abs.resolveSibling("audit.lock");
+            try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 java.nio.channels.FileLock ignored = ch.lock()) {
+                return body.get();
+            } catch (IOException e) {
+                throw new KeywayException(ErrorCode.IO, "cannot lock " + lock + " (" + AtomicFile.describe(e) + ")",
+                        "check the host directory's permissions");
+            }
         }
-        seq = n;
-        last = hash;
-        writeHead();
     }
 
     /** No entry after this one: the caller is about to destroy the key that signs the head. */
@@ -152,6 +176,10 @@ final class AuditLog {
      * AUTH_FAILED error naming the first line that does not hold.
      */
     static Verified verify(Path file, Path head, Recipient host) {
+        return withLock(file, () -> verifyLocked(file, head, host));
+    }
+
+    private static Verified verifyLocked(Path file, Path head, Recipient host) {
         long n = 0;
         String prev = GENESIS;
         if (Files.exists(file)) {

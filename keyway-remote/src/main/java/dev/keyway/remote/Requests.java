@@ -37,6 +37,8 @@ final class Requests {
     void handle(HostConnection hc, Frame f, StdinBuffer stdin) {
         Fields.Reader r = f.reader();
         try {
+            // a connection can outlive a revocation: every request asks clients.json again
+            stillAllowed(hc);
             switch (f.type()) {
                 case Frame.OPEN -> open(hc, r);
                 case Frame.ATTACH -> attach(hc, r);
@@ -51,6 +53,9 @@ final class Requests {
                 default -> throw KeywayException.malformed("unknown request type " + f.type(), "the client does not speak this protocol version");
             }
         } catch (KeywayException e) {
+            if (stdin != null) {
+                stdin.abandon(); // a refused RUN's stdin is dropped as it comes
+            }
             if (e.code() == ErrorCode.POLICY || e.code() == ErrorCode.AUTH_FAILED) {
                 HostSession s = hc.session;
                 host.audit("refused", hc.clientName, s == null ? null : s.id, s == null ? null : s.config.name(),

@@ -298,4 +298,20 @@ class RemoteSessionTest {
         // the session itself runs on until it is removed or reaped
         assertThat(f.host.sessionIds()).containsExactly(id);
     }
+
+    @Test
+    void aRevocationReachesAConnectionThatIsAlreadyOpen() {
+        try (RemoteSession s = f.client.open(f.addr(), "live", "default")) {
+            assertThat(s.run("echo before").out()).isEqualTo("before\n");
+            assertThat(f.dir.revoke("alice")).isTrue();
+            assertThatThrownBy(() -> s.run("echo after"))
+                    .isInstanceOfSatisfying(KeywayException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.POLICY);
+                        assertThat(e.getMessage()).contains("revoked");
+                    });
+            assertThatThrownBy(() -> s.startJob(List.of("true"), Map.of()))
+                    .isInstanceOfSatisfying(KeywayException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.POLICY));
+        }
+        assertThat(f.audit("refused")).anySatisfy(e -> assertThat(HostFixture.detail(e).path("reason").asText()).contains("revoked"));
+    }
 }
