@@ -3,7 +3,11 @@
 #   a. fan-out: one command (`true`) on N local "hosts": `keyway remote run NAME -- true` (one CLI process, one
 #      session on each of N `keyway remote serve` processes on 127.0.0.1:6301..) against
 #      `parallel-ssh -p N -h HOSTS` (HOSTS lists 127.0.0.1:6390 N times: one sshd, N connections) with the same
-#      command; wall time, median of --runs; ratio ssh / keyway (target: keyway at least 3x faster).
+#      command; wall time, median of --runs; ratio ssh / keyway (target: keyway at least 3x faster); and the CPU
+#      time of each side (client, hosts) per fan-out.
+#   a'. the same once the hosts are warm: each `keyway remote serve` is a JVM, and right after a. it has served a
+#      dozen connections, its handshake code still interpreted; --warm-rounds rounds of the Java API fan-out are run
+#      first, then a. again.
 #   b. per command on an open session: RemoteBench --mode roundtrip (the Java API's round trip for `true` in a
 #      session on a `keyway remote serve` process) against `ssh -o ControlPath=.. -o ControlMaster=auto
 #      -o ControlPersist=60 -p 6390 127.0.0.1 true` over a ControlMaster that is already up (median, p99, mean of
@@ -22,6 +26,8 @@
 #   --rt-count N        ssh round trips over the master, after 5 warm-up ones (default 200)
 #   --rt-seconds S      RemoteBench roundtrip: measured seconds after 10 s of warm-up (default 10)
 #   --reattach-count N  RemoteBench reattach: attaches of each kind per group (default 200)
+#   --warm-rounds N     rounds of the Java API fan-out that warm the hosts before the fan-out is measured again
+#                       (default 100; each host then has served about N + 20 connections)
 #
 # Environment: SKIP_BUILD=1 (reuse keyway-cli/target and keyway-bench/target as they are); MVN (Maven command, may
 # carry words, default ./mvnw); JAVA_HOME (the JDK for everything Java here, default java on PATH); SERVE_JAVA_OPTS
@@ -49,10 +55,11 @@ RUNS=5
 RT_COUNT=200
 RT_SECONDS=10
 REATTACH_COUNT=200
+WARM_ROUNDS=100
 while (($#)); do
     case "$1" in
         -h | --help) usage; exit 0 ;;
-        --hosts | --runs | --rt-count | --rt-seconds | --reattach-count)
+        --hosts | --runs | --rt-count | --rt-seconds | --reattach-count | --warm-rounds)
             (($# >= 2)) || die "$1 needs a value (see --help)"
             [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive whole number, not '$2'"
             case "$1" in
@@ -61,6 +68,7 @@ while (($#)); do
                 --rt-count) RT_COUNT="$2" ;;
                 --rt-seconds) RT_SECONDS="$2" ;;
                 --reattach-count) REATTACH_COUNT="$2" ;;
+                --warm-rounds) WARM_ROUNDS="$2" ;;
             esac
             shift 2
             ;;
@@ -293,7 +301,6 @@ KW_FAN=("$KEYWAY" remote run fan "${KW_CLIENT[@]}" -- true)
 SSH_FAN=(parallel-ssh -p "$HOSTS" -h "$S/hosts" -l "$SSH_USER" -t 120 -x "$PSSH_X" true)
 echo "keyway:"; show "${KW_FAN[@]}"
 echo "ssh:";    show "${SSH_FAN[@]}"
-: >"$WORK/fan-keyway"; : >"$WORK/fan-ssh"; : >"$WORK/fan-keyway-cpu"; : >"$WORK/fan-ssh-cpu"
 # Each prints: wall ms, client CPU ms (the command and its children), server CPU ms (the serve processes / sshd, with
 # their descendants; read after a short pause so that sshd has reaped its per-connection processes).
 fan_keyway() {
@@ -316,24 +323,31 @@ fan_ssh() {
     ((ok == HOSTS)) || fail "parallel-ssh reported $ok successes, not $HOSTS (does it merge repeated hosts?)"
     echo "$(ms_between "$t0" "$t1") $(awk -v a="$c0" -v b="$CHILD_MS" 'BEGIN { print b - a }') $(awk -v a="$h0" -v b="$h1" 'BEGIN { print b - a }')"
 }
+# Runs both $RUNS times, alternating which goes first; sets FK_* (keyway) and FS_* (parallel-ssh): median wall ms,
+# mean client and host CPU ms.
+compare_fanout() {
+    local r k s kw kc kh sw sc sh
+    : >"$WORK/fan-keyway"; : >"$WORK/fan-ssh"; : >"$WORK/fan-keyway-cpu"; : >"$WORK/fan-ssh-cpu"
+    for r in $(seq "$RUNS"); do
+        if ((r % 2)); then
+            k="$(fan_keyway)"; s="$(fan_ssh)"
+        else
+            s="$(fan_ssh)"; k="$(fan_keyway)"
+        fi
+        read -r kw kc kh <<<"$k"; read -r sw sc sh <<<"$s"
+        echo "$kw" >>"$WORK/fan-keyway"; echo "$sw" >>"$WORK/fan-ssh"
+        echo "$kc $kh" >>"$WORK/fan-keyway-cpu"; echo "$sc $sh" >>"$WORK/fan-ssh-cpu"
+        printf '  run %d: keyway %8.1f ms (CPU: client %6.0f ms, hosts %6.0f ms)   parallel-ssh %8.1f ms (CPU: client %6.0f ms, sshd %6.0f ms)   (load %s)\n' \
+            "$r" "$kw" "$kc" "$kh" "$sw" "$sc" "$sh" "$(load)"
+    done
+    read -r FK_MED FK_P99 FK_MEAN FK_MIN FK_MAX < <(stats "$WORK/fan-keyway")
+    read -r FS_MED FS_P99 FS_MEAN FS_MIN FS_MAX < <(stats "$WORK/fan-ssh")
+    FK_CC="$(cut -d' ' -f1 "$WORK/fan-keyway-cpu" | mean /dev/stdin)"; FK_HC="$(cut -d' ' -f2 "$WORK/fan-keyway-cpu" | mean /dev/stdin)"
+    FS_CC="$(cut -d' ' -f1 "$WORK/fan-ssh-cpu" | mean /dev/stdin)"; FS_HC="$(cut -d' ' -f2 "$WORK/fan-ssh-cpu" | mean /dev/stdin)"
+}
 fan_keyway >/dev/null
 fan_ssh >/dev/null
-for r in $(seq "$RUNS"); do
-    if ((r % 2)); then
-        k="$(fan_keyway)"; s="$(fan_ssh)"
-    else
-        s="$(fan_ssh)"; k="$(fan_keyway)"
-    fi
-    read -r kw kc kh <<<"$k"; read -r sw sc sh <<<"$s"
-    echo "$kw" >>"$WORK/fan-keyway"; echo "$sw" >>"$WORK/fan-ssh"
-    echo "$kc $kh" >>"$WORK/fan-keyway-cpu"; echo "$sc $sh" >>"$WORK/fan-ssh-cpu"
-    printf '  run %d: keyway %8.1f ms (CPU: client %6.0f ms, hosts %6.0f ms)   parallel-ssh %8.1f ms (CPU: client %6.0f ms, sshd %6.0f ms)   (load %s)\n' \
-        "$r" "$kw" "$kc" "$kh" "$sw" "$sc" "$sh" "$(load)"
-done
-read -r FK_MED FK_P99 FK_MEAN FK_MIN FK_MAX < <(stats "$WORK/fan-keyway")
-read -r FS_MED FS_P99 FS_MEAN FS_MIN FS_MAX < <(stats "$WORK/fan-ssh")
-FK_CC="$(cut -d' ' -f1 "$WORK/fan-keyway-cpu" | mean /dev/stdin)"; FK_HC="$(cut -d' ' -f2 "$WORK/fan-keyway-cpu" | mean /dev/stdin)"
-FS_CC="$(cut -d' ' -f1 "$WORK/fan-ssh-cpu" | mean /dev/stdin)"; FS_HC="$(cut -d' ' -f2 "$WORK/fan-ssh-cpu" | mean /dev/stdin)"
+compare_fanout
 echo "  parallel-ssh output of the last run (one line per host):"
 head -n 3 "$WORK/fan-ssh.out" | sed 's/^/    /'
 echo "    ... $(grep -c '\[SUCCESS\]' "$WORK/fan-ssh.out") x [SUCCESS]"
@@ -372,6 +386,23 @@ for r in $(seq "$RUNS"); do
 done
 read -r FC_MED _ < <(stats "$WORK/fan-ssh-cm")
 echo "  parallel-ssh over one ControlMaster: median $FC_MED ms of $RUNS runs"
+
+# Each serve process is a JVM of its own that has served only a few connections so far: its handshake and request
+# code still runs in the interpreter or C1 (the measurements above say how much that costs). A host that has been
+# serving for a while has compiled it; sshd has nothing to warm up (each connection is a fresh sshd process anyway).
+echo
+echo "== a'. the same fan-out once the hosts are warm: $WARM_ROUNDS more rounds of the Java API fan-out first"
+CK_MED=$FK_MED; CS_MED=$FS_MED; CK_CC=$FK_CC; CK_HC=$FK_HC; CS_CC=$FS_CC; CS_HC=$FS_HC
+RB_WARM=("${BENCH[@]}" --mode fanout --connect "$HOSTLIST" --identity "$ID" --cacert "$CACERT" --rounds 10 --warmup-rounds "$WARM_ROUNDS"
+         --host-pids "$(IFS=,; echo "${SERVE_PIDS[*]}")")
+show "${BENCH[@]}" --mode fanout --connect "127.0.0.1:6301,...,127.0.0.1:$((FIRST_PORT + HOSTS - 1))" --identity "$ID" --cacert "$CACERT" \
+    --rounds 10 --warmup-rounds "$WARM_ROUNDS" --host-pids "SERVE_PID_1,...,SERVE_PID_$HOSTS"
+"${RB_WARM[@]}" | tee "$WORK/rb-warm.out" | sed 's/^/  /'
+FH_MED="$(sed -n 's/^RESULT mode=fanout .* median_ms=\([0-9.]*\) .*/\1/p' "$WORK/rb-warm.out")"
+FH_CC="$(sed -n 's/^RESULT mode=fanout .* client_cpu_ms=\([0-9.na]*\) .*/\1/p' "$WORK/rb-warm.out")"
+FH_HC="$(sed -n 's/^RESULT mode=fanout .* host_cpu_ms=\([0-9.na]*\).*/\1/p' "$WORK/rb-warm.out")"
+echo "keyway and parallel-ssh again, the same commands as in a., $RUNS runs each, alternating"
+compare_fanout
 
 # ---------------------------------------------------------------------------------------------------------------
 # b. per command on an open session
@@ -436,11 +467,16 @@ read -r FM_MED FM_P99 FM_CMED FM_CP99 < <(ra full X25519MLKEM768)
 echo
 echo "== results ($HOSTS hosts; $(date -u +%Y-%m-%dT%H:%MZ); load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-58s %12s %12s %10s\n' "" "keyway" "OpenSSH" "ratio"
-printf '%-58s %12s %12s %10s\n' "a. fan-out, $HOSTS hosts, median wall ms (ssh/keyway)" "$FK_MED" "$FS_MED" "$(ratio "$FS_MED" "$FK_MED")x"
-printf '%-58s %12s %12s %10s\n' "   CPU per fan-out, client ms (CLI / parallel-ssh + ssh)" "$FK_CC" "$FS_CC" "$(ratio "$FS_CC" "$FK_CC")x"
-printf '%-58s %12s %12s %10s\n' "   CPU per fan-out, hosts ms (serve processes / sshd)" "$FK_HC" "$FS_HC" "$(ratio "$FS_HC" "$FK_HC")x"
-printf '%-58s %12s %12s %10s\n' "   the same, keyway from a warm JVM / ssh over a master" "$FW_MED" "$FC_MED" "$(ratio "$FC_MED" "$FW_MED")x"
+printf '%-58s %12s %12s %10s\n' "a. fan-out, $HOSTS hosts, median wall ms (ssh/keyway)" "$CK_MED" "$CS_MED" "$(ratio "$CS_MED" "$CK_MED")x"
+printf '%-58s %12s %12s %10s\n' "   CPU per fan-out, client ms (CLI / parallel-ssh + ssh)" "$CK_CC" "$CS_CC" "$(ratio "$CS_CC" "$CK_CC")x"
+printf '%-58s %12s %12s %10s\n' "   CPU per fan-out, hosts ms (serve processes / sshd)" "$CK_HC" "$CS_HC" "$(ratio "$CS_HC" "$CK_HC")x"
+printf '%-58s %12s %12s %10s\n' "   keyway from a warm JVM / ssh over a master" "$FW_MED" "$FC_MED" "$(ratio "$FC_MED" "$FW_MED")x"
 printf '%-58s %12s %12s %10s\n' "   warm JVM: CPU per fan-out, client / hosts ms" "$FW_CC / $FW_HC" "" ""
+printf '%-58s %12s %12s %10s\n' "a'. warm hosts: fan-out median wall ms (ssh/keyway)" "$FK_MED" "$FS_MED" "$(ratio "$FS_MED" "$FK_MED")x"
+printf '%-58s %12s %12s %10s\n' "   CPU per fan-out, client ms" "$FK_CC" "$FS_CC" "$(ratio "$FS_CC" "$FK_CC")x"
+printf '%-58s %12s %12s %10s\n' "   CPU per fan-out, hosts ms" "$FK_HC" "$FS_HC" "$(ratio "$FS_HC" "$FK_HC")x"
+printf '%-58s %12s %12s %10s\n' "   keyway from a warm JVM, median wall ms" "$FH_MED" "" ""
+printf '%-58s %12s %12s %10s\n' "   warm JVM: CPU per fan-out, client / hosts ms" "$FH_CC / $FH_HC" "" ""
 printf '%-58s %12s %12s %10s\n' "b. per command, open session, median ms (keyway/ssh)" "$KR_MED" "$SR_MED" "$(ratio "$KR_MED" "$SR_MED")x"
 printf '%-58s %12s %12s %10s\n' "   p99 ms" "$KR_P99" "$SR_P99" "$(ratio "$KR_P99" "$SR_P99")x"
 printf '%-58s %12s %12s %10s\n' "   mean ms" "$KR_MEAN" "$SR_MEAN" "$(ratio "$KR_MEAN" "$SR_MEAN")x"
@@ -457,5 +493,6 @@ printf '%-58s %12s %12s %10s\n' "   attach+detach+close median ms: MLKEM resumed
 echo
 verdict() { if awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { exit !((op == ">=") ? v >= t : v <= t) }'; then echo PASS; else echo MISS; fi; }
 echo "targets:"
-echo "  fan-out, ssh/keyway >= 3:            $(ratio "$FS_MED" "$FK_MED") -> $(verdict "$(ratio "$FS_MED" "$FK_MED")" 3 '>=')"
+echo "  fan-out, ssh/keyway >= 3:            $(ratio "$CS_MED" "$CK_MED") -> $(verdict "$(ratio "$CS_MED" "$CK_MED")" 3 '>=') (hosts as started);" \
+     "$(ratio "$FS_MED" "$FK_MED") -> $(verdict "$(ratio "$FS_MED" "$FK_MED")" 3 '>=') (warm hosts)"
 echo "  per command, keyway/ssh <= 1:        $(ratio "$KR_MED" "$SR_MED") -> $(verdict "$(ratio "$KR_MED" "$SR_MED")" 1 '<=')"
