@@ -24,7 +24,6 @@ import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -304,10 +303,5 @@ public final class HostDir {
             host = id.recipient();
         }
         return AuditLog.verify(auditFile(), auditHead(), host).entries();
-    }
-
-    /** When the certificate stops being valid, for a warning at start. */
-    Instant certificateExpiry() {
-        return certificate().getNotAfter().toInstant();
     }
 }

@@ -372,8 +372,9 @@ final class HostSession {
             for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-        } catch (IOException ignored) {
-            // emptied at the service's next start
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // a command's pipes are deleted by its own release meanwhile (the walk then trips on one gone); whatever
+            // is left is emptied at the service's next start
         }
     }
 

@@ -3,7 +3,6 @@ package dev.keyway.remote;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.identity.Recipient;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HexFormat;
 
@@ -68,9 +67,5 @@ public record Receipt(String host, String session, String client, String config,
     @Override
     public String toString() {
         return "Receipt[" + session + ", exit " + exit + ", " + stdoutBytes + "/" + stderrBytes + " bytes]";
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -1,8 +1,6 @@
 package dev.keyway.remote;
 
-import dev.keyway.core.KeywayException;
 import dev.keyway.core.identity.Identity;
-import dev.keyway.core.identity.Recipient;
 import dev.keyway.tls.cert.Certificates;
 
 import java.nio.charset.StandardCharsets;
@@ -91,14 +89,6 @@ final class RemoteKeys {
         }
         v.update(message, 0, message.length);
         return v.verifySignature(signature);
-    }
-
-    static Recipient recipientOrUsage(String text) {
-        try {
-            return Recipient.parse(text);
-        } catch (KeywayException e) {
-            throw KeywayException.usage("not a Keyway recipient: " + e.getMessage(), "give the line 'keyway pubkey' prints for the client's identity");
-        }
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -31,6 +31,8 @@ import java.util.Map;
 public final class RemoteSession implements Closeable {
     private final Link link;
     private final Info info;
+    /** Detached already: close() need not say so again. */
+    private boolean detached;
 
     /** What the host says about a session. */
     public record Info(String id, String name, String config, String kind, Instant created, RemoteClient.HostAddress host) {
@@ -328,6 +330,7 @@ public final class RemoteSession implements Closeable {
     public void detach(boolean disconnect) {
         link.send(Frame.DETACH, new Fields.Writer().u8(disconnect ? 1 : 0));
         link.expect(Frame.OK);
+        detached = true;
     }
 
     /** Ends the session on the host and every process it started. */
@@ -345,7 +348,7 @@ public final class RemoteSession implements Closeable {
     @Override
     public void close() {
         try {
-            if (!link.closed) {
+            if (!link.closed && !detached) {
                 detach(false);
             }
         } catch (RuntimeException ignored) {
