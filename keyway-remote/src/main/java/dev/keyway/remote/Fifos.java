@@ -79,6 +79,7 @@ final class Fifos {
         } finally {
             synchronized (this) {
                 refilling = false;
+                notifyAll();
             }
         }
     }
@@ -107,8 +108,18 @@ final class Fifos {
         return sets;
     }
 
+    /** Deletes the ready pipes, after waiting (at most 5 s) for a refill under way, so none appears after the caller empties the directory. */
     synchronized void close() {
         closed = true;
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (refilling && System.nanoTime() < deadline) {
+            try {
+                wait(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         ready.forEach(Set::delete);
         ready.clear();
     }
