@@ -95,10 +95,11 @@ public final class Identity implements Destroyable, AutoCloseable {
     /** An Ed25519 signature (RFC 8032, pure) over {@code message} with this identity's signing key. */
     public byte[] sign(byte[] message) {
         checkAlive();
-        org.bouncycastle.crypto.signers.Ed25519Signer signer = new org.bouncycastle.crypto.signers.Ed25519Signer();
-        signer.init(true, new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(signingSeed, 0));
-        signer.update(message, 0, message.length);
-        return signer.generateSignature();
+        // With the public key this identity already holds: the signer would otherwise derive it again (a second
+        // scalar multiplication per signature).
+        byte[] signature = new byte[org.bouncycastle.math.ec.rfc8032.Ed25519.SIGNATURE_SIZE];
+        org.bouncycastle.math.ec.rfc8032.Ed25519.sign(signingSeed, 0, recipient.signingPublicKey(), 0, message, 0, message.length, signature, 0);
+        return signature;
     }
 
     @Override

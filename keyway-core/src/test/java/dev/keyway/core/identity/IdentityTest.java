@@ -267,6 +267,50 @@ class IdentityTest {
         }
     }
 
+    /** RFC 8032 section 7.1, TEST 1 and TEST 2: an identity whose signing seed is the vector's secret key signs as the vector says. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60, d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a, '', "
+                    + "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb, 3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c, 72, "
+                    + "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"})
+    void signMatchesRfc8032Vectors(String seedHex, String publicHex, String messageHex, String signatureHex) {
+        Identity id = withSigningSeed(IDS.get(KeyType.X25519), Hex.decode(seedHex, "seed"));
+        try {
+            assertThat(Hex.encode(id.recipient().signingPublicKey())).isEqualTo(publicHex);
+            byte[] message = messageHex == null ? new byte[0] : Hex.decode(messageHex, "message");
+            byte[] sig = id.sign(message);
+            assertThat(Hex.encode(sig)).isEqualTo(signatureHex);
+            assertThat(id.recipient().verify(message, sig)).isTrue();
+            message = Arrays.copyOf(message, message.length + 1);
+            assertThat(id.recipient().verify(message, sig)).as("another message").isFalse();
+        } finally {
+            id.destroy();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(KeyType.class)
+    void signaturesVerifyUnderTheRecipientAndMatchBouncyCastlesSigner(KeyType type) {
+        Identity id = IDS.get(type);
+        byte[] message = "keyway signs this".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        org.bouncycastle.crypto.signers.Ed25519Signer bc = new org.bouncycastle.crypto.signers.Ed25519Signer();
+        bc.init(true, new org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters(id.signingSeed(), 0));
+        bc.update(message, 0, message.length);
+        assertThat(id.sign(message)).isEqualTo(bc.generateSignature());
+        assertThat(id.recipient().verify(message, id.sign(message))).isTrue();
+        assertThat(IDS.get(type == KeyType.X25519 ? KeyType.XWING : KeyType.X25519).recipient().verify(message, id.sign(message)))
+                .as("another identity's key").isFalse();
+    }
+
+    /** {@code base} with its signing seed replaced (through the secret key string, as a file would hold it). */
+    private static Identity withSigningSeed(Identity base, byte[] seed) {
+        Bech32.Decoded d = Bech32.decode(base.encodeSecret(), 10_000, "secret key");
+        byte[] data = d.data();
+        System.arraycopy(seed, 0, data, 0, seed.length);
+        return Identity.parse(Bech32.encodeUpper(d.hrp(), data));
+    }
+
     private static byte[] filled(int n, int v) {
         byte[] b = new byte[n];
         Arrays.fill(b, (byte) v);
