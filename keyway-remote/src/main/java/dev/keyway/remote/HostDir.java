@@ -186,13 +186,33 @@ public final class HostDir {
     record Client(String name, Recipient recipient) {
     }
 
-    /** The allowed identities, by name. */
+    /** clients.json as last parsed: its exact bytes and what they say. */
+    private record ParsedClients(byte[] bytes, Map<String, Client> clients) {
+    }
+
+    private volatile ParsedClients parsedClients;
+
+    /**
+     * The allowed identities, by name, as clients.json says now (a new map the caller may change). The file is read
+     * on every call, so a revocation applies to the next request; it is parsed again only when its bytes differ from
+     * the last parse (decoding every recipient is most of a host's work per request otherwise).
+     */
     Map<String, Client> clients() {
-        JsonNode root = Json.read(clientsFile());
-        Map<String, Client> out = new LinkedHashMap<>();
-        if (root == null) {
-            return out;
+        Path file = clientsFile();
+        byte[] bytes = Json.readBytes(file);
+        if (bytes == null) {
+            return new LinkedHashMap<>();
         }
+        ParsedClients last = parsedClients;
+        if (last == null || !java.util.Arrays.equals(last.bytes(), bytes)) {
+            last = new ParsedClients(bytes, java.util.Collections.unmodifiableMap(parseClients(Json.parse(file, bytes))));
+            parsedClients = last;
+        }
+        return new LinkedHashMap<>(last.clients());
+    }
+
+    private static Map<String, Client> parseClients(JsonNode root) {
+        Map<String, Client> out = new LinkedHashMap<>();
         for (JsonNode c : root.path("clients")) {
             String name = c.path("name").asText("");
             try {

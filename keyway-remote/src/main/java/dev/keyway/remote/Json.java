@@ -36,14 +36,29 @@ final class Json {
 
     /** The file's JSON, or null when it does not exist. */
     static JsonNode read(Path file) {
-        try {
-            long size = Files.size(file);
-            if (size > MAX_FILE) {
-                throw KeywayException.malformed(file + " is " + size + " bytes, too large to be ours", "check the path");
+        byte[] bytes = readBytes(file);
+        return bytes == null ? null : parse(file, bytes);
+    }
+
+    /** The file's bytes (at most {@link #MAX_FILE}), or null when it does not exist. */
+    static byte[] readBytes(Path file) {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] bytes = in.readNBytes(MAX_FILE + 1);
+            if (bytes.length > MAX_FILE) {
+                throw KeywayException.malformed(file + " is over " + MAX_FILE + " bytes, too large to be ours", "check the path");
             }
-            return MAPPER.readTree(Files.readAllBytes(file));
+            return bytes;
         } catch (NoSuchFileException e) {
             return null;
+        } catch (IOException e) {
+            throw new KeywayException(ErrorCode.IO, "cannot read " + file + " (" + AtomicFile.describe(e) + ")", "check its permissions");
+        }
+    }
+
+    /** {@code bytes} (read from {@code file}, named in errors) as JSON. */
+    static JsonNode parse(Path file, byte[] bytes) {
+        try {
+            return MAPPER.readTree(bytes);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw KeywayException.malformed(file + " is not valid JSON (line " + e.getLocation().getLineNr() + ")",
                     "fix or restore the file");
