@@ -33,7 +33,7 @@ import java.util.List;
                 "Replay guard (--replay-db): refuses a message id seen before, a message older than --max-age (default 5m) or from the future, and a serial not above the signer's last one (exit 4). A message past its expiry time is refused with or without the guard.",
                 "",
                 "Escrow check (--require-escrow, or an escrow policy: docs/ENVELOPE.md): refuses, before any output, a file whose escrow stanza is missing, made for another authority, or does not recompute from the file key (exit 4): the authority could not give its key back to its owner."})
-final class DecryptCommand implements Runnable {
+final class DecryptCommand implements java.util.concurrent.Callable<Integer> {
     @Spec
     CommandSpec spec;
 
@@ -79,65 +79,165 @@ final class DecryptCommand implements Runnable {
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Write the plaintext to OUT (mode 0600, only on success).")
     String output;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "IN", description = "The encrypted file, binary or armored ('-' or nothing: standard input).")
-    String input;
+    @Option(names = "--output-dir", paramLabel = "DIR",
+            description = "Decrypt each IN (NAME.kw) to DIR/NAME (DIR is made if missing). A failure on one file is reported and "
+                    + "the others go on; the exit status is 0 only when every file was decrypted. Needed for several files.")
+    Path outputDir;
+
+    @Option(names = "--recursive", description = "With --output-dir: take the files under directory arguments, mirroring their tree in DIR.")
+    boolean recursive;
+
+    @Parameters(arity = "0..*", paramLabel = "IN", description = "The encrypted file(s), binary or armored ('-' or nothing: standard input).")
+    List<String> inputs = new ArrayList<>();
+
+    /** What every file of this run is decrypted with, read once. */
+    private Recipient expected;
+    private Duration age;
+    private Recipient escrowAuthority;
+    private List<Identity> ids = List.of();
+    private byte[] passphrase;
+    private final java.util.Set<String> batchSigners = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @Override
-    public void run() {
+    public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        Recipient expected = expectSigner == null ? null : Recipient.parse(expectSigner);
-        Duration age = maxAge != null ? Durations.parse(maxAge, "--max-age") : replayDb != null ? ReplayGuard.DEFAULT_MAX_AGE : null;
+        boolean batch = outputDir != null || inputs.size() > 1;
+        if (batch && output != null) {
+            throw KeywayException.usage("give -o for one input or --output-dir for several, not both", "see 'keyway decrypt --help'");
+        }
+        if (batch && outputDir == null) {
+            throw KeywayException.usage(inputs.size() + " inputs and no --output-dir", "give --output-dir DIR (each NAME.kw becomes DIR/NAME)");
+        }
+        if (batch && inputs.isEmpty()) {
+            throw KeywayException.usage("--output-dir without an input", "give the files to decrypt");
+        }
+        if (recursive && !batch) {
+            throw KeywayException.usage("--recursive goes with --output-dir", "give --output-dir DIR");
+        }
+        if (batch && (sessionKeyHex != null || showSessionKey)) {
+            throw KeywayException.usage("a session key belongs to one message", "decrypt that file alone for --session-key or --show-session-key");
+        }
+        expected = expectSigner == null ? null : Recipient.parse(expectSigner);
+        age = maxAge != null ? Durations.parse(maxAge, "--max-age") : replayDb != null ? ReplayGuard.DEFAULT_MAX_AGE : null;
         if (sessionKeyHex != null && !identities.isEmpty()) {
             throw KeywayException.usage("give either --session-key or -i, not both", "see 'keyway decrypt --help'");
         }
         if (noPolicy && policyFile != null) {
             throw KeywayException.usage("give --policy or --no-policy, not both", "see 'keyway decrypt --help'");
         }
-        Recipient escrowAuthority = requireEscrow != null ? Recipient.parse(requireEscrow)
+        escrowAuthority = requireEscrow != null ? Recipient.parse(requireEscrow)
                 : noPolicy ? null : EscrowPolicy.find(policyFile, System.getenv()).map(EscrowPolicy::authority).orElse(null);
+        if (!batch) {
+            String input = inputs.isEmpty() ? null : inputs.get(0);
+            try (InputStream in = Sink.input(input, err, "decrypting")) {
+                decryptOne(in, () -> Sink.open(output, true), null, true);
+            } catch (IOException e) {
+                throw CliIo.ioFailure(e);
+            }
+            return 0;
+        }
+        // A batch opens the replay database once, before the first file.
+        try (ReplayGuard guard = replayDb == null ? null : ReplayGuard.open(replayDb)) {
+            if (!identities.isEmpty()) {
+                ids = CliIo.readIdentities(identities, identityPassphraseFile);
+            }
+            if (passphraseFile != null) {
+                passphrase = CliIo.readSecret(passphraseFile, "passphrase file");
+            }
+            Batch.Plan plan = Batch.plan(inputs, recursive, outputDir, DecryptCommand::plainName);
+            int status = Batch.run(plan, (in, out) -> {
+                try (InputStream is = new java.io.FileInputStream(in.toFile())) {
+                    decryptOne(is, () -> Sink.open(out.toString(), true), guard, false);
+                }
+            }, Runtime.getRuntime().availableProcessors(), err, "decrypting", "decrypted", outputDir);
+            if (!batchSigners.isEmpty() && expected == null) {
+                err.println("keyway: signed files had good signatures from " + batchSigners.size()
+                        + (batchSigners.size() == 1 ? " sender (" : " senders (") + String.join(", ", new java.util.TreeSet<>(batchSigners))
+                        + "); give --expect-signer RECIPIENT to require a particular sender");
+                err.flush();
+            }
+            return status;
+        } finally {
+            ids.forEach(Identity::destroy);
+            if (passphrase != null) {
+                Arrays.fill(passphrase, (byte) 0);
+            }
+        }
+    }
+
+    /** The output name of an encrypted file's name: without its {@code .kw}. */
+    static String plainName(String name) {
+        if (!name.endsWith(".kw") || name.length() == 3) {
+            throw KeywayException.usage("its name does not end in .kw, so its output cannot be named", "rename it, or decrypt it alone with -o");
+        }
+        return name.substring(0, name.length() - 3);
+    }
+
+    /** Where one file's plaintext goes, opened only once the file has passed every check that needs no decryption. */
+    private interface SinkOpener {
+        Sink open();
+    }
+
+    /**
+     * Decrypts one input: every check, then the output, which appears only when the whole file authenticated
+     * (and, with a replay guard, inside its transaction).
+     */
+    private void decryptOne(InputStream in, SinkOpener opener, ReplayGuard shared, boolean single) throws IOException {
         Instant now = Instant.now();
-        try (InputStream in = Sink.input(input, err, "decrypting")) {
-            EnvelopeReader reader = EnvelopeReader.open(in, maxRecipients);
-            Header h = reader.header();
-            try (SessionKey fileKey = fileKey(reader)) {
-                reader.authenticate(fileKey);
-                if (escrowAuthority != null) {
-                    reader.checkEscrow(fileKey, escrowAuthority);
+        EnvelopeReader reader = EnvelopeReader.open(in, maxRecipients);
+        Header h = reader.header();
+        try (SessionKey fileKey = fileKey(reader)) {
+            reader.authenticate(fileKey);
+            if (escrowAuthority != null) {
+                reader.checkEscrow(fileKey, escrowAuthority);
+            }
+            checkSigner(h, expected);
+            ReplayGuard.checkExpiry(h, now);
+            if (age != null) {
+                ReplayGuard.checkTimes(h, now, age);
+            }
+            // One file alone opens the replay database only now, once the file has passed the checks above.
+            try (ReplayGuard own = single && replayDb != null ? ReplayGuard.open(replayDb) : null) {
+                decrypt(reader, fileKey, opener, own != null ? own : shared, single);
+            }
+        }
+    }
+
+    private void decrypt(EnvelopeReader reader, SessionKey fileKey, SinkOpener opener, ReplayGuard guard, boolean single) throws IOException {
+        PrintWriter err = spec.commandLine().getErr();
+        Header h = reader.header();
+        if (guard != null) {
+            // One database connection for the run: its transactions go one at a time.
+            synchronized (guard) {
+                guard.check(h, Instant.now(), age);
+            }
+        }
+        if (showSessionKey) {
+            byte[] k = fileKey.bytes();
+            err.println(Hex.encode(k));
+            err.flush();
+            Arrays.fill(k, (byte) 0);
+        }
+        try (Sink sink = opener.open()) {
+            EnvelopeReader.Result result = reader.decrypt(fileKey, sink.stream());
+            sink.sync();
+            if (guard != null) {
+                // The output appears inside the guard's transaction: if it cannot, the id is not used up.
+                synchronized (guard) {
+                    guard.accept(h, result.signer(), Instant.now(), sink::commit);
                 }
-                checkSigner(h, expected);
-                ReplayGuard.checkExpiry(h, now);
-                if (age != null) {
-                    ReplayGuard.checkTimes(h, now, age);
-                }
-                try (ReplayGuard guard = replayDb == null ? null : ReplayGuard.open(replayDb)) {
-                    if (guard != null) {
-                        guard.check(h, now, age);
-                    }
-                    if (showSessionKey) {
-                        byte[] k = fileKey.bytes();
-                        err.println(Hex.encode(k));
-                        err.flush();
-                        Arrays.fill(k, (byte) 0);
-                    }
-                    try (Sink sink = Sink.open(output, true)) {
-                        EnvelopeReader.Result result = reader.decrypt(fileKey, sink.stream());
-                        sink.sync();
-                        if (guard != null) {
-                            // The output appears inside the guard's transaction: if it cannot, the id is not used up.
-                            guard.accept(h, result.signer(), Instant.now(), sink::commit);
-                        } else {
-                            sink.commit();
-                        }
-                        if (result.signer() != null && expected == null) {
-                            err.println("keyway: good signature from sender " + result.signer().idHex()
-                                    + " (give --expect-signer RECIPIENT to require a particular sender)");
-                            err.flush();
-                        }
-                    }
+            } else {
+                sink.commit();
+            }
+            if (result.signer() != null && expected == null) {
+                if (single) {
+                    err.println("keyway: good signature from sender " + result.signer().idHex()
+                            + " (give --expect-signer RECIPIENT to require a particular sender)");
+                    err.flush();
+                } else {
+                    batchSigners.add(result.signer().idHex());
                 }
             }
-        } catch (IOException e) {
-            throw CliIo.ioFailure(e);
         }
     }
 
@@ -158,7 +258,11 @@ final class DecryptCommand implements Runnable {
             if (!identities.isEmpty()) {
                 throw KeywayException.usage("this file is encrypted with a passphrase, not to an identity", "give --passphrase-file FILE");
             }
-            byte[] pass = passphraseFile != null ? CliIo.readSecret(passphraseFile, "passphrase file")
+            byte[] pass = batchPassphrase();
+            if (pass != null) {
+                return reader.unwrapWithPassphrase(pass);
+            }
+            pass = passphraseFile != null ? CliIo.readSecret(passphraseFile, "passphrase file")
                     : CliIo.promptPassphrase("Passphrase", "--passphrase-file", false);
             try {
                 return reader.unwrapWithPassphrase(pass);
@@ -169,13 +273,30 @@ final class DecryptCommand implements Runnable {
         if (identities.isEmpty()) {
             throw KeywayException.usage("no identity given", "give -i IDENTITY (or --session-key HEX)");
         }
-        List<Identity> ids = new ArrayList<>();
-        try {
-            ids.addAll(CliIo.readIdentities(identities, identityPassphraseFile));
-            return reader.unwrap(ids);
-        } finally {
-            ids.forEach(Identity::destroy);
+        if (!ids.isEmpty()) {
+            return reader.unwrap(ids); // a batch: read once for every file
         }
+        List<Identity> read = new ArrayList<>();
+        try {
+            read.addAll(CliIo.readIdentities(identities, identityPassphraseFile));
+            return reader.unwrap(read);
+        } finally {
+            read.forEach(Identity::destroy);
+        }
+    }
+
+    /**
+     * In a batch, the passphrase for passphrase-encrypted files: from --passphrase-file (read at the start), or asked
+     * once on the terminal when the first such file comes; null outside a batch.
+     */
+    private synchronized byte[] batchPassphrase() {
+        if (outputDir == null && inputs.size() <= 1) {
+            return null;
+        }
+        if (passphrase == null) {
+            passphrase = CliIo.promptPassphrase("Passphrase", "--passphrase-file", false);
+        }
+        return passphrase;
     }
 
     private static void checkSigner(Header h, Recipient expected) {

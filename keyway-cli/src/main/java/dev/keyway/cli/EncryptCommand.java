@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ import java.util.List;
         header = "Encrypt a file or message for one or more recipients.",
         description = {"Encrypt with a fresh session key (the file key), wrapped for each recipient. The output is authenticated in 64 KiB chunks; with --sign-with the sender signs everything, so recipients can tell the message really comes from the sender. Every message gets a random id and a creation time, which a receiver's replay guard checks (keyway decrypt --replay-db). The format is described in docs/FORMAT.md."},
         footer = {"", "Example:", "  keyway encrypt -r kwx255191... --sign-with me.key -o report.pdf.kw report.pdf"})
-final class EncryptCommand implements Runnable {
+final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
     @Spec
     CommandSpec spec;
 
@@ -93,21 +94,101 @@ final class EncryptCommand implements Runnable {
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Write to OUT (created only on success) instead of standard output.")
     String output;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "IN", description = "The file to encrypt ('-' or nothing: standard input).")
-    String input;
+    @Option(names = "--output-dir", paramLabel = "DIR",
+            description = "Encrypt each IN to DIR/NAME.kw (DIR is made if missing). A failure on one file is reported and the "
+                    + "others go on; the exit status is 0 only when every file was encrypted. Needed for several files.")
+    Path outputDir;
+
+    @Option(names = "--recursive", description = "With --output-dir: take the files under directory arguments, mirroring their tree in DIR.")
+    boolean recursive;
+
+    @Parameters(arity = "0..*", paramLabel = "IN", description = "The file(s) to encrypt ('-' or nothing: standard input).")
+    List<String> inputs = new ArrayList<>();
+
+    /** What every file of this run is encrypted with, checked and read once. */
+    private java.util.List<Recipient> recipientList;
+    private byte[] passphrase;
+    private Recipient authority;
+    private String owner;
+    private Instant expiresAt;
+    private PayloadAead payloadAead;
+    private dev.keyway.authority.AuthorityClient authorityClient;
+    private java.util.Optional<EscrowPolicy> policy;
 
     @Override
-    public void run() {
-        // Everything that can be checked here is checked before the authority (if any) is asked anything.
-        EnvelopeWriter writer = new EnvelopeWriter().maxRecipients(maxRecipients);
-        List<Recipient> list = new ArrayList<>(Recipients.parse(recipients));
-        for (Path f : recipientFiles) {
-            list.addAll(Recipients.readFile(f));
+    public Integer call() {
+        boolean batch = outputDir != null || inputs.size() > 1;
+        if (batch && output != null) {
+            throw KeywayException.usage("give -o for one input or --output-dir for several, not both", "see 'keyway encrypt --help'");
         }
-        writer.recipients(list);
-        java.util.Optional<EscrowPolicy> policy = EscrowPolicy.find(policyFile, System.getenv());
+        if (batch && outputDir == null) {
+            throw KeywayException.usage(inputs.size() + " inputs and no --output-dir", "give --output-dir DIR (each IN becomes DIR/NAME.kw)");
+        }
+        if (batch && inputs.isEmpty()) {
+            throw KeywayException.usage("--output-dir without an input", "give the files to encrypt");
+        }
+        if (recursive && !batch) {
+            throw KeywayException.usage("--recursive goes with --output-dir", "give --output-dir DIR");
+        }
+        // Everything that can be checked here is checked before the authority (if any) is asked anything.
+        prepare();
+        try (Identity signer = signWith == null ? null : CliIo.readIdentity(signWith, identityPassphraseFile)) {
+            if (batch) {
+                Batch.Plan plan = Batch.plan(inputs, recursive, outputDir, name -> name + ".kw");
+                askAuthority(signer);
+                int status = Batch.run(plan, (in, out) -> {
+                    try (InputStream is = new java.io.FileInputStream(in.toFile()); Sink sink = Sink.open(out.toString(), false)) {
+                        encryptOne(is, sink, signer, description != null ? description : in.toString());
+                    }
+                }, Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr(), "encrypting", "encrypted", outputDir);
+                return status;
+            }
+            String input = inputs.isEmpty() ? null : inputs.get(0);
+            if (!armor && (output == null || output.equals("-")) && StdStreams.terminal) {
+                throw KeywayException.usage("refusing to write binary ciphertext to the terminal", "use -o FILE, -a, or redirect the output");
+            }
+            // The output appears only on success.
+            try (InputStream in = Sink.input(input, spec.commandLine().getErr(), "encrypting");
+                 Sink sink = Sink.open(output, false)) {
+                askAuthority(signer); // only once the local mistakes (a missing input, an existing output) are ruled out
+                encryptOne(in, sink, signer, description != null ? description : input == null || input.equals("-") ? "standard input" : input);
+            } catch (IOException e) {
+                throw CliIo.ioFailure(e);
+            }
+            return 0;
+        } finally {
+            if (passphrase != null) {
+                Arrays.fill(passphrase, (byte) 0);
+            }
+        }
+    }
+
+    /** With --escrow: the authority's recipient, and the name it has enrolled the signer under (the stanza's owner). */
+    private void askAuthority(Identity signer) {
+        if (authorityClient == null) {
+            return;
+        }
+        authority = Recipient.parse(authorityClient.authorityRecipient());
+        checkPolicy(policy, authority);
+        // Bind the stanza to the name the authority has for the signer: that is who may recover it.
+        String enrolled = EscrowCommand.enrolledName(authorityClient, signer);
+        if (owner != null && escrowOwner != null && !owner.equals(enrolled)) {
+            throw KeywayException.usage("--escrow-owner '" + Printable.escape(escrowOwner) + "' is not the name the "
+                    + "authority has for --sign-with ('" + Printable.escape(enrolled) + "')",
+                    "drop --escrow-owner: --escrow binds to the enrolled name");
+        }
+        owner = enrolled;
+    }
+
+    /** Checks the options and reads what every file needs (recipients, passphrase, policy, authority). */
+    private void prepare() {
+        recipientList = new ArrayList<>(Recipients.parse(recipients));
+        for (Path f : recipientFiles) {
+            recipientList.addAll(Recipients.readFile(f));
+        }
+        policy = EscrowPolicy.find(policyFile, System.getenv());
         if (passphraseFile != null) {
-            if (!list.isEmpty() || escrowRecipient != null || escrowUrl != null) {
+            if (!recipientList.isEmpty() || escrowRecipient != null || escrowUrl != null) {
                 throw KeywayException.usage("--passphrase-file must be the only recipient",
                         "encrypt either to a passphrase or to recipients, not both");
             }
@@ -115,13 +196,7 @@ final class EncryptCommand implements Runnable {
                 throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires an escrow stanza, which a "
                         + "passphrase-encrypted file cannot have", "encrypt to recipients (-r) instead");
             }
-            byte[] pass = CliIo.readSecret(passphraseFile, "passphrase file");
-            try {
-                writer.passphrase(pass, KdfParams.Argon2idParams.DEFAULT);
-            } finally {
-                Arrays.fill(pass, (byte) 0);
-            }
-        } else if (list.isEmpty() && escrowRecipient == null) {
+        } else if (recipientList.isEmpty() && escrowRecipient == null) {
             throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
         }
         if (escrowUrl != null && (escrowRecipient != null || signWith == null || escrowCacert == null)) {
@@ -131,76 +206,71 @@ final class EncryptCommand implements Runnable {
         if (escrowOwner != null && escrowUrl == null && escrowRecipient == null && policy.isEmpty()) {
             throw KeywayException.usage("--escrow-owner goes with --escrow-recipient (or a policy)", "see 'keyway encrypt --help'");
         }
-        Recipient authority = escrowRecipient != null ? Recipient.parse(escrowRecipient)
+        authority = escrowRecipient != null ? Recipient.parse(escrowRecipient)
                 : escrowUrl == null ? policy.map(EscrowPolicy::authority).orElse(null) : null;
         checkPolicy(policy, authority);
-        String owner = escrowOwner != null ? OwnerName.normalize(escrowOwner) : policy.map(EscrowPolicy::owner).orElse(null);
+        owner = escrowOwner != null ? OwnerName.normalize(escrowOwner) : policy.map(EscrowPolicy::owner).orElse(null);
         if (authority != null && owner == null) {
             throw KeywayException.usage("an escrow stanza is bound to an owner, and none was given",
                     "give --escrow-owner NAME (the name you enrolled under with the authority), or an 'owner' line in the policy");
         }
         if (expires != null) {
-            writer.expires(Instant.now().plus(Durations.parse(expires, "--expires")));
+            expiresAt = Instant.now().plus(Durations.parse(expires, "--expires"));
         }
-        if (serial != null) {
-            if (serial < 0) {
-                throw KeywayException.usage("--serial must not be negative", "give a number from 0 up");
-            }
-            writer.serial(serial);
-        }
-        if (contentType != null) {
-            writer.contentType(contentType);
+        if (serial != null && serial < 0) {
+            throw KeywayException.usage("--serial must not be negative", "give a number from 0 up");
         }
         if (aead != null) {
-            PayloadAead a = PayloadAead.byId(aead);
-            if (a == null) {
+            payloadAead = PayloadAead.byId(aead);
+            if (payloadAead == null) {
                 throw KeywayException.usage("unknown --aead '" + aead + "'", "use aes-256-gcm or chacha20-poly1305");
             }
-            writer.aead(a);
         }
-        if (!armor && (output == null || output.equals("-")) && StdStreams.terminal) {
-            throw KeywayException.usage("refusing to write binary ciphertext to the terminal", "use -o FILE, -a, or redirect the output");
-        }
-        dev.keyway.authority.AuthorityClient authorityClient = null;
         if (escrowUrl != null) {
             AuthorityOptions a = new AuthorityOptions();
             a.url = escrowUrl;
             a.cacert = escrowCacert;
             authorityClient = a.client();
         }
-        // The signer is read once and destroyed whatever happens below; the output appears only on success.
-        try (Identity signer = signWith == null ? null : CliIo.readIdentity(signWith, identityPassphraseFile);
-             InputStream in = Sink.input(input, spec.commandLine().getErr(), "encrypting");
-             Sink sink = Sink.open(output, false)) {
-            if (authorityClient != null) {
-                authority = Recipient.parse(authorityClient.authorityRecipient());
-                checkPolicy(policy, authority);
-                // Bind the stanza to the name the authority has for the signer: that is who may recover it.
-                String enrolled = EscrowCommand.enrolledName(authorityClient, signer);
-                if (owner != null && escrowOwner != null && !owner.equals(enrolled)) {
-                    throw KeywayException.usage("--escrow-owner '" + Printable.escape(escrowOwner) + "' is not the name the "
-                            + "authority has for --sign-with ('" + Printable.escape(enrolled) + "')",
-                            "drop --escrow-owner: --escrow binds to the enrolled name");
-                }
-                owner = enrolled;
-            }
-            if (authority != null) {
-                writer.escrow(authority, owner);
-            }
-            writer.signer(signer);
-            Header header = writer.encrypt(in, sink.envelope(armor));
-            if (authorityClient != null) {
-                // Escrow before the output appears: if the authority refuses, nothing is left half done.
-                String what = description != null ? description : input == null || input.equals("-") ? "standard input" : input;
-                var receipt = EscrowCommand.send(authorityClient, signer, header.escrow().blob(), what, serial, header.messageIdHex(), null);
-                spec.commandLine().getErr().println("keyway: escrowed with the authority: "
-                        + Printable.escape(receipt.body().get("escrow_id").asText()) + " (message " + header.messageIdHex() + ")");
-                spec.commandLine().getErr().flush();
-            }
-            sink.commit();
-        } catch (IOException e) {
-            throw CliIo.ioFailure(e);
+        if (passphraseFile != null) {
+            passphrase = CliIo.readSecret(passphraseFile, "passphrase file");
         }
+    }
+
+    /** Encrypts one input to {@code sink} and commits it; with --escrow, escrows its key first. */
+    private void encryptOne(InputStream in, Sink sink, Identity signer, String what) throws IOException {
+        EnvelopeWriter writer = new EnvelopeWriter().maxRecipients(maxRecipients).recipients(recipientList);
+        if (passphrase != null) {
+            writer.passphrase(passphrase, KdfParams.Argon2idParams.DEFAULT); // copied, and the copy zeroed when done
+        }
+        if (expiresAt != null) {
+            writer.expires(expiresAt);
+        }
+        if (serial != null) {
+            writer.serial(serial);
+        }
+        if (contentType != null) {
+            writer.contentType(contentType);
+        }
+        if (payloadAead != null) {
+            writer.aead(payloadAead);
+        }
+        if (authority != null) {
+            writer.escrow(authority, owner);
+        }
+        writer.signer(signer);
+        Header header = writer.encrypt(in, sink.envelope(armor));
+        if (authorityClient != null) {
+            // Escrow before the output appears: if the authority refuses, nothing is left half done.
+            var receipt = EscrowCommand.send(authorityClient, signer, header.escrow().blob(), what, serial, header.messageIdHex(), null);
+            PrintWriter err = spec.commandLine().getErr();
+            synchronized (err) {
+                err.println("keyway: escrowed with the authority: "
+                        + Printable.escape(receipt.body().get("escrow_id").asText()) + " (message " + header.messageIdHex() + ")");
+                err.flush();
+            }
+        }
+        sink.commit();
     }
 
     /** With a policy in force, escrow goes to the policy's authority and no other. */
