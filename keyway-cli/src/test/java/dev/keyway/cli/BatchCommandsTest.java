@@ -177,6 +177,26 @@ class BatchCommandsTest {
     }
 
     @Test
+    void aTerminalShowsAProgressLineThatIsClearedBeforeTheSummary() throws Exception {
+        List<Path> in = files(dir.resolve("in"), 3);
+        boolean saved = StdStreams.errTerminal;
+        StdStreams.errTerminal = true;
+        try {
+            var e = run(args("encrypt", "-r", alice, "--output-dir", dir.resolve("enc"), in, dir.resolve("missing")));
+            assertThat(e.exit()).isEqualTo(1);
+            // a failure is printed on a clean line, the bar is drawn again after it, and cleared before the summary
+            assertThat(e.err()).contains("\rkeyway: encrypting [").contains(" of 4 files")
+                    .contains("keyway: " + dir.resolve("missing") + ": no such file")
+                    .endsWith("\r" + " ".repeat(78) + "\rkeyway: encrypted 3 of 4 files into " + dir.resolve("enc") + "; 1 failed (listed above)\n");
+        } finally {
+            StdStreams.errTerminal = saved;
+        }
+        // in a pipe: no bar at all
+        var quiet = run(args("encrypt", "-r", alice, "--output-dir", dir.resolve("enc2"), in));
+        assertThat(quiet.err()).doesNotContain("\r");
+    }
+
+    @Test
     void usageMistakesAreOneLineErrorsBeforeAnythingIsWritten() throws Exception {
         List<Path> in = files(dir.resolve("in"), 2);
         String one = p(in.get(0));

@@ -254,11 +254,16 @@ public final class EnvelopeReader {
             throw new IllegalStateException("the body was already read");
         }
         bodyRead = true;
-        MessageDigest hash = null;
-        if (header.signed()) {
-            hash = Stream.sha256();
-            hash.update(header.encodedWithMac());
+        try (ChunkHasher hash = header.signed() ? new ChunkHasher(Stream.sha256()) : null) {
+            if (hash != null) {
+                byte[] h = header.encodedWithMac();
+                hash.update(h, 0, h.length);
+            }
+            return readBody(fileKey, sink, hash);
         }
+    }
+
+    private Result readBody(SessionKey fileKey, ChunkSink sink, ChunkHasher hash) throws IOException {
         Stream stream = new Stream(header.aead(), FileKeys.payloadKey(fileKey, header.payloadNonce()));
         int trailer = header.signed() ? Stream.SIGNATURE : 0;
         // One sealed chunk plus the signature plus one byte: if the file ends before that, this is the last chunk.

@@ -17,7 +17,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -151,14 +150,15 @@ public final class EnvelopeWriter {
                     signer == null ? null : signer.recipient(), FileKeys.commitment(fileKey), List.of(), null, null)
                     .seal(fileKey);
             byte[] headerBytes = header.encodedWithMac();
-            MessageDigest hash = signer == null ? null : Stream.sha256();
             out.write(headerBytes);
-            if (hash != null) {
-                hash.update(headerBytes);
-            }
-            writeBody(aead, FileKeys.payloadKey(fileKey, nonce), in, out, hash);
-            if (hash != null) {
-                out.write(signer.sign(Stream.signedMessage(hash.digest())));
+            try (ChunkHasher hash = signer == null ? null : new ChunkHasher(Stream.sha256())) {
+                if (hash != null) {
+                    hash.update(headerBytes, 0, headerBytes.length);
+                }
+                writeBody(aead, FileKeys.payloadKey(fileKey, nonce), in, out, hash);
+                if (hash != null) {
+                    out.write(signer.sign(Stream.signedMessage(hash.digest())));
+                }
             }
             out.flush();
             return header;
@@ -179,7 +179,7 @@ public final class EnvelopeWriter {
         }
     }
 
-    private static void writeBody(PayloadAead aead, byte[] payloadKey, InputStream in, OutputStream out, MessageDigest hash)
+    private static void writeBody(PayloadAead aead, byte[] payloadKey, InputStream in, OutputStream out, ChunkHasher hash)
             throws IOException {
         Stream stream = new Stream(aead, payloadKey);
         byte[] plain = new byte[Stream.CHUNK];

@@ -98,6 +98,32 @@ class TamperTest {
         return encrypt(w, Envelopes.random(seed, 3 * 65536 + 32768));
     }
 
+    /**
+     * A signed file of several chunks, whose hash runs on a second thread: every bit of the header and of the
+     * signature, 64 bytes at each end of every chunk, and every 509th byte between, flipped in turn, all fail.
+     */
+    @Test
+    void bitFlipsAcrossASignedMultiChunkFileFail() throws Exception {
+        byte[] file = threeAndAHalfChunks(true, 77);
+        assertThat(file.length).isGreaterThan(ChunkHasher.INLINE_BYTES);
+        int header = Envelopes.headerLength(file);
+        int signature = file.length - Stream.SIGNATURE;
+        List<String> wrong = new ArrayList<>();
+        for (int i = 0; i < file.length; i++) {
+            int inBody = (i - header) % SEALED;
+            boolean take = i < header || i >= signature || inBody < 64 || inBody >= SEALED - 64 || i % 509 == 0;
+            for (int bit = 0; take && bit < 8; bit++) {
+                byte[] copy = file.clone();
+                copy[i] ^= (byte) (1 << bit);
+                String outcome = unlessAuthFailed(copy, alice);
+                if (outcome != null) {
+                    wrong.add("byte " + i + " bit " + bit + ": " + outcome);
+                }
+            }
+        }
+        assertThat(wrong).as("bit flips of a signed multi-chunk file that did not fail with AUTH_FAILED").isEmpty();
+    }
+
     @ParameterizedTest(name = "signed={0}")
     @CsvSource({"false", "true"})
     void truncationAnywhereFails(boolean signed) throws Exception {
