@@ -209,6 +209,7 @@ final class Batch {
         private long lastDraw;
         private boolean drawn;
         private boolean finished;
+        private boolean interrupted;
 
         Reporter(PrintWriter err, String verb, int total) {
             this.err = err;
@@ -225,6 +226,9 @@ final class Batch {
 
         synchronized void failed(Failure f) {
             failures.add(f);
+            if (interrupted) {
+                return; // the files under way when Ctrl-C came fail as the JVM exits; the interrupted line said so
+            }
             clear();
             err.println("keyway: " + Printable.escape(f.input()) + ": " + CliIo.errorText(f.error().oneLine()));
             err.flush();
@@ -266,6 +270,7 @@ final class Batch {
             if (finished) {
                 return;
             }
+            interrupted = true;
             clear();
             err.println("keyway: interrupted: " + ok.get() + " of " + total + " files were written; the ones under way were not");
             err.flush();

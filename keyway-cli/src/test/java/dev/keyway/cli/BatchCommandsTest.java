@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -70,15 +71,23 @@ class BatchCommandsTest {
         return Cli.run(args.toArray(String[]::new));
     }
 
-    /** Every file under {@code root}, relative, with hidden temporary files too. */
+    /**
+     * Every file under {@code root}, relative, with hidden temporary files too. A running batch renames or deletes its
+     * temporary files while the walk reads the directory; a walk that meets one vanishing is taken again.
+     */
     private static List<String> tree(Path root) {
-        if (!Files.exists(root)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            return s.filter(Files::isRegularFile).map(f -> root.relativize(f).toString()).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (int attempt = 0; ; attempt++) {
+            if (!Files.exists(root)) {
+                return List.of();
+            }
+            try (Stream<Path> s = Files.walk(root)) {
+                return s.filter(Files::isRegularFile).map(f -> root.relativize(f).toString()).sorted().toList();
+            } catch (IOException | UncheckedIOException e) {
+                Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+                if (!(cause instanceof NoSuchFileException) || attempt == 20) {
+                    throw e instanceof UncheckedIOException u ? u : new UncheckedIOException((IOException) e);
+                }
+            }
         }
     }
 

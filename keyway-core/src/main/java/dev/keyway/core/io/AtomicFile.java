@@ -65,7 +65,6 @@ public final class AtomicFile {
         private final Path tmp;
         private final java.nio.channels.FileChannel channel;
         private final java.io.OutputStream stream;
-        private final Thread cleanup;
         private boolean committed;
         private boolean closed;
 
@@ -73,17 +72,15 @@ public final class AtomicFile {
             this.target = target;
             this.abs = abs;
             this.tmp = tmp;
-            this.channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE);
+            java.nio.channels.FileChannel ch;
+            try {
+                ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                Pending.forget(tmp);
+                throw e;
+            }
+            this.channel = ch;
             this.stream = java.nio.channels.Channels.newOutputStream(channel);
-            // Ctrl-C or a kill part-way must not leave unverified output behind (SIGKILL still can).
-            this.cleanup = new Thread(() -> {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // nothing more can be done while the JVM exits
-                }
-            }, "keyway-output-cleanup");
-            Runtime.getRuntime().addShutdownHook(cleanup);
         }
 
         /** Flushes the bytes to disk (before a caller records that the output is complete). */
@@ -130,11 +127,6 @@ public final class AtomicFile {
             }
             closed = true;
             try {
-                Runtime.getRuntime().removeShutdownHook(cleanup);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running or about to: it deletes the file
-            }
-            try {
                 channel.close();
             } catch (IOException ignored) {
                 // nothing was committed; the file is removed below
@@ -144,6 +136,57 @@ public final class AtomicFile {
                     Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
                     // the temporary name is hidden and unique; nothing more to do
+                }
+            }
+            Pending.forget(tmp);
+        }
+    }
+
+    /**
+     * The temporary files being written in this process, deleted by one shutdown hook when the JVM exits part-way
+     * (Ctrl-C, a kill; SIGKILL still leaves them). Many files may be written at once (batch mode), so one hook and a
+     * set rather than a hook per file. Worker threads keep running while the hook runs and until the JVM halts, so a
+     * file is created and recorded under one lock, which the hook takes before it deletes: a file is then either
+     * recorded (and deleted by the hook) or never created.
+     */
+    private static final class Pending {
+        private static final Set<Path> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private static final Object CREATING = new Object();
+        private static boolean exiting;
+
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(Pending::deleteAll, "keyway-output-cleanup"));
+        }
+
+        interface Create {
+            Path create() throws IOException;
+        }
+
+        /** Runs {@code create} and records the file it made, unless the JVM is exiting. */
+        static Path create(Create create) throws IOException {
+            synchronized (CREATING) {
+                if (exiting) {
+                    throw new java.io.InterruptedIOException("the program is exiting");
+                }
+                Path made = create.create();
+                LIVE.add(made);
+                return made;
+            }
+        }
+
+        static void forget(Path tmp) {
+            LIVE.remove(tmp);
+        }
+
+        private static void deleteAll() {
+            synchronized (CREATING) {
+                exiting = true;
+            }
+            for (Path tmp : LIVE) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // nothing more can be done while the JVM exits
                 }
             }
         }
@@ -158,9 +201,9 @@ public final class AtomicFile {
         for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve("." + name + "." + Long.toUnsignedString(TEMP_NAMES.nextLong(), 36) + ".tmp");
             try {
-                return privateFile && posix
+                return Pending.create(() -> privateFile && posix
                         ? Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PRIVATE))
-                        : Files.createFile(tmp);
+                        : Files.createFile(tmp));
             } catch (FileAlreadyExistsException e) {
                 if (attempt > 100) {
                     throw e;
