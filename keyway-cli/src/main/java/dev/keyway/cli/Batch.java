@@ -57,6 +57,31 @@ final class Batch {
     }
 
     /**
+     * Whether a command line asks for a batch (--output-dir, or several inputs), after refusing the combinations
+     * that make no sense: -o with several inputs, several inputs without --output-dir, --output-dir without input,
+     * --recursive alone.
+     *
+     * @param command "encrypt"
+     * @param each    how an input is named in DIR, for the hint: "each IN becomes DIR/NAME.kw"
+     */
+    static boolean requested(Path outputDir, String output, List<String> inputs, boolean recursive, String command, String each) {
+        boolean batch = outputDir != null || inputs.size() > 1;
+        if (batch && output != null) {
+            throw KeywayException.usage("give -o for one input or --output-dir for several, not both", "see 'keyway " + command + " --help'");
+        }
+        if (batch && outputDir == null) {
+            throw KeywayException.usage(inputs.size() + " inputs and no --output-dir", "give --output-dir DIR (" + each + ")");
+        }
+        if (batch && inputs.isEmpty()) {
+            throw KeywayException.usage("--output-dir without an input", "give the files to " + command);
+        }
+        if (recursive && !batch) {
+            throw KeywayException.usage("--recursive goes with --output-dir", "give --output-dir DIR");
+        }
+        return batch;
+    }
+
+    /**
      * The items for {@code args}: {@code rename} maps an input file name to its output file name, or throws a
      * {@link KeywayException} saying why that input cannot be named (it then fails alone).
      */

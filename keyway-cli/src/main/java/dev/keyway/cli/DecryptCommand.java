@@ -101,19 +101,7 @@ final class DecryptCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        boolean batch = outputDir != null || inputs.size() > 1;
-        if (batch && output != null) {
-            throw KeywayException.usage("give -o for one input or --output-dir for several, not both", "see 'keyway decrypt --help'");
-        }
-        if (batch && outputDir == null) {
-            throw KeywayException.usage(inputs.size() + " inputs and no --output-dir", "give --output-dir DIR (each NAME.kw becomes DIR/NAME)");
-        }
-        if (batch && inputs.isEmpty()) {
-            throw KeywayException.usage("--output-dir without an input", "give the files to decrypt");
-        }
-        if (recursive && !batch) {
-            throw KeywayException.usage("--recursive goes with --output-dir", "give --output-dir DIR");
-        }
+        boolean batch = Batch.requested(outputDir, output, inputs, recursive, "decrypt", "each NAME.kw becomes DIR/NAME");
         if (batch && (sessionKeyHex != null || showSessionKey)) {
             throw KeywayException.usage("a session key belongs to one message", "decrypt that file alone for --session-key or --show-session-key");
         }

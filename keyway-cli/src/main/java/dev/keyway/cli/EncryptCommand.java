@@ -117,19 +117,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() {
-        boolean batch = outputDir != null || inputs.size() > 1;
-        if (batch && output != null) {
-            throw KeywayException.usage("give -o for one input or --output-dir for several, not both", "see 'keyway encrypt --help'");
-        }
-        if (batch && outputDir == null) {
-            throw KeywayException.usage(inputs.size() + " inputs and no --output-dir", "give --output-dir DIR (each IN becomes DIR/NAME.kw)");
-        }
-        if (batch && inputs.isEmpty()) {
-            throw KeywayException.usage("--output-dir without an input", "give the files to encrypt");
-        }
-        if (recursive && !batch) {
-            throw KeywayException.usage("--recursive goes with --output-dir", "give --output-dir DIR");
-        }
+        boolean batch = Batch.requested(outputDir, output, inputs, recursive, "encrypt", "each IN becomes DIR/NAME.kw");
         // Everything that can be checked here is checked before the authority (if any) is asked anything.
         prepare();
         try (Identity signer = signWith == null ? null : CliIo.readIdentity(signWith, identityPassphraseFile)) {
