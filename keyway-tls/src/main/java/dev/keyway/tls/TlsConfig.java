@@ -42,6 +42,7 @@ public final class TlsConfig {
     private final dev.keyway.tls.session.SessionStore sessionStore;
     private final boolean legacyNoExtendedMasterSecret;
     private final ClientCertificateCheck clientCertificateCheck;
+    private final ServerCertificateCheck serverCertificateCheck;
 
     private TlsConfig(Builder b) {
         this.versions = List.copyOf(b.versions);
@@ -70,6 +71,12 @@ public final class TlsConfig {
         this.exposeTrafficSecrets = b.exposeTrafficSecrets;
         this.legacyNoExtendedMasterSecret = b.legacyNoExtendedMasterSecret;
         this.clientCertificateCheck = b.clientCertificateCheck;
+        this.serverCertificateCheck = b.serverCertificateCheck;
+    }
+
+    /** Client: who decides on the server's chain instead of the trust anchors; null to validate it to them. */
+    public ServerCertificateCheck serverCertificateCheck() {
+        return serverCertificateCheck;
     }
 
     /** Server: who decides on a client's chain instead of the trust anchors; null to validate it to them. */
@@ -210,6 +217,7 @@ public final class TlsConfig {
         private dev.keyway.tls.handshake.Ticket resumeWith;
         private boolean exposeTrafficSecrets;
         private ClientCertificateCheck clientCertificateCheck;
+        private ServerCertificateCheck serverCertificateCheck;
 
         /** Let connections report their first application traffic secrets (off by default: they are keys). */
         public Builder exposeTrafficSecrets(boolean expose) {
@@ -374,6 +382,15 @@ public final class TlsConfig {
         public Builder requireClientCertificate(ClientCertificateCheck check) {
             this.requireClientCertificate = true;
             this.clientCertificateCheck = Objects.requireNonNull(check);
+            return this;
+        }
+
+        /**
+         * Client: let {@code check} decide on the server's certificate chain instead of path validation to the trust
+         * anchors and the server name check (see {@link ServerCertificateCheck}).
+         */
+        public Builder serverCertificateCheck(ServerCertificateCheck check) {
+            this.serverCertificateCheck = Objects.requireNonNull(check);
             return this;
         }
 

@@ -562,6 +562,38 @@ class TlsEngineTest {
         assertDenied(client().certificate(clientChain, clientKey).resumeWith(ticket).build(), byKey);
     }
 
+    @Test
+    void aServerCertificateCheckReplacesPathValidationOnBothVersions() throws Exception {
+        TlsConfig serverConfig = server().versions(List.of(dev.keyway.core.kdf.TlsVersion.TLS13, dev.keyway.core.kdf.TlsVersion.TLS12)).build();
+        for (dev.keyway.core.kdf.TlsVersion v : List.of(dev.keyway.core.kdf.TlsVersion.TLS13, dev.keyway.core.kdf.TlsVersion.TLS12)) {
+            List<String> seen = new java.util.ArrayList<>();
+            // No trust anchors and a name the certificate does not carry: the check alone decides.
+            TlsConfig accepting = TlsConfig.builder().versions(List.of(v)).serverName("not-in-the-certificate.example")
+                    .serverCertificateCheck((chain, version, suite) -> seen.add(version + " " + suite.name() + " " + chain.size()))
+                    .build();
+            Pair p = connect(accepting, serverConfig, randomSplit(21));
+            assertThat(seen).singleElement().satisfies(x -> assertThat(x).startsWith(v + " " + p.client().suite().name() + " "));
+            assertThat(p.client().peerCertificates()).containsExactlyElementsOf(serverChain);
+            exchangeAndClose(p, WHOLE, 21);
+
+            // A refusal ends the handshake with bad_certificate and the check's words, escaped, before any data.
+            TlsConfig refusing = TlsConfig.builder().versions(List.of(v)).trustAnchors(ca).serverName("localhost")
+                    .serverCertificateCheck((chain, version, suite) -> {
+                        throw new java.security.cert.CertificateException("pinned key differs\u001b[31m");
+                    }).build();
+            TlsEngine c = TlsEngine.client(refusing);
+            TlsEngine s = TlsEngine.server(serverConfig);
+            move(c, s, WHOLE);
+            byte[] flight = takeAll(s);
+            assertThatThrownBy(() -> c.receive(flight, 0, flight.length)).isInstanceOfSatisfying(TlsException.class, e -> {
+                assertThat(e.alert()).isEqualTo(Alert.BAD_CERTIFICATE);
+                assertThat(e.getMessage()).contains("pinned key differs").doesNotContain("\u001b");
+            });
+            assertThat(c.isHandshakeComplete()).isFalse();
+            assertThat(c.readable()).isZero();
+        }
+    }
+
     private static void assertDenied(TlsConfig clientConfig, TlsConfig serverConfig) {
         TlsEngine c = TlsEngine.client(clientConfig);
         TlsEngine s = TlsEngine.server(serverConfig);

@@ -139,9 +139,7 @@ final class ClientHandshake12 implements Handshake.Tls12 {
     private void certificate(HandshakeIo.Message m) {
         transcript.add(m.raw());
         chain = PeerCertificates.parse(CertificateMessage.parse12(m.body(), false));
-        if (!config.insecure()) {
-            PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName(), true);
-        }
+        PeerCertificates.validateServer(chain, config, TlsVersion.TLS12, suite);
         boolean rsa = suite.keyExchange() == CipherSuite.KeyExchange.RSA;
         if (rsa && !(chain.get(0).getPublicKey() instanceof java.security.interfaces.RSAPublicKey)) {
             throw TlsException.fatal(Alert.UNSUPPORTED_CERTIFICATE, "RSA key transport needs an RSA certificate");

@@ -235,9 +235,7 @@ public final class ClientHandshake13 extends Handshake {
     private void certificate(HandshakeIo.Message m) {
         transcript.add(m.raw());
         chain = PeerCertificates.parse(CertificateMessage.parse(m.body(), false));
-        if (!config.insecure()) {
-            PeerCertificates.validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName(), true);
-        }
+        PeerCertificates.validateServer(chain, config, TlsVersion.TLS13, suite);
         state = State.CERTIFICATE_VERIFY;
     }
 

@@ -1,6 +1,8 @@
 package dev.keyway.tls.handshake;
 
 import dev.keyway.core.encoding.Printable;
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 
@@ -55,6 +57,27 @@ final class PeerCertificates {
         } catch (GeneralSecurityException | RuntimeException e) {
             // RuntimeException too: the JDK's parser throws e.g. ArrayIndexOutOfBounds on some malformed keys
             throw TlsException.fatal(Alert.BAD_CERTIFICATE, "a certificate does not parse: " + Printable.escape(e.getMessage()));
+        }
+    }
+
+    /**
+     * The server's chain on a client: the client's {@link dev.keyway.tls.ServerCertificateCheck} when it has one, else
+     * path validation to its trust anchors with the server name (nothing when the config is insecure).
+     */
+    static void validateServer(List<X509Certificate> chain, dev.keyway.tls.TlsConfig config, TlsVersion version, CipherSuite suite) {
+        dev.keyway.tls.ServerCertificateCheck check = config.serverCertificateCheck();
+        if (check != null) {
+            try {
+                check.check(List.copyOf(chain), version, suite);
+            } catch (java.security.cert.CertificateException | RuntimeException e) {
+                String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                throw TlsException.fatal(Alert.BAD_CERTIFICATE, "the server's certificate (" + subject(chain.get(0)) + ") was refused: "
+                        + Printable.escape(why));
+            }
+            return;
+        }
+        if (!config.insecure()) {
+            validate(chain, config.trustAnchors(), config.clock().instant(), config.serverName(), true);
         }
     }
 
