@@ -192,6 +192,11 @@ public final class TlsConfig {
     static final List<CipherSuite> DEFAULT_SUITES = java.util.stream.IntStream.of(0x1301, 0x1302, 0x1303,
             0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8).mapToObj(CipherSuites::byCode).toList();
 
+    /** The suites a config offers unless told otherwise: TLS 1.3's three, then TLS 1.2's ECDHE with AEADs. */
+    public static List<CipherSuite> defaultSuites() {
+        return DEFAULT_SUITES;
+    }
+
     public static final class Builder {
         private List<X509Certificate> trustAnchors = List.of();
         private boolean insecure;

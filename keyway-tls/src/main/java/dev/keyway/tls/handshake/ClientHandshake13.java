@@ -130,6 +130,7 @@ public final class ClientHandshake13 extends Handshake {
         }
         // HelloRetryRequest: the server wants a share for another group we listed.
         retrySuite = checkSuite(hello);
+        io.records().allowChangeCipherSpecAgain();
         NamedGroup wanted = hello.selectedGroup();
         if (wanted == null || !config.groups().contains(wanted) || wanted == share.group()) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "HelloRetryRequest for a group we did not offer or already sent");

@@ -34,7 +34,7 @@ import java.util.Set;
  * (DNS names with a left-most wildcard, or IP addresses; the common name is not used). Failures map to
  * the alerts of RFC 8446 section 6.2.
  */
-final class PeerCertificates {
+public final class PeerCertificates {
     static final int MAX_CHAIN = 10;
 
     private PeerCertificates() {
@@ -181,7 +181,11 @@ final class PeerCertificates {
         return c.getBasicConstraints() >= 0;
     }
 
-    static boolean matches(X509Certificate leaf, String host) {
+    /**
+     * Whether {@code leaf} is for {@code host}: a DNS name (one leading wildcard label allowed) or an IP address
+     * among its subject alternative names; the subject's common name is not consulted (RFC 6125 section 6.4.4).
+     */
+    public static boolean matches(X509Certificate leaf, String host) {
         boolean ip = host.matches("[0-9.]+") || host.contains(":");
         try {
             Collection<List<?>> sans = leaf.getSubjectAlternativeNames();

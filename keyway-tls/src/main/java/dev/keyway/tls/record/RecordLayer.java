@@ -47,8 +47,8 @@ public final class RecordLayer {
     private boolean handshakeFragment;
     /** A ChangeCipherSpec is only legal once a hello has gone by (RFC 8446 section 5). */
     private volatile boolean helloSeen;
-    /** TLS 1.3: the peer's one middlebox ChangeCipherSpec was dropped; a second one is an error (appendix D.4). */
-    private boolean ccsDropped;
+    /** TLS 1.3: how many more middlebox ChangeCipherSpec records may be dropped; one more is an error (appendix D.4). */
+    private int ccsLeft = 1;
     /**
      * Server, TLS 1.3: bytes of rejected 0-RTT data we may still skip (RFC 8446 section 4.2.10), or -1 when not
      * skipping. Before read keys are set (after a HelloRetryRequest) every application_data record is skipped;
@@ -87,6 +87,14 @@ public final class RecordLayer {
 
     private static TlsException interleaved(int type) {
         return TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a record of type " + type + " in the middle of a fragmented handshake message");
+    }
+
+    /**
+     * Client, TLS 1.3, after a HelloRetryRequest: the server may send its middlebox ChangeCipherSpec again after its
+     * ServerHello (the JDK's server does: one after each of its hellos), so one more is dropped, not refused.
+     */
+    public void allowChangeCipherSpecAgain() {
+        ccsLeft++;
     }
 
     /** After the handshake a ChangeCipherSpec is an error (RFC 8446 section 5). */
@@ -180,10 +188,10 @@ public final class RecordLayer {
                 return new Record(type, new byte[] {1});
             }
             // TLS 1.3: a peer in middlebox-compatibility mode sends exactly one (RFC 8446 appendix D.4).
-            if (ccsDropped) {
+            if (ccsLeft == 0) {
                 throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "a second ChangeCipherSpec in the handshake");
             }
-            ccsDropped = true;
+            ccsLeft--;
             return null;
         }
         if (type == APPLICATION_DATA && earlyDataBudget >= 0) {
