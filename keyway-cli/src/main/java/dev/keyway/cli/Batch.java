@@ -146,6 +146,12 @@ final class Batch {
             return;
         }
         Path out = outDir.resolve(outName).normalize();
+        if (!outDir.normalize().equals(out.getParent()) || !out.getFileName().toString().equals(outName)) {
+            // "." or ".." (or a separator) would name DIR, a directory above it, or somewhere else: never a new file in outDir
+            failures.add(new Failure(shown, KeywayException.usage("its output name '" + outName + "' is not a file name",
+                    "rename it")));
+            return;
+        }
         Path before = taken.putIfAbsent(out, input);
         if (before != null) {
             failures.add(new Failure(shown, KeywayException.usage("would write " + out + ", as " + before + " does",
