@@ -135,7 +135,7 @@ final class DecryptCommand implements java.util.concurrent.Callable<Integer> {
             Batch.Plan plan = Batch.plan(inputs, recursive, outputDir, DecryptCommand::plainName);
             int status = Batch.run(plan, (in, out) -> {
                 try (InputStream is = new java.io.FileInputStream(in.toFile())) {
-                    decryptOne(is, () -> Sink.open(out.toString(), true), guard, false);
+                    decryptOne(is, () -> Sink.newFile(out, true), guard, false);
                 }
             }, Runtime.getRuntime().availableProcessors(), err, "decrypting", "decrypted", outputDir);
             if (!batchSigners.isEmpty() && expected == null) {

@@ -46,7 +46,8 @@ public final class AtomicFile {
      */
     public static Output create(Path target, boolean privateFile) {
         Path abs = target.toAbsolutePath();
-        if (Files.exists(abs)) {
+        // a link (even a dangling one) is an existing file: it is neither written through nor replaced
+        if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new KeywayException(ErrorCode.USAGE, target + " already exists", "choose another name or remove it first");
         }
         try {
@@ -103,7 +104,7 @@ public final class AtomicFile {
             try {
                 channel.force(true);
                 channel.close();
-                if (Files.exists(abs)) {
+                if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                     throw new FileAlreadyExistsException(abs.toString());
                 }
                 try {
