@@ -182,6 +182,7 @@ final class Batch {
             return t;
         });
         java.util.Set<Path> made = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Path outAbs = outputDir.toAbsolutePath().normalize();
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (Item item : plan.items()) {
@@ -189,7 +190,7 @@ final class Batch {
                     try {
                         Path parent = item.output().getParent();
                         if (parent != null && !made.contains(parent)) {
-                            Files.createDirectories(parent);
+                            makeDirectories(outAbs, parent);
                             made.add(parent);
                         }
                         job.run(item.input(), item.output());
@@ -228,6 +229,31 @@ final class Batch {
             }
         }
         return r.summary(done, outputDir);
+    }
+
+    /**
+     * Makes {@code dir} (DIR or a mirrored directory below it): DIR as given (it may be a link the user chose), and
+     * below it one level at a time, refusing anything in the way that is not a real directory, such as a link planted
+     * where a mirrored directory goes, so that no output (and no directory) is ever made outside DIR through it.
+     */
+    private static void makeDirectories(Path outAbs, Path dir) throws IOException {
+        Files.createDirectories(outAbs);
+        if (dir.equals(outAbs) || !dir.startsWith(outAbs)) {
+            Files.createDirectories(dir);
+            return;
+        }
+        Path cur = outAbs;
+        for (Path part : outAbs.relativize(dir)) {
+            cur = cur.resolve(part);
+            try {
+                Files.createDirectory(cur);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (!Files.isDirectory(cur, LinkOption.NOFOLLOW_LINKS)) {
+                    throw KeywayException.usage(cur + " is in the way: a link or a file where a directory of the tree goes",
+                            "remove it, or choose another --output-dir");
+                }
+            }
+        }
     }
 
     /** Progress, failures and the summary, on standard error; called from the workers. */
