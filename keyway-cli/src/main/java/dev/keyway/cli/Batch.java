@@ -90,6 +90,8 @@ final class Batch {
         List<Item> items = new ArrayList<>();
         List<Failure> failures = new ArrayList<>();
         Map<Path, Path> taken = new HashMap<>();
+        Path outReal = realPath(outAbs);
+        Map<Path, Path> realDirs = new HashMap<>();
         for (String arg : args) {
             if (arg.equals("-")) {
                 failures.add(new Failure(arg, KeywayException.usage("standard input cannot be one of several inputs",
@@ -106,7 +108,7 @@ final class Batch {
                 Path base = top.getFileName() == null ? outAbs : outAbs.resolve(top.getFileName().toString());
                 List<Path> found;
                 try (Stream<Path> walk = Files.walk(p)) {
-                    found = walk.filter(f -> !f.toAbsolutePath().normalize().startsWith(outAbs)).sorted().toList();
+                    found = walk.filter(f -> !insideOutputDir(f, outAbs, outReal, realDirs)).sorted().toList();
                 } catch (IOException | UncheckedIOException e) {
                     IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
                     failures.add(new Failure(arg, new KeywayException(ErrorCode.IO, "cannot list it (" + AtomicFile.describe(io) + ")",
@@ -134,6 +136,32 @@ final class Batch {
             }
         }
         return new Plan(items, failures);
+    }
+
+    /**
+     * Whether a file found in a tree is in DIR: by its name, or by where it really is (DIR named through a link, or the
+     * tree reached through one), so that DIR's contents are never taken as inputs.
+     */
+    private static boolean insideOutputDir(Path f, Path outAbs, Path outReal, Map<Path, Path> realDirs) {
+        Path abs = f.toAbsolutePath().normalize();
+        if (abs.startsWith(outAbs)) {
+            return true;
+        }
+        Path parent = f.toAbsolutePath().getParent();
+        if (outReal == null || parent == null) {
+            return false;
+        }
+        Path real = realDirs.computeIfAbsent(parent, Batch::realPath);
+        return real != null && real.startsWith(outReal);
+    }
+
+    /** {@code p} with every link resolved, or null when it cannot be (missing, unreadable). */
+    private static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException | SecurityException e) {
+            return null;
+        }
     }
 
     private static void add(List<Item> items, List<Failure> failures, Map<Path, Path> taken, Path input, String shown,
