@@ -305,6 +305,27 @@ class BatchAttackTest {
         assertThat(tree(outside)).containsExactly("secret.txt");
     }
 
+    /** A FIFO in a tree is left alone, not opened (opening one would wait for a writer forever). */
+    @Test
+    @Timeout(60)
+    void aFifoInATreeIsNotOpened() throws Exception {
+        Path in = Files.createDirectories(dir.resolve("in"));
+        write(in.resolve("a.txt"), bytes("a"));
+        Process mkfifo;
+        try {
+            mkfifo = new ProcessBuilder("mkfifo", p(in.resolve("pipe"))).redirectErrorStream(true).start();
+        } catch (IOException noMkfifo) {
+            Assumptions.abort("no mkfifo here");
+            return;
+        }
+        Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo failed");
+        Path enc = dir.resolve("enc");
+        var e = run("encrypt", "-r", alice, "--output-dir", enc, "--recursive", in);
+        assertThat(e.exit()).as(e.err()).isEqualTo(2);
+        assertThat(report(e, 1).get(0)).startsWith("keyway: " + in.resolve("pipe") + ": ").contains("is not a regular file");
+        assertThat(files(enc)).containsExactly("in/a.txt.kw");
+    }
+
     /** A link to a directory given as the --recursive argument itself is not followed either. */
     @Test
     void aDirectoryLinkAsTheTreeArgumentIsNotFollowed() throws Exception {
