@@ -90,6 +90,8 @@ final class Batch {
         List<Item> items = new ArrayList<>();
         List<Failure> failures = new ArrayList<>();
         Map<Path, Path> taken = new HashMap<>();
+        Path outReal = realPath(outAbs);
+        Map<Path, Path> realDirs = new HashMap<>();
         for (String arg : args) {
             if (arg.equals("-")) {
                 failures.add(new Failure(arg, KeywayException.usage("standard input cannot be one of several inputs",
@@ -106,7 +108,7 @@ final class Batch {
                 Path base = top.getFileName() == null ? outAbs : outAbs.resolve(top.getFileName().toString());
                 List<Path> found;
                 try (Stream<Path> walk = Files.walk(p)) {
-                    found = walk.filter(f -> !f.toAbsolutePath().normalize().startsWith(outAbs)).sorted().toList();
+                    found = walk.filter(f -> !insideOutputDir(f, outAbs, outReal, realDirs)).sorted().toList();
                 } catch (IOException | UncheckedIOException e) {
                     IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
                     failures.add(new Failure(arg, new KeywayException(ErrorCode.IO, "cannot list it (" + AtomicFile.describe(io) + ")",
@@ -136,6 +138,32 @@ final class Batch {
         return new Plan(items, failures);
     }
 
+    /**
+     * Whether a file found in a tree is in DIR: by its name, or by where it really is (DIR named through a link, or the
+     * tree reached through one), so that DIR's contents are never taken as inputs.
+     */
+    private static boolean insideOutputDir(Path f, Path outAbs, Path outReal, Map<Path, Path> realDirs) {
+        Path abs = f.toAbsolutePath().normalize();
+        if (abs.startsWith(outAbs)) {
+            return true;
+        }
+        Path parent = f.toAbsolutePath().getParent();
+        if (outReal == null || parent == null) {
+            return false;
+        }
+        Path real = realDirs.computeIfAbsent(parent, Batch::realPath);
+        return real != null && real.startsWith(outReal);
+    }
+
+    /** {@code p} with every link resolved, or null when it cannot be (missing, unreadable). */
+    private static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException | SecurityException e) {
+            return null;
+        }
+    }
+
     private static void add(List<Item> items, List<Failure> failures, Map<Path, Path> taken, Path input, String shown,
                             Path outDir, String name, Function<String, String> rename) {
         String outName;
@@ -146,6 +174,12 @@ final class Batch {
             return;
         }
         Path out = outDir.resolve(outName).normalize();
+        if (!outDir.normalize().equals(out.getParent()) || !out.getFileName().toString().equals(outName)) {
+            // "." or ".." (or a separator) would name DIR, a directory above it, or somewhere else: never a new file in outDir
+            failures.add(new Failure(shown, KeywayException.usage("its output name '" + outName + "' is not a file name",
+                    "rename it")));
+            return;
+        }
         Path before = taken.putIfAbsent(out, input);
         if (before != null) {
             failures.add(new Failure(shown, KeywayException.usage("would write " + out + ", as " + before + " does",
@@ -176,6 +210,7 @@ final class Batch {
             return t;
         });
         java.util.Set<Path> made = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Path outAbs = outputDir.toAbsolutePath().normalize();
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (Item item : plan.items()) {
@@ -183,7 +218,7 @@ final class Batch {
                     try {
                         Path parent = item.output().getParent();
                         if (parent != null && !made.contains(parent)) {
-                            Files.createDirectories(parent);
+                            makeDirectories(outAbs, parent);
                             made.add(parent);
                         }
                         job.run(item.input(), item.output());
@@ -222,6 +257,31 @@ final class Batch {
             }
         }
         return r.summary(done, outputDir);
+    }
+
+    /**
+     * Makes {@code dir} (DIR or a mirrored directory below it): DIR as given (it may be a link the user chose), and
+     * below it one level at a time, refusing anything in the way that is not a real directory, such as a link planted
+     * where a mirrored directory goes, so that no output (and no directory) is ever made outside DIR through it.
+     */
+    private static void makeDirectories(Path outAbs, Path dir) throws IOException {
+        Files.createDirectories(outAbs);
+        if (dir.equals(outAbs) || !dir.startsWith(outAbs)) {
+            Files.createDirectories(dir);
+            return;
+        }
+        Path cur = outAbs;
+        for (Path part : outAbs.relativize(dir)) {
+            cur = cur.resolve(part);
+            try {
+                Files.createDirectory(cur);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (!Files.isDirectory(cur, LinkOption.NOFOLLOW_LINKS)) {
+                    throw KeywayException.usage(cur + " is in the way: a link or a file where a directory of the tree goes",
+                            "remove it, or choose another --output-dir");
+                }
+            }
+        }
     }
 
     /** Progress, failures and the summary, on standard error; called from the workers. */

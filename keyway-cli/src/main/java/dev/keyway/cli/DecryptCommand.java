@@ -135,7 +135,7 @@ final class DecryptCommand implements java.util.concurrent.Callable<Integer> {
             Batch.Plan plan = Batch.plan(inputs, recursive, outputDir, DecryptCommand::plainName);
             int status = Batch.run(plan, (in, out) -> {
                 try (InputStream is = new java.io.FileInputStream(in.toFile())) {
-                    decryptOne(is, () -> Sink.open(out.toString(), true), guard, false);
+                    decryptOne(is, () -> Sink.newFile(out, true), guard, false);
                 }
             }, Runtime.getRuntime().availableProcessors(), err, "decrypting", "decrypted", outputDir);
             if (!batchSigners.isEmpty() && expected == null) {
@@ -158,7 +158,12 @@ final class DecryptCommand implements java.util.concurrent.Callable<Integer> {
         if (!name.endsWith(".kw") || name.length() == 3) {
             throw KeywayException.usage("its name does not end in .kw, so its output cannot be named", "rename it, or decrypt it alone with -o");
         }
-        return name.substring(0, name.length() - 3);
+        String plain = name.substring(0, name.length() - 3);
+        if (plain.equals(".") || plain.equals("..")) {
+            throw KeywayException.usage("without its .kw it would be named '" + plain + "', which is a directory, not a file name",
+                    "rename it, or decrypt it alone with -o");
+        }
+        return plain;
     }
 
     /** Where one file's plaintext goes, opened only once the file has passed every check that needs no decryption. */

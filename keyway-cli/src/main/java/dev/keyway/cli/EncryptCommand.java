@@ -125,7 +125,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
                 Batch.Plan plan = Batch.plan(inputs, recursive, outputDir, name -> name + ".kw");
                 askAuthority(signer);
                 int status = Batch.run(plan, (in, out) -> {
-                    try (InputStream is = new java.io.FileInputStream(in.toFile()); Sink sink = Sink.open(out.toString(), false)) {
+                    try (InputStream is = new java.io.FileInputStream(in.toFile()); Sink sink = Sink.newFile(out, false)) {
                         encryptOne(is, sink, signer, description != null ? description : in.toString());
                     }
                 }, Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr(), "encrypting", "encrypted", outputDir);

@@ -44,6 +44,15 @@ final class Sink implements Closeable {
         return new Sink(out.stream(), out);
     }
 
+    /**
+     * A new file at {@code path}, never anything else: unlike {@link #open}, an existing device, FIFO or a link to one
+     * is refused as existing rather than written to (batch outputs, whose names come from the inputs).
+     */
+    static Sink newFile(Path path, boolean privateFile) {
+        AtomicFile.Output out = AtomicFile.create(path, privateFile);
+        return new Sink(out.stream(), out);
+    }
+
     boolean isStdout() {
         return stream == StdStreams.out && file == null;
     }

@@ -46,7 +46,8 @@ public final class AtomicFile {
      */
     public static Output create(Path target, boolean privateFile) {
         Path abs = target.toAbsolutePath();
-        if (Files.exists(abs)) {
+        // a link (even a dangling one) is an existing file: it is neither written through nor replaced
+        if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new KeywayException(ErrorCode.USAGE, target + " already exists", "choose another name or remove it first");
         }
         try {
@@ -103,7 +104,7 @@ public final class AtomicFile {
             try {
                 channel.force(true);
                 channel.close();
-                if (Files.exists(abs)) {
+                if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                     throw new FileAlreadyExistsException(abs.toString());
                 }
                 try {
@@ -198,8 +199,9 @@ public final class AtomicFile {
      */
     private static Path createTemp(Path dir, String name, boolean privateFile) throws IOException {
         boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+        String base = shortened(name);
         for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + name + "." + Long.toUnsignedString(TEMP_NAMES.nextLong(), 36) + ".tmp");
+            Path tmp = dir.resolve("." + base + "." + Long.toUnsignedString(TEMP_NAMES.nextLong(), 36) + ".tmp");
             try {
                 return Pending.create(() -> privateFile && posix
                         ? Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PRIVATE))
@@ -211,6 +213,32 @@ public final class AtomicFile {
             }
         }
     }
+
+    /**
+     * The target's name as the temporary name carries it: cut to {@link #TEMP_BASE_BYTES} bytes of UTF-8 (at a
+     * character boundary), so that a target whose name is as long as the file system allows (255 bytes) still has a
+     * temporary name it allows ("." + name + "." + 13 + ".tmp" adds 19 bytes).
+     */
+    private static String shortened(String name) {
+        if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= TEMP_BASE_BYTES) {
+            return name;
+        }
+        StringBuilder sb = new StringBuilder();
+        int bytes = 0;
+        for (int i = 0; i < name.length(); ) {
+            int cp = name.codePointAt(i);
+            int n = new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes + n > TEMP_BASE_BYTES) {
+                break;
+            }
+            sb.appendCodePoint(cp);
+            bytes += n;
+            i += Character.charCount(cp);
+        }
+        return sb.toString();
+    }
+
+    private static final int TEMP_BASE_BYTES = 200;
 
     private static final java.security.SecureRandom TEMP_NAMES = new java.security.SecureRandom();
 
