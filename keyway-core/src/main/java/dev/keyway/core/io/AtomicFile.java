@@ -99,7 +99,12 @@ public final class AtomicFile {
             return stream;
         }
 
-        /** Flushes to disk and renames the temporary file to the target. */
+        /**
+         * Flushes to disk and gives the file its name: a hard link from the target to the temporary file, which the
+         * file system refuses atomically when the target exists (a file, a directory or any link made since
+         * {@link #create}), then the temporary name is removed. Where hard links are not supported, a check and a
+         * rename instead, which leaves a moment in which a target made by another process would be replaced.
+         */
         public void commit() {
             try {
                 channel.force(true);
@@ -107,10 +112,12 @@ public final class AtomicFile {
                 if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                     throw new FileAlreadyExistsException(abs.toString());
                 }
-                try {
-                    Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, abs);
+                if (!linked()) {
+                    try {
+                        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (AtomicMoveNotSupportedException e) {
+                        Files.move(tmp, abs);
+                    }
                 }
                 committed = true;
             } catch (FileAlreadyExistsException e) {
@@ -119,6 +126,27 @@ public final class AtomicFile {
                 throw new KeywayException(ErrorCode.IO, "cannot write " + target + " (" + describe(e) + ")",
                         "check the directory exists and is writable");
             }
+        }
+
+        /** Names the file by a hard link; false when the file system cannot (the caller renames instead). */
+        private boolean linked() throws IOException {
+            try {
+                Files.createLink(abs, tmp);
+            } catch (FileAlreadyExistsException e) {
+                throw e;
+            } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+                // no hard links here (FAT, some network and FUSE file systems); the rename is what is left
+                if (e instanceof java.nio.file.FileSystemException fse && Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    throw new FileAlreadyExistsException(fse.getFile());
+                }
+                return false;
+            }
+            try {
+                Files.delete(tmp);
+            } catch (IOException e) {
+                // the file is in place under its name; a leftover hidden name goes with the exit hook
+            }
+            return true;
         }
 
         @Override
