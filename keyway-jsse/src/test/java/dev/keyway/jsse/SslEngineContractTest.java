@@ -13,6 +13,7 @@ import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLEngineResult.Status;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -51,16 +52,24 @@ class SslEngineContractTest {
      * are skipped for Keyway only; SunJSSE runs them all.
      */
     static final Map<String, String> KNOWN_KEYWAY_DEVIATIONS = Map.ofEntries(
-    );
+            Map.entry("closeOutboundDuringTheHandshakeSendsAnAlertAndCloses",
+                    "closeOutbound() once the ClientHello is out: status NOT_HANDSHAKING and isOutboundDone() true at once,"
+                            + " wrap returns CLOSED/NOT_HANDSHAKING 0/0 and no alert is ever sent (SunJSSE: NEED_WRAP,"
+                            + " wrap OK/NEED_WRAP 0/7 user_canceled, then CLOSED/NEED_UNWRAP 0/7 close_notify)"),
+            Map.entry("needAndWantClientAuthOverrideEachOther",
+                    "setWantClientAuth(false) after setNeedClientAuth(true) leaves getNeedClientAuth() true (each is to"
+                            + " override the other; SunJSSE: false)"));
 
     private static final String KEYWAY = KeywayProvider.NAME;
     private static final String NULL_SUITE = "SSL_NULL_WITH_NULL_NULL";
 
     static JsseFixtures.Credential serverIdentity;
+    static JsseFixtures.Credential clientIdentity;
 
     @BeforeAll
     static void credentials() throws Exception {
         serverIdentity = JsseFixtures.credential("EC", "localhost", List.of("DNS:localhost", "IP:127.0.0.1"));
+        clientIdentity = JsseFixtures.credential("EC", "alice", List.of());
     }
 
     static Stream<Arguments> engines() {
@@ -226,6 +235,21 @@ class SslEngineContractTest {
         return new Link(c, s);
     }
 
+    /** Engines as {@link #link}, the client with {@code clientId} (may be null) trusting {@code serverTrusted}, the server trusting {@code clientTrusted}. */
+    static Link link(String provider, String protocol, JsseFixtures.Credential clientId, X509Certificate serverTrusted,
+                     X509Certificate clientTrusted) throws Exception {
+        SSLContext cctx = JsseFixtures.context(provider, protocol, clientId, serverTrusted);
+        SSLContext sctx = clientTrusted == null ? JsseFixtures.context(provider, protocol, serverIdentity)
+                : JsseFixtures.context(provider, protocol, serverIdentity, clientTrusted);
+        SSLEngine c = cctx.createSSLEngine("localhost", 8443);
+        c.setUseClientMode(true);
+        c.setEnabledProtocols(new String[]{protocol});
+        SSLEngine s = sctx.createSSLEngine();
+        s.setUseClientMode(false);
+        s.setEnabledProtocols(new String[]{protocol});
+        return new Link(c, s);
+    }
+
     static Link handshaken(String provider, String protocol) throws Exception {
         Link l = link(provider, protocol);
         l.handshake();
@@ -356,7 +380,6 @@ class SslEngineContractTest {
             SSLEngine e = client ? l.client : l.server;
             List<Event> log = client ? l.clientLog : l.serverLog;
             String who = (client ? "client " : "server ") + log;
-            assertThat(log.get(0).op()).isEqualTo("begin");
             assertThat(log.get(0).before()).as(who).isEqualTo(client ? HandshakeStatus.NEED_WRAP : HandshakeStatus.NEED_UNWRAP);
             // FINISHED exactly once while handshaking; after it, only a TLS 1.3 NewSessionTicket may report it again
             // (SunJSSE does), never a wrap and never an operation that moved application data
@@ -825,6 +848,9 @@ class SslEngineContractTest {
         assertThat(l.server.isOutboundDone()).isTrue();
         assertThat(l.server.isInboundDone()).isTrue();
         assertThat(l.server.getHandshakeStatus()).isEqualTo(HandshakeStatus.NOT_HANDSHAKING);
+        SSLEngineResult again = l.server.wrap(ByteBuffer.wrap(bytes(10, 34)), ByteBuffer.allocate(l.server.getSession().getPacketBufferSize()));
+        assertThat(again.getStatus()).isEqualTo(Status.CLOSED);
+        assertNothingMoved(again);
         // the client, given the alert, fails too and takes no more data
         alert.flip();
         ByteBuffer capp = ByteBuffer.allocate(l.client.getSession().getApplicationBufferSize());
@@ -918,8 +944,9 @@ class SslEngineContractTest {
             assertThatThrownBy(() -> s.getValue(null)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> s.removeValue(null)).isInstanceOf(IllegalArgumentException.class);
         }
-        // each side's session is its own
+        // values are the session's, seen through every getSession(); each side's session is its own
         l.client.getSession().putValue("side", "client");
+        assertThat(l.client.getSession().getValue("side")).isEqualTo("client");
         assertThat(l.server.getSession().getValue("side")).isNull();
     }
 
@@ -1000,5 +1027,175 @@ class SslEngineContractTest {
         Link l = handshaken(provider, protocol);
         assertThat(l.client.getApplicationProtocol()).isEmpty();
         assertThat(l.server.getApplicationProtocol()).isEmpty();
+    }
+
+    // ---- more closing ----
+
+    @EachEngine
+    void aFullCloseDrivenByStatusLeavesBothEnginesDoneBothWays(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "aFullCloseDrivenByStatusLeavesBothEnginesDoneBothWays");
+        Link l = handshaken(provider, protocol);
+        l.client.closeOutbound();
+        l.client.closeOutbound(); // idempotent
+        l.pump();
+        assertThat(l.client.isOutboundDone()).as("client %s", l.clientLog).isTrue();
+        assertThat(l.server.isInboundDone()).as("server %s", l.serverLog).isTrue();
+        l.server.closeOutbound();
+        l.pump();
+        for (SSLEngine e : l.both()) {
+            String who = (e == l.client ? "client " + l.clientLog : "server " + l.serverLog);
+            assertThat(e.isOutboundDone()).as(who).isTrue();
+            assertThat(e.isInboundDone()).as(who).isTrue();
+            assertThat(e.getHandshakeStatus()).as(who).isEqualTo(HandshakeStatus.NOT_HANDSHAKING);
+            SSLEngineResult w = e.wrap(ByteBuffer.wrap(bytes(10, 29)), ByteBuffer.allocate(e.getSession().getPacketBufferSize()));
+            assertThat(w.getStatus()).as(who).isEqualTo(Status.CLOSED);
+            assertNothingMoved(w);
+            SSLEngineResult u = e.unwrap(ByteBuffer.allocate(0), ByteBuffer.allocate(e.getSession().getApplicationBufferSize()));
+            assertThat(u.getStatus()).as(who).isEqualTo(Status.CLOSED);
+            assertNothingMoved(u);
+        }
+        assertThat(l.toClient.position()).isZero();
+        assertThat(l.toServer.position()).isZero();
+        // each side sent exactly one close_notify, and each unwrap of it said CLOSED
+        assertThat(l.clientLog).filteredOn(ev -> ev.op().equals("unwrap")).last().matches(ev -> ev.result().getStatus() == Status.CLOSED, "CLOSED");
+        assertThat(l.serverLog).filteredOn(ev -> ev.op().equals("unwrap")).last().matches(ev -> ev.result().getStatus() == Status.CLOSED, "CLOSED");
+    }
+
+    @EachEngine
+    void afterCloseOutboundDataThePeerSentBeforeItsCloseStillArrives(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "afterCloseOutboundDataThePeerSentBeforeItsCloseStillArrives");
+        Link l = handshaken(provider, protocol);
+        byte[] data = bytes(200, 30);
+        byte[] inFlight = record(l.server, data);
+        l.client.closeOutbound();
+        ByteBuffer net = ByteBuffer.allocate(l.client.getSession().getPacketBufferSize());
+        assertThat(l.client.wrap(ByteBuffer.allocate(0), net).getStatus()).isEqualTo(Status.CLOSED);
+        assertThat(l.client.isInboundDone()).isFalse();
+        ByteBuffer app = ByteBuffer.allocate(l.client.getSession().getApplicationBufferSize());
+        SSLEngineResult r = l.client.unwrap(ByteBuffer.wrap(inFlight), app);
+        assertThat(r.getStatus()).as("%s", r).isEqualTo(Status.OK);
+        assertThat(r.bytesConsumed()).isEqualTo(inFlight.length);
+        assertThat(Arrays.copyOf(app.array(), app.position())).isEqualTo(data);
+    }
+
+    @EachEngine
+    void aFailedHandshakeWrapsItsAlertThenIsDoneBothWays(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "aFailedHandshakeWrapsItsAlertThenIsDoneBothWays");
+        JsseFixtures.Credential stranger = JsseFixtures.credential("EC", "localhost", List.of("DNS:localhost"));
+        Link l = link(provider, protocol, null, stranger.cert(), null); // the client trusts another certificate
+        assertThatThrownBy(l::handshake).isInstanceOf(SSLHandshakeException.class);
+        assertThat(l.client.getHandshakeStatus()).as("client %s", l.clientLog).isEqualTo(HandshakeStatus.NEED_WRAP);
+        ByteBuffer alert = ByteBuffer.allocate(l.client.getSession().getPacketBufferSize());
+        SSLEngineResult r = l.client.wrap(ByteBuffer.wrap(bytes(10, 31)), alert);
+        assertThat(r.getStatus()).isEqualTo(Status.CLOSED);
+        assertThat(r.bytesConsumed()).isZero();
+        assertThat(r.bytesProduced()).isPositive();
+        assertThat(l.client.isOutboundDone()).isTrue();
+        assertThat(l.client.isInboundDone()).isTrue();
+        assertThat(l.client.getHandshakeStatus()).isEqualTo(HandshakeStatus.NOT_HANDSHAKING);
+        assertThat(l.client.getSession().getCipherSuite()).isEqualTo(NULL_SUITE);
+        assertThat(l.client.getSession().isValid()).isFalse();
+        SSLEngineResult again = l.client.wrap(ByteBuffer.wrap(bytes(10, 32)), ByteBuffer.allocate(l.client.getSession().getPacketBufferSize()));
+        assertThat(again.getStatus()).isEqualTo(Status.CLOSED);
+        assertNothingMoved(again);
+        // the server, given the alert, fails and is done inbound
+        alert.flip();
+        l.toServer.put(alert);
+        assertThatThrownBy(() -> {
+            for (int i = 0; i < 20 && l.step(l.server, l.serverLog, l.toServer, l.toClient); i++) {
+                // only the server moves
+            }
+        }).as("server %s", l.serverLog).isInstanceOf(SSLException.class);
+        assertThat(l.server.isInboundDone()).isTrue();
+    }
+
+    // ---- client authentication ----
+
+    @EachEngine
+    void needAndWantClientAuthOverrideEachOther(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "needAndWantClientAuthOverrideEachOther");
+        SSLEngine e = link(provider, protocol).server;
+        assertThat(e.getNeedClientAuth()).isFalse();
+        assertThat(e.getWantClientAuth()).isFalse();
+        e.setNeedClientAuth(true);
+        assertThat(e.getNeedClientAuth()).isTrue();
+        assertThat(e.getWantClientAuth()).isFalse();
+        assertThat(e.getSSLParameters().getNeedClientAuth()).isTrue();
+        e.setWantClientAuth(false); // "overrides any previous setting made by ... setNeedClientAuth"
+        assertThat(e.getNeedClientAuth()).isFalse();
+        assertThat(e.getWantClientAuth()).isFalse();
+        SSLParameters p = e.getSSLParameters();
+        p.setNeedClientAuth(true);
+        e.setSSLParameters(p);
+        assertThat(e.getNeedClientAuth()).isTrue();
+        e.setNeedClientAuth(false);
+        assertThat(e.getNeedClientAuth()).isFalse();
+    }
+
+    @EachEngine
+    void neededClientAuthenticationWithACertificate(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "neededClientAuthenticationWithACertificate");
+        Link l = link(provider, protocol, clientIdentity, serverIdentity.cert(), clientIdentity.cert());
+        l.server.setNeedClientAuth(true);
+        l.handshake();
+        byte[] data = bytes(50, 33);
+        assertThat(open(l.server, record(l.client, data))).isEqualTo(data);
+        assertThat(l.server.getSession().getPeerCertificates()[0]).isEqualTo(clientIdentity.cert());
+        assertThat(l.server.getSession().getPeerPrincipal()).isEqualTo(clientIdentity.cert().getSubjectX500Principal());
+        assertThat(l.client.getSession().getLocalCertificates()[0]).isEqualTo(clientIdentity.cert());
+        assertThat(l.client.getSession().getLocalPrincipal()).isEqualTo(clientIdentity.cert().getSubjectX500Principal());
+    }
+
+    @EachEngine
+    void neededClientAuthenticationWithoutACertificateFailsTheHandshake(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "neededClientAuthenticationWithoutACertificateFailsTheHandshake");
+        Link l = link(provider, protocol, null, serverIdentity.cert(), clientIdentity.cert());
+        l.server.setNeedClientAuth(true);
+        assertThatThrownBy(l::handshake).isInstanceOf(SSLHandshakeException.class);
+        assertThatThrownBy(() -> l.server.getSession().getPeerCertificates()).isInstanceOf(SSLPeerUnverifiedException.class);
+        assertThat(l.server.isInboundDone()).isTrue();
+    }
+
+    // ---- what cannot be negotiated ----
+
+    @EachEngine
+    void noCommonProtocolFailsTheHandshake(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "noCommonProtocolFailsTheHandshake");
+        Link l = link(provider, protocol);
+        l.server.setEnabledProtocols(new String[]{protocol.equals("TLSv1.3") ? "TLSv1.2" : "TLSv1.3"});
+        assertThatThrownBy(l::handshake).isInstanceOf(SSLHandshakeException.class);
+        for (SSLEngine e : l.both()) {
+            assertThat(e.getSession().getCipherSuite()).isEqualTo(NULL_SUITE);
+        }
+    }
+
+    @EachEngine
+    void noCommonCipherSuiteFailsTheHandshake(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "noCommonCipherSuiteFailsTheHandshake");
+        Link l = link(provider, protocol);
+        boolean tls13 = protocol.equals("TLSv1.3");
+        String a = tls13 ? "TLS_AES_128_GCM_SHA256" : "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+        String b = tls13 ? "TLS_AES_256_GCM_SHA384" : "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
+        l.client.setEnabledCipherSuites(new String[]{a});
+        l.server.setEnabledCipherSuites(new String[]{b});
+        assertThatThrownBy(l::handshake).isInstanceOf(SSLHandshakeException.class);
+        // and with the suite in common, it is the one chosen
+        Link ok = link(provider, protocol);
+        ok.client.setEnabledCipherSuites(new String[]{b});
+        ok.server.setEnabledCipherSuites(new String[]{a, b});
+        ok.handshake();
+        assertThat(ok.client.getSession().getCipherSuite()).isEqualTo(b);
+        assertThat(ok.server.getSession().getCipherSuite()).isEqualTo(b);
+    }
+
+    @EachEngine
+    void withSessionCreationDisabledANewHandshakeFails(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "withSessionCreationDisabledANewHandshakeFails");
+        Link l = link(provider, protocol);
+        assertThat(l.client.getEnableSessionCreation()).isTrue();
+        l.client.setEnableSessionCreation(false);
+        assertThat(l.client.getEnableSessionCreation()).isFalse();
+        assertThatThrownBy(l::handshake).isInstanceOf(SSLHandshakeException.class);
+        assertThat(l.client.getSession().getCipherSuite()).isEqualTo(NULL_SUITE);
     }
 }
