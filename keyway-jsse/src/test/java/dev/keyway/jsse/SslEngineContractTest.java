@@ -58,7 +58,11 @@ class SslEngineContractTest {
                             + " wrap OK/NEED_WRAP 0/7 user_canceled, then CLOSED/NEED_UNWRAP 0/7 close_notify)"),
             Map.entry("needAndWantClientAuthOverrideEachOther",
                     "setWantClientAuth(false) after setNeedClientAuth(true) leaves getNeedClientAuth() true (each is to"
-                            + " override the other; SunJSSE: false)"));
+                            + " override the other; SunJSSE: false)"),
+            Map.entry("plaintextHttpSentToAServerIsRefusedNotAwaited",
+                    "unwrap of \"GET / HTTP/1.1...\" (35 bytes) returns BUFFER_UNDERFLOW/NEED_UNWRAP 0/0: the bytes"
+                            + " \" /\" are read as a record length of 8239 and awaited (SunJSSE: an SSLException"
+                            + " (plaintext connection?) at once, isInboundDone() true)"));
 
     private static final String KEYWAY = KeywayProvider.NAME;
     private static final String NULL_SUITE = "SSL_NULL_WITH_NULL_NULL";
@@ -1197,5 +1201,33 @@ class SslEngineContractTest {
         assertThat(l.client.getEnableSessionCreation()).isFalse();
         assertThatThrownBy(l::handshake).isInstanceOf(SSLHandshakeException.class);
         assertThat(l.client.getSession().getCipherSuite()).isEqualTo(NULL_SUITE);
+    }
+
+    // ---- what is not TLS ----
+
+    @EachEngine
+    void aRecordLongerThanAnyAllowedIsRefusedNotAwaited(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "aRecordLongerThanAnyAllowedIsRefusedNotAwaited");
+        Link l = handshaken(provider, protocol);
+        byte[] huge = new byte[64];
+        huge[0] = 23;
+        huge[1] = 3;
+        huge[2] = 3;
+        huge[3] = (byte) 0xff;
+        huge[4] = (byte) 0xff;
+        ByteBuffer app = ByteBuffer.allocate(l.server.getSession().getApplicationBufferSize());
+        assertThatThrownBy(() -> l.server.unwrap(ByteBuffer.wrap(huge), app)).isInstanceOf(SSLException.class);
+        assertThat(app.position()).isZero();
+        assertThat(l.server.isInboundDone()).isTrue();
+    }
+
+    @EachEngine
+    void plaintextHttpSentToAServerIsRefusedNotAwaited(String provider, String protocol) throws Exception {
+        unlessKnownDeviation(provider, protocol, "plaintextHttpSentToAServerIsRefusedNotAwaited");
+        Link l = link(provider, protocol);
+        byte[] http = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        ByteBuffer app = ByteBuffer.allocate(l.server.getSession().getApplicationBufferSize());
+        assertThatThrownBy(() -> l.server.unwrap(ByteBuffer.wrap(http), app)).isInstanceOf(SSLException.class);
+        assertThat(l.server.isInboundDone()).isTrue();
     }
 }
