@@ -38,8 +38,11 @@ public final class KeywaySslContext extends SSLContextSpi {
     private final dev.keyway.tls.session.MemorySessionStore sessionStore = new dev.keyway.tls.session.MemorySessionStore();
     private boolean initialised;
 
-    KeywaySslContext(String algorithm) {
+    private final dev.keyway.core.keylog.KeyLog keyLog;
+
+    KeywaySslContext(String algorithm, dev.keyway.core.keylog.KeyLog keyLog) {
         this.algorithm = algorithm;
+        this.keyLog = keyLog;
         if (algorithm.equals("Default")) {
             try {
                 init(null, null);
@@ -146,6 +149,10 @@ public final class KeywaySslContext extends SSLContextSpi {
 
     X509ExtendedTrustManager extendedTrustManager() {
         return trustManager instanceof X509ExtendedTrustManager x ? x : null;
+    }
+
+    dev.keyway.core.keylog.KeyLog keyLog() {
+        return keyLog;
     }
 
     dev.keyway.tls.TicketKeys ticketKeys() {

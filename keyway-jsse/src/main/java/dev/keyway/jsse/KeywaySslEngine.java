@@ -180,6 +180,7 @@ final class KeywaySslEngine extends SSLEngine {
         if (want) {
             throw new UnsupportedOperationException("the Keyway provider cannot ask for an optional client certificate: use setNeedClientAuth(true)");
         }
+        needClientAuth = false; // each of the two setters overrides the other's earlier setting
     }
 
     @Override
@@ -278,6 +279,9 @@ final class KeywaySslEngine extends SSLEngine {
     }
 
     private void start() throws SSLException {
+        if (tls != null) {
+            return; // started: never take both locks then (unwrap holds its lock while it may close the write side)
+        }
         synchronized (wrapLock) {
             synchronized (unwrapLock) {
                 if (tls != null) {
@@ -312,7 +316,8 @@ final class KeywaySslEngine extends SSLEngine {
         }
         List<TlsVersion> versions = protocols.stream().map(Names::version).toList();
         List<CipherSuite> cs = suites.stream().map(Names::suite).toList();
-        return TlsConfig.builder().versions(versions).suites(cs).groups(GROUPS).alpn(List.of(parameters.getApplicationProtocols()));
+        return TlsConfig.builder().versions(versions).suites(cs).groups(GROUPS).alpn(List.of(parameters.getApplicationProtocols()))
+                .keyLog(context.keyLog());
     }
 
     private TlsConfig clientConfig(KeywaySslSession hs) {
@@ -572,14 +577,16 @@ final class KeywaySslEngine extends SSLEngine {
             int type = src.get(p) & 0xff;
             int len = ((src.get(p + 3) & 0xff) << 8) | (src.get(p + 4) & 0xff);
             int whole = 5 + len;
-            if (len <= MAX_RECORD - 5 && src.remaining() < whole) {
+            // Only a header that could start a TLS record is waited for; anything else (plaintext HTTP, a length no
+            // record can have) goes to the record layer at once, which refuses it with the right alert.
+            boolean plausible = type >= 20 && type <= 23 && (src.get(p + 1) & 0xff) == 3 && len <= MAX_RECORD - 5;
+            if (plausible && src.remaining() < whole) {
                 return new SSLEngineResult(Status.BUFFER_UNDERFLOW, getHandshakeStatus(), 0, 0);
             }
             if (type == 23 && session != null && room < Math.min(len, MAX_PLAINTEXT)) {
                 return new SSLEngineResult(Status.BUFFER_OVERFLOW, getHandshakeStatus(), 0, 0);
             }
-            // An oversized length goes in as its header alone: the record layer refuses it (record_overflow).
-            int feed = len <= MAX_RECORD - 5 ? whole : 5;
+            int feed = plausible ? whole : 5;
             byte[] record = new byte[feed];
             src.get(record);
             try {
@@ -587,9 +594,21 @@ final class KeywaySslEngine extends SSLEngine {
             } catch (TlsException e) {
                 throw fail(e);
             }
+            if (!plausible && failure == null) {
+                // the record layer let it through after all: refuse it here rather than wait for bytes that never come
+                SSLException x = new SSLException("not a TLS record (type " + type + ", length " + len + ")");
+                failure = x;
+                throw x;
+            }
             HandshakeStatus hs = after();
             cacheTickets(t);
             int n = session != null ? deliver(t, dsts, offset, length) : 0;
+            if (t.isInboundDone() && Names.TLS12.equals(session == null ? null : session.getProtocol())) {
+                // TLS 1.2 closes both ways: a close_notify is answered with ours (RFC 5246 section 7.2.1), as JSSE does.
+                // TLS 1.3 allows a half-close (RFC 8446 section 6.1): the application closes its side when it is done.
+                closeOutbound();
+                hs = getHandshakeStatus();
+            }
             Status status = t.isInboundDone() && t.readable() == 0 ? Status.CLOSED : Status.OK;
             if (session != null) {
                 session.accessed();
@@ -656,8 +675,13 @@ final class KeywaySslEngine extends SSLEngine {
             }
             outboundClosed = true;
             TlsEngine t = tls;
-            if (t != null && t.isHandshakeComplete() && failure == null && !t.isOutboundDone()) {
+            if (t == null || failure != null || t.isOutboundDone()) {
+                return; // before the handshake there is nobody to tell
+            }
+            if (t.isHandshakeComplete()) {
                 t.closeOutbound(); // queues close_notify: NEED_WRAP until it is out
+            } else {
+                t.cancelHandshake(); // user_canceled, then close_notify, as JSSE sends them
             }
         }
     }

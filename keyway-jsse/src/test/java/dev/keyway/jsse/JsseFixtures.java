@@ -50,6 +50,12 @@ final class JsseFixtures {
         return ks;
     }
 
+    static javax.net.ssl.TrustManager[] trustManagers(X509Certificate... trusted) throws Exception {
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trustStore(trusted));
+        return tmf.getTrustManagers();
+    }
+
     /** An SSLContext of {@code provider} ("Keyway" or "SunJSSE") with this identity (may be null) and trust. */
     static SSLContext context(String provider, String algorithm, Credential identity, X509Certificate... trusted) throws Exception {
         SSLContext ctx = provider.equals(KeywayProvider.NAME)

@@ -51,18 +51,7 @@ class SslEngineContractTest {
      * followed by a space and the protocol, when only that version differs) and what Keyway does instead. These
      * are skipped for Keyway only; SunJSSE runs them all.
      */
-    static final Map<String, String> KNOWN_KEYWAY_DEVIATIONS = Map.ofEntries(
-            Map.entry("closeOutboundDuringTheHandshakeSendsAnAlertAndCloses",
-                    "closeOutbound() once the ClientHello is out: status NOT_HANDSHAKING and isOutboundDone() true at once,"
-                            + " wrap returns CLOSED/NOT_HANDSHAKING 0/0 and no alert is ever sent (SunJSSE: NEED_WRAP,"
-                            + " wrap OK/NEED_WRAP 0/7 user_canceled, then CLOSED/NEED_UNWRAP 0/7 close_notify)"),
-            Map.entry("needAndWantClientAuthOverrideEachOther",
-                    "setWantClientAuth(false) after setNeedClientAuth(true) leaves getNeedClientAuth() true (each is to"
-                            + " override the other; SunJSSE: false)"),
-            Map.entry("plaintextHttpSentToAServerIsRefusedNotAwaited",
-                    "unwrap of \"GET / HTTP/1.1...\" (35 bytes) returns BUFFER_UNDERFLOW/NEED_UNWRAP 0/0: the bytes"
-                            + " \" /\" are read as a record length of 8239 and awaited (SunJSSE: an SSLException"
-                            + " (plaintext connection?) at once, isInboundDone() true)"));
+    static final Map<String, String> KNOWN_KEYWAY_DEVIATIONS = Map.of();
 
     private static final String KEYWAY = KeywayProvider.NAME;
     private static final String NULL_SUITE = "SSL_NULL_WITH_NULL_NULL";

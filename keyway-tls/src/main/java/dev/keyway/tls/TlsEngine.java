@@ -425,6 +425,24 @@ public final class TlsEngine {
         }
     }
 
+    /**
+     * Gives up the handshake from this side: queues user_canceled and close_notify (RFC 8446 section 6.1; protected
+     * under whatever keys the handshake reached), after which nothing more is written. For an API that lets a caller
+     * close a connection at any time (JSSE's {@code closeOutbound}); after the handshake use {@link #closeOutbound}.
+     */
+    public void cancelHandshake() {
+        synchronized (outLock) {
+            if (session != null) {
+                throw new IllegalStateException("the handshake is complete: use closeOutbound");
+            }
+            if (!outboundDone && failure == null) {
+                outboundDone = true;
+                records.writeAlert(Alert.USER_CANCELED);
+                records.writeAlert(Alert.CLOSE_NOTIFY);
+            }
+        }
+    }
+
     public boolean isOutboundDone() {
         synchronized (outLock) {
             return outboundDone;
