@@ -182,13 +182,13 @@ public final class KeywaySslContext extends SSLContextSpi {
     @Override
     protected SSLSocketFactory engineGetSocketFactory() {
         checkInitialised();
-        throw new UnsupportedOperationException("the Keyway provider has no SSLSocket yet: use SSLEngine (the JDK's HttpClient, Netty, Jetty do)");
+        return new KeywaySocketFactories.Client(this);
     }
 
     @Override
     protected SSLServerSocketFactory engineGetServerSocketFactory() {
         checkInitialised();
-        throw new UnsupportedOperationException("the Keyway provider has no SSLServerSocket yet: use SSLEngine");
+        return new KeywaySocketFactories.Server(this);
     }
 
     @Override
@@ -202,13 +202,13 @@ public final class KeywaySslContext extends SSLContextSpi {
     }
 
     @Override
-    protected SSLParameters engineGetDefaultSSLParameters() {
+    public SSLParameters engineGetDefaultSSLParameters() {
         SSLParameters p = new SSLParameters(Names.names(dev.keyway.tls.TlsConfig.defaultSuites()), protocols().toArray(String[]::new));
         return p;
     }
 
     @Override
-    protected SSLParameters engineGetSupportedSSLParameters() {
+    public SSLParameters engineGetSupportedSSLParameters() {
         return new SSLParameters(Names.names(dev.keyway.tls.TlsConfig.defaultSuites()), new String[]{Names.TLS13, Names.TLS12});
     }
 

@@ -51,6 +51,8 @@ public final class TlsEngine {
     private volatile boolean inboundDone;
     private boolean outboundDone;
     private volatile RuntimeException failure;
+    /** user_canceled warnings passed over after the handshake; a peer that keeps sending them is refused. */
+    private int userCanceledIgnored;
 
     private TlsEngine(TlsConfig config, boolean client) {
         this.config = config;
@@ -220,6 +222,11 @@ public final class TlsEngine {
                 byte[] body = r.data();
                 if (body.length == 2 && body[1] == 0 && session != null) {
                     inboundDone = true;
+                } else if (body.length == 2 && body[0] == 1 && (body[1] & 0xff) == Alert.USER_CANCELED.code() && session != null
+                        && ++userCanceledIgnored <= 16) {
+                    // A warning after the handshake that a close_notify should follow (RFC 8446 section 6.1; the JDK
+                    // sends one when it closes): the close_notify ends the stream, this one is passed over.
+                    return;
                 } else {
                     throw Alerts.received(body);
                 }
