@@ -63,6 +63,7 @@ final class KeywaySslEngine extends SSLEngine {
     private boolean needClientAuth;
     private boolean enableSessionCreation = true;
     private SSLParameters parameters = new SSLParameters();
+    private java.util.function.BiFunction<SSLEngine, List<String>, String> alpnSelector;
 
     private volatile TlsEngine tls;
     private volatile KeywaySslSession handshakeSession;
@@ -262,6 +263,17 @@ final class KeywaySslEngine extends SSLEngine {
         return null; // Keyway decides ALPN inside the handshake and tells it only when the handshake is over
     }
 
+    /** Server: the selector picks from the client's offer (Jetty's HTTP/2 connector sets one), as JSSE's. */
+    @Override
+    public void setHandshakeApplicationProtocolSelector(java.util.function.BiFunction<SSLEngine, List<String>, String> selector) {
+        this.alpnSelector = selector;
+    }
+
+    @Override
+    public java.util.function.BiFunction<SSLEngine, List<String>, String> getHandshakeApplicationProtocolSelector() {
+        return alpnSelector;
+    }
+
     // ---- the handshake ----
 
     @Override
@@ -412,6 +424,16 @@ final class KeywaySslEngine extends SSLEngine {
             throw new IllegalArgumentException("the key manager has no certificate and key for a server (EC, Ed25519 or RSA)");
         }
         b.certificate(List.of(chain), key).ticketKeys(context.ticketKeys());
+        java.util.function.BiFunction<SSLEngine, List<String>, String> selector = alpnSelector;
+        if (selector != null) {
+            b.alpnSelector(offer -> {
+                try {
+                    return selector.apply(this, offer);
+                } catch (RuntimeException e) {
+                    return null; // the application refused every offered protocol: no_application_protocol
+                }
+            });
+        }
         if (protocols.contains(Names.TLS12)) {
             b.sessionStore(context.sessionStore());
         }

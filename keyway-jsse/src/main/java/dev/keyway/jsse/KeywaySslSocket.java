@@ -39,6 +39,7 @@ final class KeywaySslSocket extends SSLSocket {
     private final Object readLock = new Object();
     private final Object writeLock = new Object();
     private final Object handshakeLock = new Object();
+    private java.util.function.BiFunction<SSLSocket, List<String>, String> socketSelector;
 
     private InputStream rawIn;
     private OutputStream rawOut;
@@ -186,6 +187,17 @@ final class KeywaySslSocket extends SSLSocket {
     @Override
     public String getHandshakeApplicationProtocol() {
         return engine.getHandshakeApplicationProtocol();
+    }
+
+    @Override
+    public void setHandshakeApplicationProtocolSelector(java.util.function.BiFunction<SSLSocket, List<String>, String> selector) {
+        socketSelector = selector;
+        engine.setHandshakeApplicationProtocolSelector(selector == null ? null : (e, offer) -> selector.apply(this, offer));
+    }
+
+    @Override
+    public java.util.function.BiFunction<SSLSocket, List<String>, String> getHandshakeApplicationProtocolSelector() {
+        return socketSelector;
     }
 
     SSLEngine engine() {

@@ -43,6 +43,7 @@ public final class TlsConfig {
     private final boolean legacyNoExtendedMasterSecret;
     private final ClientCertificateCheck clientCertificateCheck;
     private final ServerCertificateCheck serverCertificateCheck;
+    private final java.util.function.Function<List<String>, String> alpnSelector;
 
     private TlsConfig(Builder b) {
         this.versions = List.copyOf(b.versions);
@@ -72,6 +73,12 @@ public final class TlsConfig {
         this.legacyNoExtendedMasterSecret = b.legacyNoExtendedMasterSecret;
         this.clientCertificateCheck = b.clientCertificateCheck;
         this.serverCertificateCheck = b.serverCertificateCheck;
+        this.alpnSelector = b.alpnSelector;
+    }
+
+    /** Server: who picks the application protocol from the client's offer instead of {@link #alpn()}; or null. */
+    public java.util.function.Function<List<String>, String> alpnSelector() {
+        return alpnSelector;
     }
 
     /** Client: who decides on the server's chain instead of the trust anchors; null to validate it to them. */
@@ -223,6 +230,7 @@ public final class TlsConfig {
         private boolean exposeTrafficSecrets;
         private ClientCertificateCheck clientCertificateCheck;
         private ServerCertificateCheck serverCertificateCheck;
+        private java.util.function.Function<List<String>, String> alpnSelector;
 
         /** Let connections report their first application traffic secrets (off by default: they are keys). */
         public Builder exposeTrafficSecrets(boolean expose) {
@@ -396,6 +404,17 @@ public final class TlsConfig {
          */
         public Builder serverCertificateCheck(ServerCertificateCheck check) {
             this.serverCertificateCheck = Objects.requireNonNull(check);
+            return this;
+        }
+
+        /**
+         * Server: {@code selector} picks the application protocol from the client's ALPN offer (never empty), in place
+         * of the first of {@link #alpn} the client offers (JSSE's {@code setHandshakeApplicationProtocolSelector}): it
+         * returns one of the offered names, or "" to answer without ALPN; null or a name not offered ends the
+         * handshake with no_application_protocol (RFC 7301 section 3.2). It is not asked when the client offers none.
+         */
+        public Builder alpnSelector(java.util.function.Function<List<String>, String> selector) {
+            this.alpnSelector = Objects.requireNonNull(selector);
             return this;
         }
 

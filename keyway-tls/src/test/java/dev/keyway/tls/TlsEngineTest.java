@@ -594,6 +594,38 @@ class TlsEngineTest {
         }
     }
 
+    @Test
+    void anAlpnSelectorPicksFromTheClientsOfferOrRefuses() throws Exception {
+        List<List<String>> asked = new java.util.ArrayList<>();
+        java.util.function.Function<String, TlsConfig> server = answer -> server().alpnSelector(offer -> {
+            asked.add(offer);
+            return answer.equals("<null>") ? null : answer;
+        }).build();
+        TlsConfig offering = client().alpn(List.of("http/1.1", "h2")).build();
+
+        Pair p = connect(offering, server.apply("h2"), WHOLE);
+        assertThat(p.client().alpn()).isEqualTo("h2");
+        assertThat(p.server().alpn()).isEqualTo("h2");
+        assertThat(asked).containsExactly(List.of("http/1.1", "h2"));
+
+        Pair none = connect(offering, server.apply(""), WHOLE);
+        assertThat(none.client().alpn()).isNull();
+
+        // the client offers nothing: the selector is not asked
+        asked.clear();
+        Pair silent = connect(client().build(), server.apply("h2"), WHOLE);
+        assertThat(silent.server().alpn()).isNull();
+        assertThat(asked).isEmpty();
+
+        for (String bad : List.of("<null>", "spdy/3")) {
+            TlsEngine c = TlsEngine.client(offering);
+            TlsEngine s = TlsEngine.server(server.apply(bad));
+            byte[] hello = takeAll(c);
+            assertThatThrownBy(() -> s.receive(hello, 0, hello.length)).isInstanceOfSatisfying(TlsException.class,
+                    e -> assertThat(e.alert()).isEqualTo(Alert.NO_APPLICATION_PROTOCOL));
+        }
+    }
+
     private static void assertDenied(TlsConfig clientConfig, TlsConfig serverConfig) {
         TlsEngine c = TlsEngine.client(clientConfig);
         TlsEngine s = TlsEngine.server(serverConfig);

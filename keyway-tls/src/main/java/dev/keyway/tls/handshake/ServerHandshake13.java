@@ -405,6 +405,17 @@ public final class ServerHandshake13 extends Handshake {
 
     /** Our first protocol the client also offers; null when either side has none; no_application_protocol otherwise. */
     static String chooseAlpn(TlsConfig config, ClientHello ch) {
+        if (!ch.alpn().isEmpty() && config.alpnSelector() != null) {
+            String chosen = config.alpnSelector().apply(List.copyOf(ch.alpn()));
+            if (chosen != null && chosen.isEmpty()) {
+                return null;
+            }
+            if (chosen == null || !ch.alpn().contains(chosen)) {
+                throw TlsException.fatal(Alert.NO_APPLICATION_PROTOCOL, "the server's selector chose no application protocol the client offered ("
+                        + Printable.escape(String.valueOf(ch.alpn())) + ")");
+            }
+            return chosen;
+        }
         if (ch.alpn().isEmpty() || config.alpn().isEmpty()) {
             return null;
         }
