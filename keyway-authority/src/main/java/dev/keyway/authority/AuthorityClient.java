@@ -75,6 +75,56 @@ public final class AuthorityClient {
         return r.body().get("recipient").asText();
     }
 
+    /** The owner name {@code identity} is enrolled under (what escrows it files are bound to). */
+    public String enrolledName(Identity identity) {
+        Response r = checked(signed(identity, "GET", "v1/client", null), "say who you are");
+        if (r.body() == null || !r.body().hasNonNull("name")) {
+            throw new KeywayException(ErrorCode.PEER, "the authority did not say the enrolled name", "check the URL points at a Keyway authority");
+        }
+        return r.body().get("name").asText();
+    }
+
+    /**
+     * Files an escrow signed by {@code identity}: the blob (wrapped for the authority and bound as its binding says),
+     * a description, and optionally a serial, a message id and the owner it is bound to when that is not the sender.
+     * A refusal is a {@link KeywayException} ({@link #checked}).
+     */
+    public Response escrow(Identity identity, dev.keyway.core.blob.KeyBlob blob, String description, Long serial, String messageId,
+                           String owner) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("blob", java.util.Base64.getEncoder().encodeToString(blob.encode()));
+        body.put("description", description);
+        if (serial != null) {
+            body.put("serial", serial);
+        }
+        if (messageId != null) {
+            body.put("message_id", messageId);
+        }
+        if (owner != null) {
+            body.put("owner", owner);
+        }
+        return checked(signed(identity, "POST", "v1/escrow", body), "escrow the key");
+    }
+
+    /**
+     * {@code r} when it is a success; otherwise the authority's refusal as a {@link KeywayException} with the exit
+     * code it means (401: authentication, 403: policy, 400/404/409: usage, else the peer) and its words escaped.
+     */
+    public static Response checked(Response r, String what) {
+        if (r.ok()) {
+            return r;
+        }
+        ErrorCode code = switch (r.status()) {
+            case 401 -> ErrorCode.AUTH_FAILED;
+            case 403 -> ErrorCode.POLICY;
+            case 400, 404, 409 -> ErrorCode.USAGE;
+            default -> ErrorCode.PEER;
+        };
+        throw new KeywayException(code, "the authority refused to " + what + " (" + r.status() + "): "
+                + dev.keyway.core.encoding.Printable.escape(r.error()),
+                r.status() == 403 ? "ask the authority's admin" : "see 'keyway authority --help'");
+    }
+
     /** An admin request, authorized by the admin token. */
     public Response admin(String adminToken, String method, String pathAndQuery, Object body) {
         byte[] bytes = body == null ? new byte[0] : json(body);

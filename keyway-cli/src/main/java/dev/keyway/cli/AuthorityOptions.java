@@ -32,18 +32,6 @@ final class AuthorityOptions {
 
     /** Turns a refusal into a one-line error with the exit code DESIGN.md gives it. */
     static AuthorityClient.Response check(AuthorityClient.Response r, String what) {
-        if (r.ok()) {
-            return r;
-        }
-        dev.keyway.core.ErrorCode code = switch (r.status()) {
-            case 401 -> dev.keyway.core.ErrorCode.AUTH_FAILED;
-            case 403 -> dev.keyway.core.ErrorCode.POLICY;
-            case 400, 404, 409 -> dev.keyway.core.ErrorCode.USAGE;
-            default -> dev.keyway.core.ErrorCode.PEER;
-        };
-        // The authority's error may quote what a client sent: shown escaped, on one line.
-        throw new KeywayException(code, "the authority refused to " + what + " (" + r.status() + "): "
-                + dev.keyway.core.encoding.Printable.escape(r.error()),
-                r.status() == 403 ? "ask the authority's admin" : "see 'keyway authority --help'");
+        return AuthorityClient.checked(r, what);
     }
 }

@@ -21,9 +21,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Base64;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 @Command(name = "escrow", mixinStandardHelpOptions = true, header = "Send a session key to a backup authority for safekeeping.",
         description = {"Escrows a key with the authority, signed by your enrolled identity, and prints the authority's signed "
@@ -141,25 +138,13 @@ final class EscrowCommand implements Runnable {
 
     /** The owner name the authority has for {@code id}: what escrow blobs made for it are bound to. */
     static String enrolledName(AuthorityClient client, Identity id) {
-        return AuthorityOptions.check(client.signed(id, "GET", "v1/client", null), "say who you are").body().get("name").asText();
+        return client.enrolledName(id);
     }
 
     /** @param owner the owner the blob is bound to when it is not the sender's own name (a recovery officer's filing), or null */
     static AuthorityClient.Response send(AuthorityClient client, Identity id, KeyBlob blob, String description, Long serial,
                                          String messageId, String owner) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("blob", Base64.getEncoder().encodeToString(blob.encode()));
-        body.put("description", description);
-        if (serial != null) {
-            body.put("serial", serial);
-        }
-        if (messageId != null) {
-            body.put("message_id", messageId);
-        }
-        if (owner != null) {
-            body.put("owner", owner);
-        }
-        return AuthorityOptions.check(client.signed(id, "POST", "v1/escrow", body), "escrow the key");
+        return client.escrow(id, blob, description, serial, messageId, owner);
     }
 
     static void printReceipt(CommandSpec spec, AuthorityClient.Response r, boolean json) {

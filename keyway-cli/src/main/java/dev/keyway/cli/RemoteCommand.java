@@ -1,5 +1,6 @@
 package dev.keyway.cli;
 
+import dev.keyway.authority.EscrowKeyLog;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Recipient;

@@ -1,5 +1,6 @@
 package dev.keyway.cli;
 
+import dev.keyway.authority.EscrowKeyLog;
 import dev.keyway.authority.AuthorityClient;
 import dev.keyway.authority.AuthorityHome;
 import dev.keyway.authority.AuthorityServer;

@@ -1,6 +1,5 @@
-package dev.keyway.cli;
+package dev.keyway.authority;
 
-import dev.keyway.authority.AuthorityClient;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyBlob;
@@ -29,8 +28,11 @@ import java.util.function.Consumer;
  *
  * <p>Escrow runs on one background thread with a bounded queue: a handshake never waits for the authority, and a
  * secret that cannot be queued or sent is reported (label and client random only) to {@code log}.
+ *
+ * <p>Any {@code TlsConfig} takes it as its key log; so does the JSSE provider ({@code new KeywayProvider(escrow)}), so
+ * a Java application can escrow its own TLS secrets. {@link #close()} waits for the queue to drain.
  */
-final class EscrowKeyLog implements KeyLog, AutoCloseable {
+public final class EscrowKeyLog implements KeyLog, AutoCloseable {
     private static final Set<String> LABELS = Set.of("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
             "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0");
     private final AuthorityClient client;
@@ -42,11 +44,16 @@ final class EscrowKeyLog implements KeyLog, AutoCloseable {
     private final ThreadPoolExecutor executor;
     private final AtomicLong counter = new AtomicLong();
 
-    /** Checks now that the identity is enrolled (the owner name) and the authority answers. */
-    EscrowKeyLog(AuthorityClient client, Identity identity, String where, Consumer<String> log) {
+    /**
+     * Checks now that the identity is enrolled (the owner name) and the authority answers.
+     *
+     * @param where what the connections are, for the escrows' descriptions (e.g. "remote host 0.0.0.0:5986")
+     * @param log   where problems go, one line each (never a secret)
+     */
+    public EscrowKeyLog(AuthorityClient client, Identity identity, String where, Consumer<String> log) {
         this.client = client;
         this.identity = identity;
-        this.owner = EscrowCommand.enrolledName(client, identity);
+        this.owner = client.enrolledName(identity);
         this.authority = Recipient.parse(client.authorityRecipient());
         this.where = where;
         this.log = log;
@@ -57,7 +64,8 @@ final class EscrowKeyLog implements KeyLog, AutoCloseable {
         });
     }
 
-    String owner() {
+    /** The owner name the escrows are bound to (the identity's enrolled name). */
+    public String owner() {
         return owner;
     }
 
@@ -80,10 +88,7 @@ final class EscrowKeyLog implements KeyLog, AutoCloseable {
     private void escrow(String label, String cr, byte[] secret, long serial) {
         try (SessionKey key = SessionKey.of(Algorithms.byName(secret.length == 48 ? "hmac-sha384" : "hmac-sha256"), secret)) {
             KeyBlob blob = KeyWrap.wrapForEscrow(key, authority, EscrowBinding.owner(owner));
-            AuthorityClient.Response r = EscrowCommand.send(client, identity, blob, "TLS " + label + " " + cr + " " + where, serial, null, null);
-            if (!r.ok()) {
-                log.accept("escrow of " + label + " " + cr + " refused (" + r.status() + ")");
-            }
+            client.escrow(identity, blob, "TLS " + label + " " + cr + " " + where, serial, null, null);
         } catch (KeywayException | IllegalStateException e) {
             log.accept("escrow of " + label + " " + cr + " failed: " + e.getMessage());
         } finally {
