@@ -210,6 +210,9 @@ final class KeywaySslEngine extends SSLEngine {
         }
         p.setApplicationProtocols(parameters.getApplicationProtocols());
         p.setUseCipherSuitesOrder(parameters.getUseCipherSuitesOrder());
+        if (parameters.getSNIMatchers() != null) {
+            p.setSNIMatchers(parameters.getSNIMatchers());
+        }
         p.setMaximumPacketSize(MAX_RECORD);
         return p;
     }
@@ -239,6 +242,9 @@ final class KeywaySslEngine extends SSLEngine {
         }
         kept.setApplicationProtocols(p.getApplicationProtocols());
         kept.setUseCipherSuitesOrder(p.getUseCipherSuitesOrder());
+        if (p.getSNIMatchers() != null) {
+            kept.setSNIMatchers(p.getSNIMatchers());
+        }
         parameters = kept;
     }
 
@@ -405,11 +411,52 @@ final class KeywaySslEngine extends SSLEngine {
         }
     }
 
+    /**
+     * A server's config: the certificate is chosen when the ClientHello arrives (its server name is then in the
+     * handshake session, as key managers that pick by SNI, like Jetty's, expect), after the SNI matchers had their say.
+     */
     private TlsConfig serverConfig(KeywaySslSession hs) {
-        TlsConfig.Builder b = common();
         X509ExtendedKeyManager km = context.keyManager();
         if (km == null) {
             throw new IllegalArgumentException("the SSLContext has no key manager: a server needs a certificate and its key");
+        }
+        if (needClientAuth && context.trustManager() == null) {
+            throw new IllegalArgumentException("client authentication is needed but the SSLContext has no X509TrustManager");
+        }
+        return serverCommon().configForClient(info -> serverConfigFor(hs, km, info)).build();
+    }
+
+    /** What every server config of this engine has: versions, suites, groups, key log, ticket keys, session store. */
+    private TlsConfig.Builder serverCommon() {
+        TlsConfig.Builder b = common().ticketKeys(context.ticketKeys());
+        if (protocols.contains(Names.TLS12)) {
+            b.sessionStore(context.sessionStore());
+        }
+        return b;
+    }
+
+    private TlsConfig serverConfigFor(KeywaySslSession hs, X509ExtendedKeyManager km, dev.keyway.tls.ClientHelloInfo info) {
+        List<SNIServerName> requested = List.of();
+        if (info.serverName() != null) {
+            try {
+                requested = List.of(new SNIHostName(info.serverName()));
+            } catch (IllegalArgumentException notAHostName) {
+                requested = List.of(); // not a name JSSE can represent: as if none was sent
+            }
+        }
+        hs.serverNames(requested);
+        java.util.Collection<javax.net.ssl.SNIMatcher> matchers = parameters.getSNIMatchers();
+        if (matchers != null && !matchers.isEmpty() && !requested.isEmpty()) {
+            boolean recognized = false;
+            for (javax.net.ssl.SNIMatcher m : matchers) {
+                for (SNIServerName n : requested) {
+                    recognized |= m.getType() == n.getType() && m.matches(n);
+                }
+            }
+            if (!recognized) {
+                throw TlsException.fatal(dev.keyway.tls.Alert.UNRECOGNIZED_NAME, "the server name "
+                        + dev.keyway.core.encoding.Printable.escape(info.serverName()) + " is not one this server answers to");
+            }
         }
         String alias = null;
         for (String type : KeyManagers.KEY_TYPES) {
@@ -421,9 +468,10 @@ final class KeywaySslEngine extends SSLEngine {
         X509Certificate[] chain = alias == null ? null : km.getCertificateChain(alias);
         PrivateKey key = alias == null ? null : km.getPrivateKey(alias);
         if (chain == null || chain.length == 0 || key == null) {
-            throw new IllegalArgumentException("the key manager has no certificate and key for a server (EC, Ed25519 or RSA)");
+            throw TlsException.fatal(dev.keyway.tls.Alert.HANDSHAKE_FAILURE, "the key manager has no certificate and key for this server (EC, Ed25519 or RSA)");
         }
-        b.certificate(List.of(chain), key).ticketKeys(context.ticketKeys());
+        TlsConfig.Builder b = serverCommon().certificate(List.of(chain), key);
+        hs.localChain(List.of(chain));
         java.util.function.BiFunction<SSLEngine, List<String>, String> selector = alpnSelector;
         if (selector != null) {
             b.alpnSelector(offer -> {
@@ -434,15 +482,8 @@ final class KeywaySslEngine extends SSLEngine {
                 }
             });
         }
-        if (protocols.contains(Names.TLS12)) {
-            b.sessionStore(context.sessionStore());
-        }
-        hs.localChain(List.of(chain));
         if (needClientAuth) {
             X509TrustManager tm = context.trustManager();
-            if (tm == null) {
-                throw new IllegalArgumentException("client authentication is needed but the SSLContext has no X509TrustManager");
-            }
             b.requireClientCertificate(peerChain -> checkClient(tm, hs, peerChain));
         }
         return b.build();

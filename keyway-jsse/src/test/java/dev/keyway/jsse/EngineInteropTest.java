@@ -232,6 +232,56 @@ class EngineInteropTest {
                 .hasMessageContaining("localhost");
     }
 
+    @ParameterizedTest(name = "client {0}, {1}")
+    @CsvSource({"SunJSSE, TLSv1.3", "SunJSSE, TLSv1.2", "Keyway, TLSv1.3"})
+    void aKeywayServerPicksItsCertificateByTheServerNameAsked(String clientProvider, String protocol) throws Exception {
+        // RSA: the JDK's key manager passes over EC server certificates whose key usage lacks keyAgreement (a rule
+        // from static ECDH), which Keyway's certificates (digitalSignature only) are, so it would not choose by name
+        JsseFixtures.Credential local = JsseFixtures.credential("RSA", "localhost", List.of("DNS:localhost"));
+        JsseFixtures.Credential other = JsseFixtures.credential("RSA", "other.example", List.of("DNS:other.example"));
+        java.security.KeyStore both = local.keyStore();
+        both.setKeyEntry("other", other.keys().getPrivate(), JsseFixtures.PASSWORD, new java.security.cert.X509Certificate[]{other.cert()});
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+        kmf.init(both, JsseFixtures.PASSWORD);
+        SSLContext sctx = SSLContext.getInstance(protocol, new KeywayProvider());
+        sctx.init(kmf.getKeyManagers(), null, null);
+        SSLContext cctx = JsseFixtures.context(clientProvider, protocol, null, local.cert(), other.cert());
+        for (String name : List.of("other.example", "localhost")) {
+            SSLEngine ce = cctx.createSSLEngine(name, 443);
+            ce.setUseClientMode(true);
+            SSLParameters p = ce.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            p.setServerNames(List.of(new javax.net.ssl.SNIHostName(name)));
+            ce.setSSLParameters(p);
+            SSLEngine se = sctx.createSSLEngine();
+            se.setUseClientMode(false);
+            // the JDK's key manager matches the SNI name against its certificates when the engine asks for
+            // endpoint identification (as with SunJSSE)
+            SSLParameters serverParams = se.getSSLParameters();
+            serverParams.setEndpointIdentificationAlgorithm("HTTPS");
+            se.setSSLParameters(serverParams);
+            Side c = new Side(ce);
+            Side s = new Side(se);
+            handshake(c, s);
+            assertThat(((java.security.cert.X509Certificate) ce.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName())
+                    .isEqualTo("CN=" + name);
+            assertThat(((javax.net.ssl.ExtendedSSLSession) se.getSession()).getRequestedServerNames())
+                    .containsExactly(new javax.net.ssl.SNIHostName(name));
+        }
+        // a server that answers only to "localhost" refuses another name (unrecognized_name)
+        SSLEngine ce = cctx.createSSLEngine("other.example", 443);
+        ce.setUseClientMode(true);
+        SSLEngine se = sctx.createSSLEngine();
+        se.setUseClientMode(false);
+        SSLParameters sp = se.getSSLParameters();
+        sp.setSNIMatchers(List.of(javax.net.ssl.SNIHostName.createSNIMatcher("localhost")));
+        se.setSSLParameters(sp);
+        Side c = new Side(ce);
+        Side s = new Side(se);
+        assertThatThrownBy(() -> handshake(c, s)).isInstanceOf(SSLException.class);
+        assertThat(se.getSession().isValid()).isFalse();
+    }
+
     @Test
     void aKeywayClientResumesByHostAndPort() throws Exception {
         SSLContext cctx = JsseFixtures.context(KeywayProvider.NAME, "TLS", null, server.cert());

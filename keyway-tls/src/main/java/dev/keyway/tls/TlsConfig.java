@@ -44,6 +44,7 @@ public final class TlsConfig {
     private final ClientCertificateCheck clientCertificateCheck;
     private final ServerCertificateCheck serverCertificateCheck;
     private final java.util.function.Function<List<String>, String> alpnSelector;
+    private final java.util.function.Function<ClientHelloInfo, TlsConfig> configForClient;
 
     private TlsConfig(Builder b) {
         this.versions = List.copyOf(b.versions);
@@ -74,6 +75,12 @@ public final class TlsConfig {
         this.clientCertificateCheck = b.clientCertificateCheck;
         this.serverCertificateCheck = b.serverCertificateCheck;
         this.alpnSelector = b.alpnSelector;
+        this.configForClient = b.configForClient;
+    }
+
+    /** Server: the config chosen per ClientHello ({@link Builder#configForClient}); or null. */
+    public java.util.function.Function<ClientHelloInfo, TlsConfig> configForClient() {
+        return configForClient;
     }
 
     /** Server: who picks the application protocol from the client's offer instead of {@link #alpn()}; or null. */
@@ -231,6 +238,7 @@ public final class TlsConfig {
         private ClientCertificateCheck clientCertificateCheck;
         private ServerCertificateCheck serverCertificateCheck;
         private java.util.function.Function<List<String>, String> alpnSelector;
+        private java.util.function.Function<ClientHelloInfo, TlsConfig> configForClient;
 
         /** Let connections report their first application traffic secrets (off by default: they are keys). */
         public Builder exposeTrafficSecrets(boolean expose) {
@@ -415,6 +423,19 @@ public final class TlsConfig {
          */
         public Builder alpnSelector(java.util.function.Function<List<String>, String> selector) {
             this.alpnSelector = Objects.requireNonNull(selector);
+            return this;
+        }
+
+        /**
+         * Server: when a ClientHello arrives, {@code choose} gives the config for that handshake (as Go's
+         * {@code GetConfigForClient}): a certificate picked by the server name asked for (SNI), or by the signature
+         * schemes the client lists. It is asked once per handshake (not again after a HelloRetryRequest); the config it
+         * returns must have a certificate and its key, and should share this one's ticket keys and session store so
+         * sessions resume; null keeps this config. A {@link TlsException} it throws (e.g. unrecognized_name) ends the
+         * handshake with its alert; any other exception with handshake_failure. This config then needs no certificate.
+         */
+        public Builder configForClient(java.util.function.Function<ClientHelloInfo, TlsConfig> choose) {
+            this.configForClient = Objects.requireNonNull(choose);
             return this;
         }
 

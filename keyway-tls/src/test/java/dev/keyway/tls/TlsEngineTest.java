@@ -626,6 +626,44 @@ class TlsEngineTest {
         }
     }
 
+    @Test
+    void configForClientPicksTheCertificateByServerNameOnBothVersions() throws Exception {
+        java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
+        ec.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.security.KeyPair otherKeys = ec.generateKeyPair();
+        X509Certificate other = dev.keyway.tls.cert.Certificates.selfSigned(otherKeys, "other.example", List.of("DNS:other.example"),
+                java.time.Duration.ofDays(1));
+        List<dev.keyway.tls.ClientHelloInfo> seen = new java.util.ArrayList<>();
+        List<dev.keyway.core.kdf.TlsVersion> both = List.of(dev.keyway.core.kdf.TlsVersion.TLS13, dev.keyway.core.kdf.TlsVersion.TLS12);
+        TlsConfig byName = TlsConfig.builder().versions(both).configForClient(info -> {
+            seen.add(info);
+            if ("other.example".equals(info.serverName())) {
+                return TlsConfig.builder().versions(both).certificate(List.of(other), otherKeys.getPrivate()).build();
+            }
+            if ("localhost".equals(info.serverName())) {
+                return server().versions(both).build();
+            }
+            throw TlsException.fatal(Alert.UNRECOGNIZED_NAME, "no certificate for that name");
+        }).build();
+        for (dev.keyway.core.kdf.TlsVersion v : both) {
+            seen.clear();
+            Pair p = connect(TlsConfig.builder().versions(List.of(v)).trustAnchors(List.of(other)).serverName("other.example").build(), byName, WHOLE);
+            assertThat(p.client().peerCertificates()).containsExactly(other);
+            assertThat(seen).singleElement().satisfies(i -> {
+                assertThat(i.serverName()).isEqualTo("other.example");
+                assertThat(i.versions()).contains(v.code());
+            });
+            Pair local = connect(client().versions(List.of(v)).build(), byName, WHOLE);
+            assertThat(local.client().peerCertificates()).containsExactlyElementsOf(serverChain);
+
+            TlsEngine c = TlsEngine.client(TlsConfig.builder().versions(List.of(v)).trustAnchors(List.of(other)).serverName("nobody.example").build());
+            TlsEngine s = TlsEngine.server(byName);
+            byte[] hello = takeAll(c);
+            assertThatThrownBy(() -> s.receive(hello, 0, hello.length)).isInstanceOfSatisfying(TlsException.class,
+                    e -> assertThat(e.alert()).isEqualTo(Alert.UNRECOGNIZED_NAME));
+        }
+    }
+
     private static void assertDenied(TlsConfig clientConfig, TlsConfig serverConfig) {
         TlsEngine c = TlsEngine.client(clientConfig);
         TlsEngine s = TlsEngine.server(serverConfig);

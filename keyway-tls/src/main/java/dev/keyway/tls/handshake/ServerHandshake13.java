@@ -44,7 +44,8 @@ public final class ServerHandshake13 extends Handshake {
 
     private enum State { CLIENT_HELLO, CLIENT_HELLO_AFTER_RETRY, CLIENT_CERTIFICATE, CLIENT_CERTIFICATE_VERIFY, CLIENT_FINISHED, DONE }
 
-    private final TlsConfig config;
+    /** The server's config; replaced once, when the first ClientHello arrives, if it has a configForClient. */
+    private TlsConfig config;
     private final Transcript transcript = new Transcript();
     private State state = State.CLIENT_HELLO;
 
@@ -67,7 +68,7 @@ public final class ServerHandshake13 extends Handshake {
 
     public ServerHandshake13(TlsConfig config, RecordLayer records) {
         super(records);
-        if (config.certificateChain().isEmpty() || config.privateKey() == null) {
+        if ((config.certificateChain().isEmpty() || config.privateKey() == null) && config.configForClient() == null) {
             throw new IllegalArgumentException("a TLS server needs a certificate chain and its private key");
         }
         this.config = config;
@@ -88,6 +89,7 @@ public final class ServerHandshake13 extends Handshake {
 
     private void clientHello(HandshakeIo.Message m) {
         ClientHello ch = ClientHello.parse(m.body());
+        config = configFor(config, ch);
         if (!(config.allows(TlsVersion.TLS13) && ch.offers(TlsVersion.TLS13))) {
             if (config.allows(TlsVersion.TLS12) && ch.offers(TlsVersion.TLS12)) {
                 continueWith(new ServerHandshake12(config, io, ch, m.raw()));
@@ -154,6 +156,29 @@ public final class ServerHandshake13 extends Handshake {
         }
         sameHelloAsFirst(firstHello, ch);
         serverFlight(ch, m.raw());
+    }
+
+    /** The config for this ClientHello: the base config's {@code configForClient} answer, or the base config itself. */
+    private static TlsConfig configFor(TlsConfig base, ClientHello ch) {
+        java.util.function.Function<dev.keyway.tls.ClientHelloInfo, TlsConfig> choose = base.configForClient();
+        if (choose == null) {
+            return base;
+        }
+        TlsConfig chosen;
+        try {
+            chosen = choose.apply(new dev.keyway.tls.ClientHelloInfo(ch.serverName(), ch.alpn(), ch.signatureSchemes(), ch.versions()));
+        } catch (TlsException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the server could not choose a configuration for this client ("
+                    + Printable.escape(String.valueOf(e.getMessage())) + ")");
+        }
+        TlsConfig c = chosen == null ? base : chosen;
+        if (c.certificateChain().isEmpty() || c.privateKey() == null) {
+            throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "no certificate for this client"
+                    + (ch.serverName() == null ? "" : " (server name " + Printable.escape(ch.serverName()) + ")"));
+        }
+        return c;
     }
 
     /**
