@@ -64,6 +64,7 @@ final class KeywaySslEngine extends SSLEngine {
     private boolean enableSessionCreation = true;
     private SSLParameters parameters = new SSLParameters();
     private java.util.function.BiFunction<SSLEngine, List<String>, String> alpnSelector;
+    private List<NamedGroup> groups = GROUPS;
 
     private volatile TlsEngine tls;
     private volatile KeywaySslSession handshakeSession;
@@ -214,11 +215,14 @@ final class KeywaySslEngine extends SSLEngine {
             p.setSNIMatchers(parameters.getSNIMatchers());
         }
         p.setMaximumPacketSize(MAX_RECORD);
+        NewerParameters.setGroups(p, groups);
         return p;
     }
 
     @Override
     public void setSSLParameters(SSLParameters p) {
+        NewerParameters.checkSignatureSchemes(p);
+        List<NamedGroup> chosenGroups = NewerParameters.groups(p);
         if (p.getCipherSuites() != null) {
             setEnabledCipherSuites(p.getCipherSuites());
         }
@@ -246,6 +250,9 @@ final class KeywaySslEngine extends SSLEngine {
             kept.setSNIMatchers(p.getSNIMatchers());
         }
         parameters = kept;
+        if (chosenGroups != null) {
+            groups = chosenGroups;
+        }
     }
 
     @Override
@@ -256,6 +263,12 @@ final class KeywaySslEngine extends SSLEngine {
         }
         String a = t.alpn();
         return a == null ? "" : a;
+    }
+
+    /** The key-exchange group of the handshake; null before it is over. */
+    NamedGroup group() {
+        TlsEngine t = tls;
+        return t != null && session != null ? t.group() : null;
     }
 
     /** Whether the handshake resumed a session (by ticket); false before it is over. */
@@ -334,7 +347,7 @@ final class KeywaySslEngine extends SSLEngine {
         }
         List<TlsVersion> versions = protocols.stream().map(Names::version).toList();
         List<CipherSuite> cs = suites.stream().map(Names::suite).toList();
-        return TlsConfig.builder().versions(versions).suites(cs).groups(GROUPS).alpn(List.of(parameters.getApplicationProtocols()))
+        return TlsConfig.builder().versions(versions).suites(cs).groups(groups).alpn(List.of(parameters.getApplicationProtocols()))
                 .keyLog(context.keyLog());
     }
 

@@ -282,6 +282,35 @@ class EngineInteropTest {
         assertThat(se.getSession().isValid()).isFalse();
     }
 
+    /** JDK 20 added named groups and signature schemes to SSLParameters: honoured or refused, never ignored. */
+    @Test
+    void namedGroupsAreHonouredAndSignatureSchemeLimitsRefusedOnNewerJdks() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.version().feature() >= 20, "SSLParameters has no named groups before JDK 20");
+        java.lang.reflect.Method setGroups = SSLParameters.class.getMethod("setNamedGroups", String[].class);
+        java.lang.reflect.Method setSchemes = SSLParameters.class.getMethod("setSignatureSchemes", String[].class);
+        SSLContext cctx = JsseFixtures.context(KeywayProvider.NAME, "TLSv1.3", null, server.cert());
+        SSLContext sctx = JsseFixtures.context("SunJSSE", "TLSv1.3", server);
+
+        SSLEngine ce = engine(cctx, true);
+        SSLParameters p = ce.getSSLParameters();
+        setGroups.invoke(p, (Object) new String[]{"secp256r1"});
+        ce.setSSLParameters(p);
+        Side c = new Side(ce);
+        handshake(c, new Side(engine(sctx, false)));
+        assertThat(((KeywaySslEngine) ce).group()).isEqualTo(dev.keyway.tls.handshake.NamedGroup.SECP256R1);
+
+        SSLEngine e = engine(cctx, true);
+        SSLParameters none = e.getSSLParameters();
+        setGroups.invoke(none, (Object) new String[]{"ffdhe2048"});
+        assertThatThrownBy(() -> e.setSSLParameters(none)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ffdhe2048");
+        SSLParameters fewer = e.getSSLParameters();
+        setSchemes.invoke(fewer, (Object) new String[]{"ed25519"});
+        assertThatThrownBy(() -> e.setSSLParameters(fewer)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("signature schemes");
+        SSLParameters all = e.getSSLParameters();
+        setSchemes.invoke(all, (Object) new String[]{"ecdsa_secp256r1_sha256", "ed25519", "rsa_pss_rsae_sha256", "rsa_pkcs1_sha256", "ed448"});
+        e.setSSLParameters(all);
+    }
+
     @Test
     void aKeywayClientResumesByHostAndPort() throws Exception {
         SSLContext cctx = JsseFixtures.context(KeywayProvider.NAME, "TLS", null, server.cert());
