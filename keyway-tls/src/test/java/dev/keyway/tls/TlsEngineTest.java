@@ -664,6 +664,30 @@ class TlsEngineTest {
         }
     }
 
+    @Test
+    void theHybridGoesWithAnX25519ShareSoAServerWithoutItAnswersAtOnce() throws Exception {
+        List<dev.keyway.tls.handshake.NamedGroup> hybridFirst = List.of(dev.keyway.tls.handshake.NamedGroup.X25519MLKEM768,
+                dev.keyway.tls.handshake.NamedGroup.X25519);
+        for (var serverGroups : List.of(List.of(dev.keyway.tls.handshake.NamedGroup.X25519), List.of(dev.keyway.tls.handshake.NamedGroup.X25519MLKEM768))) {
+            TlsEngine c = TlsEngine.client(client().groups(hybridFirst).build());
+            TlsEngine s = TlsEngine.server(server().groups(serverGroups).build());
+            move(c, s, WHOLE);
+            byte[] flight = takeAll(s);
+            // a ServerHello (type 2) whose random is not the HelloRetryRequest's
+            assertThat(flight[5]).isEqualTo((byte) 2);
+            assertThat(Arrays.copyOfRange(flight, 11, 43)).isNotEqualTo(HRR_RANDOM);
+            deliver(flight, c, WHOLE);
+            pump(c, s, WHOLE);
+            assertThat(c.isHandshakeComplete() && s.isHandshakeComplete()).isTrue();
+            assertThat(c.group()).isEqualTo(serverGroups.get(0));
+            assertThat(s.group()).isEqualTo(serverGroups.get(0));
+        }
+        // a server that wants neither (P-256 only) still gets its HelloRetryRequest, and a second ClientHello with one share
+        Pair p = connect(client().groups(List.of(dev.keyway.tls.handshake.NamedGroup.X25519MLKEM768, dev.keyway.tls.handshake.NamedGroup.X25519,
+                dev.keyway.tls.handshake.NamedGroup.SECP256R1)).build(), server().groups(List.of(dev.keyway.tls.handshake.NamedGroup.SECP256R1)).build(), WHOLE);
+        assertThat(p.client().group()).isEqualTo(dev.keyway.tls.handshake.NamedGroup.SECP256R1);
+    }
+
     private static void assertDenied(TlsConfig clientConfig, TlsConfig serverConfig) {
         TlsEngine c = TlsEngine.client(clientConfig);
         TlsEngine s = TlsEngine.server(serverConfig);

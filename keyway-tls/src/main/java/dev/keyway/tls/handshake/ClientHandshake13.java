@@ -55,6 +55,11 @@ public final class ClientHandshake13 extends Handshake {
 
     // What the steps hand on to the next ones.
     private NamedGroup.ClientShare share;
+    /**
+     * A second share in the first ClientHello: X25519 beside X25519MLKEM768 when both are listed (as browsers send
+     * them), so a server without the hybrid answers at once instead of with a HelloRetryRequest.
+     */
+    private NamedGroup.ClientShare fallbackShare;
     private Ticket ticket;
     private CipherSuite retrySuite;
     private CipherSuite suite;
@@ -107,6 +112,9 @@ public final class ClientHandshake13 extends Handshake {
     @Override
     public void start() {
         share = config.allows(TlsVersion.TLS13) ? config.groups().get(0).generate() : null;
+        if (share != null && share.group() == NamedGroup.X25519MLKEM768 && config.groups().contains(NamedGroup.X25519)) {
+            fallbackShare = NamedGroup.X25519.generate();
+        }
         ticket = share != null ? usableTicket() : null;
         if (ticket != null) {
             transcript.algorithm(jcaHash(ticket.suite()));
@@ -132,13 +140,15 @@ public final class ClientHandshake13 extends Handshake {
         retrySuite = checkSuite(hello);
         io.records().allowChangeCipherSpecAgain();
         NamedGroup wanted = hello.selectedGroup();
-        if (wanted == null || !config.groups().contains(wanted) || wanted == share.group()) {
+        if (wanted == null || !config.groups().contains(wanted) || wanted == share.group()
+                || (fallbackShare != null && wanted == fallbackShare.group())) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "HelloRetryRequest for a group we did not offer or already sent");
         }
         transcript.algorithm(jcaHash(retrySuite));
         transcript.replaceWithMessageHash();
         transcript.add(sh.raw());
         share = wanted.generate();
+        fallbackShare = null; // the second ClientHello has the one share asked for (RFC 8446 section 4.1.2)
         if (config.middleboxCompatibility()) {
             io.records().writeChangeCipherSpec();
         }
@@ -193,6 +203,10 @@ public final class ClientHandshake13 extends Handshake {
         if (!Arrays.equals(hello.sessionIdEcho(), sessionId)) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the ServerHello does not echo our session id");
         }
+        if (fallbackShare != null && hello.keyShareGroup() == fallbackShare.group()) {
+            share = fallbackShare;
+        }
+        fallbackShare = null;
         if (hello.keyShareGroup() != share.group()) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the server's key share is for a group we did not send");
         }
@@ -421,8 +435,11 @@ public final class ClientHandshake13 extends Handshake {
             if (cookie != null) {
                 Extensions.add(ext, Extensions.COOKIE, new Wire.Writer().vec16(cookie).toByteArray());
             }
-            byte[] entry = new Wire.Writer().u16(share.group().code()).vec16(share.keyExchange()).toByteArray();
-            Extensions.add(ext, Extensions.KEY_SHARE, new Wire.Writer().vec16(entry).toByteArray());
+            Wire.Writer entries = new Wire.Writer().u16(share.group().code()).vec16(share.keyExchange());
+            if (fallbackShare != null) {
+                entries.u16(fallbackShare.group().code()).vec16(fallbackShare.keyExchange());
+            }
+            Extensions.add(ext, Extensions.KEY_SHARE, new Wire.Writer().vec16(entries.toByteArray()).toByteArray());
         }
         int binderLength = 0;
         if (ticket != null) {
