@@ -311,10 +311,11 @@ class EngineInteropTest {
         e.setSSLParameters(all);
     }
 
-    @Test
-    void aKeywayClientResumesByHostAndPort() throws Exception {
-        SSLContext cctx = JsseFixtures.context(KeywayProvider.NAME, "TLS", null, server.cert());
-        SSLContext sctx = JsseFixtures.context(KeywayProvider.NAME, "TLS", server);
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void aKeywayClientResumesByHostAndPort(String protocol) throws Exception {
+        SSLContext cctx = JsseFixtures.context(KeywayProvider.NAME, protocol, null, server.cert());
+        SSLContext sctx = JsseFixtures.context(KeywayProvider.NAME, protocol, server);
         Side c = new Side(engine(cctx, true));
         Side s = new Side(engine(sctx, false));
         handshake(c, s);
