@@ -8,11 +8,18 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
-import java.util.List;
 
 /** The socket factories of a Keyway {@code SSLContext}. */
 final class KeywaySocketFactories {
     private KeywaySocketFactories() {
+    }
+
+    static String[] defaultSuites(KeywaySslContext context) {
+        return context.engineGetDefaultSSLParameters().getCipherSuites();
+    }
+
+    static String[] supportedSuites(KeywaySslContext context) {
+        return context.engineGetSupportedSSLParameters().getCipherSuites();
     }
 
     /** Client sockets: connected by the factory, connected later, or layered over an existing socket. */
@@ -25,12 +32,12 @@ final class KeywaySocketFactories {
 
         @Override
         public String[] getDefaultCipherSuites() {
-            return context.engineGetDefaultSSLParameters().getCipherSuites();
+            return defaultSuites(context);
         }
 
         @Override
         public String[] getSupportedCipherSuites() {
-            return context.engineGetSupportedSSLParameters().getCipherSuites();
+            return supportedSuites(context);
         }
 
         /** An unconnected socket: {@code connect} it, then use it (its SNI then comes from SSLParameters only). */
@@ -82,12 +89,12 @@ final class KeywaySocketFactories {
 
         @Override
         public String[] getDefaultCipherSuites() {
-            return context.engineGetDefaultSSLParameters().getCipherSuites();
+            return defaultSuites(context);
         }
 
         @Override
         public String[] getSupportedCipherSuites() {
-            return context.engineGetSupportedSSLParameters().getCipherSuites();
+            return supportedSuites(context);
         }
 
         @Override
@@ -113,21 +120,19 @@ final class KeywaySocketFactories {
         }
     }
 
-    /** A listening socket; each accepted connection is a server-mode {@link KeywaySslSocket} with these settings. */
+    /**
+     * A listening socket; each accepted connection is a {@link KeywaySslSocket} with this socket's settings, which a
+     * template engine keeps (so they are checked and copied exactly as an engine's are).
+     */
     static final class ServerSocket extends SSLServerSocket {
         private final KeywaySslContext context;
-        private List<String> protocols;
-        private String[] suites;
-        private boolean needClientAuth;
+        private final KeywaySslEngine template;
         private boolean clientMode;
-        private boolean enableSessionCreation = true;
-        private javax.net.ssl.SSLParameters parameters;
 
         ServerSocket(KeywaySslContext context) throws IOException {
             super();
             this.context = context;
-            this.protocols = context.protocols();
-            this.suites = context.engineGetDefaultSSLParameters().getCipherSuites();
+            this.template = new KeywaySslEngine(context, null, -1);
         }
 
         @Override
@@ -135,70 +140,59 @@ final class KeywaySocketFactories {
             Socket base = new Socket();
             implAccept(base);
             KeywaySslSocket s = new KeywaySslSocket(context, base, null, -1, true, clientMode);
-            s.setEnabledProtocols(protocols.toArray(String[]::new));
-            s.setEnabledCipherSuites(suites);
-            if (parameters != null) {
-                s.setSSLParameters(parameters);
-            }
-            s.setNeedClientAuth(needClientAuth);
-            s.setEnableSessionCreation(enableSessionCreation);
+            s.setSSLParameters(template.getSSLParameters());
+            s.setEnableSessionCreation(template.getEnableSessionCreation());
             return s;
         }
 
         @Override
         public String[] getEnabledCipherSuites() {
-            return suites.clone();
+            return template.getEnabledCipherSuites();
         }
 
         @Override
         public void setEnabledCipherSuites(String[] names) {
-            // checked the way an engine checks them
-            new KeywaySslEngine(context, null, -1).setEnabledCipherSuites(names);
-            suites = names.clone();
+            template.setEnabledCipherSuites(names);
         }
 
         @Override
         public String[] getSupportedCipherSuites() {
-            return context.engineGetSupportedSSLParameters().getCipherSuites();
+            return template.getSupportedCipherSuites();
         }
 
         @Override
         public String[] getSupportedProtocols() {
-            return new String[]{Names.TLS13, Names.TLS12};
+            return template.getSupportedProtocols();
         }
 
         @Override
         public String[] getEnabledProtocols() {
-            return protocols.toArray(String[]::new);
+            return template.getEnabledProtocols();
         }
 
         @Override
         public void setEnabledProtocols(String[] names) {
-            new KeywaySslEngine(context, null, -1).setEnabledProtocols(names);
-            protocols = List.of(names);
+            template.setEnabledProtocols(names);
         }
 
         @Override
         public void setNeedClientAuth(boolean need) {
-            needClientAuth = need;
+            template.setNeedClientAuth(need);
         }
 
         @Override
         public boolean getNeedClientAuth() {
-            return needClientAuth;
+            return template.getNeedClientAuth();
         }
 
         @Override
         public void setWantClientAuth(boolean want) {
-            if (want) {
-                throw new UnsupportedOperationException("the Keyway provider cannot ask for an optional client certificate: use setNeedClientAuth(true)");
-            }
-            needClientAuth = false;
+            template.setWantClientAuth(want);
         }
 
         @Override
         public boolean getWantClientAuth() {
-            return false;
+            return template.getWantClientAuth();
         }
 
         @Override
@@ -213,38 +207,22 @@ final class KeywaySocketFactories {
 
         @Override
         public void setEnableSessionCreation(boolean flag) {
-            enableSessionCreation = flag;
+            template.setEnableSessionCreation(flag);
         }
 
         @Override
         public boolean getEnableSessionCreation() {
-            return enableSessionCreation;
+            return template.getEnableSessionCreation();
         }
 
         @Override
         public javax.net.ssl.SSLParameters getSSLParameters() {
-            javax.net.ssl.SSLParameters p = parameters != null ? parameters : new javax.net.ssl.SSLParameters();
-            javax.net.ssl.SSLParameters copy = new javax.net.ssl.SSLParameters(getEnabledCipherSuites(), getEnabledProtocols());
-            copy.setNeedClientAuth(needClientAuth);
-            copy.setApplicationProtocols(p.getApplicationProtocols());
-            copy.setEndpointIdentificationAlgorithm(p.getEndpointIdentificationAlgorithm());
-            copy.setAlgorithmConstraints(p.getAlgorithmConstraints());
-            return copy;
+            return template.getSSLParameters();
         }
 
         @Override
         public void setSSLParameters(javax.net.ssl.SSLParameters p) {
-            if (p.getCipherSuites() != null) {
-                setEnabledCipherSuites(p.getCipherSuites());
-            }
-            if (p.getProtocols() != null) {
-                setEnabledProtocols(p.getProtocols());
-            }
-            if (p.getWantClientAuth()) {
-                setWantClientAuth(true);
-            }
-            needClientAuth = p.getNeedClientAuth();
-            parameters = p;
+            template.setSSLParameters(p);
         }
 
         @Override

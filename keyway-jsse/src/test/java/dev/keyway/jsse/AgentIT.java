@@ -89,26 +89,7 @@ class AgentIT {
     }
 
     static Process start(List<String> cmd, String marker) throws Exception {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        String line;
-        while (System.nanoTime() < deadline && (line = r.readLine()) != null) {
-            if (line.contains(marker)) {
-                Thread t = new Thread(() -> {
-                    try {
-                        p.getInputStream().transferTo(OutputStream.nullOutputStream());
-                    } catch (IOException ignored) {
-                        // gone
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
-                return p;
-            }
-        }
-        p.destroyForcibly();
-        throw new IllegalStateException("no '" + marker + "' from " + cmd);
+        return JsseFixtures.startPeer(dir, cmd, marker);
     }
 
     static String run(List<String> cmd) throws Exception {
@@ -118,11 +99,6 @@ class AgentIT {
         return out + "\nexit " + p.exitValue();
     }
 
-    static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     static List<String> java(String agentOptions, String... rest) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -140,7 +116,7 @@ class AgentIT {
     @ValueSource(strings = {"-tls1_3", "-tls1_2"})
     void anUnmodifiedClientGetsAKeyLogThatTsharkDecryptsWith(String version) throws Exception {
         Assumptions.assumeTrue(installed("openssl"), "openssl is not installed");
-        int port = freePort();
+        int port = JsseFixtures.freePort();
         Path ours = dir.resolve("agent" + version + ".keys");
         Path theirs = dir.resolve("openssl" + version + ".keys");
         Path pcap = dir.resolve("capture" + version + ".pcapng");

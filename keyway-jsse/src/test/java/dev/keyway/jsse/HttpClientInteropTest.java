@@ -63,34 +63,9 @@ class HttpClientInteropTest {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
-    /** Starts {@code cmd} and waits (at most 20 s) for {@code marker} in its output, which is drained afterwards. */
     static Process start(List<String> cmd, String marker) throws Exception {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        String line;
-        while (System.nanoTime() < deadline && (line = r.readLine()) != null) {
-            if (line.contains(marker)) {
-                Thread t = new Thread(() -> {
-                    try {
-                        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-                    } catch (IOException ignored) {
-                        // the process is gone
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
-                return p;
-            }
-        }
-        p.destroyForcibly();
-        throw new IllegalStateException("no '" + marker + "' from " + cmd);
+        return JsseFixtures.startPeer(dir, cmd, marker);
     }
 
     static HttpClient client(SSLContext ctx) {
@@ -118,7 +93,7 @@ class HttpClientInteropTest {
     @ValueSource(strings = {"-tls1_3", "-tls1_2"})
     void httpClientOnKeywayAgainstOpensslWwwWithTheSameKeyLog(String version) throws Exception {
         Assumptions.assumeTrue(hasOpenssl(), "openssl is not installed");
-        int port = freePort();
+        int port = JsseFixtures.freePort();
         Path theirs = dir.resolve("openssl" + version + ".keys");
         Path ours = dir.resolve("keyway" + version + ".keys");
         Process s = start(List.of("openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", "server.pem", "-key", "server.key",

@@ -71,4 +71,35 @@ final class JsseFixtures {
         ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         return ctx;
     }
+
+    /** A free TCP port on this machine (for a peer that must be told its port). */
+    static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Starts a peer in {@code workDir} and waits (at most 20 s) for {@code marker} in its output, drained afterwards. */
+    static Process startPeer(java.nio.file.Path workDir, List<String> cmd, String marker) throws Exception {
+        Process p = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true).start();
+        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        String line;
+        while (System.nanoTime() < deadline && (line = r.readLine()) != null) {
+            if (line.contains(marker)) {
+                Thread t = new Thread(() -> {
+                    try {
+                        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                    } catch (java.io.IOException ignored) {
+                        // the process is gone
+                    }
+                });
+                t.setDaemon(true);
+                t.start();
+                return p;
+            }
+        }
+        p.destroyForcibly();
+        throw new IllegalStateException("no '" + marker + "' from " + cmd);
+    }
 }
