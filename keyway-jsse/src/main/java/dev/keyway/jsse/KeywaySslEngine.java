@@ -61,6 +61,7 @@ final class KeywaySslEngine extends SSLEngine {
     private List<String> protocols;
     private List<String> suites;
     private boolean needClientAuth;
+    private boolean wantClientAuth;
     private boolean enableSessionCreation = true;
     private SSLParameters parameters = new SSLParameters();
     private java.util.function.BiFunction<SSLEngine, List<String>, String> alpnSelector;
@@ -166,9 +167,11 @@ final class KeywaySslEngine extends SSLEngine {
         return session == null ? handshakeSession : null;
     }
 
+    /** Each of the two setters overrides the other's earlier setting, as JSSE's. */
     @Override
     public void setNeedClientAuth(boolean need) {
         needClientAuth = need;
+        wantClientAuth = false;
     }
 
     @Override
@@ -176,18 +179,16 @@ final class KeywaySslEngine extends SSLEngine {
         return needClientAuth;
     }
 
-    /** Optional client certificates are not something Keyway's server can ask for: refused rather than ignored. */
+    /** Ask for a client certificate, go on without one; one that is sent must pass the trust manager. */
     @Override
     public void setWantClientAuth(boolean want) {
-        if (want) {
-            throw new UnsupportedOperationException("the Keyway provider cannot ask for an optional client certificate: use setNeedClientAuth(true)");
-        }
-        needClientAuth = false; // each of the two setters overrides the other's earlier setting
+        wantClientAuth = want;
+        needClientAuth = false;
     }
 
     @Override
     public boolean getWantClientAuth() {
-        return false;
+        return wantClientAuth;
     }
 
     @Override
@@ -203,7 +204,11 @@ final class KeywaySslEngine extends SSLEngine {
     @Override
     public SSLParameters getSSLParameters() {
         SSLParameters p = new SSLParameters(getEnabledCipherSuites(), getEnabledProtocols());
-        p.setNeedClientAuth(needClientAuth);
+        if (needClientAuth) {
+            p.setNeedClientAuth(true);
+        } else {
+            p.setWantClientAuth(wantClientAuth);
+        }
         p.setEndpointIdentificationAlgorithm(parameters.getEndpointIdentificationAlgorithm());
         p.setAlgorithmConstraints(parameters.getAlgorithmConstraints());
         if (parameters.getServerNames() != null) {
@@ -229,10 +234,11 @@ final class KeywaySslEngine extends SSLEngine {
         if (p.getProtocols() != null) {
             setEnabledProtocols(p.getProtocols());
         }
-        if (p.getWantClientAuth()) {
-            setWantClientAuth(true);
+        if (p.getNeedClientAuth()) {
+            setNeedClientAuth(true);
+        } else {
+            setWantClientAuth(p.getWantClientAuth());
         }
-        needClientAuth = p.getNeedClientAuth();
         for (String alpn : p.getApplicationProtocols()) {
             if (alpn.isEmpty() || alpn.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
                 throw new IllegalArgumentException("an application protocol name must be 1 to 255 bytes");
@@ -433,8 +439,8 @@ final class KeywaySslEngine extends SSLEngine {
         if (km == null) {
             throw new IllegalArgumentException("the SSLContext has no key manager: a server needs a certificate and its key");
         }
-        if (needClientAuth && context.trustManager() == null) {
-            throw new IllegalArgumentException("client authentication is needed but the SSLContext has no X509TrustManager");
+        if ((needClientAuth || wantClientAuth) && context.trustManager() == null) {
+            throw new IllegalArgumentException("client authentication is asked for but the SSLContext has no X509TrustManager");
         }
         return serverCommon().configForClient(info -> serverConfigFor(hs, km, info)).build();
     }
@@ -498,6 +504,9 @@ final class KeywaySslEngine extends SSLEngine {
         if (needClientAuth) {
             X509TrustManager tm = context.trustManager();
             b.requireClientCertificate(peerChain -> checkClient(tm, hs, peerChain));
+        } else if (wantClientAuth) {
+            X509TrustManager tm = context.trustManager();
+            b.requestClientCertificate(peerChain -> checkClient(tm, hs, peerChain));
         }
         return b.build();
     }

@@ -330,6 +330,33 @@ class EngineInteropTest {
         assertThat(c2.engine.getSession().getPeerCertificates()[0]).isEqualTo(server.cert());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void aServerThatWantsAClientCertificateTakesOneOrNone(String protocol) throws Exception {
+        SSLContext sctx = JsseFixtures.context(KeywayProvider.NAME, protocol, server, client.cert());
+        for (JsseFixtures.Credential who : java.util.Arrays.asList(null, client)) {
+            SSLEngine se = sctx.createSSLEngine();
+            se.setUseClientMode(false);
+            se.setWantClientAuth(true);
+            assertThat(se.getWantClientAuth()).isTrue();
+            assertThat(se.getNeedClientAuth()).isFalse();
+            SSLEngine ce = engine(JsseFixtures.context("SunJSSE", protocol, who, server.cert()), true);
+            handshake(new Side(ce), new Side(se));
+            if (who == null) {
+                assertThatThrownBy(() -> se.getSession().getPeerCertificates()).isInstanceOf(javax.net.ssl.SSLPeerUnverifiedException.class);
+            } else {
+                assertThat(se.getSession().getPeerCertificates()[0]).isEqualTo(client.cert());
+            }
+        }
+        // a certificate the trust manager refuses is not passed over
+        JsseFixtures.Credential stranger = JsseFixtures.credential("EC", "mallory", List.of());
+        SSLEngine se = sctx.createSSLEngine();
+        se.setUseClientMode(false);
+        se.setWantClientAuth(true);
+        SSLEngine ce = engine(JsseFixtures.context("SunJSSE", protocol, stranger, server.cert()), true);
+        assertThatThrownBy(() -> handshake(new Side(ce), new Side(se))).isInstanceOf(SSLException.class);
+    }
+
     @Test
     void modeMustBeSetAndUnsupportedFeaturesAreRefused() throws Exception {
         SSLContext ctx = JsseFixtures.context(KeywayProvider.NAME, "TLS", server);
@@ -337,7 +364,6 @@ class EngineInteropTest {
         assertThatThrownBy(e::beginHandshake).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> e.setEnabledProtocols(new String[]{"TLSv1.1"})).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> e.setEnabledCipherSuites(new String[]{"TLS_RSA_WITH_RC4_128_SHA"})).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> e.setWantClientAuth(true)).isInstanceOf(UnsupportedOperationException.class);
         assertThat(e.getDelegatedTask()).isNull();
         assertThat(e.getHandshakeStatus()).isEqualTo(HandshakeStatus.NOT_HANDSHAKING);
         assertThat(e.getSession().getCipherSuite()).isEqualTo("SSL_NULL_WITH_NULL_NULL");

@@ -43,6 +43,7 @@ public final class TlsConfig {
     private final boolean legacyNoExtendedMasterSecret;
     private final ClientCertificateCheck clientCertificateCheck;
     private final ServerCertificateCheck serverCertificateCheck;
+    private final boolean clientCertificateOptional;
     private final java.util.function.Function<List<String>, String> alpnSelector;
     private final java.util.function.Function<ClientHelloInfo, TlsConfig> configForClient;
 
@@ -60,6 +61,7 @@ public final class TlsConfig {
         this.certificateChain = List.copyOf(b.certificateChain);
         this.privateKey = b.privateKey;
         this.requireClientCertificate = b.requireClientCertificate;
+        this.clientCertificateOptional = b.clientCertificateOptional;
         this.middleboxCompatibility = b.middleboxCompatibility;
         this.clock = b.clock;
         // Only a config that can serve needs ticket keys: a client config does not draw a random key it never uses.
@@ -171,6 +173,11 @@ public final class TlsConfig {
         return privateKey;
     }
 
+    /** Server: a client certificate is asked for but a client may send none ({@link Builder#requestClientCertificate}). */
+    public boolean clientCertificateOptional() {
+        return clientCertificateOptional;
+    }
+
     public boolean requireClientCertificate() {
         return requireClientCertificate;
     }
@@ -228,6 +235,7 @@ public final class TlsConfig {
         private List<X509Certificate> certificateChain = List.of();
         private PrivateKey privateKey;
         private boolean requireClientCertificate;
+        private boolean clientCertificateOptional;
         private boolean middleboxCompatibility = true;
         private Clock clock = Clock.systemUTC();
         private TicketKeys ticketKeys;
@@ -436,6 +444,18 @@ public final class TlsConfig {
          */
         public Builder configForClient(java.util.function.Function<ClientHelloInfo, TlsConfig> choose) {
             this.configForClient = Objects.requireNonNull(choose);
+            return this;
+        }
+
+        /**
+         * Server: ask for a client certificate without requiring one (JSSE's {@code wantClientAuth}, Go's
+         * {@code VerifyClientCertIfGiven}): a client that sends none goes on unauthenticated (no peer certificates); one
+         * that sends a chain has it decided by {@code check}, the leaf's dates and key usage and its CertificateVerify,
+         * and a refused one ends the handshake as with {@link #requireClientCertificate(ClientCertificateCheck)}.
+         */
+        public Builder requestClientCertificate(ClientCertificateCheck check) {
+            requireClientCertificate(check);
+            this.clientCertificateOptional = true;
             return this;
         }
 

@@ -688,6 +688,32 @@ class TlsEngineTest {
         assertThat(p.client().group()).isEqualTo(dev.keyway.tls.handshake.NamedGroup.SECP256R1);
     }
 
+    @Test
+    void anOptionalClientCertificateMayBeLeftOutButIsCheckedWhenGiven() throws Exception {
+        java.security.PublicKey known = clientChain.get(0).getPublicKey();
+        List<dev.keyway.core.kdf.TlsVersion> both = List.of(dev.keyway.core.kdf.TlsVersion.TLS13, dev.keyway.core.kdf.TlsVersion.TLS12);
+        TlsConfig asking = server().versions(both).requestClientCertificate(chain -> chain.get(0).getPublicKey().equals(known)).build();
+        java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
+        ec.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.security.KeyPair ecKeys = ec.generateKeyPair();
+        X509Certificate ecClient = dev.keyway.tls.cert.Certificates.selfSigned(ecKeys, "bob", List.of(), java.time.Duration.ofDays(1));
+        for (dev.keyway.core.kdf.TlsVersion v : both) {
+            Pair anonymous = connect(client().versions(List.of(v)).build(), asking, WHOLE);
+            assertThat(anonymous.server().peerCertificates()).isEmpty();
+            exchangeAndClose(anonymous, WHOLE, 31);
+
+            if (v == dev.keyway.core.kdf.TlsVersion.TLS13) { // Keyway's TLS 1.2 client certificates are EC or RSA
+                Pair known13 = connect(client().versions(List.of(v)).certificate(clientChain, clientKey).build(), asking, WHOLE);
+                assertThat(known13.server().peerCertificates()).containsExactlyElementsOf(clientChain);
+            }
+            // a certificate the check refuses is not passed over: the handshake ends
+            TlsEngine c = TlsEngine.client(client().versions(List.of(v)).certificate(List.of(ecClient), ecKeys.getPrivate()).build());
+            TlsEngine s = TlsEngine.server(asking);
+            assertThatThrownBy(() -> pump(c, s, WHOLE)).isInstanceOf(TlsException.class);
+            assertThat(s.isHandshakeComplete()).isFalse();
+        }
+    }
+
     private static void assertDenied(TlsConfig clientConfig, TlsConfig serverConfig) {
         TlsEngine c = TlsEngine.client(clientConfig);
         TlsEngine s = TlsEngine.server(serverConfig);

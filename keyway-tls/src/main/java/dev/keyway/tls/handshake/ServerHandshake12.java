@@ -358,6 +358,10 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private void clientCertificate(HandshakeIo.Message m) {
         transcript.add(m.raw());
         List<byte[]> ders = CertificateMessage.parse12(m.body(), true);
+        if (ders.isEmpty() && config.clientCertificateOptional()) {
+            state = State.CLIENT_KEY_EXCHANGE; // asked, not required: no CertificateVerify will follow
+            return;
+        }
         if (ders.isEmpty()) {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the client sent no certificate");
         }

@@ -290,6 +290,10 @@ public final class ServerHandshake13 extends Handshake {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the client's Certificate has a request context we did not send");
         }
         List<byte[]> ders = CertificateMessage.parse(cert.body(), true);
+        if (ders.isEmpty() && config.clientCertificateOptional()) {
+            state = State.CLIENT_FINISHED; // asked, not required: the client goes on without one (no CertificateVerify)
+            return;
+        }
         if (ders.isEmpty()) {
             throw TlsException.fatal(Alert.CERTIFICATE_REQUIRED, "the client sent no certificate");
         }
