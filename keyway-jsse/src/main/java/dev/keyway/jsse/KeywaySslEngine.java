@@ -464,6 +464,7 @@ final class KeywaySslEngine extends SSLEngine {
             }
         }
         hs.serverNames(requested);
+        hs.peerSignatureSchemes(Names.signatureSchemes(info.signatureSchemes()));
         java.util.Collection<javax.net.ssl.SNIMatcher> matchers = parameters.getSNIMatchers();
         if (matchers != null && !matchers.isEmpty() && !requested.isEmpty()) {
             boolean recognized = false;

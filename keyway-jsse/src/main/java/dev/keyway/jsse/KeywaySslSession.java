@@ -35,6 +35,8 @@ final class KeywaySslSession extends ExtendedSSLSession {
     private volatile List<X509Certificate> localChain = List.of();
     private volatile List<SNIServerName> serverNames = List.of();
     private volatile boolean valid = true;
+    /** The schemes the peer listed, when known (a server learns them from the ClientHello); else Keyway's own. */
+    private volatile String[] peerSchemes = Names.SIGNATURE_SCHEMES;
 
     KeywaySslSession(SSLSessionContext context, String peerHost, int peerPort) {
         this.context = context;
@@ -205,7 +207,11 @@ final class KeywaySslSession extends ExtendedSSLSession {
 
     @Override
     public String[] getPeerSupportedSignatureAlgorithms() {
-        return Names.SIGNATURE_SCHEMES.clone();
+        return peerSchemes.clone();
+    }
+
+    void peerSignatureSchemes(String[] names) {
+        this.peerSchemes = names.clone();
     }
 
     /** No OCSP responses are stapled: Keyway's handshakes do not ask for them. */

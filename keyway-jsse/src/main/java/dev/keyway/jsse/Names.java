@@ -16,7 +16,23 @@ final class Names {
     /** The signature schemes Keyway's handshakes can verify and make, in JSSE's (IANA's) spelling. */
     static final String[] SIGNATURE_SCHEMES = {"ecdsa_secp256r1_sha256", "ed25519", "rsa_pss_rsae_sha256", "rsa_pkcs1_sha256"};
 
+    /** IANA names of the TLS signature schemes (RFC 8446 section 4.2.3), by code point. */
+    private static final java.util.Map<Integer, String> SCHEME_NAMES = java.util.Map.ofEntries(
+            java.util.Map.entry(0x0401, "rsa_pkcs1_sha256"), java.util.Map.entry(0x0501, "rsa_pkcs1_sha384"),
+            java.util.Map.entry(0x0601, "rsa_pkcs1_sha512"), java.util.Map.entry(0x0403, "ecdsa_secp256r1_sha256"),
+            java.util.Map.entry(0x0503, "ecdsa_secp384r1_sha384"), java.util.Map.entry(0x0603, "ecdsa_secp521r1_sha512"),
+            java.util.Map.entry(0x0804, "rsa_pss_rsae_sha256"), java.util.Map.entry(0x0805, "rsa_pss_rsae_sha384"),
+            java.util.Map.entry(0x0806, "rsa_pss_rsae_sha512"), java.util.Map.entry(0x0807, "ed25519"),
+            java.util.Map.entry(0x0808, "ed448"), java.util.Map.entry(0x0809, "rsa_pss_pss_sha256"),
+            java.util.Map.entry(0x080a, "rsa_pss_pss_sha384"), java.util.Map.entry(0x080b, "rsa_pss_pss_sha512"),
+            java.util.Map.entry(0x0201, "rsa_pkcs1_sha1"), java.util.Map.entry(0x0203, "ecdsa_sha1"));
+
     private Names() {
+    }
+
+    /** The names of the schemes a peer listed, in its order; code points without a name are left out. */
+    static String[] signatureSchemes(List<Integer> codes) {
+        return codes.stream().map(SCHEME_NAMES::get).filter(java.util.Objects::nonNull).toArray(String[]::new);
     }
 
     static String protocol(TlsVersion v) {

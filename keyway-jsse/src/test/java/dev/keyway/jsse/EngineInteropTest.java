@@ -267,6 +267,13 @@ class EngineInteropTest {
                     .isEqualTo("CN=" + name);
             assertThat(((javax.net.ssl.ExtendedSSLSession) se.getSession()).getRequestedServerNames())
                     .containsExactly(new javax.net.ssl.SNIHostName(name));
+            // the client's own list of signature schemes, as its ClientHello gave it
+            String[] peerSchemes = ((javax.net.ssl.ExtendedSSLSession) se.getSession()).getPeerSupportedSignatureAlgorithms();
+            if (clientProvider.equals("SunJSSE")) {
+                assertThat(peerSchemes).contains("ecdsa_secp384r1_sha384", "rsa_pss_rsae_sha512"); // the JDK lists more than Keyway
+            } else {
+                assertThat(peerSchemes).contains("ed25519").doesNotContain("ecdsa_secp384r1_sha384");
+            }
         }
         // a server that answers only to "localhost" refuses another name (unrecognized_name)
         SSLEngine ce = cctx.createSSLEngine("other.example", 443);
