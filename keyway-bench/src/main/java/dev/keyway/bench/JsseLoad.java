@@ -118,7 +118,8 @@ public final class JsseLoad {
     static final String USAGE = """
             usage: JsseLoad http  [--server jsse|keyway|same[,...]] [--mode new|keepalive|both] [--concurrency N]
                                   [--seconds S] [--warmup W] [--repeat R] [--body BYTES] [--server-jvm-opts "OPTS"]
-                   JsseLoad netty [--mib M] [--warmup-mib W] [--repeat R]
+                                  [--suite IANA-NAME]
+                   JsseLoad netty [--mib M] [--warmup-mib W] [--repeat R] [--suite IANA-NAME]
                    JsseLoad all   (both of the above, with the options of each)
 
               http: the JDK's HttpClient (HTTP/1.1, GET) against Jetty 12 over HTTPS on 127.0.0.1, Keyway provider
@@ -135,11 +136,14 @@ public final class JsseLoad {
                 --repeat R       runs per provider; the median is reported (default 3)
                 --body BYTES     response body size (default 64)
                 --server-jvm-opts "OPTS"  JVM options for the server JVM (space-separated)
+                --suite NAME     the only cipher suite the clients offer (default: each provider's own list, and the
+                                 server picks: SunJSSE prefers TLS_AES_256_GCM_SHA384, Keyway TLS_AES_128_GCM_SHA256)
               netty: SslHandler echo, client and server in this JVM (one event loop thread each), the same provider on
                     both sides, one connection per run.
                 --mib M          MiB streamed per run (default 256)
                 --warmup-mib W   MiB per provider before the runs (default 64)
                 --repeat R       runs per provider (default 3)
+                --suite NAME     the only cipher suite the client offers (default: the providers' own lists)
 
             Output: per-run lines, then RESULT lines (one per scenario and mode, and for netty) with the medians and
             the ratio keyway/jsse. MB = 10^6 bytes. Exit 0: no errors and checks held; 1: errors; 2: usage.
@@ -484,6 +488,7 @@ public final class JsseLoad {
         int warm = intOpt(o, "warmup", 5, 0);
         int repeat = intOpt(o, "repeat", 3, 1);
         int bodySize = intOpt(o, "body", 64, 1);
+        String suite = o.get("suite");
 
         Credential cred = credential();
         Path dir = Files.createTempDirectory("jsse-load");
@@ -505,7 +510,7 @@ public final class JsseLoad {
                 System.out.printf("%n== server: %s ==%n", scenario.equals("same") ? "each client's own provider (keyway->keyway, jsse->jsse)"
                         : scenario + " connector for both clients");
                 for (String p : PROVIDERS) {
-                    System.out.println("  " + probe(p, server.ports.get(serverOf.get(p)), cred.cert()));
+                    System.out.println("  " + probe(p, server.ports.get(serverOf.get(p)), cred.cert(), suite));
                 }
                 for (String mode : modes) {
                     Map<String, CountingTrust> trust = new HashMap<>();
@@ -515,8 +520,12 @@ public final class JsseLoad {
                         SSLContext ctx = newContext(p);
                         ctx.init(null, new TrustManager[]{t}, null);
                         trust.put(p, t);
-                        clients.put(p, HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1)
-                                .connectTimeout(Duration.ofSeconds(10)).build());
+                        HttpClient.Builder hb = HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1)
+                                .connectTimeout(Duration.ofSeconds(10));
+                        if (suite != null) {
+                            hb.sslParameters(new SSLParameters(new String[]{suite}));
+                        }
+                        clients.put(p, hb.build());
                     }
                     if (warm > 0) {
                         for (String p : PROVIDERS) {
@@ -544,7 +553,7 @@ public final class JsseLoad {
                     double k = median(runs.get("keyway").stream().mapToDouble(HttpRun::perSecond).toArray());
                     double j = median(runs.get("jsse").stream().mapToDouble(HttpRun::perSecond).toArray());
                     String line = String.format(Locale.ROOT, "RESULT http server=%s mode=%s keyway=%.0f jsse=%.0f ratio=%.2f", scenario, mode, k, j, k / j);
-                    System.out.println(line);
+                    System.out.println("  median: " + line.substring("RESULT http ".length()));
                     results.add(line);
                 }
             }
@@ -628,7 +637,7 @@ public final class JsseLoad {
      * One request with a fresh context of {@code provider} through a relay on 127.0.0.1 that records both directions;
      * the hellos are read from the recording.
      */
-    static String probe(String provider, int port, X509Certificate trusted) throws Exception {
+    static String probe(String provider, int port, X509Certificate trusted, String suite) throws Exception {
         SSLContext ctx = newContext(provider);
         ctx.init(null, new TrustManager[]{new CountingTrust(trusted)}, null);
         ByteArrayOutputStream up = new ByteArrayOutputStream();
@@ -647,7 +656,11 @@ public final class JsseLoad {
             }, "relay");
             acceptor.setDaemon(true);
             acceptor.start();
-            HttpClient c = HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+            HttpClient.Builder hb = HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10));
+            if (suite != null) {
+                hb.sslParameters(new SSLParameters(new String[]{suite}));
+            }
+            HttpClient c = hb.build();
             HttpResponse<byte[]> r = c.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + relay.getLocalPort() + "/"))
                     .header("Connection", "close").timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofByteArray());
             tls = r.sslSession().map(s -> s.getProtocol() + " " + s.getCipherSuite()).orElse("?") + " (status " + r.statusCode() + ")";
@@ -906,8 +919,8 @@ public final class JsseLoad {
     record NettyRun(String tls, double mbPerSecond) {
     }
 
-    static NettyRun nettyRun(SSLContext sctx, SSLContext cctx, long bytes, byte[] data, EventLoopGroup serverGroup, EventLoopGroup clientGroup)
-            throws Exception {
+    static NettyRun nettyRun(SSLContext sctx, SSLContext cctx, long bytes, byte[] data, EventLoopGroup serverGroup, EventLoopGroup clientGroup,
+                             String suite) throws Exception {
         Channel listening = new ServerBootstrap().group(serverGroup).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -927,6 +940,9 @@ public final class JsseLoad {
                     e.setUseClientMode(true);
                     SSLParameters p = e.getSSLParameters();
                     p.setEndpointIdentificationAlgorithm("HTTPS");
+                    if (suite != null) {
+                        p.setCipherSuites(new String[]{suite});
+                    }
                     e.setSSLParameters(p);
                     c.pipeline().addLast(new SslHandler(e), stream);
                 }
@@ -950,6 +966,7 @@ public final class JsseLoad {
         int mib = intOpt(o, "mib", 256, 1);
         int warmMib = intOpt(o, "warmup-mib", 64, 0);
         int repeat = intOpt(o, "repeat", 3, 1);
+        String suite = o.get("suite");
         Credential cred = credential();
         byte[] data = new byte[CHUNK];
         new Random(18).nextBytes(data);
@@ -969,7 +986,7 @@ public final class JsseLoad {
                     Runtime.getRuntime().availableProcessors(), mib, CHUNK / 1024, warmMib, repeat);
             if (warmMib > 0) {
                 for (String p : PROVIDERS) {
-                    NettyRun w = nettyRun(ctx.get(p)[0], ctx.get(p)[1], (long) warmMib << 20, data, serverGroup, clientGroup);
+                    NettyRun w = nettyRun(ctx.get(p)[0], ctx.get(p)[1], (long) warmMib << 20, data, serverGroup, clientGroup, suite);
                     System.out.printf(Locale.ROOT, "  warm-up %-6s %8.1f MB/s  (%s)%n", p, w.mbPerSecond(), w.tls());
                 }
             }
@@ -978,7 +995,7 @@ public final class JsseLoad {
                 for (String p : order) {
                     String load = load();
                     try {
-                        NettyRun run = nettyRun(ctx.get(p)[0], ctx.get(p)[1], (long) mib << 20, data, serverGroup, clientGroup);
+                        NettyRun run = nettyRun(ctx.get(p)[0], ctx.get(p)[1], (long) mib << 20, data, serverGroup, clientGroup, suite);
                         runs.computeIfAbsent(p, k -> new ArrayList<>()).add(run.mbPerSecond());
                         System.out.printf(Locale.ROOT, "  run %d %-6s %8.1f MB/s  (%s; load %s)%n", r, p, run.mbPerSecond(), run.tls(), load);
                     } catch (Exception e) {
