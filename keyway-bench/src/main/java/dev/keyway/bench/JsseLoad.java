@@ -110,7 +110,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class JsseLoad {
     static final char[] PASSWORD = "changeit".toCharArray();
-    static final String[] PROVIDERS = {"keyway", "jsse"};
+    /** The client providers measured, in the order of odd runs (--only narrows it to one, e.g. for a profile). */
+    static String[] PROVIDERS = {"keyway", "jsse"};
 
     private JsseLoad() {
     }
@@ -145,6 +146,8 @@ public final class JsseLoad {
                 --repeat R       runs per provider (default 3)
                 --suite NAME     the only cipher suite the client offers (default: the providers' own lists)
 
+            Both: --only keyway|jsse measures one client provider only (for a profile; no ratio).
+
             Output: per-run lines, then RESULT lines (one per scenario and mode, and for netty) with the medians and
             the ratio keyway/jsse. MB = 10^6 bytes. Exit 0: no errors and checks held; 1: errors; 2: usage.
             """;
@@ -172,6 +175,13 @@ public final class JsseLoad {
                 usage("bad argument '" + args[i] + "'");
             }
             o.put(args[i].substring(2), args[++i]);
+        }
+        if (o.containsKey("only")) {
+            String only = o.get("only");
+            if (!only.equals("keyway") && !only.equals("jsse")) {
+                usage("--only takes keyway or jsse, not '" + only + "'");
+            }
+            PROVIDERS = new String[]{only};
         }
         boolean ok = true;
         try {
@@ -536,7 +546,7 @@ public final class JsseLoad {
                     }
                     Map<String, List<HttpRun>> runs = new HashMap<>();
                     for (int r = 1; r <= repeat; r++) {
-                        String[] order = r % 2 == 1 ? PROVIDERS : new String[]{PROVIDERS[1], PROVIDERS[0]};
+                        String[] order = r % 2 == 1 || PROVIDERS.length == 1 ? PROVIDERS : new String[]{PROVIDERS[1], PROVIDERS[0]};
                         for (String p : order) {
                             HttpRun run = httpRun(server, clients.get(p), trust.get(p), p, serverOf.get(p), mode, conc, secs, r, bodySize);
                             runs.computeIfAbsent(p, k -> new ArrayList<>()).add(run);
@@ -550,8 +560,8 @@ public final class JsseLoad {
                                     run.load);
                         }
                     }
-                    double k = median(runs.get("keyway").stream().mapToDouble(HttpRun::perSecond).toArray());
-                    double j = median(runs.get("jsse").stream().mapToDouble(HttpRun::perSecond).toArray());
+                    double k = median(runs.getOrDefault("keyway", List.of()).stream().mapToDouble(HttpRun::perSecond).toArray());
+                    double j = median(runs.getOrDefault("jsse", List.of()).stream().mapToDouble(HttpRun::perSecond).toArray());
                     String line = String.format(Locale.ROOT, "RESULT http server=%s mode=%s keyway=%.0f jsse=%.0f ratio=%.2f", scenario, mode, k, j, k / j);
                     System.out.println("  median: " + line.substring("RESULT http ".length()));
                     results.add(line);
@@ -619,6 +629,9 @@ public final class JsseLoad {
     }
 
     static double median(double[] v) {
+        if (v.length == 0) {
+            return Double.NaN;
+        }
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -991,7 +1004,7 @@ public final class JsseLoad {
                 }
             }
             for (int r = 1; r <= repeat; r++) {
-                String[] order = r % 2 == 1 ? PROVIDERS : new String[]{PROVIDERS[1], PROVIDERS[0]};
+                String[] order = r % 2 == 1 || PROVIDERS.length == 1 ? PROVIDERS : new String[]{PROVIDERS[1], PROVIDERS[0]};
                 for (String p : order) {
                     String load = load();
                     try {
@@ -1008,9 +1021,9 @@ public final class JsseLoad {
             serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
             clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
         }
-        if (runs.get("keyway") != null && runs.get("jsse") != null) {
-            double k = median(runs.get("keyway").stream().mapToDouble(Double::doubleValue).toArray());
-            double j = median(runs.get("jsse").stream().mapToDouble(Double::doubleValue).toArray());
+        {
+            double k = median(runs.getOrDefault("keyway", List.of()).stream().mapToDouble(Double::doubleValue).toArray());
+            double j = median(runs.getOrDefault("jsse", List.of()).stream().mapToDouble(Double::doubleValue).toArray());
             System.out.printf(Locale.ROOT, "RESULT netty keyway=%.1f jsse=%.1f ratio=%.2f%n", k, j, k / j);
         }
         return errors.get() == 0;
