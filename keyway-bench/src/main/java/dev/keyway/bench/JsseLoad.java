@@ -452,6 +452,11 @@ public final class JsseLoad {
             return m;
         }
 
+        /** CPU time of the server JVM so far, nanoseconds (as the OS reports it; 10 ms ticks on Linux). */
+        long cpuNanos() {
+            return process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+        }
+
         @Override
         public void close() throws Exception {
             process.getOutputStream().close();
@@ -465,7 +470,7 @@ public final class JsseLoad {
     // ---------------------------------------------------------------------------------------------- http
 
     record HttpRun(String provider, int run, long requests, long errors, double seconds, long serverOpened, long serverHandshakes,
-                   long clientFullHandshakes, String load) {
+                   long clientFullHandshakes, String load, double clientCpuMs, double serverCpuMs) {
         double perSecond() {
             return requests / seconds;
         }
@@ -554,9 +559,11 @@ public final class JsseLoad {
                             boolean hsOk = !mode.equals("new") || run.serverHandshakes >= run.requests;
                             ok &= hsOk;
                             System.out.printf(Locale.ROOT, "  %-9s run %d %-6s %8.0f req/s  %7d requests, %d errors; server: %d connections,"
-                                            + " %d handshakes; client: %d full, %d resumed%s; load %s%n", mode, r, p, run.perSecond(), run.requests,
+                                            + " %d handshakes; client: %d full, %d resumed; CPU ms/request client %.3f, server %.3f%s; load %s%n",
+                                    mode, r, p, run.perSecond(), run.requests,
                                     run.errors, run.serverOpened, run.serverHandshakes, run.clientFullHandshakes,
-                                    Math.max(0, run.serverHandshakes - run.clientFullHandshakes), hsOk ? "" : "  CHECK FAILED (fewer handshakes than requests)",
+                                    Math.max(0, run.serverHandshakes - run.clientFullHandshakes), run.clientCpuMs / Math.max(1, run.requests),
+                                    run.serverCpuMs / Math.max(1, run.requests), hsOk ? "" : "  CHECK FAILED (fewer handshakes than requests)",
                                     run.load);
                         }
                     }
@@ -587,6 +594,8 @@ public final class JsseLoad {
         String load = load();
         String[] before = server.stats().get(serverProvider);
         long fullBefore = trust.checks.sum();
+        long clientCpu0 = processCpuNanos();
+        long serverCpu0 = server.cpuNanos();
         LongAdder done = new LongAdder();
         LongAdder errors = new LongAdder();
         AtomicReference<Throwable> firstError = new AtomicReference<>();
@@ -620,12 +629,19 @@ public final class JsseLoad {
             t.join(TimeUnit.SECONDS.toMillis(secs + 60L));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double clientCpuMs = (processCpuNanos() - clientCpu0) / 1e6;
+        double serverCpuMs = (server.cpuNanos() - serverCpu0) / 1e6;
         String[] after = server.stats().get(serverProvider);
         if (firstError.get() != null) {
             System.out.println("  first error (" + provider + "): " + firstError.get());
         }
         return new HttpRun(provider, runNo, done.sum(), errors.sum(), seconds, Long.parseLong(after[1]) - Long.parseLong(before[1]),
-                Long.parseLong(after[2]) - Long.parseLong(before[2]), trust.checks.sum() - fullBefore, load);
+                Long.parseLong(after[2]) - Long.parseLong(before[2]), trust.checks.sum() - fullBefore, load, clientCpuMs, serverCpuMs);
+    }
+
+    /** CPU time of this JVM (all threads), nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     static double median(double[] v) {
