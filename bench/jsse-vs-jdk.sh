@@ -10,7 +10,7 @@
 # of its own provider, is reported next to it). Netty's echo ratio is printed, with no target.
 #
 #   bench/jsse-vs-jdk.sh [--seconds N] [--warmup N] [--repeat R] [--concurrency N] [--server LIST] [--mode M]
-#                        [--mib N] [--suite S] [--no-netty] [--no-http]
+#                        [--mib N] [--warmup-mib N] [--suite S] [--no-netty] [--no-http]
 #
 #   --seconds N      length of each HttpClient run (default 10)
 #   --warmup N       HttpClient warm-up per provider and mode, seconds (default 5)
@@ -19,7 +19,9 @@
 #   --concurrency N  requests in flight (default 8)
 #   --server LIST    server scenarios, comma-separated: jsse, keyway, same (default jsse,same)
 #   --mode M         new, keepalive or both (default both)
-#   --mib N          MiB echoed per Netty run (default 256; warm-up 64 per provider)
+#   --mib N          MiB echoed per Netty run (default 256)
+#   --warmup-mib N   MiB echoed per provider before the Netty runs (default 512: less leaves the JIT still
+#                    compiling through the first runs)
 #   --suite S        the only TLS cipher suite the clients offer (default: each provider's own list)
 #   --no-netty, --no-http   skip that part
 #
@@ -40,13 +42,13 @@ NAME="jsse-vs-jdk.sh"
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "$NAME: $*" >&2; exit 2; }
 
-SECS=10 WARMUP=5 REPEAT=3 CONC=8 SERVER=jsse,same MODE=both MIB=256 SUITE="" NETTY=1 HTTP=1
+SECS=10 WARMUP=5 REPEAT=3 CONC=8 SERVER=jsse,same MODE=both MIB=256 WARMUP_MIB=512 SUITE="" NETTY=1 HTTP=1
 while (($#)); do
     case "$1" in
         -h | --help) usage; exit 0 ;;
         --no-netty) NETTY=0; shift ;;
         --no-http) HTTP=0; shift ;;
-        --seconds | --warmup | --repeat | --concurrency | --server | --mode | --mib | --suite)
+        --seconds | --warmup | --repeat | --concurrency | --server | --mode | --mib | --warmup-mib | --suite)
             (($# >= 2)) || die "$1 needs a value (see --help)"
             case "$1" in
                 --seconds) SECS="$2" ;;
@@ -56,6 +58,7 @@ while (($#)); do
                 --server) SERVER="$2" ;;
                 --mode) MODE="$2" ;;
                 --mib) MIB="$2" ;;
+                --warmup-mib) WARMUP_MIB="$2" ;;
                 --suite) SUITE="$2" ;;
             esac
             shift 2
@@ -67,6 +70,7 @@ for pair in "--seconds=$SECS" "--repeat=$REPEAT" "--concurrency=$CONC" "--mib=$M
     [[ "${pair#*=}" =~ ^[1-9][0-9]*$ ]] || die "${pair%%=*} must be a positive whole number, not '${pair#*=}'"
 done
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || die "--warmup must be a whole number, not '$WARMUP'"
+[[ "$WARMUP_MIB" =~ ^[0-9]+$ ]] || die "--warmup-mib must be a whole number, not '$WARMUP_MIB'"
 ((HTTP || NETTY)) || die "--no-http and --no-netty leave nothing to run"
 
 JAVA=java
@@ -108,7 +112,7 @@ echo
 COMMAND=all
 ((HTTP && !NETTY)) && COMMAND=http
 ((NETTY && !HTTP)) && COMMAND=netty
-ARGS=("$COMMAND" --seconds "$SECS" --warmup "$WARMUP" --repeat "$REPEAT" --concurrency "$CONC" --server "$SERVER" --mode "$MODE" --mib "$MIB")
+ARGS=("$COMMAND" --seconds "$SECS" --warmup "$WARMUP" --repeat "$REPEAT" --concurrency "$CONC" --server "$SERVER" --mode "$MODE" --mib "$MIB" --warmup-mib "$WARMUP_MIB")
 [[ -n "$SUITE" ]] && ARGS+=(--suite "$SUITE")
 [[ -n "${SERVER_JAVA_OPTS:-}" ]] && ARGS+=(--server-jvm-opts "$SERVER_JAVA_OPTS")
 BENCH=("$JAVA" "${JAVA_OPTS_ARR[@]+"${JAVA_OPTS_ARR[@]}"}" -cp "$WORK/cp/classes:$WORK/cp/lib/*" dev.keyway.bench.JsseLoad "${ARGS[@]}")
