@@ -218,33 +218,48 @@ public final class KeywaySslContext extends SSLContextSpi {
 
     /** Resumable sessions by peer ("host:port"), as JSSE's client session cache keys them. */
     static final class SessionCache implements SSLSessionContext {
-        private final java.util.Map<String, Resumable> tickets = java.util.Collections.synchronizedMap(
+        /** Tickets kept per peer: a TLS 1.3 ticket is used once, so connections opened at once each need their own. */
+        static final int PER_PEER = 8;
+        private final java.util.Map<String, java.util.ArrayDeque<Resumable>> tickets = java.util.Collections.synchronizedMap(
                 new java.util.LinkedHashMap<>(16, 0.75f, true) {
                     @Override
-                    protected boolean removeEldestEntry(java.util.Map.Entry<String, Resumable> eldest) {
+                    protected boolean removeEldestEntry(java.util.Map.Entry<String, java.util.ArrayDeque<Resumable>> eldest) {
                         return size() > Math.max(1, cacheSize == 0 ? 20_000 : cacheSize);
                     }
                 });
         private volatile int cacheSize = 20_000;
         private volatile int timeoutSeconds = 86_400;
 
-        /** A ticket for {@code host:port} that has not expired, taken (a TLS 1.3 ticket is used once); or null. */
+        /** The newest ticket for {@code host:port} that has not expired, taken (each is used once); or null. */
         Resumable take(String peer, java.time.Instant now) {
             if (peer == null) {
                 return null;
             }
-            Resumable r = tickets.remove(peer);
-            if (r == null) {
+            synchronized (tickets) {
+                java.util.ArrayDeque<Resumable> q = tickets.get(peer);
+                while (q != null && !q.isEmpty()) {
+                    Resumable r = q.pollFirst();
+                    Ticket t = r.ticket();
+                    long life = Math.min(t.lifetimeSeconds(), timeoutSeconds == 0 ? Long.MAX_VALUE : timeoutSeconds);
+                    if (t.receivedAt().plusSeconds(life).isAfter(now)) {
+                        return r;
+                    }
+                }
                 return null;
             }
-            Ticket t = r.ticket();
-            long life = Math.min(t.lifetimeSeconds(), timeoutSeconds == 0 ? Long.MAX_VALUE : timeoutSeconds);
-            return t.receivedAt().plusSeconds(life).isAfter(now) ? r : null;
         }
 
+        /** Keeps {@code r} for {@code peer}, newest first, at most {@link #PER_PEER} (the oldest go). */
         void put(String peer, Resumable r) {
-            if (peer != null && r != null) {
-                tickets.put(peer, r);
+            if (peer == null || r == null) {
+                return;
+            }
+            synchronized (tickets) {
+                java.util.ArrayDeque<Resumable> q = tickets.computeIfAbsent(peer, k -> new java.util.ArrayDeque<>());
+                q.addFirst(r);
+                while (q.size() > PER_PEER) {
+                    q.pollLast();
+                }
             }
         }
 

@@ -724,9 +724,11 @@ final class KeywaySslEngine extends SSLEngine {
         }
         List<Ticket> tickets = t.tickets();
         if (tickets.size() > ticketsCached) {
-            ticketsCached = tickets.size();
             List<X509Certificate> chain = session.peerChainList();
-            context.clientSessions().put(peerKey(), new KeywaySslContext.Resumable(tickets.get(tickets.size() - 1), chain));
+            for (Ticket ticket : tickets.subList(ticketsCached, tickets.size())) {
+                context.clientSessions().put(peerKey(), new KeywaySslContext.Resumable(ticket, chain));
+            }
+            ticketsCached = tickets.size();
         }
     }
 

@@ -337,6 +337,26 @@ class EngineInteropTest {
         assertThat(c2.engine.getSession().getPeerCertificates()[0]).isEqualTo(server.cert());
     }
 
+    /** Connections opened at once each resume with a ticket of their own (a TLS 1.3 ticket is used once). */
+    @Test
+    void connectionsOpenedTogetherEachResume() throws Exception {
+        SSLContext cctx = JsseFixtures.context(KeywayProvider.NAME, "TLSv1.3", null, server.cert());
+        SSLContext sctx = JsseFixtures.context(KeywayProvider.NAME, "TLSv1.3", server);
+        byte[] hello = "hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        for (int round = 0; round < 2; round++) {
+            List<Side> clients = List.of(new Side(engine(cctx, true)), new Side(engine(cctx, true)), new Side(engine(cctx, true)));
+            for (Side c : clients) {
+                c.engine.beginHandshake(); // all three take their ticket (or none) before any finishes
+            }
+            for (Side c : clients) {
+                Side s = new Side(engine(sctx, false));
+                handshake(c, s);
+                assertThat(send(s.engine, c.engine, hello, 9)).isEqualTo(hello); // the ticket comes with the first data
+                assertThat(((KeywaySslEngine) c.engine).resumed()).as("round %d", round).isEqualTo(round == 1);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
     void aServerThatWantsAClientCertificateTakesOneOrNone(String protocol) throws Exception {
