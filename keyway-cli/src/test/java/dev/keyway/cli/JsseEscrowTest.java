@@ -2,10 +2,6 @@ package dev.keyway.cli;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-import dev.keyway.authority.AuthorityClient;
-import dev.keyway.authority.AuthorityHome;
-import dev.keyway.authority.AuthorityServer;
-import dev.keyway.authority.AuthorityStore;
 import dev.keyway.authority.EscrowKeyLog;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.IdentityFile;
@@ -31,7 +27,6 @@ import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -51,8 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class JsseEscrowTest {
     @TempDir
     Path dir;
-    AuthorityServer server;
-    AuthorityStore store;
+    LocalAuthority authority;
     HttpsServer https;
 
     @AfterEach
@@ -60,28 +54,18 @@ class JsseEscrowTest {
         if (https != null) {
             https.stop(0);
         }
-        if (server != null) {
-            server.close();
-            store.close();
+        if (authority != null) {
+            authority.close();
         }
     }
 
     @Test
     void anApplicationsTlsSecretsAreEscrowedAndRecoverable() throws Exception {
-        Path auth = dir.resolve("auth");
-        assertThat(Cli.run("authority", "init", "--dir", p(auth), "--type", "x25519").exit()).isZero();
-        AuthorityHome home = new AuthorityHome(auth);
-        Identity authority = home.identity(f -> null);
-        store = AuthorityStore.open(home.databaseUrl(), authority);
-        server = new AuthorityServer(home, store, authority, true, Clock.systemUTC());
-        String url = "https://127.0.0.1:" + server.start("127.0.0.1", 0);
-        String cacert = p(auth.resolve(AuthorityHome.TLS_CERT));
-
+        authority = new LocalAuthority(dir.resolve("auth"));
         Path appKey = dir.resolve("app.key");
         Identity app = Identity.generate(KeyType.X25519);
         IdentityFile.write(appKey, app, null);
-        Cli.Result enroll = Cli.run("authority", "enroll", "--authority", url, "--cacert", cacert, "-i", p(appKey), "--name", "billing-app");
-        assertThat(enroll.exit()).as(enroll.err()).isZero();
+        authority.enroll(p(appKey), "billing-app");
 
         // a local HTTPS server on the JDK's own TLS
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
@@ -108,8 +92,7 @@ class JsseEscrowTest {
         // the application: its TLS secrets go to the authority (and, for the test, to a plain log beside it)
         List<String> problems = new CopyOnWriteArrayList<>();
         Map<String, byte[]> plain = new ConcurrentHashMap<>();
-        EscrowKeyLog escrow = new EscrowKeyLog(new AuthorityClient(URI.create(url + "/"), AuthorityHome.readCertificate(Path.of(cacert))),
-                app, "billing-app payments client", problems::add);
+        EscrowKeyLog escrow = new EscrowKeyLog(authority.client(), app, "billing-app payments client", problems::add);
         assertThat(escrow.owner()).isEqualTo("billing-app");
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
@@ -130,15 +113,7 @@ class JsseEscrowTest {
 
         String key = plain.keySet().stream().filter(k -> k.startsWith("CLIENT_TRAFFIC_SECRET_0 ")).findFirst().orElseThrow();
         String clientRandom = key.substring(key.indexOf(' ') + 1);
-        Cli.Result list = Cli.run("authority", "list", "--authority", url, "--cacert", cacert, "-i", p(appKey));
-        assertThat(list.exit()).as(list.err()).isZero();
-        String line = list.out().lines().filter(l -> l.contains("TLS CLIENT_TRAFFIC_SECRET_0 " + clientRandom)).findFirst().orElseThrow();
-        String serial = line.replaceAll(".*serial (\\d+).*", "$1");
-        Path blob = dir.resolve("s.blob");
-        Cli.Result rec = Cli.run("recover", "--authority", url, "--cacert", cacert, "-i", p(appKey), "--serial", serial, "-o", p(blob));
-        assertThat(rec.exit()).as(rec.err()).isZero();
-        Cli.Result unwrapped = Cli.run("key", "unwrap", "-i", p(appKey), p(blob));
-        assertThat(unwrapped.exit()).as(unwrapped.err()).isZero();
-        assertThat(unwrapped.out().strip()).isEqualTo(HexFormat.of().formatHex(plain.get(key)));
+        assertThat(authority.recoverTlsSecret(p(appKey), "CLIENT_TRAFFIC_SECRET_0", clientRandom, dir))
+                .isEqualTo(HexFormat.of().formatHex(plain.get(key)));
     }
 }

@@ -1,10 +1,6 @@
 package dev.keyway.cli;
 
 import dev.keyway.authority.EscrowKeyLog;
-import dev.keyway.authority.AuthorityClient;
-import dev.keyway.authority.AuthorityHome;
-import dev.keyway.authority.AuthorityServer;
-import dev.keyway.authority.AuthorityStore;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.KeyType;
 import dev.keyway.remote.HostDir;
@@ -17,9 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RemoteEscrowTest {
     @TempDir
     Path dir;
-    AuthorityServer server;
-    AuthorityStore store;
+    LocalAuthority authority;
     RemoteHost host;
 
     @AfterEach
@@ -47,36 +40,26 @@ class RemoteEscrowTest {
         if (host != null) {
             host.close();
         }
-        if (server != null) {
-            server.close();
-            store.close();
+        if (authority != null) {
+            authority.close();
         }
     }
 
     @Test
     void escrowedSecretsAreTheConnectionsOwnAndRecoverable() throws Exception {
-        Path auth = dir.resolve("auth");
-        assertThat(Cli.run("authority", "init", "--dir", p(auth), "--type", "x25519").exit()).isZero();
-        AuthorityHome home = new AuthorityHome(auth);
-        Identity authority = home.identity(f -> null);
-        store = AuthorityStore.open(home.databaseUrl(), authority);
-        server = new AuthorityServer(home, store, authority, true, Clock.systemUTC());
-        String url = "https://127.0.0.1:" + server.start("127.0.0.1", 0);
-        String cacert = p(auth.resolve(AuthorityHome.TLS_CERT));
+        authority = new LocalAuthority(dir.resolve("auth"));
 
         Path hostDir = dir.resolve("host");
         HostDir.init(hostDir, null, null, List.of("IP:127.0.0.1"));
         HostDir hd = HostDir.open(hostDir);
         String hostIdentity = p(hostDir.resolve("host.identity"));
-        Cli.Result enroll = Cli.run("authority", "enroll", "--authority", url, "--cacert", cacert, "-i", hostIdentity, "--name", "build-host");
-        assertThat(enroll.exit()).as(enroll.err()).isZero();
+        authority.enroll(hostIdentity, "build-host");
 
         Identity alice = Identity.generate(KeyType.X25519);
         hd.allow("alice", alice.recipient(), "default");
         List<String> hostLog = new CopyOnWriteArrayList<>();
         Identity hostId = hd.identity();
-        EscrowKeyLog escrow = new EscrowKeyLog(new AuthorityClient(URI.create(url + "/"), AuthorityHome.readCertificate(Path.of(cacert))),
-                hostId, "remote host test", hostLog::add);
+        EscrowKeyLog escrow = new EscrowKeyLog(authority.client(), hostId, "remote host test", hostLog::add);
         assertThat(escrow.owner()).isEqualTo("build-host");
         host = RemoteHost.start(hd, new InetSocketAddress("127.0.0.1", 0), RemoteHost.Options.defaults().withKeyLog(escrow));
 
@@ -91,19 +74,11 @@ class RemoteEscrowTest {
 
         String key = clientLog.keySet().stream().filter(k -> k.startsWith("CLIENT_TRAFFIC_SECRET_0 ")).findFirst().orElseThrow();
         String clientRandom = key.substring(key.indexOf(' ') + 1);
-        Cli.Result list = Cli.run("authority", "list", "--authority", url, "--cacert", cacert, "-i", hostIdentity);
+        Cli.Result list = Cli.run("authority", "list", "--authority", authority.url, "--cacert", authority.cacert, "-i", hostIdentity);
         assertThat(list.exit()).as(list.err()).isZero();
-        List<String> mine = list.out().lines().filter(l -> l.contains(clientRandom)).toList();
-        assertThat(mine).hasSize(4).anyMatch(l -> l.contains("TLS CLIENT_TRAFFIC_SECRET_0 " + clientRandom));
-        String line = mine.stream().filter(l -> l.contains("CLIENT_TRAFFIC_SECRET_0")).findFirst().orElseThrow();
-        String serial = line.replaceAll(".*serial (\\d+).*", "$1");
-
-        Path blob = dir.resolve("s.blob");
-        Cli.Result rec = Cli.run("recover", "--authority", url, "--cacert", cacert, "-i", hostIdentity, "--serial", serial, "-o", p(blob));
-        assertThat(rec.exit()).as(rec.err()).isZero();
-        Cli.Result unwrapped = Cli.run("key", "unwrap", "-i", hostIdentity, p(blob));
-        assertThat(unwrapped.exit()).as(unwrapped.err()).isZero();
-        assertThat(unwrapped.out().strip()).isEqualTo(HexFormat.of().formatHex(clientLog.get(key)));
+        assertThat(list.out().lines().filter(l -> l.contains(clientRandom)).toList()).hasSize(4);
+        assertThat(authority.recoverTlsSecret(hostIdentity, "CLIENT_TRAFFIC_SECRET_0", clientRandom, dir))
+                .isEqualTo(HexFormat.of().formatHex(clientLog.get(key)));
         hostId.destroy();
     }
 

@@ -4,7 +4,6 @@ import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -89,9 +88,5 @@ final class Names {
             case "Ed25519", "EdDSA" -> "EdDSA";
             default -> a;
         };
-    }
-
-    static List<String> list(String... values) {
-        return new ArrayList<>(List.of(values));
     }
 }
