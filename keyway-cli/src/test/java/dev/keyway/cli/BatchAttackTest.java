@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static dev.keyway.cli.Cli.args;
 import static dev.keyway.cli.Cli.p;
 import static dev.keyway.cli.EnvelopeFixtures.SEALED_CHUNK;
 import static dev.keyway.cli.EnvelopeFixtures.keygen;
@@ -59,18 +60,6 @@ class BatchAttackTest {
     }
 
     // ---------------------------------------------------------------- helpers
-
-    private static List<String> args(Object... parts) {
-        List<String> out = new ArrayList<>();
-        for (Object o : parts) {
-            if (o instanceof List<?> l) {
-                l.forEach(x -> out.add(x.toString()));
-            } else {
-                out.add(o.toString());
-            }
-        }
-        return out;
-    }
 
     private static Cli.Result run(Object... parts) {
         return Cli.run(args(parts).toArray(String[]::new));

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static dev.keyway.cli.Cli.args;
 import static dev.keyway.cli.Cli.p;
 import static dev.keyway.cli.Cli.run;
 import static dev.keyway.cli.EnvelopeFixtures.keygen;
@@ -51,18 +52,6 @@ class BatchCommandsTest {
         for (int i = 0; i < n; i++) {
             int size = i == 0 ? 0 : i == 1 ? 70_000 : 100 + i;
             out.add(write(in.resolve("f" + i + ".bin"), randomBytes(size, i)));
-        }
-        return out;
-    }
-
-    private static List<String> args(Object... parts) {
-        List<String> out = new ArrayList<>();
-        for (Object o : parts) {
-            if (o instanceof List<?> l) {
-                l.forEach(x -> out.add(x.toString()));
-            } else {
-                out.add(o.toString());
-            }
         }
         return out;
     }

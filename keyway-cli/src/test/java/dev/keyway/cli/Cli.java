@@ -23,6 +23,19 @@ final class Cli {
         return new Result(code, out.toString(), err.toString());
     }
 
+    /** A command line from strings, paths and lists of them, flattened (each part by its toString). */
+    static java.util.List<String> args(Object... parts) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (Object o : parts) {
+            if (o instanceof java.util.List<?> l) {
+                l.forEach(x -> out.add(x.toString()));
+            } else {
+                out.add(o.toString());
+            }
+        }
+        return out;
+    }
+
     static String p(Path path) {
         return path.toString();
     }
