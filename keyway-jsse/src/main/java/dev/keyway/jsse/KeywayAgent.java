@@ -26,8 +26,11 @@ import java.util.Map;
  * <ul>
  *   <li>{@code keylog=FILE}: append every connection's secrets to FILE (created 0600), in the SSLKEYLOGFILE format;
  *       default: the {@code SSLKEYLOGFILE} environment variable, else no key log;</li>
- *   <li>{@code provider=keyway} (the default). {@code provider=default}, keeping the JDK's own TLS, is refused: JSSE
- *       gives its secrets to nobody without patching its internals, which this agent does not do.</li>
+ *   <li>{@code provider=keyway} (the default): Keyway first in line, as above;</li>
+ *   <li>{@code provider=default}: the JDK's own TLS (SunJSSE) stays the default and Keyway is added last. JSSE gives
+ *       its secrets to nobody without patching its internals, which this agent does not do, so only connections the
+ *       program makes through the Keyway provider by name ({@code SSLContext.getInstance("TLS", "Keyway")}) are
+ *       logged; the agent says so on standard error when it starts.</li>
  * </ul>
  * A bad option stops the JVM before the program starts, with one line saying what is wrong.
  */
@@ -49,13 +52,9 @@ public final class KeywayAgent {
     static KeywayProvider install(String args, String envKeyLog) {
         Map<String, String> options = parse(args);
         String provider = options.getOrDefault("provider", "keyway");
-        if (provider.equals("default")) {
-            throw new IllegalArgumentException("keyway-jsse agent: provider=default cannot log secrets: the JDK's TLS (JSSE) gives"
-                    + " them to nobody without patching its internals, which this agent does not do; drop provider=default to use"
-                    + " Keyway's TLS, which logs them");
-        }
-        if (!provider.equals("keyway")) {
-            throw new IllegalArgumentException("keyway-jsse agent: unknown provider '" + Printable.escape(provider) + "': use keyway (default)");
+        if (!provider.equals("keyway") && !provider.equals("default")) {
+            throw new IllegalArgumentException("keyway-jsse agent: unknown provider '" + Printable.escape(provider)
+                    + "': use keyway (the default: Keyway's TLS for everything) or default (the JDK's TLS stays the default)");
         }
         String file = options.getOrDefault("keylog", envKeyLog == null || envKeyLog.isEmpty() ? null : envKeyLog);
         KeyLog log = KeyLog.NONE;
@@ -77,7 +76,14 @@ public final class KeywayAgent {
         }
         KeywayProvider p = new KeywayProvider(log);
         Security.removeProvider(KeywayProvider.NAME);
-        Security.insertProviderAt(p, 1);
+        if (provider.equals("keyway")) {
+            Security.insertProviderAt(p, 1);
+        } else {
+            Security.addProvider(p);
+            System.err.println("keyway-jsse agent: provider=default: the JDK's TLS stays the default and its connections are not"
+                    + " logged (JSSE gives its secrets to nobody without patching its internals); only connections made through"
+                    + " SSLContext.getInstance(\"TLS\", \"Keyway\") use Keyway's TLS" + (file == null ? "" : " and are logged"));
+        }
         return p;
     }
 
@@ -91,7 +97,7 @@ public final class KeywayAgent {
             String name = eq < 0 ? part.strip() : part.substring(0, eq).strip();
             if (eq < 0 || (!name.equals("keylog") && !name.equals("provider"))) {
                 throw new IllegalArgumentException("keyway-jsse agent: bad option '" + Printable.escape(part)
-                        + "': use keylog=FILE and provider=keyway, comma-separated");
+                        + "': use keylog=FILE and provider=keyway|default, comma-separated");
             }
             if (out.put(name, part.substring(eq + 1)) != null) {
                 throw new IllegalArgumentException("keyway-jsse agent: " + name + " given twice");

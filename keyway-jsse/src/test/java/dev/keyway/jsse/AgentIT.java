@@ -160,12 +160,35 @@ class AgentIT {
         assertThat(follow).contains("GET / HTTP/1.1").contains("HTTP/1.0 200 ok");
     }
 
+    /**
+     * {@code provider=default}: the program keeps the JDK's TLS (its connection works as without the agent), nothing of
+     * it reaches the key log (JSSE hands its secrets to nobody), and the agent says so when it starts.
+     */
+    @Test
+    void providerDefaultKeepsTheJdksTlsAndSaysWhatIsNotLogged() throws Exception {
+        Assumptions.assumeTrue(installed("openssl"), "openssl is not installed");
+        int port = JsseFixtures.freePort();
+        Path ours = dir.resolve("default.keys");
+        Process server = start(List.of("openssl", "s_server", "-accept", "127.0.0.1:" + port, "-cert", "server.pem", "-key", "server.key",
+                "-www", "-tls1_3"), "ACCEPT");
+        String out;
+        try {
+            out = run(java("keylog=" + ours + ",provider=default", "HttpsClient.java", "https://localhost:" + port + "/"));
+        } finally {
+            server.destroy();
+            server.waitFor(10, TimeUnit.SECONDS);
+        }
+        assertThat(out).contains("status 200 TLSv1.3").contains("page ok").endsWith("exit 0")
+                .contains("provider=default: the JDK's TLS stays the default and its connections are not logged");
+        assertThat(secretLines(ours)).isEmpty();
+    }
+
     @Test
     void badOptionsStopTheProgramWithOneClearLine() throws Exception {
         String unknown = run(java("keylog=" + dir.resolve("x.keys") + ",verbose=1", "HttpsClient.java", "https://localhost:1/"));
         assertThat(unknown).contains("bad option 'verbose=1'").doesNotEndWith("exit 0");
-        String jsse = run(java("provider=default", "HttpsClient.java", "https://localhost:1/"));
-        assertThat(jsse).contains("provider=default cannot log secrets").doesNotEndWith("exit 0");
+        String provider = run(java("provider=sun", "HttpsClient.java", "https://localhost:1/"));
+        assertThat(provider).contains("unknown provider 'sun'").doesNotEndWith("exit 0");
         String dirAsFile = run(java("keylog=" + dir, "HttpsClient.java", "https://localhost:1/"));
         assertThat(dirAsFile).contains("cannot open key log").doesNotEndWith("exit 0");
     }
