@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Records real OpenSSL TLS connections as raw byte streams (one file per direction) plus the key log
 # OpenSSL wrote, for TrafficDecryptorTest. Run from this directory; needs openssl and python3.
+# The key log goes to keyway-core's test resources (tls-streams/keylog.txt), where ParsedKeyLogTest reads it
+# as a real OpenSSL key log; keyway-tls's pom copies it into this module's test resources.
 # Each case: openssl s_server -www behind relay.py, openssl s_client sends a request, the server answers.
 set -euo pipefail
 cd "$(dirname "$0")"
+keylog=../../../../../keyway-core/src/test/resources/tls-streams/keylog.txt
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ec-key.pem -out ec-cert.pem -days 3650 -subj /CN=localhost 2>/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout rsa-key.pem -out rsa-cert.pem -days 3650 -subj /CN=localhost 2>/dev/null
-rm -f keylog.txt
+rm -f "$keylog"
 port=24400
 run() { # name cert server-flags... -- client-flags...
   local name=$1 cert=$2; shift 2
@@ -20,7 +23,7 @@ run() { # name cert server-flags... -- client-flags...
   python3 relay.py $((port + 1)) $port "$name" &
   local rpid=$!
   sleep 0.3
-  printf 'GET /%s HTTP/1.0\r\n\r\n' "$name" | timeout 10 openssl s_client -connect 127.0.0.1:$((port + 1)) -keylogfile keylog.txt -quiet -ign_eof "${cflags[@]}" > "$name.response" 2>/dev/null || true
+  printf 'GET /%s HTTP/1.0\r\n\r\n' "$name" | timeout 10 openssl s_client -connect 127.0.0.1:$((port + 1)) -keylogfile "$keylog" -quiet -ign_eof "${cflags[@]}" > "$name.response" 2>/dev/null || true
   wait $rpid || true
   kill $spid 2>/dev/null || true
   wait $spid 2>/dev/null || true

@@ -1,4 +1,4 @@
-package dev.keyway.core.keylog;
+package dev.keyway.tls.decrypt;
 
 import dev.keyway.core.kdf.CipherSuite;
 

@@ -1,4 +1,4 @@
-package dev.keyway.core.capture;
+package dev.keyway.tls.capture;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
-import static dev.keyway.core.capture.Conversation.T0;
+import static dev.keyway.tls.capture.Conversation.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

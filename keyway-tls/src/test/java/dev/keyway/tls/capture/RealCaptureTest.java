@@ -1,4 +1,4 @@
-package dev.keyway.core.capture;
+package dev.keyway.tls.capture;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

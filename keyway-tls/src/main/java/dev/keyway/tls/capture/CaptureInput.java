@@ -1,4 +1,4 @@
-package dev.keyway.core.capture;
+package dev.keyway.tls.capture;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;

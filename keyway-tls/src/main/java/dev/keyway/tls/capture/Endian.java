@@ -1,4 +1,4 @@
-package dev.keyway.core.capture;
+package dev.keyway.tls.capture;
 
 /**
  * Unsigned fields of either byte order. Capture files are written in the capturing host's byte order,

@@ -1,4 +1,4 @@
-package dev.keyway.core.capture;
+package dev.keyway.tls.capture;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

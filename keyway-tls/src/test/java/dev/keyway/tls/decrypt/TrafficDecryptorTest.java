@@ -1,8 +1,9 @@
-package dev.keyway.core.keylog;
+package dev.keyway.tls.decrypt;
 
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.core.keylog.DecryptedConnection.Direction;
-import dev.keyway.core.keylog.DecryptedConnection.Status;
+import dev.keyway.core.keylog.ParsedKeyLog;
+import dev.keyway.tls.decrypt.DecryptedConnection.Direction;
+import dev.keyway.tls.decrypt.DecryptedConnection.Status;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.keyway.core.keylog;
+package dev.keyway.tls.decrypt;
 
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.ByteReader;
@@ -10,9 +10,11 @@ import dev.keyway.core.kdf.KeySchedule13;
 import dev.keyway.core.kdf.Prf12;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.kdf.TrafficKeys;
-import dev.keyway.core.keylog.DecryptedConnection.AppData;
-import dev.keyway.core.keylog.DecryptedConnection.Direction;
-import dev.keyway.core.keylog.DecryptedConnection.Status;
+import dev.keyway.core.keylog.KeyLogLabel;
+import dev.keyway.core.keylog.ParsedKeyLog;
+import dev.keyway.tls.decrypt.DecryptedConnection.AppData;
+import dev.keyway.tls.decrypt.DecryptedConnection.Direction;
+import dev.keyway.tls.decrypt.DecryptedConnection.Status;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;

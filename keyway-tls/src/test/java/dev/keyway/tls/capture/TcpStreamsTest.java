@@ -1,4 +1,4 @@
-package dev.keyway.core.capture;
+package dev.keyway.tls.capture;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.keyway.core.capture.Conversation.CLIENT_ISN;
-import static dev.keyway.core.capture.Conversation.SERVER_ISN;
-import static dev.keyway.core.capture.Conversation.T0;
+import static dev.keyway.tls.capture.Conversation.CLIENT_ISN;
+import static dev.keyway.tls.capture.Conversation.SERVER_ISN;
+import static dev.keyway.tls.capture.Conversation.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
