@@ -12,51 +12,44 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 
 /**
- * Opens TLS 1.0-1.2 records of one direction: AEAD suites (RFC 5246 section 6.2.3.3 with RFC 5288 and
- * RFC 7905 nonces) and CBC suites, MAC-then-encrypt (section 6.2.3.2; TLS 1.0 chains the IV across
- * records) or encrypt-then-MAC (RFC 7366). A passive reader, so it needs no timing care: a record
- * either opens or the result is null.
+ * Opens the TLS 1.0-1.2 CBC records of one direction that the live connection's
+ * {@link dev.keyway.tls.record.RecordProtection12} does not read: TLS 1.0's, whose IV chains across records
+ * (RFC 2246 section 6.2.3.2), and encrypt-then-MAC ones (RFC 7366), which Keyway does not offer. A passive
+ * reader, so it needs no timing care: a record either opens or the result is null.
  */
 final class RecordCipher12 {
     private final CipherSuite suite;
     private final TlsVersion version;
     private final boolean encryptThenMac;
-    private final RecordCipher aead;
-    private final byte[] fixedIv;
     private final SecretKeySpec cbcKey;
     private final SecretKeySpec macKey;
     private byte[] chainedIv;
     private long seq;
 
     RecordCipher12(CipherSuite suite, TlsVersion version, boolean encryptThenMac, byte[] key, byte[] iv, byte[] macKey) {
+        if (suite.cipher().aead()) {
+            throw new IllegalArgumentException(suite.name() + " is not a CBC suite");
+        }
         this.suite = suite;
         this.version = version;
         this.encryptThenMac = encryptThenMac;
-        if (suite.cipher().aead()) {
-            this.aead = new RecordCipher(suite.cipher(), key, iv);
-            this.fixedIv = iv;
-            this.cbcKey = null;
-            this.macKey = null;
-        } else {
-            this.aead = null;
-            this.fixedIv = null;
-            this.cbcKey = new SecretKeySpec(key, "AES");
-            this.macKey = new SecretKeySpec(macKey, suite.mac().jcaName());
-            this.chainedIv = iv;
-            Arrays.fill(key, (byte) 0);
-        }
+        this.cbcKey = new SecretKeySpec(key, "AES");
+        this.macKey = new SecretKeySpec(macKey, suite.mac().jcaName());
+        this.chainedIv = iv;
+        Arrays.fill(key, (byte) 0);
+        Arrays.fill(macKey, (byte) 0);
     }
 
     /** The plaintext of a protected record, or null when it does not open. */
-    byte[] open(TrafficDecryptor.Record r) {
-        byte[] plain = aead != null ? openAead(r) : openCbc(r);
+    byte[] open(CapturedRecord r) {
+        byte[] plain = openCbc(r);
         if (plain != null) {
             seq++;
         }
         return plain;
     }
 
-    private byte[] additionalData(TrafficDecryptor.Record r, int length) {
+    private byte[] additionalData(CapturedRecord r, int length) {
         byte[] ad = new byte[13];
         for (int i = 0; i < 8; i++) {
             ad[i] = (byte) (seq >>> (56 - 8 * i));
@@ -69,24 +62,7 @@ final class RecordCipher12 {
         return ad;
     }
 
-    private byte[] openAead(TrafficDecryptor.Record r) {
-        byte[] f = r.fragment();
-        int explicit = suite.cipher().explicitNonceLength();
-        if (f.length < explicit + RecordCipher.TAG) {
-            return null;
-        }
-        byte[] nonce;
-        if (explicit > 0) {
-            nonce = Arrays.copyOf(fixedIv, fixedIv.length + explicit);
-            System.arraycopy(f, 0, nonce, fixedIv.length, explicit);
-        } else {
-            nonce = RecordCipher.xorNonce(fixedIv, seq);
-        }
-        int plainLength = f.length - explicit - RecordCipher.TAG;
-        return aead.open(nonce, additionalData(r, plainLength), f, explicit, f.length);
-    }
-
-    private byte[] openCbc(TrafficDecryptor.Record r) {
+    private byte[] openCbc(CapturedRecord r) {
         byte[] f = r.fragment();
         int block = suite.cipher().blockSize();
         int macLength = suite.mac().keyLength();

@@ -111,6 +111,24 @@ class TrafficDecryptorTest {
         assertThat(joined(c, Direction.SERVER_TO_CLIENT)).isEqualTo(resource("tls13-aes128.response"));
     }
 
+    /**
+     * Without handshake secrets every encrypted handshake record is tried under the first traffic key, at the
+     * same sequence number, until one opens: the JDK's ChaCha20-Poly1305 refuses a second init with one key and
+     * nonce, which the record protection must work around.
+     */
+    @ParameterizedTest
+    @CsvSource({"tls13-aes256", "tls13-chacha"})
+    void tls13WithoutHandshakeSecretsTriesEveryRecord(String name) throws IOException {
+        String kept = new String(resource("keylog.txt"), StandardCharsets.US_ASCII).lines()
+                .filter(l -> !l.contains("HANDSHAKE")).reduce("", (a, b) -> a + b + "\n");
+        ParsedKeyLog log = ParsedKeyLog.read(new ByteArrayInputStream(kept.getBytes(StandardCharsets.US_ASCII)));
+        DecryptedConnection c = new TrafficDecryptor(log).decrypt(resource(name + ".c2s"), resource(name + ".s2c"));
+        assertThat(c.status()).as(String.join("; ", c.notes())).isEqualTo(Status.DECRYPTED);
+        assertThat(c.notes()).anyMatch(n -> n.contains("handshake records skipped"));
+        assertThat(joined(c, Direction.CLIENT_TO_SERVER)).isEqualTo(resource(name + ".request"));
+        assertThat(joined(c, Direction.SERVER_TO_CLIENT)).isEqualTo(resource(name + ".response"));
+    }
+
     @Test
     void secretsOfAnotherConnectionFail() throws IOException {
         // Give the aes128 connection the secrets of the chacha one (same suite family, wrong keys).
