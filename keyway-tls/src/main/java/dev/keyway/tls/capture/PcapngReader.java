@@ -99,15 +99,7 @@ final class PcapngReader {
                     return truncated(first, at, what, warnings, packets);
                 }
                 consumed = 12;
-                // The block type reads the same in both orders; this magic tells which order the section uses.
-                if (Endian.u32(magic, 0, false) == BYTE_ORDER_MAGIC) {
-                    little = false;
-                } else if (Endian.u32(magic, 0, true) == BYTE_ORDER_MAGIC) {
-                    little = true;
-                } else {
-                    throw KeywayException.malformed("the pcapng section header at byte " + at + " has no valid byte-order magic",
-                            "the capture is corrupted");
-                }
+                little = littleEndian(magic, at);
             }
             long length = Endian.u32(head, 4, little);
             if (length < consumed + 4 + (type == SECTION_HEADER ? 12 : 0) || length > Capture.MAX_BLOCK) {
@@ -126,45 +118,70 @@ final class PcapngReader {
             }
             first = false;
             if (type == SECTION_HEADER) {
-                int major = Endian.u16(body, 0, little);
-                if (major != 1) {
-                    throw new KeywayException(ErrorCode.UNSUPPORTED, "the pcapng section at byte " + at + " has version " + major + "."
-                            + Endian.u16(body, 2, little) + "; keyway reads version 1", "convert the capture with editcap");
-                }
+                checkVersion(body, little, at);
                 interfaces.clear(); // interface numbers start again in each section
             } else if (type == INTERFACE_DESCRIPTION) {
                 interfaces.add(describe(body, end, little, at, warnings));
             } else if (type == ENHANCED_PACKET || type == OBSOLETE_PACKET) {
                 need(end, 20, at);
                 long id = type == ENHANCED_PACKET ? Endian.u32(body, 0, little) : Endian.u16(body, 0, little);
-                Interface iface = lookup(interfaces, id, at);
-                // Two 32-bit halves, high half first, each in the section's byte order.
-                long ts = Endian.u32(body, 4, little) << 32 | Endian.u32(body, 8, little);
-                long captured = Endian.u32(body, 12, little);
-                if (captured > Capture.MAX_PACKET || captured > end - 20) {
-                    throw KeywayException.malformed("the packet block at byte " + at + " claims " + captured + " captured bytes in a block of "
-                            + length + " (at most " + Capture.MAX_PACKET + ")", "the capture is corrupted");
-                }
-                lastTime = iface.time(ts);
-                out.frame(iface.linkType(), Arrays.copyOfRange(body, 20, 20 + (int) captured), lastTime);
+                lastTime = packet(body, end, length, lookup(interfaces, id, at), little, at, out);
                 packets++;
             } else if (type == SIMPLE_PACKET) {
                 need(end, 4, at);
-                Interface iface = lookup(interfaces, 0, at);
-                // No captured length is stored: it is the original length cut to the snapshot length and the block.
-                long captured = Math.min(Endian.u32(body, 0, little), end - 4);
-                if (iface.snaplen() > 0) {
-                    captured = Math.min(captured, iface.snaplen());
-                }
-                if (captured > Capture.MAX_PACKET) {
-                    throw KeywayException.malformed("the simple packet block at byte " + at + " holds " + captured + " bytes (at most "
-                            + Capture.MAX_PACKET + ")", "the capture is corrupted");
-                }
-                // It has no timestamp either: reuse the previous packet's so the time order still holds.
-                out.frame(iface.linkType(), Arrays.copyOfRange(body, 4, 4 + (int) captured), lastTime);
+                simplePacket(body, end, lookup(interfaces, 0, at), little, at, lastTime, out);
                 packets++;
             }
         }
+    }
+
+    /** Whether a section is little-endian, from its byte-order magic (the block type reads the same in both orders). */
+    private static boolean littleEndian(byte[] magic, long at) {
+        if (Endian.u32(magic, 0, false) == BYTE_ORDER_MAGIC) {
+            return false;
+        }
+        if (Endian.u32(magic, 0, true) == BYTE_ORDER_MAGIC) {
+            return true;
+        }
+        throw KeywayException.malformed("the pcapng section header at byte " + at + " has no valid byte-order magic",
+                "the capture is corrupted");
+    }
+
+    private static void checkVersion(byte[] body, boolean little, long at) {
+        int major = Endian.u16(body, 0, little);
+        if (major != 1) {
+            throw new KeywayException(ErrorCode.UNSUPPORTED, "the pcapng section at byte " + at + " has version " + major + "."
+                    + Endian.u16(body, 2, little) + "; keyway reads version 1", "convert the capture with editcap");
+        }
+    }
+
+    /** An enhanced (or obsolete) packet block's frame, handed to {@code out}; returns its time. */
+    private static Instant packet(byte[] body, int end, long length, Interface iface, boolean little, long at, PacketDecoder out) {
+        // Two 32-bit halves, high half first, each in the section's byte order.
+        long ts = Endian.u32(body, 4, little) << 32 | Endian.u32(body, 8, little);
+        long captured = Endian.u32(body, 12, little);
+        if (captured > Capture.MAX_PACKET || captured > end - 20) {
+            throw KeywayException.malformed("the packet block at byte " + at + " claims " + captured + " captured bytes in a block of "
+                    + length + " (at most " + Capture.MAX_PACKET + ")", "the capture is corrupted");
+        }
+        Instant time = iface.time(ts);
+        out.frame(iface.linkType(), Arrays.copyOfRange(body, 20, 20 + (int) captured), time);
+        return time;
+    }
+
+    /** A simple packet block's frame, handed to {@code out} with the previous packet's time. */
+    private static void simplePacket(byte[] body, int end, Interface iface, boolean little, long at, Instant lastTime, PacketDecoder out) {
+        // No captured length is stored: it is the original length cut to the snapshot length and the block.
+        long captured = Math.min(Endian.u32(body, 0, little), end - 4);
+        if (iface.snaplen() > 0) {
+            captured = Math.min(captured, iface.snaplen());
+        }
+        if (captured > Capture.MAX_PACKET) {
+            throw KeywayException.malformed("the simple packet block at byte " + at + " holds " + captured + " bytes (at most "
+                    + Capture.MAX_PACKET + ")", "the capture is corrupted");
+        }
+        // It has no timestamp either: reuse the previous packet's so the time order still holds.
+        out.frame(iface.linkType(), Arrays.copyOfRange(body, 4, 4 + (int) captured), lastTime);
     }
 
     private static int truncated(boolean first, long at, String what, List<String> warnings, int packets) {
