@@ -33,8 +33,17 @@ class ParsedKeyLogTest {
     @TempDir
     Path dir;
 
+    /**
+     * The key log OpenSSL wrote for the recorded connections of keyway-tls's tls-streams (its make.sh writes it
+     * here, where this test finds it; keyway-tls's build takes it into its own test resources).
+     */
     static byte[] realKeyLog() throws IOException {
-        return TrafficDecryptorTest.resource("keylog.txt");
+        try (InputStream in = ParsedKeyLogTest.class.getResourceAsStream("/tls-streams/keylog.txt")) {
+            if (in == null) {
+                throw new IOException("missing test resource tls-streams/keylog.txt");
+            }
+            return in.readAllBytes();
+        }
     }
 
     static ParsedKeyLog parse(String text) throws IOException {

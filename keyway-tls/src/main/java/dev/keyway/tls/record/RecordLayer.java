@@ -22,6 +22,11 @@ public final class RecordLayer {
     /** Largest plaintext fragment (RFC 8446 section 5.1). */
     public static final int MAX_FRAGMENT = 1 << 14;
     public static final int HEADER = 5;
+    /**
+     * Largest ciphertext fragment of any version (RFC 5246 section 6.2.3: 2^14 + 2048; TLS 1.3's, 2^14 + 256, is
+     * smaller): what a reader that has not learnt the version yet, or has no keys, lets a record header announce.
+     */
+    public static final int MAX_CIPHERTEXT = MAX_FRAGMENT + 2048;
 
     /** A record as the layer above sees it: the (inner) content type and the plaintext {@code bytes[0, length)}. */
     public record Record(int type, byte[] bytes, int length) {

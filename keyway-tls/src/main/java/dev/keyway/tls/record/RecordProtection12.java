@@ -164,7 +164,7 @@ public final class RecordProtection12 implements RecordProtection {
 
     @Override
     public int maxCiphertext() {
-        return RecordLayer.MAX_FRAGMENT + 2048;
+        return RecordLayer.MAX_CIPHERTEXT;
     }
 
     @Override

@@ -24,7 +24,7 @@ public final class RecordProtection13 implements RecordProtection {
     private final SecretKeySpec key;
     private final byte[] iv;
     private final byte[] nonce;
-    private final Cipher cipher;
+    private Cipher cipher;
     private long seq;
 
     public RecordProtection13(CipherSuite.Cipher kind, byte[] key, byte[] iv) {
@@ -34,8 +34,12 @@ public final class RecordProtection13 implements RecordProtection {
         this.iv = iv.clone();
         this.nonce = new byte[iv.length];
         Arrays.fill(key, (byte) 0);
+        this.cipher = newCipher(kind);
+    }
+
+    private static Cipher newCipher(CipherSuite.Cipher kind) {
         try {
-            this.cipher = Cipher.getInstance(chacha ? "ChaCha20-Poly1305" : "AES/GCM/NoPadding");
+            return Cipher.getInstance(kind == CipherSuite.Cipher.CHACHA20_POLY1305 ? "ChaCha20-Poly1305" : "AES/GCM/NoPadding");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK lacks " + kind, e);
         }
@@ -98,9 +102,10 @@ public final class RecordProtection13 implements RecordProtection {
 
     /**
      * {@link #open}, except that a record that does not decrypt is null and leaves the sequence number as it
-     * was: a server skipping rejected 0-RTT data tries each record (RFC 8446 section 4.2.10).
+     * was: a server skipping rejected 0-RTT data tries each record (RFC 8446 section 4.2.10), and a passive reader
+     * of a capture tries a record under each key it may be under.
      */
-    RecordLayer.Record tryOpen(byte[] buf, int off, int fragmentLength) {
+    public RecordLayer.Record tryOpen(byte[] buf, int off, int fragmentLength) {
         if (fragmentLength < TAG) {
             return null;
         }
@@ -110,6 +115,11 @@ public final class RecordProtection13 implements RecordProtection {
             cipher.updateAAD(buf, off, RecordLayer.HEADER);
             inner = cipher.doFinal(buf, off + RecordLayer.HEADER, fragmentLength);
         } catch (AEADBadTagException e) {
+            if (kind == CipherSuite.Cipher.CHACHA20_POLY1305) {
+                // The JDK refuses to init ChaCha20-Poly1305 twice in a row with one key and nonce, decryption
+                // included; the sequence number has not moved, so the next try would (as in RecordProtection12).
+                cipher = newCipher(kind);
+            }
             return null;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("record decryption failed", e);

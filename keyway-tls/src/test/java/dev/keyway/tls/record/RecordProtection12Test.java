@@ -5,11 +5,11 @@ import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeyBlock12;
 import dev.keyway.core.kdf.Prf12;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.core.keylog.DecryptedConnection;
 import dev.keyway.core.keylog.ParsedKeyLog;
-import dev.keyway.core.keylog.TrafficDecryptor;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
+import dev.keyway.tls.decrypt.DecryptedConnection;
+import dev.keyway.tls.decrypt.TrafficDecryptor;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -169,7 +169,7 @@ class RecordProtection12Test {
         assertThat(opener.sequence()).isEqualTo(20);
     }
 
-    /** Core's TrafficDecryptor (its own RecordCipher12) reads a connection whose records we sealed. */
+    /** The passive TrafficDecryptor (its own RecordCipher12) reads a connection whose records we sealed. */
     @ParameterizedTest
     @MethodSource("everyTls12Suite")
     void coresPassiveDecryptorOpensWhatWeSeal(String name) throws IOException {
