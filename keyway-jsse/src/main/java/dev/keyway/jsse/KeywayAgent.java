@@ -5,7 +5,9 @@ import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.keylog.KeyLog;
 import dev.keyway.core.keylog.KeyLogFile;
 
+import java.io.IOException;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.Security;
 import java.util.LinkedHashMap;
@@ -62,13 +64,13 @@ public final class KeywayAgent {
             KeyLogFile f;
             try {
                 f = KeyLogFile.open(Path.of(file));
-            } catch (KeywayException | java.nio.file.InvalidPathException e) {
+            } catch (KeywayException | InvalidPathException e) {
                 throw new IllegalArgumentException("keyway-jsse agent: " + Printable.escape(e.getMessage()), e);
             }
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
                     f.close();
-                } catch (java.io.IOException ignored) {
+                } catch (IOException ignored) {
                     // every line was written whole when it was logged; nothing is lost
                 }
             }, "keyway-jsse-keylog"));

@@ -1,5 +1,6 @@
 package dev.keyway.jsse;
 
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLServerSocketFactory;
 import javax.net.ssl.SSLSocketFactory;
@@ -216,12 +217,12 @@ final class KeywaySocketFactories {
         }
 
         @Override
-        public javax.net.ssl.SSLParameters getSSLParameters() {
+        public SSLParameters getSSLParameters() {
             return template.getSSLParameters();
         }
 
         @Override
-        public void setSSLParameters(javax.net.ssl.SSLParameters p) {
+        public void setSSLParameters(SSLParameters p) {
             template.setSSLParameters(p);
         }
 

@@ -1,6 +1,11 @@
 package dev.keyway.jsse;
 
+import dev.keyway.core.keylog.KeyLog;
+import dev.keyway.tls.TicketKeys;
+import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.session.MemorySessionStore;
+import dev.keyway.tls.session.SessionStore;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
@@ -8,6 +13,7 @@ import javax.net.ssl.SSLContextSpi;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSessionContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
@@ -16,11 +22,23 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509KeyManager;
 import javax.net.ssl.X509TrustManager;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyManagementException;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code SSLContext} for the Keyway provider. {@code TLS} and {@code Default} enable TLS 1.3 and 1.2;
@@ -34,13 +52,13 @@ public final class KeywaySslContext extends SSLContextSpi {
     private final SessionCache clientSessions = new SessionCache();
     private final SessionCache serverSessions = new SessionCache();
     /** Server engines of one context share ticket keys and a TLS 1.2 session store, so a client can resume with any. */
-    private final dev.keyway.tls.TicketKeys ticketKeys = dev.keyway.tls.TicketKeys.rotatingEvery(java.time.Duration.ofHours(1));
-    private final dev.keyway.tls.session.MemorySessionStore sessionStore = new dev.keyway.tls.session.MemorySessionStore();
+    private final TicketKeys ticketKeys = TicketKeys.rotatingEvery(Duration.ofHours(1));
+    private final MemorySessionStore sessionStore = new MemorySessionStore();
     private boolean initialised;
 
-    private final dev.keyway.core.keylog.KeyLog keyLog;
+    private final KeyLog keyLog;
 
-    KeywaySslContext(String algorithm, dev.keyway.core.keylog.KeyLog keyLog) {
+    KeywaySslContext(String algorithm, KeyLog keyLog) {
         this.algorithm = algorithm;
         this.keyLog = keyLog;
         if (algorithm.equals("Default")) {
@@ -111,10 +129,10 @@ public final class KeywaySslContext extends SSLContextSpi {
         }
         String type = System.getProperty("javax.net.ssl.keyStoreType", KeyStore.getDefaultType());
         KeyStore ks = KeyStore.getInstance(type);
-        try (var in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(path))) {
+        try (var in = Files.newInputStream(Path.of(path))) {
             ks.load(in, password());
-        } catch (java.io.IOException e) {
-            throw new java.security.KeyStoreException("cannot read javax.net.ssl.keyStore " + path + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new KeyStoreException("cannot read javax.net.ssl.keyStore " + path + ": " + e.getMessage(), e);
         }
         return ks;
     }
@@ -151,15 +169,15 @@ public final class KeywaySslContext extends SSLContextSpi {
         return trustManager instanceof X509ExtendedTrustManager x ? x : null;
     }
 
-    dev.keyway.core.keylog.KeyLog keyLog() {
+    KeyLog keyLog() {
         return keyLog;
     }
 
-    dev.keyway.tls.TicketKeys ticketKeys() {
+    TicketKeys ticketKeys() {
         return ticketKeys;
     }
 
-    dev.keyway.tls.session.SessionStore sessionStore() {
+    SessionStore sessionStore() {
         return sessionStore;
     }
 
@@ -203,27 +221,27 @@ public final class KeywaySslContext extends SSLContextSpi {
 
     @Override
     public SSLParameters engineGetDefaultSSLParameters() {
-        SSLParameters p = new SSLParameters(Names.names(dev.keyway.tls.TlsConfig.defaultSuites()), protocols().toArray(String[]::new));
+        SSLParameters p = new SSLParameters(Names.names(TlsConfig.defaultSuites()), protocols().toArray(String[]::new));
         return p;
     }
 
     @Override
     public SSLParameters engineGetSupportedSSLParameters() {
-        return new SSLParameters(Names.names(dev.keyway.tls.TlsConfig.defaultSuites()), new String[]{Names.TLS13, Names.TLS12});
+        return new SSLParameters(Names.names(TlsConfig.defaultSuites()), new String[]{Names.TLS13, Names.TLS12});
     }
 
     /** A ticket and the server chain that was checked when its session was made (a resumed handshake has none). */
-    record Resumable(Ticket ticket, List<java.security.cert.X509Certificate> chain) {
+    record Resumable(Ticket ticket, List<X509Certificate> chain) {
     }
 
     /** Resumable sessions by peer ("host:port"), as JSSE's client session cache keys them. */
     static final class SessionCache implements SSLSessionContext {
         /** Tickets kept per peer: a TLS 1.3 ticket is used once, so connections opened at once each need their own. */
         static final int PER_PEER = 8;
-        private final java.util.Map<String, java.util.ArrayDeque<Resumable>> tickets = java.util.Collections.synchronizedMap(
-                new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        private final Map<String, ArrayDeque<Resumable>> tickets = Collections.synchronizedMap(
+                new LinkedHashMap<>(16, 0.75f, true) {
                     @Override
-                    protected boolean removeEldestEntry(java.util.Map.Entry<String, java.util.ArrayDeque<Resumable>> eldest) {
+                    protected boolean removeEldestEntry(Map.Entry<String, ArrayDeque<Resumable>> eldest) {
                         return size() > Math.max(1, cacheSize == 0 ? 20_000 : cacheSize);
                     }
                 });
@@ -231,12 +249,12 @@ public final class KeywaySslContext extends SSLContextSpi {
         private volatile int timeoutSeconds = 86_400;
 
         /** The newest ticket for {@code host:port} that has not expired, taken (each is used once); or null. */
-        Resumable take(String peer, java.time.Instant now) {
+        Resumable take(String peer, Instant now) {
             if (peer == null) {
                 return null;
             }
             synchronized (tickets) {
-                java.util.ArrayDeque<Resumable> q = tickets.get(peer);
+                ArrayDeque<Resumable> q = tickets.get(peer);
                 while (q != null && !q.isEmpty()) {
                     Resumable r = q.pollFirst();
                     Ticket t = r.ticket();
@@ -255,7 +273,7 @@ public final class KeywaySslContext extends SSLContextSpi {
                 return;
             }
             synchronized (tickets) {
-                java.util.ArrayDeque<Resumable> q = tickets.computeIfAbsent(peer, k -> new java.util.ArrayDeque<>());
+                ArrayDeque<Resumable> q = tickets.computeIfAbsent(peer, k -> new ArrayDeque<>());
                 q.addFirst(r);
                 while (q.size() > PER_PEER) {
                     q.pollLast();
@@ -264,13 +282,13 @@ public final class KeywaySslContext extends SSLContextSpi {
         }
 
         @Override
-        public javax.net.ssl.SSLSession getSession(byte[] sessionId) {
+        public SSLSession getSession(byte[] sessionId) {
             return null; // sessions are resumed by ticket, not looked up by id
         }
 
         @Override
-        public java.util.Enumeration<byte[]> getIds() {
-            return java.util.Collections.emptyEnumeration();
+        public Enumeration<byte[]> getIds() {
+            return Collections.emptyEnumeration();
         }
 
         @Override

@@ -1,15 +1,11 @@
 package dev.keyway.jsse;
 
-import dev.keyway.core.kdf.CipherSuite;
-import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsEngine;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.handshake.NamedGroup;
 import dev.keyway.tls.handshake.Ticket;
 
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -18,17 +14,12 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
-import javax.net.ssl.X509ExtendedKeyManager;
-import javax.net.ssl.X509ExtendedTrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.nio.ByteBuffer;
-import java.security.PrivateKey;
-import java.security.cert.CertificateException;
+import java.nio.ReadOnlyBufferException;
 import java.security.cert.X509Certificate;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * An {@link SSLEngine} on Keyway's {@link TlsEngine}. The standard contract: {@code wrap} produces at most one
@@ -37,10 +28,11 @@ import java.util.List;
  * its plaintext; the handshake status says what to do next; there are no delegated tasks (the handshake runs
  * inside {@code wrap} and {@code unwrap}).
  *
- * <p>The engine's {@link TlsConfig} is made when the handshake starts, from the parameters set until then:
- * enabled protocols and suites, server names (SNI), application protocols (ALPN), client authentication, and the
- * context's key and trust managers. The trust manager decides on the peer's chain (as JSSE's does, including the
- * endpoint identification algorithm through {@link #getHandshakeSession()}).
+ * <p>The engine's {@link TlsConfig} is made when the handshake starts ({@link HandshakeConfig}), from the parameters
+ * set until then ({@link EngineParameters}): enabled protocols and suites, server names (SNI), application protocols
+ * (ALPN), client authentication, and the context's key and trust managers. The trust manager decides on the peer's
+ * chain (as JSSE's does, including the endpoint identification algorithm through {@link #getHandshakeSession()}).
+ * The buffer arithmetic of {@code wrap} and {@code unwrap} is in {@link EngineBuffers}.
  */
 final class KeywaySslEngine extends SSLEngine {
     /** The largest plaintext of one record (RFC 8446 section 5.1). */
@@ -50,22 +42,13 @@ final class KeywaySslEngine extends SSLEngine {
     /** Room left in {@code wrap}'s destination for the record header, tag, MAC and padding of any suite. */
     private static final int OVERHEAD = 256;
 
-    private static final List<NamedGroup> GROUPS = List.of(NamedGroup.X25519MLKEM768, NamedGroup.X25519, NamedGroup.SECP256R1);
-
     private final KeywaySslContext context;
+    private final EngineParameters parameters;
     private final Object wrapLock = new Object();
     private final Object unwrapLock = new Object();
 
     private boolean modeSet;
     private boolean client;
-    private List<String> protocols;
-    private List<String> suites;
-    private boolean needClientAuth;
-    private boolean wantClientAuth;
-    private boolean enableSessionCreation = true;
-    private SSLParameters parameters = new SSLParameters();
-    private java.util.function.BiFunction<SSLEngine, List<String>, String> alpnSelector;
-    private List<NamedGroup> groups = GROUPS;
 
     private volatile TlsEngine tls;
     private volatile KeywaySslSession handshakeSession;
@@ -81,8 +64,7 @@ final class KeywaySslEngine extends SSLEngine {
     KeywaySslEngine(KeywaySslContext context, String host, int port) {
         super(host, port);
         this.context = context;
-        this.protocols = context.protocols();
-        this.suites = List.of(Names.names(TlsConfig.defaultSuites()));
+        this.parameters = new EngineParameters(context.protocols());
     }
 
     // ---- configuration ----
@@ -103,28 +85,17 @@ final class KeywaySslEngine extends SSLEngine {
 
     @Override
     public String[] getSupportedCipherSuites() {
-        return Names.names(TlsConfig.defaultSuites());
+        return EngineParameters.supportedSuites();
     }
 
     @Override
     public String[] getEnabledCipherSuites() {
-        return suites.toArray(String[]::new);
+        return parameters.suites().toArray(String[]::new);
     }
 
     @Override
     public void setEnabledCipherSuites(String[] names) {
-        if (names == null) {
-            throw new IllegalArgumentException("cipher suites must not be null");
-        }
-        List<String> supported = List.of(getSupportedCipherSuites());
-        List<String> chosen = new ArrayList<>();
-        for (String n : names) {
-            if (!supported.contains(n)) {
-                throw new IllegalArgumentException("cipher suite " + n + " is not supported by the Keyway provider");
-            }
-            chosen.add(n);
-        }
-        suites = List.copyOf(chosen);
+        parameters.suites(names);
     }
 
     @Override
@@ -134,20 +105,12 @@ final class KeywaySslEngine extends SSLEngine {
 
     @Override
     public String[] getEnabledProtocols() {
-        return protocols.toArray(String[]::new);
+        return parameters.protocols().toArray(String[]::new);
     }
 
     @Override
     public void setEnabledProtocols(String[] names) {
-        if (names == null) {
-            throw new IllegalArgumentException("protocols must not be null");
-        }
-        List<String> chosen = new ArrayList<>();
-        for (String n : names) {
-            Names.version(n); // IllegalArgumentException for SSLv3, TLSv1, TLSv1.1 and unknown names
-            chosen.add(n);
-        }
-        protocols = List.copyOf(chosen);
+        parameters.protocols(names);
     }
 
     @Override
@@ -170,95 +133,43 @@ final class KeywaySslEngine extends SSLEngine {
     /** Each of the two setters overrides the other's earlier setting, as JSSE's. */
     @Override
     public void setNeedClientAuth(boolean need) {
-        needClientAuth = need;
-        wantClientAuth = false;
+        parameters.needClientAuth(need);
     }
 
     @Override
     public boolean getNeedClientAuth() {
-        return needClientAuth;
+        return parameters.needClientAuth();
     }
 
     /** Ask for a client certificate, go on without one; one that is sent must pass the trust manager. */
     @Override
     public void setWantClientAuth(boolean want) {
-        wantClientAuth = want;
-        needClientAuth = false;
+        parameters.wantClientAuth(want);
     }
 
     @Override
     public boolean getWantClientAuth() {
-        return wantClientAuth;
+        return parameters.wantClientAuth();
     }
 
     @Override
     public void setEnableSessionCreation(boolean flag) {
-        enableSessionCreation = flag;
+        parameters.enableSessionCreation(flag);
     }
 
     @Override
     public boolean getEnableSessionCreation() {
-        return enableSessionCreation;
+        return parameters.enableSessionCreation();
     }
 
     @Override
     public SSLParameters getSSLParameters() {
-        SSLParameters p = new SSLParameters(getEnabledCipherSuites(), getEnabledProtocols());
-        if (needClientAuth) {
-            p.setNeedClientAuth(true);
-        } else {
-            p.setWantClientAuth(wantClientAuth);
-        }
-        p.setEndpointIdentificationAlgorithm(parameters.getEndpointIdentificationAlgorithm());
-        p.setAlgorithmConstraints(parameters.getAlgorithmConstraints());
-        if (parameters.getServerNames() != null) {
-            p.setServerNames(parameters.getServerNames());
-        }
-        p.setApplicationProtocols(parameters.getApplicationProtocols());
-        p.setUseCipherSuitesOrder(parameters.getUseCipherSuitesOrder());
-        if (parameters.getSNIMatchers() != null) {
-            p.setSNIMatchers(parameters.getSNIMatchers());
-        }
-        p.setMaximumPacketSize(MAX_RECORD);
-        NewerParameters.setGroups(p, groups);
-        return p;
+        return parameters.toSslParameters(MAX_RECORD);
     }
 
     @Override
     public void setSSLParameters(SSLParameters p) {
-        NewerParameters.checkSignatureSchemes(p);
-        List<NamedGroup> chosenGroups = NewerParameters.groups(p);
-        if (p.getCipherSuites() != null) {
-            setEnabledCipherSuites(p.getCipherSuites());
-        }
-        if (p.getProtocols() != null) {
-            setEnabledProtocols(p.getProtocols());
-        }
-        if (p.getNeedClientAuth()) {
-            setNeedClientAuth(true);
-        } else {
-            setWantClientAuth(p.getWantClientAuth());
-        }
-        for (String alpn : p.getApplicationProtocols()) {
-            if (alpn.isEmpty() || alpn.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
-                throw new IllegalArgumentException("an application protocol name must be 1 to 255 bytes");
-            }
-        }
-        SSLParameters kept = new SSLParameters();
-        kept.setEndpointIdentificationAlgorithm(p.getEndpointIdentificationAlgorithm());
-        kept.setAlgorithmConstraints(p.getAlgorithmConstraints());
-        if (p.getServerNames() != null) {
-            kept.setServerNames(p.getServerNames());
-        }
-        kept.setApplicationProtocols(p.getApplicationProtocols());
-        kept.setUseCipherSuitesOrder(p.getUseCipherSuitesOrder());
-        if (p.getSNIMatchers() != null) {
-            kept.setSNIMatchers(p.getSNIMatchers());
-        }
-        parameters = kept;
-        if (chosenGroups != null) {
-            groups = chosenGroups;
-        }
+        parameters.apply(p);
     }
 
     @Override
@@ -290,13 +201,13 @@ final class KeywaySslEngine extends SSLEngine {
 
     /** Server: the selector picks from the client's offer (Jetty's HTTP/2 connector sets one), as JSSE's. */
     @Override
-    public void setHandshakeApplicationProtocolSelector(java.util.function.BiFunction<SSLEngine, List<String>, String> selector) {
-        this.alpnSelector = selector;
+    public void setHandshakeApplicationProtocolSelector(BiFunction<SSLEngine, List<String>, String> selector) {
+        parameters.alpnSelector(selector);
     }
 
     @Override
-    public java.util.function.BiFunction<SSLEngine, List<String>, String> getHandshakeApplicationProtocolSelector() {
-        return alpnSelector;
+    public BiFunction<SSLEngine, List<String>, String> getHandshakeApplicationProtocolSelector() {
+        return parameters.alpnSelector();
     }
 
     // ---- the handshake ----
@@ -327,204 +238,22 @@ final class KeywaySslEngine extends SSLEngine {
                 if (!modeSet) {
                     throw new IllegalStateException("Client/Server mode has not yet been set.");
                 }
-                if (!enableSessionCreation) {
+                if (!parameters.enableSessionCreation()) {
                     throw new SSLHandshakeException("session creation is disabled (setEnableSessionCreation(false)) and Keyway resumes only by ticket");
                 }
                 KeywaySslSession hs = new KeywaySslSession(client ? context.engineGetClientSessionContext()
                         : context.engineGetServerSessionContext(), getPeerHost(), getPeerPort());
                 handshakeSession = hs;
+                HandshakeConfig configs = new HandshakeConfig(this, context, parameters, hs);
                 TlsConfig config;
                 try {
-                    config = client ? clientConfig(hs) : serverConfig(hs);
+                    config = client ? configs.client() : configs.server();
                 } catch (IllegalArgumentException e) {
                     throw new SSLHandshakeException(e.getMessage());
                 }
+                resumeChain = configs.resumeChain();
                 tls = client ? TlsEngine.client(config) : TlsEngine.server(config);
             }
-        }
-    }
-
-    private TlsConfig.Builder common() {
-        if (protocols.isEmpty()) {
-            throw new IllegalArgumentException("no protocol is enabled");
-        }
-        if (suites.isEmpty()) {
-            throw new IllegalArgumentException("no cipher suite is enabled");
-        }
-        List<TlsVersion> versions = protocols.stream().map(Names::version).toList();
-        List<CipherSuite> cs = suites.stream().map(Names::suite).toList();
-        return TlsConfig.builder().versions(versions).suites(cs).groups(groups).alpn(List.of(parameters.getApplicationProtocols()))
-                .keyLog(context.keyLog());
-    }
-
-    private TlsConfig clientConfig(KeywaySslSession hs) {
-        TlsConfig.Builder b = common();
-        String sni = serverName();
-        if (sni != null) {
-            b.serverName(sni);
-            hs.serverNames(List.of(new SNIHostName(sni)));
-        }
-        X509TrustManager tm = context.trustManager();
-        b.serverCertificateCheck((chain, version, suite) -> checkServer(tm, hs, chain, version, suite));
-        X509ExtendedKeyManager km = context.keyManager();
-        if (km != null) {
-            String alias = km.chooseEngineClientAlias(KeyManagers.KEY_TYPES, null, this);
-            if (alias != null) {
-                X509Certificate[] chain = km.getCertificateChain(alias);
-                PrivateKey key = km.getPrivateKey(alias);
-                if (chain != null && chain.length > 0 && key != null) {
-                    b.certificate(List.of(chain), key);
-                    hs.localChain(List.of(chain));
-                }
-            }
-        }
-        String peer = peerKey();
-        KeywaySslContext.Resumable r = context.clientSessions().take(peer, Instant.now());
-        if (r != null) {
-            b.resumeWith(r.ticket());
-            resumeChain = r.chain();
-        }
-        return b.build();
-    }
-
-    /** The name sent in SNI: the first host name of the parameters, else the peer host when it is a name, not an address. */
-    private String serverName() {
-        List<SNIServerName> names = parameters.getServerNames();
-        if (names != null) {
-            for (SNIServerName n : names) {
-                if (n instanceof SNIHostName h) {
-                    return h.getAsciiName();
-                }
-            }
-            return null; // set to an empty list: no SNI
-        }
-        String host = getPeerHost();
-        if (host == null || host.isEmpty() || host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || Character.isDigit(c))) {
-            return null;
-        }
-        return host;
-    }
-
-    private String peerKey() {
-        return getPeerHost() == null || getPeerPort() <= 0 ? null : getPeerHost() + ":" + getPeerPort();
-    }
-
-    private void checkServer(X509TrustManager tm, KeywaySslSession hs, List<X509Certificate> chain, TlsVersion version, CipherSuite suite)
-            throws CertificateException {
-        hs.negotiated(Names.protocol(version), suite.name());
-        hs.peerChain(chain);
-        if (tm == null) {
-            throw new CertificateException("the SSLContext has no X509TrustManager");
-        }
-        X509Certificate[] certs = chain.toArray(X509Certificate[]::new);
-        String authType = Names.serverAuthType(version, suite);
-        if (tm instanceof X509ExtendedTrustManager x) {
-            x.checkServerTrusted(certs, authType, this);
-            return;
-        }
-        tm.checkServerTrusted(certs, authType);
-        String identification = parameters.getEndpointIdentificationAlgorithm();
-        if (identification != null && !identification.isEmpty()) {
-            // A plain X509TrustManager knows nothing of host names; JSSE checks them itself then, and so does this.
-            HostNames.check(certs[0], hs.getRequestedServerNames(), getPeerHost());
-        }
-    }
-
-    /**
-     * A server's config: the certificate is chosen when the ClientHello arrives (its server name is then in the
-     * handshake session, as key managers that pick by SNI, like Jetty's, expect), after the SNI matchers had their say.
-     */
-    private TlsConfig serverConfig(KeywaySslSession hs) {
-        X509ExtendedKeyManager km = context.keyManager();
-        if (km == null) {
-            throw new IllegalArgumentException("the SSLContext has no key manager: a server needs a certificate and its key");
-        }
-        if ((needClientAuth || wantClientAuth) && context.trustManager() == null) {
-            throw new IllegalArgumentException("client authentication is asked for but the SSLContext has no X509TrustManager");
-        }
-        return serverCommon().configForClient(info -> serverConfigFor(hs, km, info)).build();
-    }
-
-    /** What every server config of this engine has: versions, suites, groups, key log, ticket keys, session store. */
-    private TlsConfig.Builder serverCommon() {
-        TlsConfig.Builder b = common().ticketKeys(context.ticketKeys());
-        if (protocols.contains(Names.TLS12)) {
-            b.sessionStore(context.sessionStore());
-        }
-        return b;
-    }
-
-    private TlsConfig serverConfigFor(KeywaySslSession hs, X509ExtendedKeyManager km, dev.keyway.tls.ClientHelloInfo info) {
-        List<SNIServerName> requested = List.of();
-        if (info.serverName() != null) {
-            try {
-                requested = List.of(new SNIHostName(info.serverName()));
-            } catch (IllegalArgumentException notAHostName) {
-                requested = List.of(); // not a name JSSE can represent: as if none was sent
-            }
-        }
-        hs.serverNames(requested);
-        hs.peerSignatureSchemes(Names.signatureSchemes(info.signatureSchemes()));
-        java.util.Collection<javax.net.ssl.SNIMatcher> matchers = parameters.getSNIMatchers();
-        if (matchers != null && !matchers.isEmpty() && !requested.isEmpty()) {
-            boolean recognized = false;
-            for (javax.net.ssl.SNIMatcher m : matchers) {
-                for (SNIServerName n : requested) {
-                    recognized |= m.getType() == n.getType() && m.matches(n);
-                }
-            }
-            if (!recognized) {
-                throw TlsException.fatal(dev.keyway.tls.Alert.UNRECOGNIZED_NAME, "the server name "
-                        + dev.keyway.core.encoding.Printable.escape(info.serverName()) + " is not one this server answers to");
-            }
-        }
-        String alias = null;
-        for (String type : KeyManagers.KEY_TYPES) {
-            alias = km.chooseEngineServerAlias(type, null, this);
-            if (alias != null) {
-                break;
-            }
-        }
-        X509Certificate[] chain = alias == null ? null : km.getCertificateChain(alias);
-        PrivateKey key = alias == null ? null : km.getPrivateKey(alias);
-        if (chain == null || chain.length == 0 || key == null) {
-            throw TlsException.fatal(dev.keyway.tls.Alert.HANDSHAKE_FAILURE, "the key manager has no certificate and key for this server (EC, Ed25519 or RSA)");
-        }
-        TlsConfig.Builder b = serverCommon().certificate(List.of(chain), key);
-        hs.localChain(List.of(chain));
-        java.util.function.BiFunction<SSLEngine, List<String>, String> selector = alpnSelector;
-        if (selector != null) {
-            b.alpnSelector(offer -> {
-                try {
-                    return selector.apply(this, offer);
-                } catch (RuntimeException e) {
-                    return null; // the application refused every offered protocol: no_application_protocol
-                }
-            });
-        }
-        if (needClientAuth) {
-            X509TrustManager tm = context.trustManager();
-            b.requireClientCertificate(peerChain -> checkClient(tm, hs, peerChain));
-        } else if (wantClientAuth) {
-            X509TrustManager tm = context.trustManager();
-            b.requestClientCertificate(peerChain -> checkClient(tm, hs, peerChain));
-        }
-        return b.build();
-    }
-
-    private boolean checkClient(X509TrustManager tm, KeywaySslSession hs, List<X509Certificate> chain) {
-        hs.peerChain(chain);
-        X509Certificate[] certs = chain.toArray(X509Certificate[]::new);
-        String authType = Names.clientAuthType(certs[0].getPublicKey());
-        try {
-            if (tm instanceof X509ExtendedTrustManager x) {
-                x.checkClientTrusted(certs, authType, this);
-            } else {
-                tm.checkClientTrusted(certs, authType);
-            }
-            return true;
-        } catch (CertificateException | RuntimeException e) {
-            return false;
         }
     }
 
@@ -568,9 +297,9 @@ final class KeywaySslEngine extends SSLEngine {
 
     @Override
     public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst) throws SSLException {
-        checkArguments(srcs, offset, length, dst);
+        EngineBuffers.checkArguments(srcs, offset, length, dst);
         if (dst.isReadOnly()) {
-            throw new java.nio.ReadOnlyBufferException();
+            throw new ReadOnlyBufferException();
         }
         if (tls == null) {
             start();
@@ -593,10 +322,7 @@ final class KeywaySslEngine extends SSLEngine {
             if (session == null) {
                 return new SSLEngineResult(Status.OK, getHandshakeStatus(), 0, 0);
             }
-            long available = 0;
-            for (int i = offset; i < offset + length; i++) {
-                available += srcs[i].remaining();
-            }
+            long available = EngineBuffers.remaining(srcs, offset, length);
             if (available == 0) {
                 return new SSLEngineResult(Status.OK, getHandshakeStatus(), 0, 0);
             }
@@ -605,13 +331,7 @@ final class KeywaySslEngine extends SSLEngine {
                 return new SSLEngineResult(Status.BUFFER_OVERFLOW, getHandshakeStatus(), 0, 0);
             }
             int take = (int) Math.min(Math.min(available, MAX_PLAINTEXT), room);
-            byte[] plain = new byte[take];
-            int got = 0;
-            for (int i = offset; i < offset + length && got < take; i++) {
-                int n = Math.min(srcs[i].remaining(), take - got);
-                srcs[i].get(plain, got, n);
-                got += n;
-            }
+            byte[] plain = EngineBuffers.gather(srcs, offset, length, take);
             try {
                 t.write(plain, 0, take);
             } catch (TlsException e) {
@@ -629,28 +349,21 @@ final class KeywaySslEngine extends SSLEngine {
 
     @Override
     public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts, int offset, int length) throws SSLException {
-        checkArguments(dsts, offset, length, src);
-        for (int i = offset; i < offset + length; i++) {
-            if (dsts[i].isReadOnly()) {
-                throw new java.nio.ReadOnlyBufferException();
-            }
-        }
+        EngineBuffers.checkArguments(dsts, offset, length, src);
+        EngineBuffers.checkWritable(dsts, offset, length);
         if (tls == null) {
             start();
         }
         synchronized (unwrapLock) {
             TlsEngine t = tls;
-            long room = 0;
-            for (int i = offset; i < offset + length; i++) {
-                room += dsts[i].remaining();
-            }
+            long room = EngineBuffers.remaining(dsts, offset, length);
             // Plaintext already opened (a record larger than the buffers given last time cannot happen, but a
             // caller may have read less): hand it over before reading more.
             if (session != null && t.readable() > 0) {
                 if (room == 0) {
                     return new SSLEngineResult(Status.BUFFER_OVERFLOW, getHandshakeStatus(), 0, 0);
                 }
-                int n = deliver(t, dsts, offset, length);
+                int n = EngineBuffers.deliver(t, dsts, offset, length);
                 return new SSLEngineResult(Status.OK, getHandshakeStatus(), 0, n);
             }
             if (inboundClosed || t.isInboundDone() || failure != null) {
@@ -688,7 +401,7 @@ final class KeywaySslEngine extends SSLEngine {
             }
             HandshakeStatus hs = after();
             cacheTickets(t);
-            int n = session != null ? deliver(t, dsts, offset, length) : 0;
+            int n = session != null ? EngineBuffers.deliver(t, dsts, offset, length) : 0;
             if (t.isInboundDone() && Names.TLS12.equals(session == null ? null : session.getProtocol())) {
                 // TLS 1.2 closes both ways: a close_notify is answered with ours (RFC 5246 section 7.2.1), as JSSE does.
                 // TLS 1.3 allows a half-close (RFC 8446 section 6.1): the application closes its side when it is done.
@@ -703,20 +416,6 @@ final class KeywaySslEngine extends SSLEngine {
         }
     }
 
-    private static int deliver(TlsEngine t, ByteBuffer[] dsts, int offset, int length) {
-        int total = 0;
-        for (int i = offset; i < offset + length && t.readable() > 0; i++) {
-            while (dsts[i].hasRemaining() && t.readable() > 0) {
-                int n = t.read(dsts[i]);
-                if (n <= 0) {
-                    break;
-                }
-                total += n;
-            }
-        }
-        return total;
-    }
-
     /** A client keeps the newest ticket of each peer for the next engine to the same host and port. */
     private void cacheTickets(TlsEngine t) {
         if (!client || session == null) {
@@ -726,7 +425,7 @@ final class KeywaySslEngine extends SSLEngine {
         if (tickets.size() > ticketsCached) {
             List<X509Certificate> chain = session.peerChainList();
             for (Ticket ticket : tickets.subList(ticketsCached, tickets.size())) {
-                context.clientSessions().put(peerKey(), new KeywaySslContext.Resumable(ticket, chain));
+                context.clientSessions().put(HandshakeConfig.peerKey(this), new KeywaySslContext.Resumable(ticket, chain));
             }
             ticketsCached = tickets.size();
         }
@@ -737,20 +436,6 @@ final class KeywaySslEngine extends SSLEngine {
         x.initCause(e);
         failure = x;
         return x;
-    }
-
-    private static void checkArguments(ByteBuffer[] buffers, int offset, int length, ByteBuffer other) {
-        if (buffers == null || other == null) {
-            throw new IllegalArgumentException("buffers must not be null");
-        }
-        if (offset < 0 || length < 0 || offset > buffers.length - length) {
-            throw new IndexOutOfBoundsException("offset " + offset + ", length " + length + " for " + buffers.length + " buffers");
-        }
-        for (int i = offset; i < offset + length; i++) {
-            if (buffers[i] == null) {
-                throw new IllegalArgumentException("buffer " + i + " is null");
-            }
-        }
     }
 
     // ---- closing ----

@@ -5,21 +5,20 @@ import javax.net.ssl.HandshakeCompletedListener;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiFunction;
 
 /**
  * An {@link SSLSocket} of the Keyway provider: a {@link KeywaySslEngine} driven over a plain TCP socket with
@@ -28,18 +27,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * as {@code HttpsURLConnection} does through a proxy). The handshake runs on {@link #startHandshake} or on the
  * first read or write.
  *
+ * <p>The TLS settings (from the engine) and the TCP side (from the socket underneath) are in {@link DelegatingSslSocket}.
+ *
  * <p>One thread may read while another writes (the engine allows it); reads and writes are each serialised.
  */
-final class KeywaySslSocket extends SSLSocket {
-    private final KeywaySslEngine engine;
-    private final Socket base;
+final class KeywaySslSocket extends DelegatingSslSocket {
     /** Whether closing this socket closes the one underneath: always when the factory made it, else autoClose. */
     private final boolean closesBase;
     private final List<HandshakeCompletedListener> listeners = new CopyOnWriteArrayList<>();
     private final Object readLock = new Object();
     private final Object writeLock = new Object();
     private final Object handshakeLock = new Object();
-    private java.util.function.BiFunction<SSLSocket, List<String>, String> socketSelector;
+    private BiFunction<SSLSocket, List<String>, String> socketSelector;
 
     private InputStream rawIn;
     private OutputStream rawOut;
@@ -52,9 +51,8 @@ final class KeywaySslSocket extends SSLSocket {
     private final SslOut out = new SslOut();
 
     KeywaySslSocket(KeywaySslContext context, Socket base, String host, int port, boolean closesBase, boolean clientMode) {
-        this.base = base;
+        super(base, new KeywaySslEngine(context, host, port));
         this.closesBase = closesBase;
-        this.engine = new KeywaySslEngine(context, host, port);
         engine.setUseClientMode(clientMode);
         int packet = KeywaySslEngine.MAX_RECORD;
         this.netIn = ByteBuffer.allocate(packet);
@@ -64,37 +62,7 @@ final class KeywaySslSocket extends SSLSocket {
         this.netOut = ByteBuffer.allocate(packet);
     }
 
-    // ---- the TLS side ----
-
-    @Override
-    public String[] getSupportedCipherSuites() {
-        return engine.getSupportedCipherSuites();
-    }
-
-    @Override
-    public String[] getEnabledCipherSuites() {
-        return engine.getEnabledCipherSuites();
-    }
-
-    @Override
-    public void setEnabledCipherSuites(String[] suites) {
-        engine.setEnabledCipherSuites(suites);
-    }
-
-    @Override
-    public String[] getSupportedProtocols() {
-        return engine.getSupportedProtocols();
-    }
-
-    @Override
-    public String[] getEnabledProtocols() {
-        return engine.getEnabledProtocols();
-    }
-
-    @Override
-    public void setEnabledProtocols(String[] protocols) {
-        engine.setEnabledProtocols(protocols);
-    }
+    // ---- the handshake ----
 
     /** The session, after a handshake this call starts if none has run (as JSSE: a failure gives the null session). */
     @Override
@@ -107,11 +75,6 @@ final class KeywaySslSocket extends SSLSocket {
             }
         }
         return engine.getSession();
-    }
-
-    @Override
-    public SSLSession getHandshakeSession() {
-        return engine.getHandshakeSession();
     }
 
     @Override
@@ -130,73 +93,13 @@ final class KeywaySslSocket extends SSLSocket {
     }
 
     @Override
-    public void setUseClientMode(boolean mode) {
-        engine.setUseClientMode(mode);
-    }
-
-    @Override
-    public boolean getUseClientMode() {
-        return engine.getUseClientMode();
-    }
-
-    @Override
-    public void setNeedClientAuth(boolean need) {
-        engine.setNeedClientAuth(need);
-    }
-
-    @Override
-    public boolean getNeedClientAuth() {
-        return engine.getNeedClientAuth();
-    }
-
-    @Override
-    public void setWantClientAuth(boolean want) {
-        engine.setWantClientAuth(want);
-    }
-
-    @Override
-    public boolean getWantClientAuth() {
-        return engine.getWantClientAuth();
-    }
-
-    @Override
-    public void setEnableSessionCreation(boolean flag) {
-        engine.setEnableSessionCreation(flag);
-    }
-
-    @Override
-    public boolean getEnableSessionCreation() {
-        return engine.getEnableSessionCreation();
-    }
-
-    @Override
-    public SSLParameters getSSLParameters() {
-        return engine.getSSLParameters();
-    }
-
-    @Override
-    public void setSSLParameters(SSLParameters params) {
-        engine.setSSLParameters(params);
-    }
-
-    @Override
-    public String getApplicationProtocol() {
-        return engine.getApplicationProtocol();
-    }
-
-    @Override
-    public String getHandshakeApplicationProtocol() {
-        return engine.getHandshakeApplicationProtocol();
-    }
-
-    @Override
-    public void setHandshakeApplicationProtocolSelector(java.util.function.BiFunction<SSLSocket, List<String>, String> selector) {
+    public void setHandshakeApplicationProtocolSelector(BiFunction<SSLSocket, List<String>, String> selector) {
         socketSelector = selector;
         engine.setHandshakeApplicationProtocolSelector(selector == null ? null : (e, offer) -> selector.apply(this, offer));
     }
 
     @Override
-    public java.util.function.BiFunction<SSLSocket, List<String>, String> getHandshakeApplicationProtocolSelector() {
+    public BiFunction<SSLSocket, List<String>, String> getHandshakeApplicationProtocolSelector() {
         return socketSelector;
     }
 
@@ -385,7 +288,7 @@ final class KeywaySslSocket extends SSLSocket {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            Objects.checkFromIndexSize(off, len, b.length);
             if (len == 0) {
                 return 0;
             }
@@ -424,7 +327,7 @@ final class KeywaySslSocket extends SSLSocket {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            Objects.checkFromIndexSize(off, len, b.length);
             startHandshake();
             synchronized (writeLock) {
                 checkOpen();
@@ -488,8 +391,6 @@ final class KeywaySslSocket extends SSLSocket {
         throw new UnsupportedOperationException("shutdownOutput is not supported on an SSLSocket");
     }
 
-    // ---- the TCP side, from the socket underneath ----
-
     @Override
     public void connect(SocketAddress endpoint) throws IOException {
         connect(endpoint, 0);
@@ -499,151 +400,6 @@ final class KeywaySslSocket extends SSLSocket {
     public void connect(SocketAddress endpoint, int timeout) throws IOException {
         checkOpen();
         base.connect(endpoint, timeout);
-    }
-
-    @Override
-    public void bind(SocketAddress bindpoint) throws IOException {
-        base.bind(bindpoint);
-    }
-
-    @Override
-    public boolean isConnected() {
-        return base.isConnected();
-    }
-
-    @Override
-    public boolean isBound() {
-        return base.isBound();
-    }
-
-    @Override
-    public InetAddress getInetAddress() {
-        return base.getInetAddress();
-    }
-
-    @Override
-    public InetAddress getLocalAddress() {
-        return base.getLocalAddress();
-    }
-
-    @Override
-    public int getPort() {
-        return base.getPort();
-    }
-
-    @Override
-    public int getLocalPort() {
-        return base.getLocalPort();
-    }
-
-    @Override
-    public SocketAddress getRemoteSocketAddress() {
-        return base.getRemoteSocketAddress();
-    }
-
-    @Override
-    public SocketAddress getLocalSocketAddress() {
-        return base.getLocalSocketAddress();
-    }
-
-    @Override
-    public SocketChannel getChannel() {
-        return null;
-    }
-
-    @Override
-    public void setSoTimeout(int timeout) throws SocketException {
-        base.setSoTimeout(timeout);
-    }
-
-    @Override
-    public int getSoTimeout() throws SocketException {
-        return base.getSoTimeout();
-    }
-
-    @Override
-    public void setTcpNoDelay(boolean on) throws SocketException {
-        base.setTcpNoDelay(on);
-    }
-
-    @Override
-    public boolean getTcpNoDelay() throws SocketException {
-        return base.getTcpNoDelay();
-    }
-
-    @Override
-    public void setKeepAlive(boolean on) throws SocketException {
-        base.setKeepAlive(on);
-    }
-
-    @Override
-    public boolean getKeepAlive() throws SocketException {
-        return base.getKeepAlive();
-    }
-
-    @Override
-    public void setSoLinger(boolean on, int linger) throws SocketException {
-        base.setSoLinger(on, linger);
-    }
-
-    @Override
-    public int getSoLinger() throws SocketException {
-        return base.getSoLinger();
-    }
-
-    @Override
-    public void setSendBufferSize(int size) throws SocketException {
-        base.setSendBufferSize(size);
-    }
-
-    @Override
-    public int getSendBufferSize() throws SocketException {
-        return base.getSendBufferSize();
-    }
-
-    @Override
-    public void setReceiveBufferSize(int size) throws SocketException {
-        base.setReceiveBufferSize(size);
-    }
-
-    @Override
-    public int getReceiveBufferSize() throws SocketException {
-        return base.getReceiveBufferSize();
-    }
-
-    @Override
-    public void setReuseAddress(boolean on) throws SocketException {
-        base.setReuseAddress(on);
-    }
-
-    @Override
-    public boolean getReuseAddress() throws SocketException {
-        return base.getReuseAddress();
-    }
-
-    @Override
-    public void setTrafficClass(int tc) throws SocketException {
-        base.setTrafficClass(tc);
-    }
-
-    @Override
-    public int getTrafficClass() throws SocketException {
-        return base.getTrafficClass();
-    }
-
-    @Override
-    public void setOOBInline(boolean on) throws SocketException {
-        base.setOOBInline(on);
-    }
-
-    @Override
-    public boolean getOOBInline() throws SocketException {
-        return base.getOOBInline();
-    }
-
-    @Override
-    public void sendUrgentData(int data) throws IOException {
-        throw new SocketException("urgent data is not supported on an SSLSocket");
     }
 
     @Override

@@ -4,8 +4,11 @@ import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 
+import java.security.PublicKey;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 
 /** JSSE's names for Keyway's versions, suites and signature schemes. */
 final class Names {
@@ -16,22 +19,22 @@ final class Names {
     static final String[] SIGNATURE_SCHEMES = {"ecdsa_secp256r1_sha256", "ed25519", "rsa_pss_rsae_sha256", "rsa_pkcs1_sha256"};
 
     /** IANA names of the TLS signature schemes (RFC 8446 section 4.2.3), by code point. */
-    private static final java.util.Map<Integer, String> SCHEME_NAMES = java.util.Map.ofEntries(
-            java.util.Map.entry(0x0401, "rsa_pkcs1_sha256"), java.util.Map.entry(0x0501, "rsa_pkcs1_sha384"),
-            java.util.Map.entry(0x0601, "rsa_pkcs1_sha512"), java.util.Map.entry(0x0403, "ecdsa_secp256r1_sha256"),
-            java.util.Map.entry(0x0503, "ecdsa_secp384r1_sha384"), java.util.Map.entry(0x0603, "ecdsa_secp521r1_sha512"),
-            java.util.Map.entry(0x0804, "rsa_pss_rsae_sha256"), java.util.Map.entry(0x0805, "rsa_pss_rsae_sha384"),
-            java.util.Map.entry(0x0806, "rsa_pss_rsae_sha512"), java.util.Map.entry(0x0807, "ed25519"),
-            java.util.Map.entry(0x0808, "ed448"), java.util.Map.entry(0x0809, "rsa_pss_pss_sha256"),
-            java.util.Map.entry(0x080a, "rsa_pss_pss_sha384"), java.util.Map.entry(0x080b, "rsa_pss_pss_sha512"),
-            java.util.Map.entry(0x0201, "rsa_pkcs1_sha1"), java.util.Map.entry(0x0203, "ecdsa_sha1"));
+    private static final Map<Integer, String> SCHEME_NAMES = Map.ofEntries(
+            Map.entry(0x0401, "rsa_pkcs1_sha256"), Map.entry(0x0501, "rsa_pkcs1_sha384"),
+            Map.entry(0x0601, "rsa_pkcs1_sha512"), Map.entry(0x0403, "ecdsa_secp256r1_sha256"),
+            Map.entry(0x0503, "ecdsa_secp384r1_sha384"), Map.entry(0x0603, "ecdsa_secp521r1_sha512"),
+            Map.entry(0x0804, "rsa_pss_rsae_sha256"), Map.entry(0x0805, "rsa_pss_rsae_sha384"),
+            Map.entry(0x0806, "rsa_pss_rsae_sha512"), Map.entry(0x0807, "ed25519"),
+            Map.entry(0x0808, "ed448"), Map.entry(0x0809, "rsa_pss_pss_sha256"),
+            Map.entry(0x080a, "rsa_pss_pss_sha384"), Map.entry(0x080b, "rsa_pss_pss_sha512"),
+            Map.entry(0x0201, "rsa_pkcs1_sha1"), Map.entry(0x0203, "ecdsa_sha1"));
 
     private Names() {
     }
 
     /** The names of the schemes a peer listed, in its order; code points without a name are left out. */
     static String[] signatureSchemes(List<Integer> codes) {
-        return codes.stream().map(SCHEME_NAMES::get).filter(java.util.Objects::nonNull).toArray(String[]::new);
+        return codes.stream().map(SCHEME_NAMES::get).filter(Objects::nonNull).toArray(String[]::new);
     }
 
     static String protocol(TlsVersion v) {
@@ -81,7 +84,7 @@ final class Names {
     }
 
     /** The {@code authType} for a client's chain: its key's algorithm, as the JDK passes it. */
-    static String clientAuthType(java.security.PublicKey key) {
+    static String clientAuthType(PublicKey key) {
         String a = key.getAlgorithm();
         return switch (a) {
             case "EC", "RSA" -> a;

@@ -7,6 +7,7 @@ import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The {@link SSLParameters} that JDK 20 added ({@code getNamedGroups}, {@code getSignatureSchemes}), read by
@@ -86,7 +87,7 @@ final class NewerParameters {
         if (names == null) {
             return;
         }
-        List<String> given = Arrays.stream(names).map(s -> s.toLowerCase(java.util.Locale.ROOT)).toList();
+        List<String> given = Arrays.stream(names).map(s -> s.toLowerCase(Locale.ROOT)).toList();
         for (String ours : Names.SIGNATURE_SCHEMES) {
             if (!given.contains(ours)) {
                 throw new IllegalArgumentException("the Keyway provider cannot restrict signature schemes (" + ours

@@ -1,20 +1,32 @@
 package dev.keyway.jsse;
 
+import dev.keyway.tls.handshake.NamedGroup;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -239,9 +251,9 @@ class EngineInteropTest {
         // from static ECDH), which Keyway's certificates (digitalSignature only) are, so it would not choose by name
         JsseFixtures.Credential local = JsseFixtures.credential("RSA", "localhost", List.of("DNS:localhost"));
         JsseFixtures.Credential other = JsseFixtures.credential("RSA", "other.example", List.of("DNS:other.example"));
-        java.security.KeyStore both = local.keyStore();
-        both.setKeyEntry("other", other.keys().getPrivate(), JsseFixtures.PASSWORD, new java.security.cert.X509Certificate[]{other.cert()});
-        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+        KeyStore both = local.keyStore();
+        both.setKeyEntry("other", other.keys().getPrivate(), JsseFixtures.PASSWORD, new X509Certificate[]{other.cert()});
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
         kmf.init(both, JsseFixtures.PASSWORD);
         SSLContext sctx = SSLContext.getInstance(protocol, new KeywayProvider());
         sctx.init(kmf.getKeyManagers(), null, null);
@@ -251,7 +263,7 @@ class EngineInteropTest {
             ce.setUseClientMode(true);
             SSLParameters p = ce.getSSLParameters();
             p.setEndpointIdentificationAlgorithm("HTTPS");
-            p.setServerNames(List.of(new javax.net.ssl.SNIHostName(name)));
+            p.setServerNames(List.of(new SNIHostName(name)));
             ce.setSSLParameters(p);
             SSLEngine se = sctx.createSSLEngine();
             se.setUseClientMode(false);
@@ -263,12 +275,12 @@ class EngineInteropTest {
             Side c = new Side(ce);
             Side s = new Side(se);
             handshake(c, s);
-            assertThat(((java.security.cert.X509Certificate) ce.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName())
+            assertThat(((X509Certificate) ce.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName())
                     .isEqualTo("CN=" + name);
-            assertThat(((javax.net.ssl.ExtendedSSLSession) se.getSession()).getRequestedServerNames())
-                    .containsExactly(new javax.net.ssl.SNIHostName(name));
+            assertThat(((ExtendedSSLSession) se.getSession()).getRequestedServerNames())
+                    .containsExactly(new SNIHostName(name));
             // the client's own list of signature schemes, as its ClientHello gave it
-            String[] peerSchemes = ((javax.net.ssl.ExtendedSSLSession) se.getSession()).getPeerSupportedSignatureAlgorithms();
+            String[] peerSchemes = ((ExtendedSSLSession) se.getSession()).getPeerSupportedSignatureAlgorithms();
             if (clientProvider.equals("SunJSSE")) {
                 assertThat(peerSchemes).contains("ecdsa_secp384r1_sha384", "rsa_pss_rsae_sha512"); // the JDK lists more than Keyway
             } else {
@@ -281,7 +293,7 @@ class EngineInteropTest {
         SSLEngine se = sctx.createSSLEngine();
         se.setUseClientMode(false);
         SSLParameters sp = se.getSSLParameters();
-        sp.setSNIMatchers(List.of(javax.net.ssl.SNIHostName.createSNIMatcher("localhost")));
+        sp.setSNIMatchers(List.of(SNIHostName.createSNIMatcher("localhost")));
         se.setSSLParameters(sp);
         Side c = new Side(ce);
         Side s = new Side(se);
@@ -292,9 +304,9 @@ class EngineInteropTest {
     /** JDK 20 added named groups and signature schemes to SSLParameters: honoured or refused, never ignored. */
     @Test
     void namedGroupsAreHonouredAndSignatureSchemeLimitsRefusedOnNewerJdks() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.version().feature() >= 20, "SSLParameters has no named groups before JDK 20");
-        java.lang.reflect.Method setGroups = SSLParameters.class.getMethod("setNamedGroups", String[].class);
-        java.lang.reflect.Method setSchemes = SSLParameters.class.getMethod("setSignatureSchemes", String[].class);
+        Assumptions.assumeTrue(Runtime.version().feature() >= 20, "SSLParameters has no named groups before JDK 20");
+        Method setGroups = SSLParameters.class.getMethod("setNamedGroups", String[].class);
+        Method setSchemes = SSLParameters.class.getMethod("setSignatureSchemes", String[].class);
         SSLContext cctx = JsseFixtures.context(KeywayProvider.NAME, "TLSv1.3", null, server.cert());
         SSLContext sctx = JsseFixtures.context("SunJSSE", "TLSv1.3", server);
 
@@ -304,7 +316,7 @@ class EngineInteropTest {
         ce.setSSLParameters(p);
         Side c = new Side(ce);
         handshake(c, new Side(engine(sctx, false)));
-        assertThat(((KeywaySslEngine) ce).group()).isEqualTo(dev.keyway.tls.handshake.NamedGroup.SECP256R1);
+        assertThat(((KeywaySslEngine) ce).group()).isEqualTo(NamedGroup.SECP256R1);
 
         SSLEngine e = engine(cctx, true);
         SSLParameters none = e.getSSLParameters();
@@ -319,7 +331,7 @@ class EngineInteropTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
     void aKeywayClientResumesByHostAndPort(String protocol) throws Exception {
         SSLContext cctx = JsseFixtures.context(KeywayProvider.NAME, protocol, null, server.cert());
         SSLContext sctx = JsseFixtures.context(KeywayProvider.NAME, protocol, server);
@@ -327,7 +339,7 @@ class EngineInteropTest {
         Side s = new Side(engine(sctx, false));
         handshake(c, s);
         // the server's tickets arrive after the handshake, with the first data
-        byte[] hello = "hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
         assertThat(send(s.engine, c.engine, hello, 5)).isEqualTo(hello);
 
         Side c2 = new Side(engine(cctx, true));
@@ -342,7 +354,7 @@ class EngineInteropTest {
     void connectionsOpenedTogetherEachResume() throws Exception {
         SSLContext cctx = JsseFixtures.context(KeywayProvider.NAME, "TLSv1.3", null, server.cert());
         SSLContext sctx = JsseFixtures.context(KeywayProvider.NAME, "TLSv1.3", server);
-        byte[] hello = "hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
         for (int round = 0; round < 2; round++) {
             List<Side> clients = List.of(new Side(engine(cctx, true)), new Side(engine(cctx, true)), new Side(engine(cctx, true)));
             for (Side c : clients) {
@@ -358,10 +370,10 @@ class EngineInteropTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
     void aServerThatWantsAClientCertificateTakesOneOrNone(String protocol) throws Exception {
         SSLContext sctx = JsseFixtures.context(KeywayProvider.NAME, protocol, server, client.cert());
-        for (JsseFixtures.Credential who : java.util.Arrays.asList(null, client)) {
+        for (JsseFixtures.Credential who : Arrays.asList(null, client)) {
             SSLEngine se = sctx.createSSLEngine();
             se.setUseClientMode(false);
             se.setWantClientAuth(true);
@@ -370,7 +382,7 @@ class EngineInteropTest {
             SSLEngine ce = engine(JsseFixtures.context("SunJSSE", protocol, who, server.cert()), true);
             handshake(new Side(ce), new Side(se));
             if (who == null) {
-                assertThatThrownBy(() -> se.getSession().getPeerCertificates()).isInstanceOf(javax.net.ssl.SSLPeerUnverifiedException.class);
+                assertThatThrownBy(() -> se.getSession().getPeerCertificates()).isInstanceOf(SSLPeerUnverifiedException.class);
             } else {
                 assertThat(se.getSession().getPeerCertificates()[0]).isEqualTo(client.cert());
             }

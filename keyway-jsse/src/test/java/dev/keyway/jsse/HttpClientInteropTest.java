@@ -16,6 +16,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -28,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -72,7 +74,7 @@ class HttpClientInteropTest {
         return HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
     }
 
-    static String readUntil(java.io.InputStream in, String end) throws IOException {
+    static String readUntil(InputStream in, String end) throws IOException {
         try (in) {
             StringBuilder sb = new StringBuilder();
             byte[] b = new byte[4096];
@@ -104,7 +106,7 @@ class HttpClientInteropTest {
             // s_server -www answers HTTP/1.0 with no length, so the body ends with the connection; in TLS 1.3 s_server
             // then waits for the client's close_notify, which neither JSSE nor Keyway sends before the application
             // closes (half-close, RFC 8446 section 6.1): read the page up to its end instead of to the end of stream.
-            HttpResponse<java.io.InputStream> r = client(ctx).send(HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/")).build(),
+            HttpResponse<InputStream> r = client(ctx).send(HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/")).build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             assertThat(r.statusCode()).isEqualTo(200);
             String page = readUntil(r.body(), "</HTML>");
@@ -127,7 +129,7 @@ class HttpClientInteropTest {
             HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
             https.setHttpsConfigurator(new HttpsConfigurator(JsseFixtures.context(roles[1], "TLS", server)));
             byte[] big = new byte[200_000];
-            new java.util.Random(7).nextBytes(big);
+            new Random(7).nextBytes(big);
             https.createContext("/", ex -> {
                 byte[] got = ex.getRequestBody().readAllBytes();
                 byte[] answer = got.length > 0 ? got : big;
@@ -145,7 +147,7 @@ class HttpClientInteropTest {
                     assertThat(r.body()).isEqualTo(big);
                 }
                 byte[] up = new byte[150_000];
-                new java.util.Random(8).nextBytes(up);
+                new Random(8).nextBytes(up);
                 HttpResponse<byte[]> echo = c.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofByteArray(up)).build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(echo.body()).isEqualTo(up);

@@ -5,6 +5,7 @@ import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -69,7 +70,7 @@ class JettyInteropTest {
         jetty.setHandler(new Handler.Abstract() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
-                var tls = (org.eclipse.jetty.io.EndPoint.SslSessionData) request.getAttribute(org.eclipse.jetty.io.EndPoint.SslSessionData.ATTRIBUTE);
+                var tls = (EndPoint.SslSessionData) request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
                 String body = request.getConnectionMetaData().getProtocol() + " " + (tls == null ? "-" : tls.cipherSuite())
                         + " client=" + (tls == null || tls.peerCertificates() == null ? "none" : tls.peerCertificates()[0].getSubjectX500Principal().getName());
                 response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");

@@ -4,7 +4,15 @@ import dev.keyway.tls.cert.Certificates;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
@@ -12,6 +20,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** Certificates, key stores and SSLContexts of either provider, for tests. */
 final class JsseFixtures {
@@ -50,7 +59,7 @@ final class JsseFixtures {
         return ks;
     }
 
-    static javax.net.ssl.TrustManager[] trustManagers(X509Certificate... trusted) throws Exception {
+    static TrustManager[] trustManagers(X509Certificate... trusted) throws Exception {
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trustStore(trusted));
         return tmf.getTrustManagers();
@@ -73,24 +82,24 @@ final class JsseFixtures {
     }
 
     /** A free TCP port on this machine (for a peer that must be told its port). */
-    static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
     }
 
     /** Starts a peer in {@code workDir} and waits (at most 20 s) for {@code marker} in its output, drained afterwards. */
-    static Process startPeer(java.nio.file.Path workDir, List<String> cmd, String marker) throws Exception {
+    static Process startPeer(Path workDir, List<String> cmd, String marker) throws Exception {
         Process p = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true).start();
-        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         String line;
         while (System.nanoTime() < deadline && (line = r.readLine()) != null) {
             if (line.contains(marker)) {
                 Thread t = new Thread(() -> {
                     try {
-                        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-                    } catch (java.io.IOException ignored) {
+                        p.getInputStream().transferTo(OutputStream.nullOutputStream());
+                    } catch (IOException ignored) {
                         // the process is gone
                     }
                 });

@@ -19,10 +19,13 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -61,7 +64,7 @@ class SocketInteropTest {
                 out.flush();
                 return s.getSession();
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         });
     }
@@ -134,7 +137,7 @@ class SocketInteropTest {
         HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
         https.setHttpsConfigurator(new HttpsConfigurator(JsseFixtures.context("SunJSSE", "TLS", server)));
         https.createContext("/", ex -> {
-            byte[] answer = ("you asked for " + ex.getRequestURI().getPath()).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] answer = ("you asked for " + ex.getRequestURI().getPath()).getBytes(StandardCharsets.US_ASCII);
             ex.sendResponseHeaders(200, answer.length);
             ex.getResponseBody().write(answer);
             ex.close();
@@ -149,7 +152,7 @@ class SocketInteropTest {
                 assertThat(c.getCipherSuite()).startsWith("TLS_");
                 assertThat(c.getServerCertificates()[0]).isEqualTo(server.cert());
                 try (InputStream in = c.getInputStream()) {
-                    assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("you asked for /n" + i);
+                    assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("you asked for /n" + i);
                 }
             }
         } finally {
@@ -172,7 +175,7 @@ class SocketInteropTest {
             assertThat(plain.isClosed()).as("autoClose false: the socket underneath stays open").isFalse();
             plain.close();
             served.get(30, TimeUnit.SECONDS);
-            assertThatThrownBy(s::getInputStream).isInstanceOf(java.net.SocketException.class);
+            assertThatThrownBy(s::getInputStream).isInstanceOf(SocketException.class);
         }
     }
 }

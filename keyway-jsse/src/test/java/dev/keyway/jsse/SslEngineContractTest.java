@@ -9,9 +9,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLEngineResult.Status;
+import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
@@ -25,6 +25,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -1214,7 +1215,7 @@ class SslEngineContractTest {
     void plaintextHttpSentToAServerIsRefusedNotAwaited(String provider, String protocol) throws Exception {
         unlessKnownDeviation(provider, protocol, "plaintextHttpSentToAServerIsRefusedNotAwaited");
         Link l = link(provider, protocol);
-        byte[] http = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] http = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         ByteBuffer app = ByteBuffer.allocate(l.server.getSession().getApplicationBufferSize());
         assertThatThrownBy(() -> l.server.unwrap(ByteBuffer.wrap(http), app)).isInstanceOf(SSLException.class);
         assertThat(l.server.isInboundDone()).isTrue();

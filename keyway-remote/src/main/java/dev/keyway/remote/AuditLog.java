@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
 import dev.keyway.core.io.AtomicFile;
@@ -12,6 +13,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +22,12 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The host's audit log: one JSON object per line, each carrying the SHA-256 of its fields and its predecessor's
@@ -103,18 +109,18 @@ final class AuditLog {
     }
 
     /** Guards each log's entry-and-head pair in this JVM; the file lock below guards it from other processes. */
-    private static final java.util.concurrent.ConcurrentHashMap<Path, Object> GUARDS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Path, Object> GUARDS = new ConcurrentHashMap<>();
 
     /**
      * Runs {@code body} while no other append or verify of the log at {@code file} runs, in this process or another
      * ({@code audit.lock} beside it): a verify never sees an entry without its signed head ("entries were added").
      */
-    static <T> T withLock(Path file, java.util.function.Supplier<T> body) {
+    static <T> T withLock(Path file, Supplier<T> body) {
         Path abs = file.toAbsolutePath().normalize();
         synchronized (GUARDS.computeIfAbsent(abs, k -> new Object())) {
             Path lock = abs.resolveSibling("audit.lock");
             try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 java.nio.channels.FileLock ignored = ch.lock()) {
+                 FileLock ignored = ch.lock()) {
                 return body.get();
             } catch (IOException e) {
                 throw new KeywayException(ErrorCode.IO, "cannot lock " + lock + " (" + AtomicFile.describe(e) + ")",
@@ -138,7 +144,7 @@ final class AuditLog {
 
     private static byte[] headMessage(long seq, String hash) {
         byte[] tail = (seq + "\0" + hash).getBytes(StandardCharsets.US_ASCII);
-        byte[] out = java.util.Arrays.copyOf(HEAD_CONTEXT, HEAD_CONTEXT.length + tail.length);
+        byte[] out = Arrays.copyOf(HEAD_CONTEXT, HEAD_CONTEXT.length + tail.length);
         System.arraycopy(tail, 0, out, HEAD_CONTEXT.length, tail.length);
         return out;
     }
@@ -205,7 +211,7 @@ final class AuditLog {
                         values[i] = v.asText();
                     }
                     if (!values[0].equals(Long.toString(n))) {
-                        throw broken(file, n, "is numbered " + dev.keyway.core.encoding.Printable.escape(values[0]) + " (entries were removed or reordered)");
+                        throw broken(file, n, "is numbered " + Printable.escape(values[0]) + " (entries were removed or reordered)");
                     }
                     if (!prev.equals(o.path("prev").asText())) {
                         throw broken(file, n, "does not follow the entry before it");
@@ -216,7 +222,7 @@ final class AuditLog {
                     }
                     prev = expect;
                 }
-            } catch (java.nio.charset.MalformedInputException e) {
+            } catch (MalformedInputException e) {
                 throw broken(file, n + 1, "is not UTF-8");
             } catch (IOException e) {
                 throw new KeywayException(ErrorCode.IO, "cannot read " + file + " (" + AtomicFile.describe(e) + ")", "check its permissions");

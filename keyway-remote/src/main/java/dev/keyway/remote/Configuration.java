@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Durations;
+import dev.keyway.core.encoding.Printable;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,19 +87,19 @@ record Configuration(String name, Kind kind, List<String> allowedClients, Set<St
         for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!FIELDS.contains(f)) {
-                throw bad(name, "has an unknown field '" + dev.keyway.core.encoding.Printable.escape(f) + "'");
+                throw bad(name, "has an unknown field '" + Printable.escape(f) + "'");
             }
         }
         Kind kind = switch (text(name, o, "kind", "shell")) {
             case "shell" -> Kind.SHELL;
             case "restricted" -> Kind.RESTRICTED;
-            default -> throw bad(name, "has kind '" + dev.keyway.core.encoding.Printable.escape(o.get("kind").asText()) + "' (shell or restricted)");
+            default -> throw bad(name, "has kind '" + Printable.escape(o.get("kind").asText()) + "' (shell or restricted)");
         };
         List<String> clients = strings(name, o, "allowedClients");
         List<String> env = strings(name, o, "environment");
         for (String v : env) {
             if (!VARIABLE.matcher(v).matches() || NEVER.contains(v)) {
-                throw bad(name, "lets clients set '" + dev.keyway.core.encoding.Printable.escape(v) + "', which no configuration may");
+                throw bad(name, "lets clients set '" + Printable.escape(v) + "', which no configuration may");
             }
         }
         Path wd = Path.of(text(name, o, "workingDirectory", System.getProperty("user.home")));
@@ -136,12 +137,12 @@ record Configuration(String name, Kind kind, List<String> allowedClients, Set<St
     private static Program program(String name, JsonNode p) {
         String path = p.path("path").asText("");
         if (!path.startsWith("/") || !Path.of(path).normalize().toString().equals(path) || path.contains("/./")) {
-            throw bad(name, "allows a program that is not a plain absolute path: " + dev.keyway.core.encoding.Printable.escape(path));
+            throw bad(name, "allows a program that is not a plain absolute path: " + Printable.escape(path));
         }
         try {
             return new Program(path, Pattern.compile(p.path("args").asText("")));
         } catch (PatternSyntaxException e) {
-            throw bad(name, "has a bad args pattern for " + path + " (" + dev.keyway.core.encoding.Printable.escape(e.getDescription()) + ")");
+            throw bad(name, "has a bad args pattern for " + path + " (" + Printable.escape(e.getDescription()) + ")");
         }
     }
 

@@ -3,11 +3,12 @@ package dev.keyway.remote;
 import dev.keyway.core.KeywayException;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -126,7 +127,7 @@ final class Fields {
         byte[] bytes() {
             long n = u32();
             need(n);
-            byte[] out = java.util.Arrays.copyOfRange(b, pos, pos + (int) n);
+            byte[] out = Arrays.copyOfRange(b, pos, pos + (int) n);
             pos += (int) n;
             return out;
         }

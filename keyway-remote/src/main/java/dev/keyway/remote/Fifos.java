@@ -3,6 +3,7 @@ package dev.keyway.remote;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -99,7 +100,7 @@ final class Fifos {
         byte[] msg = p.getInputStream().readNBytes(4096);
         try {
             if (p.waitFor() != 0) {
-                throw new IOException("mkfifo failed: " + new String(msg, java.nio.charset.StandardCharsets.UTF_8).strip());
+                throw new IOException("mkfifo failed: " + new String(msg, StandardCharsets.UTF_8).strip());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -6,9 +6,12 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One foreground command on a connection: its stdout and stderr go to the client as OUT and ERR frames as they
@@ -96,14 +99,14 @@ final class ForegroundRun {
      * Waits for the command's end, sending the client a PING every {@code every} meanwhile: a command that prints
      * nothing for longer than the server's idle timeout must not look like an idle connection (and be cut).
      */
-    int awaitStatus(java.time.Duration every) throws InterruptedException {
+    int awaitStatus(Duration every) throws InterruptedException {
         boolean pinging = true;
         while (true) {
             try {
                 return st.status().get(every.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 return -1;
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 if (pinging && !hc.gone()) {
                     try {
                         hc.send(new Frame(Frame.PING, new byte[0]));
@@ -190,7 +193,7 @@ final class ForegroundRun {
                     if (toClient && !hc.gone()) {
                         sending = true;
                         try {
-                            hc.send(new Frame(stdout ? Frame.OUT : Frame.ERR, java.util.Arrays.copyOf(buf.array(), n)));
+                            hc.send(new Frame(stdout ? Frame.OUT : Frame.ERR, Arrays.copyOf(buf.array(), n)));
                         } catch (IllegalStateException gone) {
                             toClient = false;
                         } finally {

@@ -25,6 +25,10 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -88,8 +92,8 @@ public final class HostDir {
             Files.createDirectories(h.dir.resolve("configurations"));
             byte[] secret = new byte[32];
             new SecureRandom().nextBytes(secret);
-            AtomicFile.write(h.dir.resolve("ticket.secret"), java.util.HexFormat.of().formatHex(secret).getBytes(StandardCharsets.US_ASCII), true);
-            java.util.Arrays.fill(secret, (byte) 0);
+            AtomicFile.write(h.dir.resolve("ticket.secret"), HexFormat.of().formatHex(secret).getBytes(StandardCharsets.US_ASCII), true);
+            Arrays.fill(secret, (byte) 0);
             AtomicFile.write(h.dir.resolve("tls.crt"), Pem.writeCertificate(cert).getBytes(StandardCharsets.US_ASCII), false);
             AtomicFile.write(h.dir.resolve("tls.key"), Pem.writePrivateKey(tlsKeys.getPrivate()).getBytes(StandardCharsets.US_ASCII), true);
             ObjectNode clients = Json.MAPPER.createObjectNode();
@@ -134,7 +138,7 @@ public final class HostDir {
         try {
             if (Files.isDirectory(run)) {
                 try (var walk = Files.walk(run)) {
-                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                         if (!p.equals(run)) {
                             Files.deleteIfExists(p);
                         }
@@ -168,7 +172,7 @@ public final class HostDir {
     byte[] ticketSecret() {
         String hex = new String(read(dir.resolve("ticket.secret")), StandardCharsets.US_ASCII).strip();
         try {
-            return java.util.HexFormat.of().parseHex(hex);
+            return HexFormat.of().parseHex(hex);
         } catch (IllegalArgumentException e) {
             throw KeywayException.malformed("ticket.secret is not hex", "restore it, or write 64 new hex digits");
         }
@@ -204,8 +208,8 @@ public final class HostDir {
             return new LinkedHashMap<>();
         }
         ParsedClients last = parsedClients;
-        if (last == null || !java.util.Arrays.equals(last.bytes(), bytes)) {
-            last = new ParsedClients(bytes, java.util.Collections.unmodifiableMap(parseClients(Json.parse(file, bytes))));
+        if (last == null || !Arrays.equals(last.bytes(), bytes)) {
+            last = new ParsedClients(bytes, Collections.unmodifiableMap(parseClients(Json.parse(file, bytes))));
             parsedClients = last;
         }
         return new LinkedHashMap<>(last.clients());
@@ -290,7 +294,7 @@ public final class HostDir {
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot list the configurations (" + AtomicFile.describe(e) + ")", "check the host directory");
         }
-        java.util.Collections.sort(out);
+        Collections.sort(out);
         return out;
     }
 
@@ -318,7 +322,7 @@ public final class HostDir {
 
     /** Verifies the audit log and its signed head; returns the number of entries (AUTH_FAILED when broken). */
     public long verifyAudit() {
-        dev.keyway.core.identity.Recipient host;
+        Recipient host;
         try (Identity id = identity()) {
             host = id.recipient();
         }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** A detached job: its command, its two kept output streams, its exit status once it has ended. */
 final class HostJob {
@@ -14,11 +16,11 @@ final class HostJob {
     private final JobOutput err;
     private final Instant startedAt;
     /** Both output streams read to their end. */
-    private final java.util.concurrent.atomic.AtomicInteger streamsOpen = new java.util.concurrent.atomic.AtomicInteger(2);
-    private final java.util.concurrent.CompletableFuture<Void> streamsDone = new java.util.concurrent.CompletableFuture<>();
+    private final AtomicInteger streamsOpen = new AtomicInteger(2);
+    private final CompletableFuture<Void> streamsDone = new CompletableFuture<>();
     private volatile Instant endedAt;
     private volatile Integer exit;
-    private final java.util.concurrent.CompletableFuture<HostJob> finished = new java.util.concurrent.CompletableFuture<>();
+    private final CompletableFuture<HostJob> finished = new CompletableFuture<>();
 
     HostJob(String id, String command, HostSession.Started started, Configuration config, Instant now) {
         this.id = id;
@@ -68,7 +70,7 @@ final class HostJob {
     }
 
     /** Completes once the job has ended and its output has been read to the end. */
-    java.util.concurrent.CompletableFuture<HostJob> finished() {
+    CompletableFuture<HostJob> finished() {
         return finished;
     }
 

@@ -3,20 +3,28 @@ package dev.keyway.remote;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
+import dev.keyway.core.io.AtomicFile;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -113,7 +121,7 @@ final class HostSession {
             exports.put(k, v);
         });
         String text = config.kind() == Configuration.Kind.SHELL ? String.join(" ", words) : Restricted.display(words);
-        int bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        int bytes = text.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_COMMAND) {
             // refused before it runs: its receipt (and a job's state) names it in full, in a field of at most this
             throw KeywayException.usage("a command line of " + bytes + " bytes (the limit is " + MAX_COMMAND + ")",
@@ -128,7 +136,7 @@ final class HostSession {
     void checkVariable(String k, String v) {
         if (!config.environment().contains(k) || Configuration.NEVER.contains(k) || !Configuration.VARIABLE.matcher(k).matches()) {
             throw KeywayException.policy("configuration " + config.name() + " does not let clients set " + Printable.escape(k),
-                    "it allows: " + (config.environment().isEmpty() ? "none" : String.join(", ", new java.util.TreeSet<>(config.environment()))));
+                    "it allows: " + (config.environment().isEmpty() ? "none" : String.join(", ", new TreeSet<>(config.environment()))));
         }
         if (v.indexOf('\0') >= 0) {
             throw KeywayException.usage("a variable's value cannot contain a NUL character", "remove it");
@@ -200,7 +208,7 @@ final class HostSession {
         pb.environment().putAll(vars);
         pb.environment().putAll(c.exports());
         if (detached) {
-            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         }
         Process p = pb.start();
         restricted.add(p);
@@ -265,15 +273,15 @@ final class HostSession {
         String after = cwd.toString();
         return new Started() {
             public ReadableByteChannel openOut() {
-                return Channels.newChannel(java.io.InputStream.nullInputStream());
+                return Channels.newChannel(InputStream.nullInputStream());
             }
 
             public ReadableByteChannel openErr() {
-                return Channels.newChannel(java.io.InputStream.nullInputStream());
+                return Channels.newChannel(InputStream.nullInputStream());
             }
 
             public WritableByteChannel openIn() {
-                return Channels.newChannel(java.io.OutputStream.nullOutputStream());
+                return Channels.newChannel(OutputStream.nullOutputStream());
             }
 
             public CompletableFuture<Integer> status() {
@@ -369,10 +377,10 @@ final class HostSession {
         jobs.values().forEach(HostJob::abandon);
         fifos.close();
         try (var walk = Files.walk(runDir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-        } catch (IOException | java.io.UncheckedIOException ignored) {
+        } catch (IOException | UncheckedIOException ignored) {
             // a command's pipes are deleted by its own release meanwhile (the walk then trips on one gone); whatever
             // is left is emptied at the service's next start
         }
@@ -450,6 +458,6 @@ final class HostSession {
     }
 
     static KeywayException io(String what, IOException e) {
-        return new KeywayException(ErrorCode.IO, what + " (" + dev.keyway.core.io.AtomicFile.describe(e) + ")", "see the host's log");
+        return new KeywayException(ErrorCode.IO, what + " (" + AtomicFile.describe(e) + ")", "see the host's log");
     }
 }

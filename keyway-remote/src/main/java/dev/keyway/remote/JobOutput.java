@@ -1,5 +1,6 @@
 package dev.keyway.remote;
 
+import java.io.ByteArrayOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
@@ -76,7 +77,7 @@ final class JobOutput {
     synchronized byte[] read(long from, int max) {
         long at = Math.max(from, base);
         long pos = base;
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (byte[] c : chunks) {
             long end = pos + c.length;
             if (end > at) {

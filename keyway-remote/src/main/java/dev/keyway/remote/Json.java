@@ -1,6 +1,7 @@
 package dev.keyway.remote;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.io.AtomicFile;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -42,7 +44,7 @@ final class Json {
 
     /** The file's bytes (at most {@link #MAX_FILE}), or null when it does not exist. */
     static byte[] readBytes(Path file) {
-        try (java.io.InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(file)) {
             byte[] bytes = in.readNBytes(MAX_FILE + 1);
             if (bytes.length > MAX_FILE) {
                 throw KeywayException.malformed(file + " is over " + MAX_FILE + " bytes, too large to be ours", "check the path");
@@ -59,7 +61,7 @@ final class Json {
     static JsonNode parse(Path file, byte[] bytes) {
         try {
             return MAPPER.readTree(bytes);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw KeywayException.malformed(file + " is not valid JSON (line " + e.getLocation().getLineNr() + ")",
                     "fix or restore the file");
         } catch (IOException e) {
@@ -71,7 +73,7 @@ final class Json {
     static void replace(Path file, JsonNode node, boolean privateFile) {
         try {
             replaceBytes(file, MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(node), privateFile);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("a JSON tree always writes", e);
         }
     }

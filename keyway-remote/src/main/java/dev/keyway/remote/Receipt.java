@@ -3,6 +3,8 @@ package dev.keyway.remote;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.identity.Recipient;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 
@@ -57,6 +59,15 @@ public record Receipt(String host, String session, String client, String config,
 
     static String hex(byte[] b) {
         return HexFormat.of().formatHex(b);
+    }
+
+    /** A fresh SHA-256, the digest of receipts' outputs and of copied files. */
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /** The signed bytes, for storing a receipt beside its signature. */

@@ -2,7 +2,9 @@ package dev.keyway.remote;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
+import dev.keyway.core.io.AtomicFile;
 import dev.keyway.core.keylog.KeyLog;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
@@ -79,7 +81,7 @@ public final class RemoteClient {
             if (t.startsWith("[")) {
                 int end = t.indexOf(']');
                 if (end < 0) {
-                    throw KeywayException.usage("bad host '" + dev.keyway.core.encoding.Printable.escape(text) + "'", "write [v6-address]:port");
+                    throw KeywayException.usage("bad host '" + Printable.escape(text) + "'", "write [v6-address]:port");
                 }
                 host = t.substring(1, end);
                 if (t.length() > end + 1) {
@@ -90,7 +92,7 @@ public final class RemoteClient {
                 port = port(t.substring(t.indexOf(':')), text);
             }
             if (host.isEmpty()) {
-                throw KeywayException.usage("no host in '" + dev.keyway.core.encoding.Printable.escape(text) + "'", "write HOST:PORT");
+                throw KeywayException.usage("no host in '" + Printable.escape(text) + "'", "write HOST:PORT");
             }
             return new HostAddress(host, port);
         }
@@ -102,7 +104,7 @@ public final class RemoteClient {
                 }
                 return Integer.parseInt(colonPort.substring(1));
             } catch (NumberFormatException e) {
-                throw KeywayException.usage("bad port in '" + dev.keyway.core.encoding.Printable.escape(text) + "'", "write HOST:PORT");
+                throw KeywayException.usage("bad port in '" + Printable.escape(text) + "'", "write HOST:PORT");
             }
         }
 
@@ -179,14 +181,14 @@ public final class RemoteClient {
             throw new KeywayException(ErrorCode.PEER, host + " did not answer within " + connectTimeout.toSeconds() + " s", "check the host and port");
         } catch (IOException e) {
             closeQuietly(socket);
-            throw new KeywayException(ErrorCode.PEER, "cannot connect to " + host + " (" + dev.keyway.core.io.AtomicFile.describe(e) + ")",
+            throw new KeywayException(ErrorCode.PEER, "cannot connect to " + host + " (" + AtomicFile.describe(e) + ")",
                     "check that 'keyway remote serve' runs there");
         }
     }
 
     private static KeywayException handshakeFailure(HostAddress host, TlsException e) {
         Alert a = e.alert();
-        String msg = dev.keyway.core.encoding.Printable.escape(e.getMessage());
+        String msg = Printable.escape(e.getMessage());
         if (a == Alert.ACCESS_DENIED || a == Alert.CERTIFICATE_REQUIRED) {
             return new KeywayException(ErrorCode.POLICY, host + " does not allow this identity (" + msg + ")",
                     "ask its administrator to 'keyway remote allow' your recipient ('keyway pubkey')");

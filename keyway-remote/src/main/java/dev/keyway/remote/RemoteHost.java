@@ -11,12 +11,14 @@ import dev.keyway.tls.handshake.NamedGroup;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +47,7 @@ public final class RemoteHost implements Closeable {
     private final AuditLog audit;
     private final Clock clock;
     private final Consumer<String> log;
-    private final java.nio.file.Path runRoot;
+    private final Path runRoot;
     private final Map<String, HostSession> sessions = new ConcurrentHashMap<>();
     private final Requests requests;
     private final TlsServer server;
@@ -108,7 +110,7 @@ public final class RemoteHost implements Closeable {
                 .ticketLifetime(Duration.ofDays(7))
                 .clock(clock)
                 .build();
-        java.util.Arrays.fill(secret, (byte) 0);
+        Arrays.fill(secret, (byte) 0);
         this.server = TlsServer.builder(config, new TlsServer.Handler() {
             @Override
             public void opened(TlsServer.Connection c) {
@@ -183,7 +185,7 @@ public final class RemoteHost implements Closeable {
         return dir;
     }
 
-    java.nio.file.Path runRoot() {
+    Path runRoot() {
         return runRoot;
     }
 

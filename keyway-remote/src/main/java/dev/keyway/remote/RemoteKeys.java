@@ -2,6 +2,8 @@ package dev.keyway.remote;
 
 import dev.keyway.core.identity.Identity;
 import dev.keyway.tls.cert.Certificates;
+import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
+import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -81,9 +83,9 @@ final class RemoteKeys {
         if (signature.length != 64) {
             return false;
         }
-        org.bouncycastle.crypto.signers.Ed25519Signer v = new org.bouncycastle.crypto.signers.Ed25519Signer();
+        Ed25519Signer v = new Ed25519Signer();
         try {
-            v.init(false, new org.bouncycastle.crypto.params.Ed25519PublicKeyParameters(ed25519Public, 0));
+            v.init(false, new Ed25519PublicKeyParameters(ed25519Public, 0));
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -4,22 +4,25 @@ import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
+import dev.keyway.core.io.AtomicFile;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.handshake.Ticket;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -42,11 +45,11 @@ public final class RemoteSession implements Closeable {
     public record RunResult(int exit, Receipt receipt, byte[] signature, Duration elapsed, byte[] stdout, byte[] stderr) {
         /** stdout as UTF-8 text (only when the run captured it). */
         public String out() {
-            return new String(stdout, java.nio.charset.StandardCharsets.UTF_8);
+            return new String(stdout, StandardCharsets.UTF_8);
         }
 
         public String err() {
-            return new String(stderr, java.nio.charset.StandardCharsets.UTF_8);
+            return new String(stderr, StandardCharsets.UTF_8);
         }
     }
 
@@ -114,7 +117,7 @@ public final class RemoteSession implements Closeable {
         if (!"restricted".equals(info.kind())) {
             return List.of(line);
         }
-        return java.util.Arrays.stream(line.strip().split(" +")).filter(w -> !w.isEmpty()).toList();
+        return Arrays.stream(line.strip().split(" +")).filter(w -> !w.isEmpty()).toList();
     }
 
     /**
@@ -134,8 +137,8 @@ public final class RemoteSession implements Closeable {
         } else {
             pump = new StdinPump(link, stdin);
         }
-        MessageDigest outMd = sha256();
-        MessageDigest errMd = sha256();
+        MessageDigest outMd = Receipt.sha256();
+        MessageDigest errMd = Receipt.sha256();
         long outN = 0;
         long errN = 0;
         try {
@@ -181,7 +184,7 @@ public final class RemoteSession implements Closeable {
                 }
             }
         } catch (IOException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot write the command's output (" + dev.keyway.core.io.AtomicFile.describe(e) + ")", "check the output");
+            throw new KeywayException(ErrorCode.IO, "cannot write the command's output (" + AtomicFile.describe(e) + ")", "check the output");
         } finally {
             if (pump != null) {
                 pump.stop();
@@ -209,7 +212,7 @@ public final class RemoteSession implements Closeable {
     public List<JobState> receive(String jobId, OutputStream out, OutputStream err) {
         link.send(Frame.RECEIVE, new Fields.Writer().str(jobId));
         List<JobState> states = new ArrayList<>();
-        java.util.Map<String, long[]> offsets = new java.util.HashMap<>();
+        Map<String, long[]> offsets = new HashMap<>();
         try {
             while (true) {
                 Frame f = link.next();
@@ -252,78 +255,18 @@ public final class RemoteSession implements Closeable {
                 }
             }
         } catch (IOException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot write the job's output (" + dev.keyway.core.io.AtomicFile.describe(e) + ")", "check the output");
+            throw new KeywayException(ErrorCode.IO, "cannot write the job's output (" + AtomicFile.describe(e) + ")", "check the output");
         }
     }
 
     /** Copies a local file into the session (a relative path is under the session's working directory). */
     public void put(Path local, String remote) {
-        long size;
-        try {
-            size = Files.size(local);
-        } catch (IOException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot read " + local + " (" + dev.keyway.core.io.AtomicFile.describe(e) + ")", "check the path");
-        }
-        link.send(Frame.PUT, new Fields.Writer().str(remote).i64(size));
-        link.expect(Frame.OK);
-        MessageDigest md = sha256();
-        StdinPump credit = new StdinPump(link, null);
-        try (InputStream in = Files.newInputStream(local)) {
-            byte[] buf = new byte[Frame.CHUNK];
-            int n;
-            long sent = 0;
-            while ((n = in.read(buf)) > 0 && sent < size) {
-                n = (int) Math.min(n, size - sent);
-                while (!credit.take(n)) {
-                    Frame f = link.next();
-                    if (f.type() != Frame.CREDIT) {
-                        throw link.unexpected(f);
-                    }
-                    credit.credit((int) f.reader().u32());
-                }
-                md.update(buf, 0, n);
-                link.send(Frame.FILE_DATA, java.util.Arrays.copyOf(buf, n));
-                sent += n;
-            }
-            link.send(Frame.FILE_END, md.digest());
-        } catch (IOException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot read " + local + " (" + dev.keyway.core.io.AtomicFile.describe(e) + ")", "check the path");
-        }
-        while (true) {
-            Frame f = link.next();
-            if (f.type() == Frame.OK) {
-                return;
-            }
-            if (f.type() != Frame.CREDIT) {
-                throw link.unexpected(f);
-            }
-        }
+        FileTransfer.put(link, local, remote);
     }
 
     /** Copies a file out of the session into {@code out}; returns its size. Its SHA-256 is checked at the end. */
     public long get(String remote, OutputStream out) {
-        link.send(Frame.GET, new Fields.Writer().str(remote));
-        MessageDigest md = sha256();
-        long n = 0;
-        try {
-            while (true) {
-                Frame f = link.next();
-                if (f.type() == Frame.FILE_DATA) {
-                    out.write(f.payload());
-                    md.update(f.payload());
-                    n += f.payload().length;
-                } else if (f.type() == Frame.FILE_END) {
-                    if (!MessageDigest.isEqual(md.digest(), f.payload())) {
-                        throw KeywayException.authFailed("the copied file's SHA-256 does not match the host's", "copy it again");
-                    }
-                    return n;
-                } else {
-                    throw link.unexpected(f);
-                }
-            }
-        } catch (IOException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot write the copy (" + dev.keyway.core.io.AtomicFile.describe(e) + ")", "check the path");
-        }
+        return FileTransfer.get(link, remote, out);
     }
 
     /** Leaves the session running on the host; {@code disconnect} marks it disconnected until a connect. */
@@ -357,111 +300,6 @@ public final class RemoteSession implements Closeable {
         link.closeQuietly();
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-    }
-
-    /** Sends stdin (or a file) under the host's credit window. */
-    private static final class StdinPump {
-        private final Link link;
-        private int credit = ForegroundRun.WINDOW;
-        private volatile boolean stopped;
-        private boolean ended;
-        private final Thread thread;
-
-        StdinPump(Link link, InputStream in) {
-            this.link = link;
-            if (in == null) {
-                thread = null;
-                return;
-            }
-            thread = new Thread(() -> pump(in), "keyway-remote-stdin");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        private void pump(InputStream in) {
-            byte[] buf = new byte[Frame.CHUNK];
-            try {
-                while (!stopped) {
-                    int want;
-                    synchronized (this) {
-                        while (credit == 0 && !stopped) {
-                            wait();
-                        }
-                        want = Math.min(buf.length, credit);
-                    }
-                    if (stopped) {
-                        break;
-                    }
-                    int n = in.read(buf, 0, want);
-                    if (n < 0 || stopped) {
-                        break;
-                    }
-                    synchronized (this) {
-                        if (ended) {
-                            break;
-                        }
-                        credit -= n;
-                        link.send(Frame.STDIN, java.util.Arrays.copyOf(buf, n));
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                // stdin could not be read, or the connection broke: end the command's stdin
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                end();
-            }
-        }
-
-        /** Sends the one STDIN_END of this RUN (once). */
-        private void end() {
-            synchronized (this) {
-                if (ended) {
-                    return;
-                }
-                ended = true;
-            }
-            try {
-                link.send(Frame.STDIN_END, new byte[0]);
-            } catch (RuntimeException ignored) {
-                // the connection is gone
-            }
-        }
-
-        synchronized void credit(int n) {
-            credit += n;
-            notifyAll();
-        }
-
-        synchronized boolean take(int n) {
-            if (credit < n) {
-                return false;
-            }
-            credit -= n;
-            return true;
-        }
-
-        /**
-         * The command has ended: stop reading stdin and end it now. A pump blocked reading a terminal is left to the
-         * process's end (it is a daemon thread); the STDIN_END goes out from here so the next RUN can follow.
-         */
-        void stop() {
-            stopped = true;
-            synchronized (this) {
-                notifyAll();
-            }
-            if (thread != null) {
-                end();
-            }
-        }
-    }
-
     /** One authenticated connection to a host: frames in and out, and the host's errors as exceptions. */
     public static final class Link implements Closeable {
         private final TlsConnection tls;
@@ -476,7 +314,7 @@ public final class RemoteSession implements Closeable {
             this.tls = tls;
             this.socket = socket;
             this.host = host;
-            this.in = new java.io.BufferedInputStream(tls.getInputStream(), 64 * 1024);
+            this.in = new BufferedInputStream(tls.getInputStream(), 64 * 1024);
             this.out = tls.getOutputStream();
         }
 
@@ -524,7 +362,7 @@ public final class RemoteSession implements Closeable {
                 }
             } catch (IOException e) {
                 closed = true;
-                throw new KeywayException(ErrorCode.PEER, "the connection to " + host + " broke (" + dev.keyway.core.io.AtomicFile.describe(e) + ")",
+                throw new KeywayException(ErrorCode.PEER, "the connection to " + host + " broke (" + AtomicFile.describe(e) + ")",
                         "the session is still on the host: reattach it");
             }
         }
@@ -536,7 +374,7 @@ public final class RemoteSession implements Closeable {
                 f = Frame.read(in);
             } catch (IOException e) {
                 closed = true;
-                throw new KeywayException(ErrorCode.PEER, "the connection to " + host + " broke (" + dev.keyway.core.io.AtomicFile.describe(e) + ")",
+                throw new KeywayException(ErrorCode.PEER, "the connection to " + host + " broke (" + AtomicFile.describe(e) + ")",
                         "the session is still on the host: reattach it");
             }
             if (f == null) {

@@ -5,33 +5,27 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
 /** The host's side of each request (docs/REMOTE.md, "Wire protocol"), run on the connection's worker thread. */
 final class Requests {
-    /** A file copied in may be at most this large. */
-    static final long MAX_FILE = 64L << 30;
     private static final SecureRandom RANDOM = new SecureRandom();
     private final RemoteHost host;
+    private final FileRequests files;
 
     Requests(RemoteHost host) {
         this.host = host;
+        this.files = new FileRequests(host);
     }
 
     void handle(HostConnection hc, Frame f, StdinBuffer stdin) {
@@ -48,8 +42,8 @@ final class Requests {
                 case Frame.RECEIVE -> receive(hc, r);
                 case Frame.LIST -> list(hc, r);
                 case Frame.REMOVE -> remove(hc, r);
-                case Frame.PUT -> put(hc, r);
-                case Frame.GET -> get(hc, r);
+                case Frame.PUT -> files.put(hc, attached(hc), r);
+                case Frame.GET -> files.get(hc, attached(hc), r);
                 default -> throw KeywayException.malformed("unknown request type " + f.type(), "the client does not speak this protocol version");
             }
         } catch (KeywayException e) {
@@ -65,7 +59,7 @@ final class Requests {
         }
     }
 
-    private void ok(HostConnection hc) {
+    static void ok(HostConnection hc) {
         hc.send(new Frame(Frame.OK, new byte[0]));
     }
 
@@ -85,7 +79,7 @@ final class Requests {
 
     private void sendSession(HostConnection hc, HostSession s) {
         hc.send(new Frame(Frame.SESSION, new Fields.Writer().str(s.id).str(s.name).str(s.config.name())
-                .str(s.config.kind().name().toLowerCase(java.util.Locale.ROOT)).str(s.created.toString())));
+                .str(s.config.kind().name().toLowerCase(Locale.ROOT)).str(s.created.toString())));
     }
 
     private void open(HostConnection hc, Fields.Reader r) {
@@ -384,7 +378,7 @@ final class Requests {
         r.end();
         Instant now = host.now();
         List<HostSession> mine = host.sessions().values().stream().filter(s -> s.ownerKey.equals(hc.clientKey))
-                .sorted(java.util.Comparator.comparing(s -> s.created)).toList();
+                .sorted(Comparator.comparing(s -> s.created)).toList();
         Fields.Writer w = new Fields.Writer().u32(mine.size());
         for (HostSession s : mine) {
             long running;
@@ -409,127 +403,5 @@ final class Requests {
         }
         host.remove(s, "remove", "removed by its owner");
         ok(hc);
-    }
-
-    private void put(HostConnection hc, Fields.Reader r) {
-        HostSession s = attached(hc);
-        String path = r.str();
-        long size = r.i64();
-        r.end();
-        if (size < 0 || size > MAX_FILE) {
-            throw KeywayException.policy("a file of " + size + " bytes (the limit is " + MAX_FILE + ")", "copy a smaller file");
-        }
-        Path target = s.confine(path, true);
-        if (Files.isDirectory(target)) {
-            throw KeywayException.usage(Printable.escape(path) + " is a directory", "give the file's name too");
-        }
-        Path tmp;
-        try {
-            tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (IOException e) {
-            throw HostSession.io("cannot write in " + target.getParent(), e);
-        }
-        ArrayDeque<Frame> q = new ArrayDeque<>();
-        long[] queued = {0};
-        hc.side = f -> {
-            synchronized (q) {
-                if (f != null && f.type() == Frame.FILE_DATA) {
-                    queued[0] += f.payload().length;
-                    if (queued[0] > ForegroundRun.WINDOW) {
-                        hc.fail(KeywayException.malformed("file data beyond the credit window", "wait for CREDIT"));
-                    }
-                }
-                q.add(f == null ? new Frame(Frame.FILE_END, new byte[0]) : f);
-                q.notifyAll();
-            }
-        };
-        boolean done = false;
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            ok(hc);
-            MessageDigest md = sha256();
-            long n = 0;
-            while (true) {
-                Frame f;
-                synchronized (q) {
-                    while (q.isEmpty()) {
-                        q.wait();
-                    }
-                    f = q.poll();
-                    if (f.type() == Frame.FILE_DATA) {
-                        queued[0] -= f.payload().length;
-                    }
-                }
-                if (f.type() == Frame.FILE_END) {
-                    byte[] expect = f.payload();
-                    if (n != size || !MessageDigest.isEqual(expect, md.digest())) {
-                        throw KeywayException.malformed("the file arrived with " + n + " of " + size + " bytes or a different SHA-256", "copy it again");
-                    }
-                    break;
-                }
-                if (f.type() != Frame.FILE_DATA) {
-                    throw KeywayException.malformed("a file transfer was interrupted by another frame", "copy it again");
-                }
-                n += f.payload().length;
-                if (n > size) {
-                    throw KeywayException.malformed("the file is longer than announced", "copy it again");
-                }
-                out.write(f.payload());
-                md.update(f.payload());
-                hc.send(new Frame(Frame.CREDIT, new Fields.Writer().u32(f.payload().length)));
-            }
-            out.close();
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            done = true;
-            host.audit("put", hc.clientName, s.id, s.config.name(), "ok", Map.of("path", target.toString(), "bytes", Long.toString(n)));
-        } catch (IOException e) {
-            throw HostSession.io("cannot write " + target, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("the connection ended");
-        } finally {
-            hc.side = null;
-            if (!done) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // a .part file is left; it is never read
-                }
-            }
-        }
-        ok(hc);
-    }
-
-    private void get(HostConnection hc, Fields.Reader r) {
-        HostSession s = attached(hc);
-        String path = r.str();
-        r.end();
-        Path source = s.confine(path, false);
-        if (!Files.isRegularFile(source)) {
-            throw KeywayException.usage(Printable.escape(path) + " is not a regular file", "give a file");
-        }
-        MessageDigest md = sha256();
-        long n = 0;
-        try (InputStream in = Files.newInputStream(source)) {
-            byte[] buf = new byte[Frame.CHUNK];
-            int k;
-            while ((k = in.read(buf)) > 0) {
-                md.update(buf, 0, k);
-                n += k;
-                hc.send(new Frame(Frame.FILE_DATA, java.util.Arrays.copyOf(buf, k)));
-            }
-        } catch (IOException e) {
-            throw HostSession.io("cannot read " + source, e);
-        }
-        hc.send(new Frame(Frame.FILE_END, md.digest()));
-        host.audit("get", hc.clientName, s.id, s.config.name(), "ok", Map.of("path", source.toString(), "bytes", Long.toString(n)));
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
     }
 }

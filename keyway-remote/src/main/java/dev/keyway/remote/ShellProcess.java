@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -140,7 +141,7 @@ final class ShellProcess {
 
     /** The processes of the session still alive (the shell and what it started), for tests and for listing. */
     List<ProcessHandle> processes() {
-        java.util.ArrayList<ProcessHandle> all = new java.util.ArrayList<>();
+        ArrayList<ProcessHandle> all = new ArrayList<>();
         all.add(process.toHandle());
         process.descendants().forEach(all::add);
         return all.stream().filter(ProcessHandle::isAlive).toList();

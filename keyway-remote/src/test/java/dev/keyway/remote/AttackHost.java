@@ -17,7 +17,9 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -33,7 +35,7 @@ final class AttackHost implements AutoCloseable {
     final Identity bob = Identity.generate(KeyType.X25519);
     final Identity mallory = Identity.generate(KeyType.X25519);
     final X509Certificate cert;
-    final List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+    final List<String> log = Collections.synchronizedList(new ArrayList<>());
     RemoteHost host;
 
     private AttackHost(Path tmp) throws IOException {
@@ -139,7 +141,7 @@ final class AttackHost implements AutoCloseable {
     }
 
     /** Waits (bounded) for {@code check}; false if it never held. */
-    static boolean eventually(Duration d, java.util.function.BooleanSupplier check) throws InterruptedException {
+    static boolean eventually(Duration d, BooleanSupplier check) throws InterruptedException {
         long deadline = System.nanoTime() + d.toNanos();
         while (System.nanoTime() < deadline) {
             if (check.getAsBoolean()) {

@@ -3,23 +3,27 @@ package dev.keyway.remote;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
+import dev.keyway.tls.TlsException;
 import dev.keyway.tls.handshake.NamedGroup;
 import dev.keyway.tls.handshake.Ticket;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -121,10 +125,10 @@ final class RawClient implements Closeable {
         } catch (SocketTimeoutException e) {
             throw new AssertionError("the host sent nothing for " + READ_TIMEOUT.toSeconds() + " s", e);
         } catch (IOException | RuntimeException e) {
-            if (e instanceof dev.keyway.tls.TlsException t) {
+            if (e instanceof TlsException t) {
                 throw t;
             }
-            if (e instanceof java.io.EOFException || e instanceof java.net.SocketException) {
+            if (e instanceof EOFException || e instanceof SocketException) {
                 return null;
             }
             throw e;
@@ -183,7 +187,7 @@ final class RawClient implements Closeable {
                     }
                 } catch (SocketTimeoutException e) {
                     // keep waiting
-                } catch (java.io.EOFException | java.net.SocketException | dev.keyway.tls.TlsException e) {
+                } catch (EOFException | SocketException | TlsException e) {
                     return true;
                 }
             }
@@ -269,7 +273,7 @@ final class RawClient implements Closeable {
         send(Frame.LIST, new byte[0]);
         Fields.Reader r = expect(Frame.LISTING).reader();
         long n = r.u32();
-        java.util.ArrayList<String> ids = new java.util.ArrayList<>();
+        ArrayList<String> ids = new ArrayList<>();
         for (long i = 0; i < n; i++) {
             ids.add(r.str());
             r.str();

@@ -20,6 +20,9 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -169,7 +172,7 @@ class RemoteHostAttackTest {
     void aHelloWithAWrongLengthSignatureFailsAuthentication() throws Exception {
         for (int len : new int[] {0, 63, 65, 128}) {
             try (RawClient c = RawClient.tls(h.port(), h.cert, h.alice, null)) {
-                byte[] sig = java.util.Arrays.copyOf(c.proof(h.alice), len);
+                byte[] sig = Arrays.copyOf(c.proof(h.alice), len);
                 c.send(Frame.HELLO, new Fields.Writer().bytes(sig));
                 assertThat(c.expectError().code()).as("signature of %d bytes", len).isEqualTo(3);
                 assertThat(c.closesWithin(SOON)).isTrue();
@@ -240,7 +243,7 @@ class RemoteHostAttackTest {
     void aHelloOver256BytesIsRefused() throws Exception {
         try (RawClient c = RawClient.tls(h.port(), h.cert, h.alice, null)) {
             // a valid proof followed by padding: 300 bytes in all
-            byte[] padded = java.util.Arrays.copyOf(new Fields.Writer().bytes(c.proof(h.alice)).toByteArray(), 300);
+            byte[] padded = Arrays.copyOf(new Fields.Writer().bytes(c.proof(h.alice)).toByteArray(), 300);
             c.send(Frame.HELLO, padded);
             assertThat(c.expectError().code()).isEqualTo(2);
             assertThat(c.closesWithin(SOON)).isTrue();
@@ -549,7 +552,7 @@ class RemoteHostAttackTest {
     @Test
     void clientsLeavingWhileTheirErrorIsOnTheWayLeaveNoUncaughtException() throws Exception {
         // each uncaught exception is a stack trace on the service's stderr: a client could fill its log at will
-        List<Throwable> uncaught = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        List<Throwable> uncaught = Collections.synchronizedList(new ArrayList<>());
         Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(e));
         try {

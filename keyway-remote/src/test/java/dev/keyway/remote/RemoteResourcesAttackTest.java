@@ -18,6 +18,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -336,8 +339,8 @@ class RemoteResourcesAttackTest {
         h = AttackHost.prepare(tmp);
         h.config("default", c -> c.put("jobsPerSession", 1000));
         h.start(Duration.ofMinutes(1));
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread reaper = new Thread(() -> {
             while (!stop.get()) {
                 try {
@@ -345,7 +348,7 @@ class RemoteResourcesAttackTest {
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(20_000); // often, but leaving the session's own work room
+                LockSupport.parkNanos(20_000); // often, but leaving the session's own work room
             }
         });
         reaper.start();

@@ -1,5 +1,6 @@
 package dev.keyway.remote;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -7,6 +8,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -147,7 +149,7 @@ class RemoteShellAttackTest {
             id = a.open("wedged", "default");
             a.send(Frame.RUN, RawClient.runPayload(List.of("printf() { :; }; sleep 60 & echo started"), List.of(), false));
             a.send(Frame.STDIN_END, new byte[0]);
-            assertThat(a.expect(Frame.OUT).payload()).isEqualTo("started\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertThat(a.expect(Frame.OUT).payload()).isEqualTo("started\n".getBytes(StandardCharsets.US_ASCII));
         }
         List<ProcessHandle> ps = h.host.processesOf(id);
         assertThat(ps).isNotEmpty();
@@ -191,9 +193,9 @@ class RemoteShellAttackTest {
             assertThat(a.expectError().code()).isEqualTo(4);
         }
         long entries = h.verifyAuditWhenQuiet();
-        List<String> raw = Files.readAllLines(h.dir.auditFile(), java.nio.charset.StandardCharsets.UTF_8);
+        List<String> raw = Files.readAllLines(h.dir.auditFile(), StandardCharsets.UTF_8);
         assertThat(raw).hasSize((int) entries);
-        List<com.fasterxml.jackson.databind.JsonNode> all = h.audit();
+        List<JsonNode> all = h.audit();
         for (int i = 0; i < all.size(); i++) {
             assertThat(all.get(i).path("seq").asText()).isEqualTo(Integer.toString(i + 1));
             assertThat(all.get(i).path("client").asText()).isNotEqualTo("bob");
