@@ -1,5 +1,7 @@
 package dev.keyway.cli;
 
+import dev.keyway.authority.AuthorityClient;
+import dev.keyway.authority.EscrowReceipt;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Durations;
 import dev.keyway.core.encoding.Printable;
@@ -112,7 +114,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
     private String owner;
     private Instant expiresAt;
     private PayloadAead payloadAead;
-    private dev.keyway.authority.AuthorityClient authorityClient;
+    private AuthorityClient authorityClient;
     private java.util.Optional<EscrowPolicy> policy;
 
     @Override
@@ -159,7 +161,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
         authority = Recipient.parse(authorityClient.authorityRecipient());
         checkPolicy(policy, authority);
         // Bind the stanza to the name the authority has for the signer: that is who may recover it.
-        String enrolled = EscrowCommand.enrolledName(authorityClient, signer);
+        String enrolled = authorityClient.enrolledName(signer);
         if (owner != null && escrowOwner != null && !owner.equals(enrolled)) {
             throw KeywayException.usage("--escrow-owner '" + Printable.escape(escrowOwner) + "' is not the name the "
                     + "authority has for --sign-with ('" + Printable.escape(enrolled) + "')",
@@ -250,11 +252,11 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
         Header header = writer.encrypt(in, sink.envelope(armor));
         if (authorityClient != null) {
             // Escrow before the output appears: if the authority refuses, nothing is left half done.
-            var receipt = EscrowCommand.send(authorityClient, signer, header.escrow().blob(), what, serial, header.messageIdHex(), null);
+            EscrowReceipt receipt = authorityClient.escrow(signer, header.escrowBlob(), what, serial, header.messageIdHex(), null);
             PrintWriter err = spec.commandLine().getErr();
             synchronized (err) {
                 err.println("keyway: escrowed with the authority: "
-                        + Printable.escape(receipt.body().get("escrow_id").asText()) + " (message " + header.messageIdHex() + ")");
+                        + Printable.escape(receipt.escrowId()) + " (message " + header.messageIdHex() + ")");
                 err.flush();
             }
         }
