@@ -212,7 +212,7 @@ public final class AuthorityClient {
      * {@code r} when it is a success; otherwise the authority's refusal as a {@link KeywayException} with the exit
      * code it means (401: authentication, 403: policy, 400/404/409: usage, else the peer) and its words escaped.
      */
-    public static Response checked(Response r, String what) {
+    static Response checked(Response r, String what) {
         if (r.ok()) {
             return r;
         }

@@ -2,7 +2,6 @@ package dev.keyway.authority;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,11 +17,6 @@ public record EscrowReceipt(String escrowId, String owner, Long serial, Instant 
     public String signedText() {
         return "keyway-authority-receipt-v1\n" + escrowId + "\n" + owner + "\n" + serial + "\n" + createdAt.toEpochMilli() + "\n"
                 + blobSha256;
-    }
-
-    static byte[] signedBytes(EscrowRecord r) {
-        return new EscrowReceipt(r.id(), r.owner(), r.serial(), r.createdAt(), AuthorityStore.sha256(r.blob()), null, true)
-                .signedText().getBytes(StandardCharsets.UTF_8);
     }
 
     /** The wire form (and {@code --json}'s). */
