@@ -177,17 +177,20 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
             recipientList.addAll(Recipients.readFile(f));
         }
         policy = EscrowPolicy.find(policyFile, System.getenv());
-        if (passphraseFile != null) {
-            if (!recipientList.isEmpty() || escrowRecipient != null || escrowUrl != null) {
-                throw KeywayException.usage("--passphrase-file must be the only recipient",
-                        "encrypt either to a passphrase or to recipients, not both");
-            }
-            if (policy.isPresent()) {
-                throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires an escrow stanza, which a "
-                        + "passphrase-encrypted file cannot have", "encrypt to recipients (-r) instead");
-            }
-        } else if (recipientList.isEmpty() && escrowRecipient == null) {
+        // The envelope's rule, asked now: nothing goes to the authority for a file that cannot be made. --escrow
+        // counts as an escrow stanza with a passphrase (never allowed) but not as the only recipient (it needs -r).
+        EnvelopeWriter.RecipientProblem problem = EnvelopeWriter.recipientProblem(recipientList.size(), passphraseFile != null,
+                escrowRecipient != null || (passphraseFile != null && escrowUrl != null));
+        if (problem == EnvelopeWriter.RecipientProblem.PASSPHRASE_NOT_ALONE) {
+            throw KeywayException.usage("--passphrase-file must be the only recipient",
+                    "encrypt either to a passphrase or to recipients, not both");
+        }
+        if (problem == EnvelopeWriter.RecipientProblem.NONE_GIVEN) {
             throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
+        }
+        if (passphraseFile != null && policy.isPresent()) {
+            throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires an escrow stanza, which a "
+                    + "passphrase-encrypted file cannot have", "encrypt to recipients (-r) instead");
         }
         if (escrowUrl != null && (escrowRecipient != null || signWith == null || escrowCacert == null)) {
             throw KeywayException.usage("--escrow needs --cacert and --sign-with (the enrolled owner), and no --escrow-recipient",
