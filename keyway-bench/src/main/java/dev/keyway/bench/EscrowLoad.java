@@ -20,13 +20,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -75,54 +73,18 @@ public final class EscrowLoad {
     private EscrowLoad() {
     }
 
-    /** The command line. */
-    static final class Options {
-        URI url;
-        Path cacert;
-        String recipient;
-        int clients = 32;
-        int escrows = 1000;
-        int warmup = 0;
-        boolean json;
-        boolean signInline;
-        /** "lean": KeepAliveHttps, one blocking keep-alive TLS connection; "jdk": the JDK HttpClient (AuthorityClient). */
-        String http = "lean";
-        String namePrefix;
-        long serverPid;
-    }
-
-    static final String USAGE = String.join("\n",
-            "usage: EscrowLoad --url URL --cacert FILE [options]",
-            "",
-            "  --url URL          the authority, e.g. https://127.0.0.1:8443 (required)",
-            "  --cacert FILE      the authority's tls-cert.pem (required)",
-            "  --recipient R      the authority's recipient string (default: GET /v1/authority)",
-            "  --clients N        concurrent clients, one identity + thread + HTTPS client each (default 32)",
-            "  --escrows M        measured escrows per client (default 1000)",
-            "  --warmup W         escrows in total sent before the measured phase, not measured (default 0)",
-            "  --name-prefix P    clients enroll as P-00, P-01, ... (default load-<random hex>)",
-            "  --sign-inline      sign each request in the timed loop (default: pre-signed before timing)",
-            "  --http lean|jdk    the load generator's HTTP client: lean = one blocking keep-alive TLS socket per",
-            "                     client (default; least CPU taken from the server), jdk = java.net.http.HttpClient",
-            "  --server-pid PID   also report the CPU time the server process used in the measured phase (Linux)",
-            "  --json             print one JSON line on stdout; the human-readable summary goes to stderr",
-            "  --help             this text",
-            "",
-            "The authority must run with 'keyway authority serve --auto-approve'. Exit status 1 when any",
-            "request was not answered 2xx.");
-
     public static void main(String[] args) throws Exception {
-        Options o;
+        EscrowLoadOptions o;
         try {
-            o = parse(args);
+            o = EscrowLoadOptions.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("EscrowLoad: " + e.getMessage());
-            System.err.println(USAGE);
+            System.err.println(EscrowLoadOptions.USAGE);
             System.exit(2);
             return;
         }
         if (o == null) {
-            System.out.println(USAGE);
+            System.out.println(EscrowLoadOptions.USAGE);
             return;
         }
         try {
@@ -131,91 +93,6 @@ public final class EscrowLoad {
             System.err.println("EscrowLoad: " + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
             System.exit(1);
         }
-    }
-
-    static Options parse(String[] args) {
-        Options o = new Options();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String value = null;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                value = a.substring(eq + 1);
-                a = a.substring(0, eq);
-            }
-            switch (a) {
-                case "-h", "--help" -> {
-                    return null;
-                }
-                case "--json" -> o.json = true;
-                case "--sign-inline" -> o.signInline = true;
-                case "--url", "--http", "--cacert", "--recipient", "--clients", "--escrows", "--warmup", "--name-prefix", "--server-pid" -> {
-                    if (value == null) {
-                        if (i + 1 >= args.length) {
-                            throw new IllegalArgumentException(a + " needs a value");
-                        }
-                        value = args[++i];
-                    }
-                    switch (a) {
-                        case "--url" -> {
-                            try {
-                                o.url = URI.create(value.endsWith("/") ? value : value + "/");
-                            } catch (IllegalArgumentException e) {
-                                throw new IllegalArgumentException("--url '" + value + "' is not a URL");
-                            }
-                            if (!"https".equals(o.url.getScheme()) || o.url.getHost() == null) {
-                                throw new IllegalArgumentException("--url must be https://HOST:PORT, not '" + value + "'");
-                            }
-                        }
-                        case "--cacert" -> o.cacert = Path.of(value);
-                        case "--http" -> {
-                            if (!value.equals("lean") && !value.equals("jdk")) {
-                                throw new IllegalArgumentException("--http must be lean or jdk, not " + value);
-                            }
-                            o.http = value;
-                        }
-                        case "--recipient" -> o.recipient = value;
-                        case "--clients" -> o.clients = positive(a, value, false);
-                        case "--escrows" -> o.escrows = positive(a, value, false);
-                        case "--warmup" -> o.warmup = positive(a, value, true);
-                        case "--server-pid" -> o.serverPid = positive(a, value, false);
-                        case "--name-prefix" -> {
-                            if (!value.matches("[A-Za-z0-9._@-]{1,100}")) {
-                                throw new IllegalArgumentException("--name-prefix must be 1 to 100 of A-Z a-z 0-9 . _ @ -");
-                            }
-                            o.namePrefix = value;
-                        }
-                        default -> throw new IllegalStateException(a);
-                    }
-                }
-                default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
-            }
-        }
-        if (o.url == null || o.cacert == null) {
-            throw new IllegalArgumentException("--url and --cacert are required");
-        }
-        if ((long) o.clients * o.escrows > 50_000_000L) {
-            throw new IllegalArgumentException("clients x escrows is over 50,000,000; that is more than this tool holds in memory");
-        }
-        if (o.namePrefix == null) {
-            byte[] r = new byte[4];
-            new SecureRandom().nextBytes(r);
-            o.namePrefix = "load-" + HexFormat.of().formatHex(r);
-        }
-        return o;
-    }
-
-    private static int positive(String option, String value, boolean zeroAllowed) {
-        int v;
-        try {
-            v = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " must be a whole number, not '" + value + "'");
-        }
-        if (v < (zeroAllowed ? 0 : 1)) {
-            throw new IllegalArgumentException(option + " must be " + (zeroAllowed ? "0 or more" : "1 or more") + ", not " + v);
-        }
-        return v;
     }
 
     /** One client: identity, connection, and the requests it will send. */
@@ -248,7 +125,7 @@ public final class EscrowLoad {
     private static final AtomicInteger TRANSPORT_ERRORS = new AtomicInteger();
     private static final ConcurrentLinkedQueue<String> FIRST_ERRORS = new ConcurrentLinkedQueue<>();
 
-    static int run(Options o) throws Exception {
+    static int run(EscrowLoadOptions o) throws Exception {
         PrintStream human = o.json ? System.err : System.out;
         X509Certificate cert = AuthorityHome.readCertificate(o.cacert);
         URI base = o.url;
@@ -305,7 +182,7 @@ public final class EscrowLoad {
     }
 
     /** Identities, enrollment (auto-approve: approved at once), one HTTPS client each. */
-    private static List<Sender> enroll(Options o, AuthorityClient setup, X509Certificate cert) throws Exception {
+    private static List<Sender> enroll(EscrowLoadOptions o, AuthorityClient setup, X509Certificate cert) throws Exception {
         List<Sender> senders = new ArrayList<>();
         for (int c = 0; c < o.clients; c++) {
             Identity id = Identity.generate(KeyType.X25519);
@@ -325,7 +202,7 @@ public final class EscrowLoad {
     }
 
     /** What the measured phase came to. */
-    record Result(Options o, Phase m, long[] lat, int non2xx, int transport, int warmupErrors, int warmupEscrows, long loadCpu,
+    record Result(EscrowLoadOptions o, Phase m, long[] lat, int non2xx, int transport, int warmupErrors, int warmupEscrows, long loadCpu,
                   long serverCpu, String authorityType) {
         int total() {
             return o.clients * o.escrows;
@@ -373,7 +250,7 @@ public final class EscrowLoad {
 
     /** The human-readable summary. */
     private static void report(PrintStream human, Result r) {
-        Options o = r.o();
+        EscrowLoadOptions o = r.o();
         Phase m = r.m();
         long[] lat = r.lat();
         human.printf(Locale.ROOT, "escrows:        %d (%d clients x %d), %d answered 2xx (%d of them 200: already escrowed)%n",
