@@ -206,7 +206,8 @@ public final class AuthorityClient {
         return send(request.method(), request.path(), request.body(), signature);
     }
 
-    // ---- raw requests ----
+    // ---- raw requests: for tests that exercise the wire itself (a replay, a crash mid-request, a malformed body);
+    // every route has its typed method above, and the CLI uses only those ----
 
     /**
      * {@code r} when it is a success; otherwise the authority's refusal as a {@link KeywayException} with the exit
