@@ -3,6 +3,7 @@ package dev.keyway.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyway.authority.AuthorityClient;
 import dev.keyway.authority.AuthorityHome;
+import dev.keyway.authority.ClientStatus;
 import dev.keyway.authority.RequestSigning;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.KeyBlob;
@@ -19,14 +20,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -54,7 +52,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * bound to the client's owner name),
  * every request body (JSON, blob in base64) and, by default, every request signature (Ed25519 over the
  * canonical request with a fresh nonce; {@code --sign-inline} signs in the loop instead, as a real client
- * would). Timed, per request: {@link AuthorityClient#send} (HTTPS round trip, the server's work including
+ * would). Timed, per request: {@link AuthorityClient#send(AuthorityClient.Prepared, Map)} (HTTPS round trip, the server's work including
  * its durable commit, and parsing the JSON receipt). Wall time runs from the moment all threads are
  * released together to the moment the last one finishes. Pre-signed requests carry the time they were
  * signed; the server accepts 5 minutes of skew ({@link RequestSigning#WINDOW}), so a request whose
@@ -70,60 +68,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class EscrowLoad {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String ESCROW_PATH = "v1/escrow";
     private static final Duration RESIGN_AFTER = RequestSigning.WINDOW.minus(Duration.ofMinutes(1));
 
     private EscrowLoad() {
     }
 
-    /** The command line. */
-    static final class Options {
-        URI url;
-        Path cacert;
-        String recipient;
-        int clients = 32;
-        int escrows = 1000;
-        int warmup = 0;
-        boolean json;
-        boolean signInline;
-        /** "lean": KeepAliveHttps, one blocking keep-alive TLS connection; "jdk": the JDK HttpClient (AuthorityClient). */
-        String http = "lean";
-        String namePrefix;
-        long serverPid;
-    }
-
-    static final String USAGE = String.join("\n",
-            "usage: EscrowLoad --url URL --cacert FILE [options]",
-            "",
-            "  --url URL          the authority, e.g. https://127.0.0.1:8443 (required)",
-            "  --cacert FILE      the authority's tls-cert.pem (required)",
-            "  --recipient R      the authority's recipient string (default: GET /v1/authority)",
-            "  --clients N        concurrent clients, one identity + thread + HTTPS client each (default 32)",
-            "  --escrows M        measured escrows per client (default 1000)",
-            "  --warmup W         escrows in total sent before the measured phase, not measured (default 0)",
-            "  --name-prefix P    clients enroll as P-00, P-01, ... (default load-<random hex>)",
-            "  --sign-inline      sign each request in the timed loop (default: pre-signed before timing)",
-            "  --http lean|jdk    the load generator's HTTP client: lean = one blocking keep-alive TLS socket per",
-            "                     client (default; least CPU taken from the server), jdk = java.net.http.HttpClient",
-            "  --server-pid PID   also report the CPU time the server process used in the measured phase (Linux)",
-            "  --json             print one JSON line on stdout; the human-readable summary goes to stderr",
-            "  --help             this text",
-            "",
-            "The authority must run with 'keyway authority serve --auto-approve'. Exit status 1 when any",
-            "request was not answered 2xx.");
-
     public static void main(String[] args) throws Exception {
-        Options o;
+        EscrowLoadOptions o;
         try {
-            o = parse(args);
+            o = EscrowLoadOptions.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("EscrowLoad: " + e.getMessage());
-            System.err.println(USAGE);
+            System.err.println(EscrowLoadOptions.USAGE);
             System.exit(2);
             return;
         }
         if (o == null) {
-            System.out.println(USAGE);
+            System.out.println(EscrowLoadOptions.USAGE);
             return;
         }
         try {
@@ -134,91 +95,6 @@ public final class EscrowLoad {
         }
     }
 
-    static Options parse(String[] args) {
-        Options o = new Options();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String value = null;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                value = a.substring(eq + 1);
-                a = a.substring(0, eq);
-            }
-            switch (a) {
-                case "-h", "--help" -> {
-                    return null;
-                }
-                case "--json" -> o.json = true;
-                case "--sign-inline" -> o.signInline = true;
-                case "--url", "--http", "--cacert", "--recipient", "--clients", "--escrows", "--warmup", "--name-prefix", "--server-pid" -> {
-                    if (value == null) {
-                        if (i + 1 >= args.length) {
-                            throw new IllegalArgumentException(a + " needs a value");
-                        }
-                        value = args[++i];
-                    }
-                    switch (a) {
-                        case "--url" -> {
-                            try {
-                                o.url = URI.create(value.endsWith("/") ? value : value + "/");
-                            } catch (IllegalArgumentException e) {
-                                throw new IllegalArgumentException("--url '" + value + "' is not a URL");
-                            }
-                            if (!"https".equals(o.url.getScheme()) || o.url.getHost() == null) {
-                                throw new IllegalArgumentException("--url must be https://HOST:PORT, not '" + value + "'");
-                            }
-                        }
-                        case "--cacert" -> o.cacert = Path.of(value);
-                        case "--http" -> {
-                            if (!value.equals("lean") && !value.equals("jdk")) {
-                                throw new IllegalArgumentException("--http must be lean or jdk, not " + value);
-                            }
-                            o.http = value;
-                        }
-                        case "--recipient" -> o.recipient = value;
-                        case "--clients" -> o.clients = positive(a, value, false);
-                        case "--escrows" -> o.escrows = positive(a, value, false);
-                        case "--warmup" -> o.warmup = positive(a, value, true);
-                        case "--server-pid" -> o.serverPid = positive(a, value, false);
-                        case "--name-prefix" -> {
-                            if (!value.matches("[A-Za-z0-9._@-]{1,100}")) {
-                                throw new IllegalArgumentException("--name-prefix must be 1 to 100 of A-Z a-z 0-9 . _ @ -");
-                            }
-                            o.namePrefix = value;
-                        }
-                        default -> throw new IllegalStateException(a);
-                    }
-                }
-                default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
-            }
-        }
-        if (o.url == null || o.cacert == null) {
-            throw new IllegalArgumentException("--url and --cacert are required");
-        }
-        if ((long) o.clients * o.escrows > 50_000_000L) {
-            throw new IllegalArgumentException("clients x escrows is over 50,000,000; that is more than this tool holds in memory");
-        }
-        if (o.namePrefix == null) {
-            byte[] r = new byte[4];
-            new SecureRandom().nextBytes(r);
-            o.namePrefix = "load-" + HexFormat.of().formatHex(r);
-        }
-        return o;
-    }
-
-    private static int positive(String option, String value, boolean zeroAllowed) {
-        int v;
-        try {
-            v = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " must be a whole number, not '" + value + "'");
-        }
-        if (v < (zeroAllowed ? 0 : 1)) {
-            throw new IllegalArgumentException(option + " must be " + (zeroAllowed ? "0 or more" : "1 or more") + ", not " + v);
-        }
-        return v;
-    }
-
     /** One client: identity, connection, and the requests it will send. */
     static final class Sender {
         final String name;
@@ -226,7 +102,7 @@ public final class EscrowLoad {
         final AuthorityClient client;
         /** Set when --http lean: the timed requests go through it instead of {@link #client}. */
         KeepAliveHttps lean;
-        byte[][] bodies;
+        AuthorityClient.Prepared[] requests;
         Map<String, String>[] signatures;
         long[] signedAtNanos;
         long[] latencies;
@@ -249,7 +125,7 @@ public final class EscrowLoad {
     private static final AtomicInteger TRANSPORT_ERRORS = new AtomicInteger();
     private static final ConcurrentLinkedQueue<String> FIRST_ERRORS = new ConcurrentLinkedQueue<>();
 
-    static int run(Options o) throws Exception {
+    static int run(EscrowLoadOptions o) throws Exception {
         PrintStream human = o.json ? System.err : System.out;
         X509Certificate cert = AuthorityHome.readCertificate(o.cacert);
         URI base = o.url;
@@ -266,37 +142,19 @@ public final class EscrowLoad {
         human.printf(Locale.ROOT, "EscrowLoad: HTTP client %s%n", o.http.equals("lean")
                 ? "lean (one blocking keep-alive TLS connection per client)" : "jdk (java.net.http.HttpClient)");
 
-        // Identities, enrollment (auto-approve: 201), one HTTPS client each.
-        long t0 = System.nanoTime();
-        List<Sender> senders = new ArrayList<>();
-        for (int c = 0; c < o.clients; c++) {
-            Identity id = Identity.generate(KeyType.X25519);
-            String name = String.format(Locale.ROOT, "%s-%02d", o.namePrefix, c);
-            AuthorityClient.Response r = setup.signed(id, "POST", "v1/enroll",
-                    Map.of("name", name, "recipient", id.recipient().encode()));
-            if (r.status() != 201) {
-                throw new IllegalStateException("enrolling " + name + " answered " + r.status() + " (" + r.error() + ")"
-                        + (r.status() == 202 ? ": run the authority with 'serve --auto-approve'" : ""));
-            }
-            Sender sender = new Sender(name, id, new AuthorityClient(base, cert));
-            if (o.http.equals("lean")) {
-                sender.lean = new KeepAliveHttps(base, cert);
-            }
-            senders.add(sender);
-        }
         long t1 = System.nanoTime();
-
+        List<Sender> senders = enroll(o, setup, cert);
+        long t2 = System.nanoTime();
         // Every blob and body, before any timing: client-side crypto stays out of the measured loop.
         senders.parallelStream().forEach(s -> prepare(s, authority, perClientWarmup + o.escrows));
-        long t2 = System.nanoTime();
         human.printf(Locale.ROOT, "EscrowLoad: enrolled %d clients in %.1f s; %d blobs wrapped and bodies built in %.1f s%n",
-                o.clients, (t1 - t0) / 1e9, o.clients * (perClientWarmup + o.escrows), (t2 - t1) / 1e9);
+                o.clients, (t2 - t1) / 1e9, o.clients * (perClientWarmup + o.escrows), (System.nanoTime() - t2) / 1e9);
 
         if (perClientWarmup > 0) {
             if (!o.signInline) {
-                presign(senders, base, 0, perClientWarmup);
+                presign(senders, 0, perClientWarmup);
             }
-            Phase w = phase(senders, base, 0, perClientWarmup, o.signInline);
+            Phase w = phase(senders, 0, perClientWarmup, o.signInline);
             human.printf(Locale.ROOT, "EscrowLoad: warm-up: %d escrows in %.2f s (%.0f escrows/s), p99 %.1f ms%n",
                     w.latencies().length, w.wallNanos() / 1e9, w.latencies().length / (w.wallNanos() / 1e9),
                     percentile(sorted(w.latencies()), 99) / 1e6);
@@ -305,115 +163,149 @@ public final class EscrowLoad {
 
         long t3 = System.nanoTime();
         if (!o.signInline) {
-            presign(senders, base, perClientWarmup, o.escrows);
+            presign(senders, perClientWarmup, o.escrows);
             human.printf(Locale.ROOT, "EscrowLoad: %d requests pre-signed in %.1f s%n", o.clients * o.escrows, (System.nanoTime() - t3) / 1e9);
         }
         long loadCpu0 = cpuNanos("self");
         long serverCpu0 = o.serverPid > 0 ? cpuNanos(Long.toString(o.serverPid)) : -1;
-        Phase m = phase(senders, base, perClientWarmup, o.escrows, o.signInline);
+        Phase m = phase(senders, perClientWarmup, o.escrows, o.signInline);
         long loadCpu = loadCpu0 < 0 ? -1 : cpuNanos("self") - loadCpu0;
         long serverCpu = serverCpu0 < 0 ? -1 : cpuNanos(Long.toString(o.serverPid)) - serverCpu0;
-        long[] lat = sorted(m.latencies());
-        int non2xx = NON_2XX.get();
-        int transport = TRANSPORT_ERRORS.get();
-        int total = o.clients * o.escrows;
-        double wall = m.wallNanos() / 1e9;
-        double rate = m.ok() / wall;
-        double mean = Arrays.stream(lat).average().orElse(0) / 1e6;
-
-        human.printf(Locale.ROOT, "escrows:        %d (%d clients x %d), %d answered 2xx (%d of them 200: already escrowed)%n",
-                total, o.clients, o.escrows, m.ok(), m.duplicates());
-        human.printf(Locale.ROOT, "wall:           %.3f s%n", wall);
-        human.printf(Locale.ROOT, "throughput:     %.0f escrows/s (2xx answers / wall time)%n", rate);
-        human.printf(Locale.ROOT, "latency ms:     p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)%n",
-                percentile(lat, 50) / 1e6, percentile(lat, 90) / 1e6, percentile(lat, 99) / 1e6, max(lat) / 1e6, mean);
-        human.printf(Locale.ROOT, "non-2xx:        %d%s%n", non2xx, transport > 0 ? "  (plus " + transport + " requests that failed to reach the server)" : "");
-        if (loadCpu >= 0) {
-            int cores = Runtime.getRuntime().availableProcessors();
-            human.printf(Locale.ROOT, "CPU, measured:  load generator %.1f s (%.2f cores)%s; %d cores x %.1f s wall = %.1f s%n",
-                    loadCpu / 1e9, loadCpu / (double) m.wallNanos(),
-                    serverCpu >= 0 ? String.format(Locale.ROOT, ", server %.1f s (%.2f cores)", serverCpu / 1e9, serverCpu / (double) m.wallNanos()) : "",
-                    cores, wall, cores * wall);
-        }
-        if (m.resigned() > 0) {
-            human.printf(Locale.ROOT, "re-signed:      %d pre-signed requests were older than %d min at their turn and signed in the loop%n",
-                    m.resigned(), RESIGN_AFTER.toMinutes());
-        }
-        if (warmupErrors > 0) {
-            human.printf(Locale.ROOT, "warm-up errors: %d%n", warmupErrors);
-        }
-        for (String e : FIRST_ERRORS) {
-            human.println("  error: " + e);
-        }
+        Result r = new Result(o, m, sorted(m.latencies()), NON_2XX.get(), TRANSPORT_ERRORS.get(), warmupErrors,
+                o.clients * perClientWarmup, loadCpu, serverCpu, authority.type().id());
+        report(human, r);
         if (o.json) {
+            System.out.println(JSON.writeValueAsString(r.json()));
+        }
+        senders.forEach(s -> s.identity.destroy());
+        return r.non2xx() + r.transport() + warmupErrors == 0 ? 0 : 1;
+    }
+
+    /** Identities, enrollment (auto-approve: approved at once), one HTTPS client each. */
+    private static List<Sender> enroll(EscrowLoadOptions o, AuthorityClient setup, X509Certificate cert) throws Exception {
+        List<Sender> senders = new ArrayList<>();
+        for (int c = 0; c < o.clients; c++) {
+            Identity id = Identity.generate(KeyType.X25519);
+            String name = String.format(Locale.ROOT, "%s-%02d", o.namePrefix, c);
+            ClientStatus enrolled = setup.enroll(id, name);
+            if (!enrolled.approved()) {
+                throw new IllegalStateException("enrolling " + name + ": the key is " + enrolled.status()
+                        + ": run the authority with 'serve --auto-approve'");
+            }
+            Sender sender = new Sender(name, id, new AuthorityClient(o.url, cert));
+            if (o.http.equals("lean")) {
+                sender.lean = new KeepAliveHttps(o.url, cert);
+            }
+            senders.add(sender);
+        }
+        return senders;
+    }
+
+    /** What the measured phase came to. */
+    record Result(EscrowLoadOptions o, Phase m, long[] lat, int non2xx, int transport, int warmupErrors, int warmupEscrows, long loadCpu,
+                  long serverCpu, String authorityType) {
+        int total() {
+            return o.clients * o.escrows;
+        }
+
+        double wall() {
+            return m.wallNanos() / 1e9;
+        }
+
+        double rate() {
+            return m.ok() / wall();
+        }
+
+        double mean() {
+            return Arrays.stream(lat).average().orElse(0) / 1e6;
+        }
+
+        Map<String, Object> json() {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("clients", o.clients);
             j.put("escrows_per_client", o.escrows);
-            j.put("escrows", total);
+            j.put("escrows", total());
             j.put("ok", m.ok());
             j.put("duplicates", m.duplicates());
             j.put("non_2xx", non2xx);
             j.put("transport_errors", transport);
-            j.put("warmup_escrows", o.clients * perClientWarmup);
+            j.put("warmup_escrows", warmupEscrows);
             j.put("warmup_errors", warmupErrors);
-            j.put("wall_s", round(wall, 3));
-            j.put("escrows_per_s", round(rate, 1));
+            j.put("wall_s", round(wall(), 3));
+            j.put("escrows_per_s", round(rate(), 1));
             j.put("p50_ms", round(percentile(lat, 50) / 1e6, 2));
             j.put("p90_ms", round(percentile(lat, 90) / 1e6, 2));
             j.put("p99_ms", round(percentile(lat, 99) / 1e6, 2));
             j.put("max_ms", round(max(lat) / 1e6, 2));
-            j.put("mean_ms", round(mean, 2));
+            j.put("mean_ms", round(mean(), 2));
             j.put("load_cpu_s", loadCpu < 0 ? null : round(loadCpu / 1e9, 2));
             j.put("server_cpu_s", serverCpu < 0 ? null : round(serverCpu / 1e9, 2));
             j.put("cores", Runtime.getRuntime().availableProcessors());
             j.put("presigned", !o.signInline);
             j.put("resigned", m.resigned());
-            j.put("authority_type", authority.type().id());
-            System.out.println(JSON.writeValueAsString(j));
+            j.put("authority_type", authorityType);
+            return j;
         }
-        senders.forEach(s -> s.identity.destroy());
-        return non2xx + transport + warmupErrors == 0 ? 0 : 1;
     }
 
-    /** Wraps a fresh AES-256-GCM key for the authority per escrow and builds each request body. */
+    /** The human-readable summary. */
+    private static void report(PrintStream human, Result r) {
+        EscrowLoadOptions o = r.o();
+        Phase m = r.m();
+        long[] lat = r.lat();
+        human.printf(Locale.ROOT, "escrows:        %d (%d clients x %d), %d answered 2xx (%d of them 200: already escrowed)%n",
+                r.total(), o.clients, o.escrows, m.ok(), m.duplicates());
+        human.printf(Locale.ROOT, "wall:           %.3f s%n", r.wall());
+        human.printf(Locale.ROOT, "throughput:     %.0f escrows/s (2xx answers / wall time)%n", r.rate());
+        human.printf(Locale.ROOT, "latency ms:     p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)%n",
+                percentile(lat, 50) / 1e6, percentile(lat, 90) / 1e6, percentile(lat, 99) / 1e6, max(lat) / 1e6, r.mean());
+        human.printf(Locale.ROOT, "non-2xx:        %d%s%n", r.non2xx(),
+                r.transport() > 0 ? "  (plus " + r.transport() + " requests that failed to reach the server)" : "");
+        if (r.loadCpu() >= 0) {
+            int cores = Runtime.getRuntime().availableProcessors();
+            human.printf(Locale.ROOT, "CPU, measured:  load generator %.1f s (%.2f cores)%s; %d cores x %.1f s wall = %.1f s%n",
+                    r.loadCpu() / 1e9, r.loadCpu() / (double) m.wallNanos(), r.serverCpu() >= 0 ? String.format(Locale.ROOT,
+                            ", server %.1f s (%.2f cores)", r.serverCpu() / 1e9, r.serverCpu() / (double) m.wallNanos()) : "",
+                    cores, r.wall(), cores * r.wall());
+        }
+        if (m.resigned() > 0) {
+            human.printf(Locale.ROOT, "re-signed:      %d pre-signed requests were older than %d min at their turn and signed in the loop%n",
+                    m.resigned(), RESIGN_AFTER.toMinutes());
+        }
+        if (r.warmupErrors() > 0) {
+            human.printf(Locale.ROOT, "warm-up errors: %d%n", r.warmupErrors());
+        }
+        for (String e : FIRST_ERRORS) {
+            human.println("  error: " + e);
+        }
+    }
+
+    /** Wraps a fresh AES-256-GCM key for the authority per escrow and builds each request (its body). */
     @SuppressWarnings("unchecked")
     private static void prepare(Sender s, Recipient authority, int count) {
-        Base64.Encoder b64 = Base64.getEncoder();
-        s.bodies = new byte[count][];
+        s.requests = new AuthorityClient.Prepared[count];
         s.signatures = new Map[count];
         s.signedAtNanos = new long[count];
         for (int i = 0; i < count; i++) {
-            byte[] blob;
             try (SessionKey k = SessionKeys.generate(Algorithms.AES_256_GCM)) {
                 KeyBlob wrapped = KeyWrap.wrapForEscrow(k, authority, EscrowBinding.owner(s.name));
-                blob = wrapped.encode();
-            }
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("blob", b64.encodeToString(blob));
-            body.put("description", "escrow load " + s.name + " #" + i);
-            body.put("serial", i);
-            try {
-                s.bodies[i] = JSON.writeValueAsBytes(body);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
+                s.requests[i] = s.client.prepareEscrow(wrapped, "escrow load " + s.name + " #" + i, (long) i, null, null);
             }
         }
     }
 
     /** Signs requests [from, from + count) of every sender ahead of the timed loop (in parallel). */
-    private static void presign(List<Sender> senders, URI base, int from, int count) {
-        String path = base.resolve(ESCROW_PATH).getRawPath();
+    private static void presign(List<Sender> senders, int from, int count) {
         senders.parallelStream().forEach(s -> {
             for (int i = from; i < from + count; i++) {
-                s.signatures[i] = RequestSigning.sign(s.identity, "POST", path, s.bodies[i], Instant.now());
+                s.signatures[i] = s.requests[i].sign(s.identity, Instant.now());
                 s.signedAtNanos[i] = System.nanoTime();
             }
         });
     }
 
     /** Sends requests [from, from + count) of every sender, one thread per sender, all released at once. */
-    private static Phase phase(List<Sender> senders, URI base, int from, int count, boolean signInline) throws Exception {
-        String path = base.resolve(ESCROW_PATH).getRawPath();
+    private static Phase phase(List<Sender> senders, int from, int count, boolean signInline) throws Exception {
         CyclicBarrier start = new CyclicBarrier(senders.size() + 1);
         List<Thread> threads = new ArrayList<>();
         Throwable[] died = new Throwable[senders.size()];
@@ -427,7 +319,7 @@ public final class EscrowLoad {
             Thread th = new Thread(() -> {
                 try {
                     start.await();
-                    send(s, path, from, count, signInline);
+                    send(s, from, count, signInline);
                 } catch (Throwable e) {
                     died[index] = e;
                 }
@@ -452,28 +344,28 @@ public final class EscrowLoad {
                 senders.stream().mapToInt(s -> s.resigned).sum());
     }
 
-    private static void send(Sender s, String path, int from, int count, boolean signInline) {
+    private static void send(Sender s, int from, int count, boolean signInline) {
         long resignAfter = RESIGN_AFTER.toNanos();
         for (int k = 0; k < count; k++) {
             int i = from + k;
-            byte[] body = s.bodies[i];
+            AuthorityClient.Prepared request = s.requests[i];
             Map<String, String> headers = s.signatures[i];
             if (signInline || headers == null || System.nanoTime() - s.signedAtNanos[i] > resignAfter) {
                 if (!signInline) {
                     s.resigned++;
                 }
-                headers = RequestSigning.sign(s.identity, "POST", path, body, Instant.now());
+                headers = request.sign(s.identity, Instant.now());
             }
             long t0 = System.nanoTime();
             try {
                 int status;
                 String error;
                 if (s.lean != null) {
-                    KeepAliveHttps.Answer a = s.lean.post(path, body, headers);
+                    KeepAliveHttps.Answer a = s.lean.post(request.path(), request.body(), headers);
                     status = a.status();
                     error = status / 100 == 2 ? null : new String(a.body(), java.nio.charset.StandardCharsets.UTF_8);
                 } else {
-                    AuthorityClient.Response r = s.client.send("POST", ESCROW_PATH, body, headers);
+                    AuthorityClient.Response r = s.client.send(request, headers);
                     status = r.status();
                     error = r.ok() ? null : r.error();
                 }

@@ -29,9 +29,4 @@ final class AuthorityOptions {
         }
         return new AuthorityClient(uri, AuthorityHome.readCertificate(cacert));
     }
-
-    /** Turns a refusal into a one-line error with the exit code DESIGN.md gives it. */
-    static AuthorityClient.Response check(AuthorityClient.Response r, String what) {
-        return AuthorityClient.checked(r, what);
-    }
 }

@@ -1,5 +1,7 @@
 package dev.keyway.cli;
 
+import dev.keyway.authority.AuthorityClient;
+import dev.keyway.authority.EscrowReceipt;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Durations;
 import dev.keyway.core.encoding.Printable;
@@ -112,7 +114,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
     private String owner;
     private Instant expiresAt;
     private PayloadAead payloadAead;
-    private dev.keyway.authority.AuthorityClient authorityClient;
+    private AuthorityClient authorityClient;
     private java.util.Optional<EscrowPolicy> policy;
 
     @Override
@@ -159,7 +161,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
         authority = Recipient.parse(authorityClient.authorityRecipient());
         checkPolicy(policy, authority);
         // Bind the stanza to the name the authority has for the signer: that is who may recover it.
-        String enrolled = EscrowCommand.enrolledName(authorityClient, signer);
+        String enrolled = authorityClient.enrolledName(signer);
         if (owner != null && escrowOwner != null && !owner.equals(enrolled)) {
             throw KeywayException.usage("--escrow-owner '" + Printable.escape(escrowOwner) + "' is not the name the "
                     + "authority has for --sign-with ('" + Printable.escape(enrolled) + "')",
@@ -175,17 +177,20 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
             recipientList.addAll(Recipients.readFile(f));
         }
         policy = EscrowPolicy.find(policyFile, System.getenv());
-        if (passphraseFile != null) {
-            if (!recipientList.isEmpty() || escrowRecipient != null || escrowUrl != null) {
-                throw KeywayException.usage("--passphrase-file must be the only recipient",
-                        "encrypt either to a passphrase or to recipients, not both");
-            }
-            if (policy.isPresent()) {
-                throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires an escrow stanza, which a "
-                        + "passphrase-encrypted file cannot have", "encrypt to recipients (-r) instead");
-            }
-        } else if (recipientList.isEmpty() && escrowRecipient == null) {
+        // The envelope's rule, asked now: nothing goes to the authority for a file that cannot be made. --escrow
+        // counts as an escrow stanza with a passphrase (never allowed) but not as the only recipient (it needs -r).
+        EnvelopeWriter.RecipientProblem problem = EnvelopeWriter.recipientProblem(recipientList.size(), passphraseFile != null,
+                escrowRecipient != null || (passphraseFile != null && escrowUrl != null));
+        if (problem == EnvelopeWriter.RecipientProblem.PASSPHRASE_NOT_ALONE) {
+            throw KeywayException.usage("--passphrase-file must be the only recipient",
+                    "encrypt either to a passphrase or to recipients, not both");
+        }
+        if (problem == EnvelopeWriter.RecipientProblem.NONE_GIVEN) {
             throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
+        }
+        if (passphraseFile != null && policy.isPresent()) {
+            throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires an escrow stanza, which a "
+                    + "passphrase-encrypted file cannot have", "encrypt to recipients (-r) instead");
         }
         if (escrowUrl != null && (escrowRecipient != null || signWith == null || escrowCacert == null)) {
             throw KeywayException.usage("--escrow needs --cacert and --sign-with (the enrolled owner), and no --escrow-recipient",
@@ -250,11 +255,11 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
         Header header = writer.encrypt(in, sink.envelope(armor));
         if (authorityClient != null) {
             // Escrow before the output appears: if the authority refuses, nothing is left half done.
-            var receipt = EscrowCommand.send(authorityClient, signer, header.escrow().blob(), what, serial, header.messageIdHex(), null);
+            EscrowReceipt receipt = authorityClient.escrow(signer, header.escrowBlob(), what, serial, header.messageIdHex(), null);
             PrintWriter err = spec.commandLine().getErr();
             synchronized (err) {
                 err.println("keyway: escrowed with the authority: "
-                        + Printable.escape(receipt.body().get("escrow_id").asText()) + " (message " + header.messageIdHex() + ")");
+                        + Printable.escape(receipt.escrowId()) + " (message " + header.messageIdHex() + ")");
                 err.flush();
             }
         }

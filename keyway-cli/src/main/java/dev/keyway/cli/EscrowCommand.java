@@ -1,6 +1,7 @@
 package dev.keyway.cli;
 
 import dev.keyway.authority.AuthorityClient;
+import dev.keyway.authority.EscrowReceipt;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyBlob;
@@ -95,7 +96,7 @@ final class EscrowCommand implements Runnable {
                 requireDescription(desc);
                 try (SessionKey key = KeyInputs.sessionKey(what.keyFile, alg)) {
                     Recipient authorityRecipient = Recipient.parse(client.authorityRecipient());
-                    blob = KeyWrap.wrapForEscrow(key, authorityRecipient, EscrowBinding.owner(enrolledName(client, id)));
+                    blob = KeyWrap.wrapForEscrow(key, authorityRecipient, EscrowBinding.owner(client.enrolledName(id)));
                 }
             } else if (what.file != null) {
                 Header h = header(what.file, spec.commandLine().getErr());
@@ -118,7 +119,7 @@ final class EscrowCommand implements Runnable {
                 owner = blobOwner;
             }
             requireDescription(desc);
-            printReceipt(spec, send(client, id, blob, desc, sn, mid, owner), json);
+            printReceipt(spec, client.escrow(id, blob, desc, sn, mid, owner), json);
         }
     }
 
@@ -136,26 +137,13 @@ final class EscrowCommand implements Runnable {
         }
     }
 
-    /** The owner name the authority has for {@code id}: what escrow blobs made for it are bound to. */
-    static String enrolledName(AuthorityClient client, Identity id) {
-        return client.enrolledName(id);
-    }
-
-    /** @param owner the owner the blob is bound to when it is not the sender's own name (a recovery officer's filing), or null */
-    static AuthorityClient.Response send(AuthorityClient client, Identity id, KeyBlob blob, String description, Long serial,
-                                         String messageId, String owner) {
-        return client.escrow(id, blob, description, serial, messageId, owner);
-    }
-
-    static void printReceipt(CommandSpec spec, AuthorityClient.Response r, boolean json) {
+    static void printReceipt(CommandSpec spec, EscrowReceipt r, boolean json) {
         var out = spec.commandLine().getOut();
         if (json) {
-            out.println(r.body().toPrettyString());
+            out.println(AuthorityClientCommands.pretty(r.toJson()));
         } else {
-            out.println("escrowed: " + Printable.escape(r.body().get("escrow_id").asText()) + " (owner '"
-                    + Printable.escape(r.body().get("owner").asText()) + "', " + (r.body().hasNonNull("serial")
-                    ? "serial " + r.body().get("serial").asLong() : "no serial") + ", "
-                    + Printable.escape(r.body().get("created_at").asText()) + ")");
+            out.println("escrowed: " + Printable.escape(r.escrowId()) + " (owner '" + Printable.escape(r.owner()) + "', "
+                    + (r.serial() != null ? "serial " + r.serial() : "no serial") + ", " + r.createdAt() + ")");
         }
         out.flush();
     }

@@ -1,6 +1,6 @@
 package dev.keyway.cli;
 
-import dev.keyway.authority.AuthorityClient;
+import dev.keyway.authority.Recovery;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.KeyBlob;
 import dev.keyway.core.blob.KeyWrap;
@@ -19,9 +19,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.util.Base64;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 @Command(name = "recover", mixinStandardHelpOptions = true, header = "Get an escrowed session key back from a backup authority.",
         description = {"Asks the authority for the key escrowed under your owner name by serial number or message id (with "
@@ -79,31 +76,22 @@ final class RecoverCommand implements Runnable {
              InputStream in = file == null ? null : Sink.input(file, err, "decrypting");
              Sink sink = Sink.open(output, file != null)) {
             EnvelopeReader reader = in == null ? null : EnvelopeReader.open(in, Header.DEFAULT_MAX_RECIPIENTS);
-            Map<String, Object> body = new LinkedHashMap<>();
-            if (which == null) {
-                body.put("message_id", reader.header().messageIdHex());
-            } else if (which.serial != null) {
-                body.put("serial", which.serial);
-            } else if (which.messageId != null) {
-                body.put("message_id", which.messageId);
-            } else {
-                body.put("request_id", which.requestId);
+            if (owner != null && which != null && which.requestId != null) {
+                throw KeywayException.usage("--owner does not go with --request-id (the request names the key)", "drop --owner");
             }
-            if (owner != null) {
-                if (which != null && which.requestId != null) {
-                    throw KeywayException.usage("--owner does not go with --request-id (the request names the key)", "drop --owner");
-                }
-                body.put("owner", owner);
-            }
-            AuthorityClient.Response r = AuthorityOptions.check(authority.client().signed(id, "POST", "v1/recover", body),
-                    "release the key");
-            if (r.status() == 202) {
-                String req = Printable.escape(r.body().get("request_id").asText());
+            Recovery.Query query = which == null ? Recovery.Query.messageId(owner, reader.header().messageIdHex())
+                    : which.serial != null ? Recovery.Query.serial(owner, which.serial)
+                    : which.messageId != null ? Recovery.Query.messageId(owner, which.messageId)
+                    : Recovery.Query.collect(which.requestId);
+            Recovery answer = authority.client().recover(id, query);
+            if (answer instanceof Recovery.Pending p) {
+                String req = Printable.escape(p.requestId());
                 throw KeywayException.policy("the authority requires a second officer's approval: recovery request " + req
                         + " is pending", "ask a recovery officer who is another person to run 'keyway authority approve-recovery "
                         + req + "', then run this again with --request-id " + req);
             }
-            KeyBlob blob = KeyBlob.decode(Base64.getDecoder().decode(r.body().get("blob").asText()));
+            Recovery.Released released = (Recovery.Released) answer;
+            KeyBlob blob = released.blob();
             if (reader == null) {
                 if (sink.isStdout()) {
                     spec.commandLine().getOut().print(blob.armor());
@@ -124,13 +112,11 @@ final class RecoverCommand implements Runnable {
                 }
             }
             sink.commit();
-            err.println("keyway: recovered escrow " + Printable.escape(r.body().get("escrow_id").asText()) + " and decrypted "
+            err.println("keyway: recovered escrow " + Printable.escape(released.escrowId()) + " and decrypted "
                     + Printable.escape(file));
             err.flush();
         } catch (IOException e) {
             throw CliIo.ioFailure(e);
-        } catch (IllegalArgumentException e) {
-            throw KeywayException.malformed("the authority's answer holds no valid key blob", "report it to the authority's admin");
         }
     }
 }

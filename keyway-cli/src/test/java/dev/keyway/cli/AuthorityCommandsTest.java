@@ -50,6 +50,9 @@ class AuthorityCommandsTest {
         String aliceId = Identity.parse(Files.readAllLines(alice).get(2)).recipient().idHex();
         Cli.Result enroll = Cli.run("authority", "enroll", "--authority", url, "--cacert", cacert, "-i", p(alice), "--name", "alice");
         assertThat(enroll.out()).contains("pending");
+        // What happens next, as the admin would type it: the approve command for this very key.
+        assertThat(enroll.err()).contains("keyway authority approve --authority " + url + " --cacert " + cacert
+                + " --admin-token-file ADMIN_TOKEN_FILE " + aliceId);
 
         Path plain = dir.resolve("plans.txt");
         Files.writeString(plain, "secret plans\n");

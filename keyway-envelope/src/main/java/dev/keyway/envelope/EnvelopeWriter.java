@@ -113,15 +113,36 @@ public final class EnvelopeWriter {
         return this;
     }
 
+    /** Why a file cannot be encrypted to what was given (see {@link #recipientProblem}). */
+    public enum RecipientProblem {
+        /** A passphrase-encrypted file has no other stanza: no recipient, no escrow. */
+        PASSPHRASE_NOT_ALONE,
+        /** Nothing to encrypt to: no recipient, no escrow stanza, no passphrase. */
+        NONE_GIVEN
+    }
+
+    /**
+     * The one rule for what a file may be encrypted to, which {@link #encrypt} enforces: a passphrase alone, or
+     * recipients and/or an escrow stanza. A caller that must refuse before anything else happens (the CLI, before
+     * it asks an authority) asks here and words the refusal in its own terms; null when the set is fine.
+     */
+    public static RecipientProblem recipientProblem(int recipients, boolean passphrase, boolean escrow) {
+        if (passphrase && (recipients > 0 || escrow)) {
+            return RecipientProblem.PASSPHRASE_NOT_ALONE;
+        }
+        return !passphrase && recipients == 0 && !escrow ? RecipientProblem.NONE_GIVEN : null;
+    }
+
     /** Encrypts all of {@code in} to {@code out} (binary; wrap {@code out} for armor); returns the header written. */
     public Header encrypt(InputStream in, OutputStream out) throws IOException {
         List<Recipient> unique = new ArrayList<>(new LinkedHashSet<>(recipients));
-        if (passphrase != null && (!unique.isEmpty() || escrow != null)) {
+        RecipientProblem problem = recipientProblem(unique.size(), passphrase != null, escrow != null);
+        if (problem == RecipientProblem.PASSPHRASE_NOT_ALONE) {
             throw KeywayException.usage("a passphrase must be the only recipient",
-                    "encrypt either to a passphrase or to recipients (-r, -R, --escrow-recipient), not both");
+                    "encrypt either to a passphrase or to recipients (and an escrow stanza), not both");
         }
-        if (passphrase == null && unique.isEmpty() && escrow == null) {
-            throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
+        if (problem == RecipientProblem.NONE_GIVEN) {
+            throw KeywayException.usage("no recipient given", "give a recipient, an escrow stanza or a passphrase");
         }
         if (unique.size() > maxRecipients) {
             throw KeywayException.usage(unique.size() + " recipients is more than the limit of " + maxRecipients,

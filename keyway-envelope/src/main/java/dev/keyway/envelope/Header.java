@@ -113,6 +113,12 @@ public final class Header {
         return null;
     }
 
+    /** The escrow stanza's blob (for the authority, bound to the owner and this message), or null when the file has none. */
+    public KeyBlob escrowBlob() {
+        Stanza.Escrow e = escrow();
+        return e == null ? null : e.blob();
+    }
+
     public PayloadAead aead() {
         return aead;
     }
