@@ -92,7 +92,7 @@ final class CliIo {
     /** Asks for a passphrase on the terminal, or fails if there is none. */
     static byte[] promptPassphrase(String prompt, String flag, boolean confirm) {
         Console console = System.console();
-        if (console == null) {
+        if (console == null || !isTerminal(console)) {
             throw KeywayException.usage(prompt + ": no terminal to ask on", "give " + flag);
         }
         char[] first = console.readPassword("%s: ", prompt);
@@ -116,11 +116,26 @@ final class CliIo {
         return out;
     }
 
+    /**
+     * The one flag every command that reads a sealed identity takes for its passphrase (issue 19: the hint
+     * once said --passphrase-file, which on encrypt and decrypt means a passphrase-encrypted file).
+     */
+    static final String IDENTITY_PASSPHRASE_FLAG = "--identity-passphrase-file";
+
+    /** JDK 22 and later give a Console without a terminal too; only a terminal is asked (Console.isTerminal, JDK 22+). */
+    private static boolean isTerminal(Console console) {
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true; // JDK 17 to 21: a Console exists only on a terminal
+        }
+    }
+
     /** Reads an identity file, asking for its passphrase (file or terminal) only if it is encrypted. */
     static Identity readIdentity(String path, String passphraseFile) {
         return IdentityFile.read(Path.of(path), file -> passphraseFile != null
-                ? readSecret(passphraseFile, "passphrase file")
-                : promptPassphrase("Passphrase for identity " + file, "--passphrase-file", false));
+                ? readSecret(passphraseFile, "identity passphrase file")
+                : promptPassphrase("Passphrase for identity " + file, IDENTITY_PASSPHRASE_FLAG + " FILE", false));
     }
 
     /** Reads several identity files; if one fails, those already read are destroyed. */

@@ -37,7 +37,8 @@ final class KeyUnwrapCommand implements Runnable {
         String kekFile;
     }
 
-    @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity (default: ask on the terminal).")
+    @Option(names = {"--identity-passphrase-file", "--passphrase-file"}, paramLabel = "FILE",
+            description = "Passphrase of an encrypted identity (default: ask on the terminal; --passphrase-file is the old spelling).")
     String passphraseFile;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the key to FILE (mode 0600) instead of standard output.")
