@@ -52,7 +52,11 @@ final class KeyUnwrapCommand implements Runnable {
 
     @Override
     public void run() {
-        KeyBlob blob = KeyBlob.parse(CliIo.readInput(blobFile, KeyBlob.MAX_SIZE * 2, "key blob"));
+        byte[] input = CliIo.readInput(blobFile, KeyBlob.MAX_SIZE * 2, "key blob");
+        if (input.length == 0) {
+            throw KeywayException.malformed("the input is empty", "give a blob made by 'keyway key wrap'");
+        }
+        KeyBlob blob = KeyBlob.parse(input);
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("scheme", blob.scheme().label());
         try (SessionKey key = unwrap(blob)) {
