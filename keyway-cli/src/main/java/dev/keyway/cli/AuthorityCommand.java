@@ -100,7 +100,7 @@ final class AuthorityCommand implements Runnable {
         @Option(names = "--db", paramLabel = "JDBC-URL", description = "jdbc:postgresql://HOST/DB?user=... (default: SQLite in DIR).")
         String db;
 
-        @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of a sealed authority identity.")
+        @Option(names = {"--identity-passphrase-file", "--passphrase-file"}, paramLabel = "FILE", description = "Passphrase of a sealed authority identity.")
         String passphraseFile;
 
         @Option(names = "--auto-approve", description = "Approve every enrollment at once (for demos; never in production).")

@@ -34,7 +34,7 @@ final class AuthorityStoppedCommands {
         @Mixin
         StoppedAuthority authority;
 
-        @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of the current (sealed) identity.")
+        @Option(names = {"--identity-passphrase-file", "--passphrase-file"}, paramLabel = "FILE", description = "Passphrase of the current (sealed) identity.")
         String passphraseFile;
 
         @Option(names = "--new-passphrase-file", paramLabel = "FILE", description = "Seal the new identity with this passphrase.")
@@ -76,7 +76,7 @@ final class AuthorityStoppedCommands {
         @Mixin
         StoppedAuthority authority;
 
-        @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of a sealed authority identity.")
+        @Option(names = {"--identity-passphrase-file", "--passphrase-file"}, paramLabel = "FILE", description = "Passphrase of a sealed authority identity.")
         String passphraseFile;
 
         @Override

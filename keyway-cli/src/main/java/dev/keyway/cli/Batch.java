@@ -128,7 +128,7 @@ final class Batch {
                     add(items, failures, taken, f, shown, base.resolve(rel).getParent(), rel.getFileName().toString(), rename);
                 }
             } else if (!Files.exists(p)) {
-                failures.add(new Failure(arg, new KeywayException(ErrorCode.IO,
+                failures.add(new Failure(arg, KeywayException.usage(
                         Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? "is a dangling link" : "no such file", "check the path")));
             } else {
                 Path name = p.getFileName();

@@ -73,7 +73,7 @@ final class CapiConvertCommand implements Runnable {
     public void run() {
         CipherAlg a = CipherAlg.parse(alg);
         Mode m = Mode.parse(mode);
-        List<Recipient> list = new ArrayList<>(Recipients.parse(recipients));
+        List<Recipient> list = new ArrayList<>(KeyInputs.recipients(recipients));
         for (Path f : recipientFiles) {
             list.addAll(Recipients.readFile(f));
         }

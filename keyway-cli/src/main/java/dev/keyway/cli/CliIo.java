@@ -33,13 +33,29 @@ final class CliIo {
     private CliIo() {
     }
 
+    /**
+     * The exit-code rule for inputs (README, "Tour of the commands"): an input that is not what the command needs
+     * is exit 2, whether it is missing, a directory, empty or not Keyway's; exit 1 is left to the system failing to
+     * read (permission denied, an I/O error), and 3 to a real Keyway input that fails authentication.
+     */
+    static Path inputFile(String path, String what) {
+        Path p = Path.of(path);
+        if (Files.isDirectory(p)) {
+            throw KeywayException.usage(what + " " + path + " is a directory", "give a file");
+        }
+        if (!Files.exists(p)) {
+            throw KeywayException.usage("cannot read " + what + " " + path + " (no such file)", "check the path");
+        }
+        return p;
+    }
+
     /** Reads a file, or standard input for "-" or null, refusing more than {@code max} bytes. */
     static byte[] readInput(String path, int max, String what) {
         try {
             if (path == null || path.equals("-")) {
                 return readBounded(System.in, max, what + " on standard input");
             }
-            Path p = Path.of(path);
+            Path p = inputFile(path, what);
             if (Files.isRegularFile(p) && Files.size(p) > max) {
                 throw KeywayException.malformed(what + " " + path + " is too large (at most " + max + " bytes)",
                         "check that this is the right file");
@@ -48,7 +64,7 @@ final class CliIo {
                 return readBounded(in, max, what + " " + path);
             }
         } catch (NoSuchFileException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot read " + what + " " + path + " (no such file)", "check the path");
+            throw KeywayException.usage("cannot read " + what + " " + path + " (no such file)", "check the path");
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot read " + what + " " + path + " (" + AtomicFile.describe(e) + ")",
                     "check the path and its permissions");
@@ -92,7 +108,7 @@ final class CliIo {
     /** Asks for a passphrase on the terminal, or fails if there is none. */
     static byte[] promptPassphrase(String prompt, String flag, boolean confirm) {
         Console console = System.console();
-        if (console == null) {
+        if (console == null || !isTerminal(console)) {
             throw KeywayException.usage(prompt + ": no terminal to ask on", "give " + flag);
         }
         char[] first = console.readPassword("%s: ", prompt);
@@ -116,11 +132,26 @@ final class CliIo {
         return out;
     }
 
+    /**
+     * The one flag every command that reads a sealed identity takes for its passphrase (issue 19: the hint
+     * once said --passphrase-file, which on encrypt and decrypt means a passphrase-encrypted file).
+     */
+    static final String IDENTITY_PASSPHRASE_FLAG = "--identity-passphrase-file";
+
+    /** JDK 22 and later give a Console without a terminal too; only a terminal is asked (Console.isTerminal, JDK 22+). */
+    private static boolean isTerminal(Console console) {
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true; // JDK 17 to 21: a Console exists only on a terminal
+        }
+    }
+
     /** Reads an identity file, asking for its passphrase (file or terminal) only if it is encrypted. */
     static Identity readIdentity(String path, String passphraseFile) {
-        return IdentityFile.read(Path.of(path), file -> passphraseFile != null
-                ? readSecret(passphraseFile, "passphrase file")
-                : promptPassphrase("Passphrase for identity " + file, "--passphrase-file", false));
+        return IdentityFile.read(inputFile(path, "identity file"), file -> passphraseFile != null
+                ? readSecret(passphraseFile, "identity passphrase file")
+                : promptPassphrase("Passphrase for identity " + file, IDENTITY_PASSPHRASE_FLAG + " FILE", false));
     }
 
     /** Reads several identity files; if one fails, those already read are destroyed. */

@@ -105,7 +105,7 @@ final class DecryptCommand implements java.util.concurrent.Callable<Integer> {
         if (batch && (sessionKeyHex != null || showSessionKey)) {
             throw KeywayException.usage("a session key belongs to one message", "decrypt that file alone for --session-key or --show-session-key");
         }
-        expected = expectSigner == null ? null : Recipient.parse(expectSigner);
+        expected = expectSigner == null ? null : KeyInputs.recipient(expectSigner);
         age = maxAge != null ? Durations.parse(maxAge, "--max-age") : replayDb != null ? ReplayGuard.DEFAULT_MAX_AGE : null;
         if (sessionKeyHex != null && !identities.isEmpty()) {
             throw KeywayException.usage("give either --session-key or -i, not both", "see 'keyway decrypt --help'");

@@ -64,6 +64,22 @@ final class DemoCommand implements Runnable {
         out.println("Keyway demo: a session key from birth to recovery.");
         out.println("Working in " + work + (dir == null ? " (removed at the end; keep it with --dir DIR)" : ""));
 
+        String alice = keysStory();
+        envelopeStory(alice);
+        Files.writeString(work.resolve("ledger.txt"), "2026 ledger: 42 entries\n", StandardCharsets.UTF_8);
+        lostKeyStory();
+        tlsStory();
+        remoteStory(alice);
+
+        out.println();
+        if (failures == 0) {
+            out.println("Done. Every step behaved as expected. Next: 'keyway --help', docs/KEYS.md and docs/FORMAT.md for the formats.");
+        }
+        out.flush();
+    }
+
+    /** Identities, session keys, key blobs, a key-encryption key and a password-derived key (docs/KEYS.md). */
+    private String keysStory() throws IOException {
         section("1. Make an identity",
                 "An identity is a key-exchange key pair (X-Wing: ML-KEM-768 + X25519, by default) plus an Ed25519",
                 "signing key. keygen writes the private identity (mode 0600) and prints the recipient string: the",
@@ -122,7 +138,11 @@ final class DemoCommand implements Runnable {
         String again = runShown("keyway key derive --password-file password.txt --phc '" + recipe + "'", 0,
                 "key", "derive", "--password-file", "password.txt", "--phc", recipe);
         check(key.equals(field(again, "key:")), "re-derived key is identical");
+        return alice;
+    }
 
+    /** A signed file for two recipients, its header, its decryption and a refused replay (docs/ENVELOPE.md). */
+    private void envelopeStory(String alice) throws IOException {
         section("8. Encrypt a file for two recipients, signed",
                 "encrypt makes a fresh file key, wraps it for each recipient (-r) and encrypts the file in",
                 "authenticated 64 KiB chunks. --sign-with signs everything, so Bob can tell Alice wrote it;",
@@ -152,17 +172,6 @@ final class DemoCommand implements Runnable {
                 "output file is written.");
         run(4, "decrypt", "-i", "bob.key", "--replay-db", "replay.db", "-o", "replayed.out", "message.kw");
         check(!Files.exists(work.resolve("replayed.out")), "the refused decrypt left no output file");
-
-        Files.writeString(work.resolve("ledger.txt"), "2026 ledger: 42 entries\n", StandardCharsets.UTF_8);
-        lostKeyStory();
-        tlsStory();
-        remoteStory(alice);
-
-        out.println();
-        if (failures == 0) {
-            out.println("Done. Every step behaved as expected. Next: 'keyway --help', docs/KEYS.md and docs/FORMAT.md for the formats.");
-        }
-        out.flush();
     }
 
     /** The backup authority: escrow, lose the identity, re-enroll, recover (docs/AUTHORITY.md). */
@@ -382,7 +391,7 @@ final class DemoCommand implements Runnable {
     private String run(int expectedExit, String... args) {
         StringBuilder shown = new StringBuilder("keyway");
         for (String a : args) {
-            shown.append(' ').append(a.length() > 60 ? a.substring(0, 24) + "..." : a);
+            shown.append(' ').append(abbreviated(a));
         }
         return runShown(shown.toString(), expectedExit, args);
     }
@@ -395,7 +404,7 @@ final class DemoCommand implements Runnable {
         StringWriter e = new StringWriter();
         String[] resolved = resolve(args);
         int code = Main.run(resolved, new PrintWriter(o, true), new PrintWriter(e, true));
-        o.toString().lines().forEach(l -> show(l.length() > 100 ? l.substring(0, 60) + "...(" + l.length() + " characters)" : l));
+        o.toString().lines().forEach(l -> show(shortened(l)));
         e.toString().lines().forEach(this::show);
         if (code != 0) {
             show("(exit " + code + ")");
@@ -414,6 +423,28 @@ final class DemoCommand implements Runnable {
             }
         }
         return r;
+    }
+
+    /**
+     * A line of output as the demo shows it: paths in the demo directory relative to it (the reader saw
+     * "Working in ..."), and a long line's long words (recipient strings) abbreviated whole, so a path or a
+     * word is never cut in the middle.
+     */
+    private String shortened(String line) {
+        String relative = line.replace(work + java.io.File.separator, "");
+        if (relative.length() <= 100) {
+            return relative;
+        }
+        StringBuilder b = new StringBuilder();
+        for (String word : relative.split(" ", -1)) {
+            b.append(b.length() == 0 ? "" : " ").append(abbreviated(word));
+        }
+        return b.toString();
+    }
+
+    /** A word over 60 characters that is not a path (a recipient string, a key) as its start and its length. */
+    private static String abbreviated(String word) {
+        return word.length() <= 60 || word.contains("/") ? word : word.substring(0, 24) + "...(" + word.length() + " characters)";
     }
 
     private void check(boolean ok, String what) {

@@ -172,7 +172,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
 
     /** Checks the options and reads what every file needs (recipients, passphrase, policy, authority). */
     private void prepare() {
-        recipientList = new ArrayList<>(Recipients.parse(recipients));
+        recipientList = new ArrayList<>(KeyInputs.recipients(recipients));
         for (Path f : recipientFiles) {
             recipientList.addAll(Recipients.readFile(f));
         }

@@ -69,7 +69,7 @@ record EscrowPolicy(Path source, Recipient authority, String owner) {
             }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot read escrow policy " + file + " (no such file)", "check the path");
+            throw KeywayException.usage("cannot read escrow policy " + file + " (no such file)", "check the path");
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot read escrow policy " + file + " (" + AtomicFile.describe(e) + ")",
                     "check the path");

@@ -4,19 +4,68 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Hex;
+import dev.keyway.core.encoding.Printable;
+import dev.keyway.core.identity.IdentityFile;
+import dev.keyway.core.identity.Recipient;
+import dev.keyway.core.identity.Recipients;
 import dev.keyway.core.keys.Algorithm;
 import dev.keyway.core.keys.Algorithms;
 import dev.keyway.core.keys.SessionKey;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 /** Parsing of session-key and key-encryption-key files as the CLI reads them. */
 final class KeyInputs {
     static final int MAX_KEY_FILE = 4096;
 
     private KeyInputs() {
+    }
+
+    /** Recipient strings given with -r or --add: a file name among them gets a hint that says what to do. */
+    static List<Recipient> recipients(List<String> values) {
+        try {
+            return Recipients.parse(values);
+        } catch (KeywayException e) {
+            values.forEach(KeyInputs::refuseFileName);
+            throw e;
+        }
+    }
+
+    /** One recipient string (-r, --expect-signer), with the same hint. */
+    static Recipient recipient(String value) {
+        try {
+            return Recipient.parse(value);
+        } catch (KeywayException e) {
+            refuseFileName(value);
+            throw e;
+        }
+    }
+
+    /** A file name where a recipient string belongs (an identity file, most likely): say which command helps. */
+    private static void refuseFileName(String value) {
+        Path p;
+        try {
+            p = Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            return;
+        }
+        if (value.isEmpty() || !Files.isRegularFile(p)) {
+            return;
+        }
+        String shown = Printable.escape(value);
+        try {
+            IdentityFile.header(p);
+        } catch (KeywayException notIdentity) {
+            throw KeywayException.usage("'" + shown + "' is a file, not a recipient string",
+                    "give a recipient string (kw...), or a file of them with -R " + shown);
+        }
+        throw KeywayException.usage("'" + shown + "' is a file, not a recipient string: this looks like an identity file",
+                "use \"$(keyway pubkey -i " + shown + ")\" (keyway pubkey -i " + shown + " prints its recipient string)");
     }
 
     /**

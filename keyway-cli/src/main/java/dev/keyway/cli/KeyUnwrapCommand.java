@@ -37,7 +37,8 @@ final class KeyUnwrapCommand implements Runnable {
         String kekFile;
     }
 
-    @Option(names = "--passphrase-file", paramLabel = "FILE", description = "Passphrase of an encrypted identity (default: ask on the terminal).")
+    @Option(names = {"--identity-passphrase-file", "--passphrase-file"}, paramLabel = "FILE",
+            description = "Passphrase of an encrypted identity (default: ask on the terminal; --passphrase-file is the old spelling).")
     String passphraseFile;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the key to FILE (mode 0600) instead of standard output.")
@@ -51,7 +52,11 @@ final class KeyUnwrapCommand implements Runnable {
 
     @Override
     public void run() {
-        KeyBlob blob = KeyBlob.parse(CliIo.readInput(blobFile, KeyBlob.MAX_SIZE * 2, "key blob"));
+        byte[] input = CliIo.readInput(blobFile, KeyBlob.MAX_SIZE * 2, "key blob");
+        if (input.length == 0) {
+            throw KeywayException.malformed("the input is empty", "give a blob made by 'keyway key wrap'");
+        }
+        KeyBlob blob = KeyBlob.parse(input);
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("scheme", blob.scheme().label());
         try (SessionKey key = unwrap(blob)) {

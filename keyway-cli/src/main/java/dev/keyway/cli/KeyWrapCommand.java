@@ -48,7 +48,7 @@ final class KeyWrapCommand implements Runnable {
     public void run() {
         KeyBlob blob;
         if (target.recipient != null) {
-            Recipient r = Recipient.parse(target.recipient);
+            Recipient r = KeyInputs.recipient(target.recipient);
             try (SessionKey key = KeyInputs.sessionKey(keyFile, alg)) {
                 blob = KeyWrap.wrap(key, r);
             }

@@ -20,6 +20,7 @@ final class Progress extends FilterInputStream {
     private long done;
     private long lastDraw;
     private boolean drawn;
+    private Thread onExit;
 
     Progress(InputStream in, PrintWriter err, String verb, long total) {
         super(in);
@@ -47,7 +48,7 @@ final class Progress extends FilterInputStream {
         return n;
     }
 
-    private void advance(long n) {
+    private synchronized void advance(long n) {
         done += n;
         if (!shown) {
             return;
@@ -59,6 +60,11 @@ final class Progress extends FilterInputStream {
         lastDraw = now;
         int pct = (int) Math.min(100, done * 100 / total);
         int bars = pct / 4;
+        if (!drawn) {
+            // Ctrl-C (or any exit) while the bar is drawn: end its line, so the shell's prompt starts on a new one.
+            onExit = new Thread(this::interrupted, "keyway-progress-newline");
+            Runtime.getRuntime().addShutdownHook(onExit);
+        }
         err.print("\rkeyway: " + verb + " [" + "#".repeat(bars) + " ".repeat(25 - bars) + "] " + pct + "% "
                 + mib(done) + " of " + mib(total) + " MiB");
         err.flush();
@@ -69,11 +75,31 @@ final class Progress extends FilterInputStream {
         return bytes >> 20;
     }
 
+    /** The process is ending with the bar still drawn: finish its line. */
+    synchronized void interrupted() {
+        if (drawn) {
+            err.println();
+            err.flush();
+            drawn = false;
+        }
+    }
+
     @Override
     public void close() throws IOException {
-        if (drawn) {
-            err.print("\r" + " ".repeat(78) + "\r");
-            err.flush();
+        synchronized (this) {
+            if (drawn) {
+                err.print("\r" + " ".repeat(78) + "\r");
+                err.flush();
+                drawn = false;
+            }
+        }
+        if (onExit != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onExit);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs (or ran) and finds the line already cleared
+            }
+            onExit = null;
         }
         super.close();
     }

@@ -26,7 +26,7 @@ final class PubkeyCommand implements Runnable {
 
     @Override
     public void run() {
-        IdentityFile.Header h = IdentityFile.header(Path.of(identity));
+        IdentityFile.Header h = IdentityFile.header(CliIo.inputFile(identity, "identity file"));
         Recipient r = h.recipient();
         var out = spec.commandLine().getOut();
         if (json) {

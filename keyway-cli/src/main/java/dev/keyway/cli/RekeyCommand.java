@@ -57,7 +57,7 @@ final class RekeyCommand implements Runnable {
         if (add.isEmpty() && remove.isEmpty()) {
             throw KeywayException.usage("nothing to change", "give --add RECIPIENT or --remove RECIPIENT");
         }
-        var toAdd = Recipients.parse(add);
+        var toAdd = KeyInputs.recipients(add);
         var toRemove = Recipients.parse(remove);
         List<Identity> ids = new ArrayList<>();
         Identity signer = null;

@@ -78,14 +78,7 @@ final class RemoteRunCommands {
             if (passExit && entries.size() > 1) {
                 throw KeywayException.usage("--pass-exit needs a session on one host (" + name + " has " + entries.size() + ")", "use --json to see each host's status");
             }
-            Map<String, String> vars = new LinkedHashMap<>();
-            for (String e : env) {
-                int eq = e.indexOf('=');
-                if (eq <= 0) {
-                    throw KeywayException.usage("-e wants NAME=VALUE (got " + Printable.escape(e) + ")", "write it so");
-                }
-                vars.put(e.substring(0, eq), e.substring(eq + 1));
-            }
+            Map<String, String> vars = environment();
             if (detach) {
                 return detached(entries, vars);
             }
@@ -124,20 +117,39 @@ final class RemoteRunCommands {
             int failure = RemoteFanout.failureCode(outcomes);
             report(entries, outcomes);
             if (json) {
-                for (int i = 0; i < outcomes.size(); i++) {
-                    if (outcomes.get(i).failure() != null) {
-                        KeywayException f = outcomes.get(i).failure();
-                        synchronized (JSON_LINES) {
-                            out().println(JSON_LINES.createObjectNode().put("host", entries.get(i).host()).put("error", f.getMessage())
-                                    .put("keywayExit", f.code().exitCode()));
-                        }
+                printJsonFailures(entries, outcomes);
+            }
+            return failure != 0 ? failure : exitStatus(entries, outcomes);
+        }
+
+        /** -e NAME=VALUE, in order. */
+        private Map<String, String> environment() {
+            Map<String, String> vars = new LinkedHashMap<>();
+            for (String e : env) {
+                int eq = e.indexOf('=');
+                if (eq <= 0) {
+                    throw KeywayException.usage("-e wants NAME=VALUE (got " + Printable.escape(e) + ")", "write it so");
+                }
+                vars.put(e.substring(0, eq), e.substring(eq + 1));
+            }
+            return vars;
+        }
+
+        private void printJsonFailures(List<Registry.Entry> entries, List<RemoteFanout.Outcome<RemoteSession.RunResult>> outcomes) {
+            for (int i = 0; i < outcomes.size(); i++) {
+                if (outcomes.get(i).failure() != null) {
+                    KeywayException f = outcomes.get(i).failure();
+                    synchronized (JSON_LINES) {
+                        out().println(JSON_LINES.createObjectNode().put("host", entries.get(i).host()).put("error", f.getMessage())
+                                .put("keywayExit", f.code().exitCode()));
                     }
                 }
-                out().flush();
             }
-            if (failure != 0) {
-                return failure;
-            }
+            out().flush();
+        }
+
+        /** Every session ran the command: its exit status (--pass-exit), or 1 when one host's command failed. */
+        private int exitStatus(List<Registry.Entry> entries, List<RemoteFanout.Outcome<RemoteSession.RunResult>> outcomes) {
             int worst = 0;
             for (int i = 0; i < outcomes.size(); i++) {
                 int exit = outcomes.get(i).value().exit();

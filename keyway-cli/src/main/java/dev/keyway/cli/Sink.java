@@ -114,8 +114,10 @@ final class Sink implements Closeable {
             InputStream in = new java.io.FileInputStream(p.toFile());
             return size > Progress.THRESHOLD ? new Progress(in, err, verb, size) : in;
         } catch (NoSuchFileException | java.io.FileNotFoundException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot read " + path + " (" + (Files.exists(p) ? "permission denied" : "no such file") + ")",
-                    "check the path");
+            if (!Files.exists(p)) {
+                throw KeywayException.usage("cannot read " + path + " (no such file)", "check the path");
+            }
+            throw new KeywayException(ErrorCode.IO, "cannot read " + path + " (permission denied)", "check the path");
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot read " + path + " (" + AtomicFile.describe(e) + ")", "check the path");
         }

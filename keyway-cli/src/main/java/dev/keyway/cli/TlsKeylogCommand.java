@@ -51,7 +51,7 @@ final class TlsKeylogCommand implements Runnable {
 
         @Override
         public void run() {
-            ParsedKeyLog log = ParsedKeyLog.read(file);
+            ParsedKeyLog log = ParsedKeyLog.read(CliIo.inputFile(file.toString(), "key log"));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 List<Map<String, Object>> conns = new ArrayList<>();

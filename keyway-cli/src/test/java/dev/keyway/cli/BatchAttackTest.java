@@ -598,7 +598,7 @@ class BatchAttackTest {
 
         Path x = write(dir.resolve("x.txt"), bytes("x"));
         var e = run("encrypt", "-r", alice, "--output-dir", dir.resolve("enc"), x, dir.resolve("missing.txt"), "-");
-        assertThat(e.exit()).as("a missing file (1) and standard input (2): %s", e.err()).isEqualTo(1);
+        assertThat(e.exit()).as("a missing file (2, issue 19) and standard input (2) share 2: %s", e.err()).isEqualTo(2);
         report(e, 2);
         assertThat(files(dir.resolve("enc"))).containsExactly("x.txt.kw");
     }

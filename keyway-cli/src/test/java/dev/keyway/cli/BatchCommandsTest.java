@@ -181,7 +181,7 @@ class BatchCommandsTest {
         StdStreams.errTerminal = true;
         try {
             var e = run(args("encrypt", "-r", alice, "--output-dir", dir.resolve("enc"), in, dir.resolve("missing")));
-            assertThat(e.exit()).isEqualTo(1);
+            assertThat(e.exit()).isEqualTo(2); // issue 19: a missing input is exit 2 (it was 1)
             // a failure is printed on a clean line, the bar is drawn again after it, and cleared before the summary
             assertThat(e.err()).contains("\rkeyway: encrypting [").contains(" of 4 files")
                     .contains("keyway: " + dir.resolve("missing") + ": no such file")

@@ -192,7 +192,7 @@ class CertCommandsTest {
         assertThat(noKey.exit()).isEqualTo(2);
         assertThat(noKey.err()).contains("no private key found");
         Cli.Result missing = CertCli.run("cert", "csr", "--key", p("nope.pem"), "--cn", "x");
-        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.exit()).isEqualTo(2); // issue 19: a missing input is exit 2 (it was 1)
         assertThat(missing.oneLineError()).isTrue();
     }
 

@@ -18,5 +18,14 @@ class DemoCommandTest {
                 "ok: re-derived key is identical").doesNotContain("UNEXPECTED");
         assertThat(Files.exists(dir.resolve("alice.key"))).isTrue();
         assertThat(Files.exists(dir.resolve("session.blob"))).isTrue();
+        // Issue 19: long lines are shortened a word at a time; a path is never cut in the middle.
+        java.util.regex.Matcher cut = java.util.regex.Pattern.compile("(\\S*)\\.\\.\\.\\(\\d+ characters\\)").matcher(r.out());
+        int abbreviated = 0;
+        while (cut.find()) {
+            abbreviated++;
+            assertThat(cut.group(1)).as("an abbreviated word").doesNotContain("/");
+        }
+        assertThat(abbreviated).as("recipient strings are abbreviated").isPositive();
+        assertThat(r.out()).contains("TLS certificate:  authority.d/tls-cert.pem", "server.pem");
     }
 }

@@ -67,7 +67,8 @@ class EscrowPolicyTest {
     void aMissingFileNamedByTheEnvironmentIsAnError() {
         Path missing = dir.resolve("missing");
         assertThatThrownBy(() -> EscrowPolicy.find(null, Map.of(EscrowPolicy.ENV, missing.toString())))
-                .isInstanceOfSatisfying(KeywayException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.IO))
+                // issue 19's rule: a missing input is not what the command needs, USAGE (exit 2; it was IO, exit 1)
+                .isInstanceOfSatisfying(KeywayException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.USAGE))
                 .hasMessageContaining(missing.toString()).hasMessageContaining("no such file");
     }
 

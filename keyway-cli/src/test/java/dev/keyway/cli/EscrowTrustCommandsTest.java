@@ -250,7 +250,7 @@ class EscrowTrustCommandsTest {
         fails(5, "", at("escrow", "-i", key("alice.key"), "--key-file", p(sessionKey), "--description", "d"));
 
         fails(2, "--description is needed", at("escrow", "-i", key("alice.key"), "--key-file", p(sessionKey)));
-        fails(1, "missing.key", at("escrow", "-i", key("alice.key"), "--key-file", p(dir.resolve("missing.key")), "--description", "d"));
+        fails(2, "missing.key", at("escrow", "-i", key("alice.key"), "--key-file", p(dir.resolve("missing.key")), "--description", "d"));
         Path notAKey = dir.resolve("not-a-key");
         Files.writeString(notAKey, "not hex\n");
         fails(2, "not-a-key", at("escrow", "-i", key("alice.key"), "--key-file", p(notAKey), "--description", "d"));
@@ -263,7 +263,7 @@ class EscrowTrustCommandsTest {
         String[] escrow = {"--escrow", url, "--cacert", cacert, "--sign-with", key("alice.key")};
         fails(5, "", concat(new String[] {"encrypt", "-r", alice, "-o", p(dir.resolve("e.kw")), p(plain)}, escrow));
         fails(2, "--serial", concat(new String[] {"encrypt", "-r", alice, "--serial", "-1", "-o", p(dir.resolve("e.kw")), p(plain)}, escrow));
-        fails(1, "missing.txt", concat(new String[] {"encrypt", "-r", alice, "-o", p(dir.resolve("e.kw")), p(dir.resolve("missing.txt"))},
+        fails(2, "missing.txt", concat(new String[] {"encrypt", "-r", alice, "-o", p(dir.resolve("e.kw")), p(dir.resolve("missing.txt"))},
                 escrow));
         fails(2, "already exists", concat(new String[] {"encrypt", "-r", alice, "-o", p(plain), p(plain)}, escrow));
         assertThat(dir.resolve("e.kw")).doesNotExist();
@@ -531,7 +531,7 @@ class EscrowTrustCommandsTest {
         Files.write(dir.resolve("latin1.policy"), new byte[] {'o', 'w', 'n', 'e', 'r', ' ', (byte) 0xe9, '\n'});
         fails(2, p(dir.resolve("latin1.policy")) + " is not UTF-8", "decrypt", "--policy", p(dir.resolve("latin1.policy")),
                 "-i", key("alice.key"), "-o", p(dir.resolve("x.out")), p(enc));
-        fails(1, "no such file", "decrypt", "--policy", p(dir.resolve("missing.policy")), "-i", key("alice.key"),
+        fails(2, "no such file", "decrypt", "--policy", p(dir.resolve("missing.policy")), "-i", key("alice.key"),
                 "-o", p(dir.resolve("x.out")), p(enc));
         assertThat(dir.resolve("x.out")).doesNotExist();
     }

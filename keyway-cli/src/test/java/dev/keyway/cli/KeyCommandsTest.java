@@ -153,7 +153,7 @@ class KeyCommandsTest {
         var both = run("key", "derive", "--password-file", p(pw), "--phc", "$scrypt$ln=10,r=8,p=1$AAAAAAAAAAA", "--kdf", "scrypt");
         assertThat(both.exit()).isEqualTo(2);
         var missing = run("key", "derive", "--password-file", p(dir.resolve("nope")));
-        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.exit()).isEqualTo(2); // issue 19's rule: a missing input is exit 2 (it was 1)
         assertThat(missing.err()).contains("no such file");
         var noFlag = run("key", "derive");
         assertThat(noFlag.exit()).isEqualTo(2);

@@ -143,9 +143,10 @@ class OutputSafetyAndReplayTest {
     }
 
     @Test
-    void missingInputIsAnIoErrorAndLeavesNoOutput() {
+    void missingInputIsBadInputAndLeavesNoOutput() {
         Path out = dir.resolve("o.kw");
-        fails(1, "no such file", "encrypt", "-r", alice, "-o", p(out), p(dir.resolve("nope.bin")));
+        // Issue 19's rule: a missing input is not what the command needs, exit 2 like a directory (it was 1).
+        fails(2, "no such file", "encrypt", "-r", alice, "-o", p(out), p(dir.resolve("nope.bin")));
         assertNoOutput(out);
         fails(2, "is a directory", "encrypt", "-r", alice, "-o", p(out), p(dir));
         assertNoOutput(out);

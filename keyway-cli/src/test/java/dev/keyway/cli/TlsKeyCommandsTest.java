@@ -115,7 +115,7 @@ class TlsKeyCommandsTest {
         assertThat(j.get("bad_lines").get(0).get("line").asInt()).isEqualTo(4);
 
         Cli.Result missing = Cli.run("tls", "keylog", "check", dir.resolve("none.txt").toString());
-        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.exit()).isEqualTo(2); // issue 19: a missing input is exit 2 (it was 1)
         assertThat(missing.oneLineError()).isTrue();
     }
 }
