@@ -18,6 +18,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -73,7 +74,7 @@ public final class EnvelopeReader {
     }
 
     private static boolean looksArmored(byte[] start) {
-        String s = new String(start, java.nio.charset.StandardCharsets.US_ASCII).stripLeading();
+        String s = new String(start, StandardCharsets.US_ASCII).stripLeading();
         return s.startsWith("-----BEGIN KEYWAY");
     }
 

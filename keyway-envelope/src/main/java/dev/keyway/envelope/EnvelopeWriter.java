@@ -3,6 +3,7 @@ package dev.keyway.envelope;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.OwnerName;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
@@ -89,7 +90,7 @@ public final class EnvelopeWriter {
         if (b.length == 0 || b.length > Header.MAX_CONTENT_TYPE) {
             throw KeywayException.usage("a content type must be 1 to 255 bytes", "give a short media type such as text/plain");
         }
-        if (!dev.keyway.core.encoding.Printable.isPrintable(value)) {
+        if (!Printable.isPrintable(value)) {
             // A media type has no control or layout characters; whatever a reader prints, none goes in.
             throw KeywayException.usage("a content type must not hold control or layout characters",
                     "give a media type such as text/plain");

@@ -8,10 +8,13 @@ import dev.keyway.core.encoding.ByteReader;
 import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.identity.OwnerName;
 import dev.keyway.core.identity.Recipient;
+import dev.keyway.core.keys.SessionKey;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -190,7 +193,7 @@ public final class Header {
     }
 
     /** Encodes the fields and computes the MAC with the file key's MAC key. */
-    Header seal(dev.keyway.core.keys.SessionKey fileKey) {
+    Header seal(SessionKey fileKey) {
         byte[] enc = encodeWithoutMac();
         return new Header(version, stanzas, aead, payloadNonce, messageId, created, expires, serial, contentType, sender,
                 commitment, extensions, enc, FileKeys.headerMac(fileKey, enc));
@@ -445,8 +448,8 @@ public final class Header {
         byte[] ownerBytes = r.bytes16(OwnerName.MAX_BYTES, "owner");
         String owner;
         try {
-            owner = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(ownerBytes)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
+            owner = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(ownerBytes)).toString();
+        } catch (CharacterCodingException e) {
             throw KeywayException.malformed("the escrow stanza's owner is not UTF-8", "");
         }
         if (!OwnerName.isNormalized(owner)) {

@@ -5,6 +5,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.identity.Recipient;
 import org.sqlite.SQLiteConfig;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -12,6 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -76,14 +78,14 @@ public final class ReplayGuard implements AutoCloseable {
 
     /** What must succeed for an accepted message to stay recorded (releasing the output, typically). */
     public interface Release {
-        void run() throws java.io.IOException;
+        void run() throws IOException;
     }
 
     /** Records the message as accepted, re-checking id and serial in the same transaction. */
     public void accept(Header h, Recipient verifiedSigner, Instant now) {
         try {
             accept(h, verifiedSigner, now, () -> { });
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -92,7 +94,7 @@ public final class ReplayGuard implements AutoCloseable {
      * Records the message as accepted and runs {@code release} inside the same transaction, before it
      * commits: if the release fails, nothing is recorded and the message can be decrypted again.
      */
-    public void accept(Header h, Recipient verifiedSigner, Instant now, Release release) throws java.io.IOException {
+    public void accept(Header h, Recipient verifiedSigner, Instant now, Release release) throws IOException {
         try {
             execute("BEGIN IMMEDIATE");
             checkSeen(h);
@@ -101,7 +103,7 @@ public final class ReplayGuard implements AutoCloseable {
                 p.setString(1, h.messageIdHex());
                 p.setString(2, verifiedSigner == null ? null : verifiedSigner.encode());
                 if (h.serial() == null) {
-                    p.setNull(3, java.sql.Types.INTEGER);
+                    p.setNull(3, Types.INTEGER);
                 } else {
                     p.setLong(3, h.serial());
                 }
@@ -120,7 +122,7 @@ public final class ReplayGuard implements AutoCloseable {
             }
             release.run();
             execute("COMMIT");
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             rollback();
             throw e;
         } catch (SQLException e) {

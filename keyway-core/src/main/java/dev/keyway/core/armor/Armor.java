@@ -3,6 +3,7 @@ package dev.keyway.core.armor;
 import dev.keyway.core.KeywayException;
 
 import java.util.Base64;
+import java.util.Locale;
 
 /**
  * Keyway's PEM-like armor: {@code -----BEGIN KEYWAY <LABEL>-----}, standard base64 in lines of exactly 64
@@ -38,7 +39,7 @@ public final class Armor {
      * @param maxBytes bound on the decoded size, checked before decoding
      */
     public static byte[] decode(String text, String label, int maxBytes) {
-        String what = "armored " + label.toLowerCase(java.util.Locale.ROOT);
+        String what = "armored " + label.toLowerCase(Locale.ROOT);
         long maxChars = (maxBytes + 2L) / 3 * 4 + ((maxBytes + 2L) / 3 * 4) / LINE * 2 + 200;
         if (text.length() > maxChars) {
             throw KeywayException.malformed(what + " is too large (at most " + maxBytes + " bytes)",

@@ -15,8 +15,14 @@ import org.bouncycastle.crypto.hpke.HPKEContextWithEncapsulation;
 import org.bouncycastle.crypto.prng.FixedSecureRandom;
 import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 
+import java.security.InvalidAlgorithmParameterException;
+import java.security.InvalidKeyException;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.security.spec.InvalidKeySpecException;
 import javax.crypto.BadPaddingException;
 import javax.crypto.Cipher;
+import javax.crypto.NoSuchPaddingException;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
 import java.nio.charset.StandardCharsets;
@@ -94,7 +100,7 @@ public final class KeyWrap {
                 // RFC 8017 7.1.1: the seed is hLen (32) random octets, drawn once.
                 FixedSecureRandom oaepSeed = seed == null ? null : new FixedSecureRandom(Arrays.copyOf(seed, 32));
                 c.init(Cipher.ENCRYPT_MODE, rsaPublic(recipient.kemPublicKey()), oaep(label(header, info)),
-                        oaepSeed == null ? new java.security.SecureRandom() : oaepSeed);
+                        oaepSeed == null ? new SecureRandom() : oaepSeed);
                 byte[] ct = c.doFinal(pt);
                 if (oaepSeed != null && !oaepSeed.isExhausted()) {
                     throw new IllegalStateException("RSA-OAEP did not draw its 32-byte seed: a derived escrow blob would not recompute");
@@ -222,8 +228,8 @@ public final class KeyWrap {
                 throw ke;
             }
             throw tampered(e);
-        } catch (java.security.InvalidKeyException | java.security.NoSuchAlgorithmException | javax.crypto.NoSuchPaddingException
-                 | java.security.spec.InvalidKeySpecException | java.security.InvalidAlgorithmParameterException e) {
+        } catch (InvalidKeyException | NoSuchAlgorithmException | NoSuchPaddingException
+                 | InvalidKeySpecException | InvalidAlgorithmParameterException e) {
             throw new IllegalStateException("unwrapping failed", e);
         } catch (GeneralSecurityException e) {
             throw tampered(e);

@@ -3,6 +3,8 @@ package dev.keyway.core.identity;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Bech32;
 import dev.keyway.core.encoding.Hex;
+import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
+import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -79,8 +81,8 @@ public final class Recipient {
         if (signature.length != 64) {
             return false;
         }
-        org.bouncycastle.crypto.signers.Ed25519Signer verifier = new org.bouncycastle.crypto.signers.Ed25519Signer();
-        verifier.init(false, new org.bouncycastle.crypto.params.Ed25519PublicKeyParameters(signingPublicKey, 0));
+        Ed25519Signer verifier = new Ed25519Signer();
+        verifier.init(false, new Ed25519PublicKeyParameters(signingPublicKey, 0));
         verifier.update(message, 0, message.length);
         return verifier.verifySignature(signature);
     }
