@@ -146,10 +146,10 @@ public final class EnvelopeWriter {
                         escrowOwner));
             }
             byte[] nonce = random(16);
-            Header header = new Header(escrow != null ? Header.VERSION : Header.VERSION_1, stanzas, aead, nonce, messageId,
-                    created, expires, serial, contentType,
-                    signer == null ? null : signer.recipient(), FileKeys.commitment(fileKey), List.of(), null, null)
-                    .seal(fileKey);
+            Header header = new HeaderBuilder().version(escrow != null ? Header.VERSION : Header.VERSION_1).stanzas(stanzas)
+                    .aead(aead).payloadNonce(nonce).messageId(messageId).created(created).expires(expires).serial(serial)
+                    .contentType(contentType).sender(signer == null ? null : signer.recipient())
+                    .commitment(FileKeys.commitment(fileKey)).build().seal(fileKey);
             byte[] headerBytes = header.encodedWithMac();
             out.write(headerBytes);
             try (ChunkHasher hash = signer == null ? null : new ChunkHasher(Stream.sha256())) {
