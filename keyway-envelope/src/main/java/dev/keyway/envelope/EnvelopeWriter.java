@@ -32,6 +32,14 @@ import java.util.Objects;
  * {@link #encrypt}; the file key, nonces and message id are always fresh and never chosen by the caller.
  */
 public final class EnvelopeWriter {
+    /** {@link KeywayException#hintId()}: a passphrase was given together with recipients. */
+    public static final String HINT_PASSPHRASE_ALONE = "envelope.passphrase-alone";
+    /** {@link KeywayException#hintId()}: neither a recipient nor a passphrase was given. */
+    public static final String HINT_NO_RECIPIENT = "envelope.no-recipient";
+    /** {@link KeywayException#hintId()}: more recipients than the limit (when writing or re-keying). */
+    public static final String HINT_RECIPIENT_LIMIT = "envelope.recipient-limit";
+    /** {@link KeywayException#hintId()}: the expiry time is not after the creation time. */
+    public static final String HINT_EXPIRY = "envelope.expiry";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final List<Recipient> recipients = new ArrayList<>();
@@ -119,18 +127,19 @@ public final class EnvelopeWriter {
         List<Recipient> unique = new ArrayList<>(new LinkedHashSet<>(recipients));
         if (passphrase != null && (!unique.isEmpty() || escrow != null)) {
             throw KeywayException.usage("a passphrase must be the only recipient",
-                    "encrypt either to a passphrase or to recipients (-r, -R, --escrow-recipient), not both");
+                    "encrypt either to a passphrase or to recipients (with or without escrow), not both").hintId(HINT_PASSPHRASE_ALONE);
         }
         if (passphrase == null && unique.isEmpty() && escrow == null) {
-            throw KeywayException.usage("no recipient given", "give -r RECIPIENT, -R FILE or --passphrase-file FILE");
+            throw KeywayException.usage("no recipient given", "add a recipient or a passphrase").hintId(HINT_NO_RECIPIENT);
         }
         if (unique.size() > maxRecipients) {
             throw KeywayException.usage(unique.size() + " recipients is more than the limit of " + maxRecipients,
-                    "raise --max-recipients (readers must raise it too)");
+                    "raise the recipient limit (readers must raise it too)").hintId(HINT_RECIPIENT_LIMIT);
         }
         Instant created = Instant.ofEpochMilli(clock.millis());
         if (expires != null && !expires.isAfter(created)) {
-            throw KeywayException.usage("the expiry time is not in the future", "give a positive --expires duration");
+            throw KeywayException.usage("the expiry time is not in the future", "give an expiry time after now")
+                    .hintId(HINT_EXPIRY);
         }
         try (SessionKey fileKey = SessionKeys.generate(aead.algorithm(), aead.algorithm().defaultBits())) {
             List<Stanza> stanzas = new ArrayList<>();

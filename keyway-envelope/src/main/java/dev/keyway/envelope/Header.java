@@ -33,6 +33,10 @@ public final class Header {
     /** The first version, still read; written when a header has no escrow stanza, so such files stay readable by older Keyway. */
     public static final int VERSION_1 = 1;
     public static final int DEFAULT_MAX_RECIPIENTS = 256;
+    /** {@link KeywayException#hintId()}: a header longer than the recipient limit allows. */
+    public static final String HINT_RECIPIENT_LIMIT_OR_DAMAGED = "envelope.recipient-limit-or-damaged";
+    /** {@link KeywayException#hintId()}: a file with more recipients than the limit. */
+    public static final String HINT_RECIPIENT_LIMIT_EXPECTED = "envelope.recipient-limit-expected";
     static final int PREFIX_LENGTH = 4 + 1 + 4;
     static final int MAC_LENGTH = 32;
     static final int CHUNK_SHIFT = 16;
@@ -314,7 +318,8 @@ public final class Header {
         long max = maxFieldsLength(maxRecipients);
         if (fieldsLength > max) {
             throw damaged("the header claims " + fieldsLength + " bytes, more than the " + max + " allowed for "
-                    + maxRecipients + " recipients", "the file is damaged, or has more recipients: raise --max-recipients");
+                    + maxRecipients + " recipients", "the file is damaged, or has more recipients: raise the recipient limit")
+                    .hintId(HINT_RECIPIENT_LIMIT_OR_DAMAGED);
         }
         byte[] fields = in.readNBytes((int) fieldsLength);
         byte[] mac = in.readNBytes(MAC_LENGTH);
@@ -337,7 +342,8 @@ public final class Header {
     /** The one header refusal that is policy, not damage. */
     private static final class TooManyRecipients extends KeywayException {
         TooManyRecipients(int max) {
-            super(ErrorCode.POLICY, "the file has more than " + max + " recipients", "raise --max-recipients if you expect that many");
+            super(ErrorCode.POLICY, "the file has more than " + max + " recipients", "raise the recipient limit if you expect that many");
+            hintId(HINT_RECIPIENT_LIMIT_EXPECTED);
         }
     }
 

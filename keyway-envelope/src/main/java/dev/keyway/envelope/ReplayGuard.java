@@ -24,6 +24,8 @@ import java.time.Instant;
  * again, so concurrent decrypts of one message cannot both succeed.
  */
 public final class ReplayGuard implements AutoCloseable {
+    /** {@link KeywayException#hintId()}: the message is older than the maximum age. */
+    public static final String HINT_MAX_AGE = "envelope.max-age";
     public static final Duration DEFAULT_MAX_AGE = Duration.ofMinutes(5);
     /** How far in the future a creation time may be (clock skew between sender and receiver). */
     public static final Duration FUTURE_SKEW = Duration.ofMinutes(5);
@@ -143,7 +145,7 @@ public final class ReplayGuard implements AutoCloseable {
     public static void checkTimes(Header h, Instant now, Duration maxAge) {
         if (h.created().isBefore(now.minus(maxAge))) {
             throw KeywayException.policy("message " + h.messageIdHex() + " is too old (created " + h.created()
-                    + ", more than " + human(maxAge) + " ago)", "a fresh message is needed; or raise --max-age");
+                    + ", more than " + human(maxAge) + " ago)", "a fresh message is needed; or raise the maximum age").hintId(HINT_MAX_AGE);
         }
         if (h.created().isAfter(now.plus(FUTURE_SKEW))) {
             throw KeywayException.policy("message " + h.messageIdHex() + " claims to be created in the future ("

@@ -49,6 +49,12 @@ import java.util.Arrays;
  * owner and can be recomputed by anyone who holds the key.
  */
 public final class KeyWrap {
+    /** {@link KeywayException#hintId()}: a blob wrapped under a key-encryption key was given an identity. */
+    public static final String HINT_USE_KEK = "keywrap.use-kek";
+    /** {@link KeywayException#hintId()}: a blob wrapped for an identity was given a key-encryption key. */
+    public static final String HINT_USE_IDENTITY = "keywrap.use-identity";
+    /** {@link KeywayException#hintId()}: the key-encryption key is not an AES-KW key. */
+    public static final String HINT_MAKE_KEK = "keywrap.make-kek";
     static final byte[] HPKE_INFO = "keyway key blob v1".getBytes(StandardCharsets.US_ASCII);
     static final byte[] ESCROW_INFO = "keyway escrow blob v1".getBytes(StandardCharsets.US_ASCII);
     static final byte[] ESCROW_SEED = "keyway escrow seed v1".getBytes(StandardCharsets.US_ASCII);
@@ -197,7 +203,7 @@ public final class KeyWrap {
         BlobScheme scheme = blob.scheme();
         if (scheme == BlobScheme.AES_KWP) {
             throw KeywayException.usage("this key blob is wrapped under a key-encryption key, not for an identity",
-                    "unwrap it with --kek-file");
+                    "unwrap it with its key-encryption key").hintId(HINT_USE_KEK);
         }
         KeyType type = identity.type();
         if (scheme.keyType() != type) {
@@ -246,7 +252,7 @@ public final class KeyWrap {
         checkKek(kek);
         if (blob.scheme() != BlobScheme.AES_KWP) {
             throw KeywayException.usage("this key blob is wrapped for a " + blob.scheme().keyType().id()
-                    + " recipient, not under a key-encryption key", "unwrap it with -i IDENTITY");
+                    + " recipient, not under a key-encryption key", "unwrap it with the identity it was wrapped for").hintId(HINT_USE_IDENTITY);
         }
         if (!MessageDigest.isEqual(blob.recipientId(), kekId(kek))) {
             throw KeywayException.authFailed("key blob was not wrapped under this key-encryption key (blob is for key id "
@@ -307,7 +313,7 @@ public final class KeyWrap {
     private static void checkKek(SessionKey kek) {
         if (kek.algorithm() != Algorithms.AES_KW) {
             throw KeywayException.usage("a key-encryption key must be an AES-KW key, not " + kek.algorithm().name(),
-                    "make one with 'keyway key new --alg aes-kw'");
+                    "use an AES-KW key as the key-encryption key").hintId(HINT_MAKE_KEK);
         }
     }
 

@@ -71,7 +71,7 @@ public final class Recipients {
         try {
             return Recipient.parse(s);
         } catch (KeywayException e) {
-            throw new KeywayException(e.code(), where + ": " + e.getMessage(), e.hint(), e);
+            throw new KeywayException(e.code(), where + ": " + e.getMessage(), e.hint(), e).hintId(e.hintId());
         }
     }
 
