@@ -5,6 +5,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyBlob;
 import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.encoding.Pem;
 import dev.keyway.core.keys.SessionKey;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.IdentityFile;
@@ -39,7 +40,6 @@ import java.security.spec.ECGenParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
 
@@ -122,9 +122,9 @@ public final class AuthorityHome {
             X509CertificateHolder holder = b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate()));
             X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(holder.getEncoded()));
-            AtomicFile.write(dir.resolve(TLS_KEY), pem("PRIVATE KEY", kp.getPrivate().getEncoded()).getBytes(StandardCharsets.US_ASCII),
+            AtomicFile.write(dir.resolve(TLS_KEY), Pem.encode("PRIVATE KEY", kp.getPrivate().getEncoded()).getBytes(StandardCharsets.US_ASCII),
                     true);
-            AtomicFile.write(dir.resolve(TLS_CERT), pem("CERTIFICATE", cert.getEncoded()).getBytes(StandardCharsets.US_ASCII),
+            AtomicFile.write(dir.resolve(TLS_CERT), Pem.encode("CERTIFICATE", cert.getEncoded()).getBytes(StandardCharsets.US_ASCII),
                     false);
             return cert;
         } catch (Exception e) {
@@ -300,7 +300,8 @@ public final class AuthorityHome {
     public KeyStore tlsKeyStore(char[] password) {
         try {
             String pem = Files.readString(dir.resolve(TLS_KEY), StandardCharsets.US_ASCII);
-            PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(unpem(pem)));
+            byte[] der = Pem.decode(pem, "PRIVATE KEY", "TLS key file");
+            PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
             ks.setKeyEntry("authority", key, password, new java.security.cert.Certificate[] {certificate()});
@@ -320,7 +321,7 @@ public final class AuthorityHome {
     /** Reads a PEM certificate file. */
     public static X509Certificate readCertificate(Path file) {
         try {
-            byte[] der = unpem(Files.readString(file, StandardCharsets.US_ASCII));
+            byte[] der = Pem.decode(Files.readString(file, StandardCharsets.US_ASCII), "CERTIFICATE", "certificate file");
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot read certificate " + file + " (" + AtomicFile.describe(e) + ")",
@@ -337,15 +338,5 @@ public final class AuthorityHome {
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    static String pem(String label, byte[] der) {
-        return "-----BEGIN " + label + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-                + "\n-----END " + label + "-----\n";
-    }
-
-    static byte[] unpem(String pem) {
-        String body = pem.replaceAll("-----(BEGIN|END) [A-Z ]+-----", "").replaceAll("\\s", "");
-        return Base64.getDecoder().decode(body);
     }
 }

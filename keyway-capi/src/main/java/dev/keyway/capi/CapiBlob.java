@@ -1,10 +1,13 @@
 package dev.keyway.capi;
 
+import org.bouncycastle.crypto.CipherParameters;
 import org.bouncycastle.crypto.InvalidCipherTextException;
 import org.bouncycastle.crypto.Wrapper;
 import org.bouncycastle.crypto.engines.DESedeWrapEngine;
+import org.bouncycastle.crypto.engines.RC2WrapEngine;
 import org.bouncycastle.crypto.params.KeyParameter;
 import org.bouncycastle.crypto.params.ParametersWithRandom;
+import org.bouncycastle.crypto.params.RC2Parameters;
 
 import javax.crypto.Cipher;
 import java.io.ByteArrayOutputStream;
@@ -30,7 +33,6 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
 
     /** CUR_BLOB_VERSION. */
     int VERSION = 2;
-    int HEADER_SIZE = 8;
     int CALG_RSA_KEYX = 0xa400;
     int CALG_RSA_SIGN = 0x2400;
     int RSA1 = 0x31415352;
@@ -375,10 +377,10 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
             }
         }
 
-        private static org.bouncycastle.crypto.CipherParameters kekParameter(CapiKey kek) {
+        private static CipherParameters kekParameter(CapiKey kek) {
             byte[] m = kek.material();
             try {
-                return kek.alg() == CipherAlg.RC2 ? new org.bouncycastle.crypto.params.RC2Parameters(m, kek.effectiveBits())
+                return kek.alg() == CipherAlg.RC2 ? new RC2Parameters(m, kek.effectiveBits())
                         : new KeyParameter(m);
             } finally {
                 Arrays.fill(m, (byte) 0);
@@ -388,7 +390,7 @@ public sealed interface CapiBlob permits CapiBlob.SimpleBlob, CapiBlob.Plaintext
         private static Wrapper wrapper(CapiKey kek) {
             return switch (kek.alg()) {
                 case TRIPLE_DES, TRIPLE_DES_112 -> new DESedeWrapEngine();
-                case RC2 -> new org.bouncycastle.crypto.engines.RC2WrapEngine();
+                case RC2 -> new RC2WrapEngine();
                 default -> throw new CapiException(CapiError.NTE_BAD_ALGID, kek.alg().cliName()
                         + " cannot wrap keys in a SYMMETRICWRAPKEYBLOB (RFC 3217 defines 3DES and RC2 wraps)",
                         "use a 3DES or RC2 key-encryption key");

@@ -1,18 +1,18 @@
 package dev.keyway.capi;
 
-import javax.security.auth.Destroyable;
+import dev.keyway.core.keys.Secret;
+
 import java.util.Arrays;
 
 /**
  * A CryptoAPI session key as the cipher sees it: the key bytes, the salt Windows appends to short RC2
  * and RC4 keys (both go into the cipher's key schedule), and RC2's effective key length. Never printed.
  */
-public final class CapiKey implements Destroyable {
+public final class CapiKey extends Secret {
     private final CipherAlg alg;
     private final byte[] key;
     private final byte[] salt;
     private final int effectiveBits;
-    private boolean destroyed;
 
     /**
      * @param key           the key bytes (for DES-family keys, with their parity bits as given)
@@ -20,9 +20,15 @@ public final class CapiKey implements Destroyable {
      * @param effectiveBits RC2's effective key length in bits (ignored for other algorithms)
      */
     public CapiKey(CipherAlg alg, byte[] key, byte[] salt, int effectiveBits) {
+        this(alg, effectiveBits, key.clone(), salt.clone());
+    }
+
+    /** Takes ownership of {@code key} and {@code salt}, which no one else holds. */
+    private CapiKey(CipherAlg alg, int effectiveBits, byte[] key, byte[] salt) {
+        super(key, salt);
         this.alg = alg;
-        this.key = key.clone();
-        this.salt = salt.clone();
+        this.key = key;
+        this.salt = salt;
         this.effectiveBits = effectiveBits;
         check();
     }
@@ -65,18 +71,16 @@ public final class CapiKey implements Destroyable {
 
     /** The key bytes without salt. */
     public byte[] key() {
-        live();
-        return key.clone();
+        return copy(key);
     }
 
     public byte[] salt() {
-        live();
-        return salt.clone();
+        return copy(salt);
     }
 
     /** What the cipher's key schedule gets: key followed by salt. */
     byte[] material() {
-        live();
+        checkAlive();
         byte[] m = Arrays.copyOf(key, key.length + salt.length);
         System.arraycopy(salt, 0, m, key.length, salt.length);
         return m;
@@ -91,26 +95,8 @@ public final class CapiKey implements Destroyable {
         return alg.isDesFamily() ? key.length * 7 : key.length * 8;
     }
 
-    private void live() {
-        if (destroyed) {
-            throw new IllegalStateException("key destroyed");
-        }
-    }
-
     @Override
-    public void destroy() {
-        Arrays.fill(key, (byte) 0);
-        Arrays.fill(salt, (byte) 0);
-        destroyed = true;
-    }
-
-    @Override
-    public boolean isDestroyed() {
-        return destroyed;
-    }
-
-    @Override
-    public String toString() {
-        return "CapiKey[" + alg.cliName() + ", " + bits() + " bits" + (salt.length > 0 ? ", " + salt.length + " salt bytes" : "") + "]";
+    protected String describe() {
+        return alg.cliName() + ", " + bits() + " bits" + (salt.length > 0 ? ", " + salt.length + " salt bytes" : "");
     }
 }

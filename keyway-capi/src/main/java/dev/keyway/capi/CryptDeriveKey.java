@@ -18,6 +18,8 @@ import java.util.Arrays;
  * </ul>
  */
 public final class CryptDeriveKey {
+    /** {@link dev.keyway.core.KeywayException#hintId()}: CRYPT_CREATE_SALT for a key longer than 40 bits. */
+    public static final String HINT_GIVE_KEY_AND_SALT = "capi.give-key-and-salt";
     public static final int CRYPT_EXPORTABLE = 0x1;
     public static final int CRYPT_CREATE_SALT = 0x4;
     public static final int CRYPT_NO_SALT = 0x10;
@@ -64,7 +66,8 @@ public final class CryptDeriveKey {
         if (alg == CipherAlg.RC2 || alg == CipherAlg.RC4) {
             if (createSalt && (bits != 40 || expand)) {
                 throw new CapiException(CapiError.NTE_BAD_FLAGS, "CRYPT_CREATE_SALT is supported for 40-bit keys only",
-                        "Windows' salt for longer derived keys is undocumented: give the key and its salt with --key and --salt");
+                        "Windows' salt for longer derived keys is undocumented: use the key and its salt as they are")
+                        .hintId(HINT_GIVE_KEY_AND_SALT);
             }
             if (bits == 40 && !noSalt) {
                 if (!createSalt) {

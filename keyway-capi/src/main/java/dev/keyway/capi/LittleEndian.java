@@ -1,5 +1,6 @@
 package dev.keyway.capi;
 
+import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.util.Arrays;
 
@@ -85,12 +86,12 @@ final class LittleEndian {
         return out;
     }
 
-    static void u16(java.io.ByteArrayOutputStream out, int v) {
+    static void u16(ByteArrayOutputStream out, int v) {
         out.write(v);
         out.write(v >> 8);
     }
 
-    static void u32(java.io.ByteArrayOutputStream out, long v) {
+    static void u32(ByteArrayOutputStream out, long v) {
         out.write((int) v);
         out.write((int) (v >> 8));
         out.write((int) (v >> 16));

@@ -13,6 +13,13 @@ public enum Provider {
     STRONG("strong", "MS_STRONG_PROV", "Microsoft Strong Cryptographic Provider"),
     AES("aes", "MS_ENH_RSA_AES_PROV", "Microsoft Enhanced RSA and AES Cryptographic Provider");
 
+    /** {@link dev.keyway.core.KeywayException#hintId()}: a SHA-2 hash asked of a provider other than AES. */
+    public static final String HINT_SHA2_NEEDS_AES = "capi.sha2-needs-aes";
+    /** {@link dev.keyway.core.KeywayException#hintId()}: an AES cipher asked of a provider other than AES. */
+    public static final String HINT_AES_NEEDS_AES = "capi.aes-needs-aes";
+    /** {@link dev.keyway.core.KeywayException#hintId()}: a cipher the base provider lacks. */
+    public static final String HINT_NEEDS_STRONGER = "capi.needs-stronger";
+
     /** Key lengths in bits. */
     public record KeyLengths(int min, int defaultBits, int max) {
     }
@@ -57,14 +64,15 @@ public enum Provider {
     public void requireHash(HashAlg hash) {
         if (hash.isSha2() && this != AES) {
             throw new CapiException(CapiError.NTE_BAD_ALGID, constant + " has no " + hash.cliName(),
-                    "use --provider aes (MS_ENH_RSA_AES_PROV) for SHA-2 hashes");
+                    "use the AES provider (MS_ENH_RSA_AES_PROV) for SHA-2 hashes").hintId(HINT_SHA2_NEEDS_AES);
         }
     }
 
     private KeyLengths require(boolean has, CipherAlg alg, KeyLengths lengths) {
         if (!has) {
             throw new CapiException(CapiError.NTE_BAD_ALGID, constant + " has no " + alg.cliName(),
-                    alg.isAes() ? "use --provider aes (MS_ENH_RSA_AES_PROV)" : "use --provider enhanced, strong or aes");
+                    alg.isAes() ? "use the AES provider (MS_ENH_RSA_AES_PROV)" : "use the enhanced, strong or AES provider")
+                    .hintId(alg.isAes() ? HINT_AES_NEEDS_AES : HINT_NEEDS_STRONGER);
         }
         return lengths;
     }

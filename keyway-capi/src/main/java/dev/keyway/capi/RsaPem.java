@@ -1,9 +1,10 @@
 package dev.keyway.capi;
 
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Pem;
 import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.pkcs.RSAPrivateKey;
 
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
@@ -14,9 +15,7 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.RSAPrivateCrtKeySpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.security.spec.X509EncodedKeySpec;
-import java.util.Base64;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.List;
 
 /**
  * RSA keys in PEM, as OpenSSL writes and reads them: PKCS #8 "PRIVATE KEY" and PKCS #1 "RSA PRIVATE KEY"
@@ -24,21 +23,19 @@ import java.util.regex.Pattern;
  * refused with a hint (decrypt it with openssl first).
  */
 public final class RsaPem {
-    private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----\\s*([A-Za-z0-9+/=\\s:,-]*?)-----END \\1-----");
-
     private RsaPem() {
     }
 
     public static RSAPrivateCrtKey readPrivate(String pem) {
-        Matcher m = block(pem);
-        String label = m.group(1);
-        byte[] der = decode(m.group(2), label);
+        Pem.Block block = block(pem);
+        String label = block.label();
+        byte[] der = block.der();
         try {
             KeyFactory kf = KeyFactory.getInstance("RSA");
             PrivateKey k = switch (label) {
                 case "PRIVATE KEY" -> kf.generatePrivate(new PKCS8EncodedKeySpec(der));
                 case "RSA PRIVATE KEY" -> {
-                    org.bouncycastle.asn1.pkcs.RSAPrivateKey r = org.bouncycastle.asn1.pkcs.RSAPrivateKey.getInstance(ASN1Sequence.getInstance(der));
+                    RSAPrivateKey r = RSAPrivateKey.getInstance(ASN1Sequence.getInstance(der));
                     yield kf.generatePrivate(new RSAPrivateCrtKeySpec(r.getModulus(), r.getPublicExponent(), r.getPrivateExponent(),
                             r.getPrime1(), r.getPrime2(), r.getExponent1(), r.getExponent2(), r.getCoefficient()));
                 }
@@ -57,15 +54,17 @@ public final class RsaPem {
     }
 
     public static RSAPublicKey readPublic(String pem) {
-        Matcher m = block(pem);
-        String label = m.group(1);
-        byte[] der = decode(m.group(2), label);
+        Pem.Block block = block(pem);
+        String label = block.label();
+        byte[] der = block.der();
         try {
             KeyFactory kf = KeyFactory.getInstance("RSA");
             PublicKey k = switch (label) {
                 case "PUBLIC KEY" -> kf.generatePublic(new X509EncodedKeySpec(der));
                 case "RSA PUBLIC KEY" -> {
-                    org.bouncycastle.asn1.pkcs.RSAPublicKey r = org.bouncycastle.asn1.pkcs.RSAPublicKey.getInstance(ASN1Sequence.getInstance(der));
+                    // Bouncy Castle's PKCS #1 structure, named in full: RSAPublicKey is the JDK's key type here
+                    org.bouncycastle.asn1.pkcs.RSAPublicKey r = org.bouncycastle.asn1.pkcs.RSAPublicKey.getInstance(
+                            ASN1Sequence.getInstance(der));
                     yield kf.generatePublic(new RSAPublicKeySpec(r.getModulus(), r.getPublicExponent()));
                 }
                 case "PRIVATE KEY", "RSA PRIVATE KEY" -> {
@@ -85,36 +84,24 @@ public final class RsaPem {
     }
 
     public static String writePrivate(RSAPrivateCrtKey key) {
-        return pem("PRIVATE KEY", key.getEncoded());
+        return Pem.encode("PRIVATE KEY", key.getEncoded());
     }
 
     public static String writePublic(RSAPublicKey key) {
-        return pem("PUBLIC KEY", key.getEncoded());
+        return Pem.encode("PUBLIC KEY", key.getEncoded());
     }
 
-    private static String pem(String label, byte[] der) {
-        return "-----BEGIN " + label + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-                + "\n-----END " + label + "-----\n";
-    }
-
-    private static Matcher block(String pem) {
-        Matcher m = BLOCK.matcher(pem);
-        if (!m.find()) {
+    /** The first PEM block; one with RFC 1421 encryption headers is refused with a hint. */
+    private static Pem.Block block(String pem) {
+        List<Pem.Block> blocks = Pem.decodeAll(pem, "PEM file");
+        if (blocks.isEmpty()) {
             throw KeywayException.malformed("no PEM block found", "give a PEM file (-----BEGIN ...-----)");
         }
-        return m;
-    }
-
-    private static byte[] decode(String body, String label) {
-        if (body.contains(":")) {
-            throw KeywayException.usage("the " + label + " PEM is encrypted (it has Proc-Type headers)",
+        Pem.Block b = blocks.get(0);
+        if (!b.headers().isEmpty()) {
+            throw KeywayException.usage("the " + b.label() + " PEM is encrypted (it has Proc-Type headers)",
                     "decrypt it first: openssl rsa -in KEY.pem -out plain.pem");
         }
-        try {
-            return Base64.getMimeDecoder().decode(body);
-        } catch (IllegalArgumentException e) {
-            throw KeywayException.malformed("the " + label + " PEM body is not base64", "check the file");
-        }
+        return b;
     }
-
 }

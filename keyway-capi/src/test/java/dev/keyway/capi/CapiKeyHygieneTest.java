@@ -8,6 +8,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
+import dev.keyway.core.keys.Secret;
 import org.junit.jupiter.api.Test;
 
 /** CapiKey never prints its bytes, copies what it is given and hands out copies, and destroy() zeroes it. */
@@ -72,7 +73,7 @@ class CapiKeyHygieneTest {
             assertThat(k.isDestroyed()).isTrue();
             assertThat(keyField).as("key bytes after destroy").containsOnly(0);
             assertThat(saltField).as("salt bytes after destroy").isEqualTo(new byte[saltField.length]);
-            assertThatThrownBy(k::key).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(k::key).isInstanceOf(Secret.DestroyedException.class);
             assertThatThrownBy(k::salt).isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(k::material).isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> LegacyCipher.encrypt(k, Mode.CBC, null, new byte[4])).isInstanceOf(IllegalStateException.class);

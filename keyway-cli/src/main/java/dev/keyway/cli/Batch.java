@@ -315,7 +315,7 @@ final class Batch {
                 return; // the files under way when Ctrl-C came fail as the JVM exits; the interrupted line said so
             }
             clear();
-            err.println("keyway: " + Printable.escape(f.input()) + ": " + CliIo.errorText(f.error().oneLine()));
+            err.println("keyway: " + Printable.escape(f.input()) + ": " + CliIo.errorText(CliHints.oneLine(f.error())));
             err.flush();
             draw(true);
         }

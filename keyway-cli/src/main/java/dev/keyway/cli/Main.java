@@ -64,7 +64,7 @@ public final class Main {
         PrintWriter err = cl.getErr();
         boolean verbose = isVerbose(parseResult);
         if (e instanceof KeywayException ke) {
-            err.println("keyway: " + CliIo.errorText(ke.oneLine()));
+            err.println("keyway: " + CliIo.errorText(CliHints.oneLine(ke)));
             if (verbose) {
                 e.printStackTrace(err);
             }

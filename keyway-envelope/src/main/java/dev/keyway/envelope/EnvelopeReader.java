@@ -18,6 +18,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -29,6 +30,18 @@ import java.util.List;
  * {@linkplain #authenticate authenticated}, the body chunk by chunk and the signature at the end.
  */
 public final class EnvelopeReader {
+    /** {@link KeywayException#hintId()}: a passphrase file was given identities. */
+    public static final String HINT_USE_PASSPHRASE = "envelope.use-passphrase";
+    /** {@link KeywayException#hintId()}: a file for identities was given a passphrase. */
+    public static final String HINT_USE_IDENTITY = "envelope.use-identity";
+    /** {@link KeywayException#hintId()}: no identity given is a recipient. */
+    public static final String HINT_GIVE_RECIPIENT = "envelope.give-recipient";
+    /** {@link KeywayException#hintId()}: no identity given is a recipient, and not all recipients were named. */
+    public static final String HINT_GIVE_RECIPIENT_OF_MANY = "envelope.give-recipient-of-many";
+    /** {@link KeywayException#hintId()}: the escrow policy refused a file without escrow. */
+    public static final String HINT_NO_ESCROW = "envelope.no-escrow";
+    /** {@link KeywayException#hintId()}: the escrow policy refused a version 1 escrow stanza. */
+    public static final String HINT_OLD_ESCROW = "envelope.old-escrow";
     /** The armor label of an encrypted file. */
     public static final String ARMOR_LABEL = "ENCRYPTED FILE";
     /** Argon2 memory a passphrase stanza may ask for, checked before deriving (the header is not yet authenticated). */
@@ -73,7 +86,7 @@ public final class EnvelopeReader {
     }
 
     private static boolean looksArmored(byte[] start) {
-        String s = new String(start, java.nio.charset.StandardCharsets.US_ASCII).stripLeading();
+        String s = new String(start, StandardCharsets.US_ASCII).stripLeading();
         return s.startsWith("-----BEGIN KEYWAY");
     }
 
@@ -88,7 +101,7 @@ public final class EnvelopeReader {
     public SessionKey unwrap(List<Identity> identities) {
         if (isPassphraseFile()) {
             throw KeywayException.usage("this file is encrypted with a passphrase, not to an identity",
-                    "give --passphrase-file FILE, or run on a terminal to be asked");
+                    "open it with its passphrase").hintId(HINT_USE_PASSPHRASE);
         }
         KeywayException failure = null;
         for (Identity id : identities) {
@@ -123,7 +136,8 @@ public final class EnvelopeReader {
         int more = header.stanzas().size() - ids.size();
         throw new KeywayException(ErrorCode.AUTH_FAILED, "no identity given is a recipient of this file (it is for "
                 + String.join(", ", ids) + (more > 0 ? " and " + more + " more" : "") + ")",
-                "give the identity it was encrypted to with -i" + (more > 0 ? " ('keyway inspect --json' lists them all)" : ""));
+                "give the identity it was encrypted to" + (more > 0 ? " (the header lists all its recipients)" : ""))
+                .hintId(more > 0 ? HINT_GIVE_RECIPIENT_OF_MANY : HINT_GIVE_RECIPIENT);
     }
 
     /**
@@ -139,11 +153,13 @@ public final class EnvelopeReader {
         Stanza.Escrow e = header.escrow();
         if (e == null) {
             throw KeywayException.policy("the file has no escrow stanza (it was encrypted without escrow)",
-                    "ask the sender to encrypt with the escrow policy, or decrypt with --no-policy if you accept that");
+                    "ask the sender to encrypt with the escrow policy, or decrypt without the escrow check if you accept that")
+                    .hintId(HINT_NO_ESCROW);
         }
         if (e.owner() == null) {
             throw KeywayException.policy("the file's escrow stanza is from format version 1: it names no owner and cannot be checked",
-                    "ask the sender to re-encrypt with this Keyway, or decrypt with --no-policy if you accept that");
+                    "ask the sender to re-encrypt with this Keyway, or decrypt without the escrow check if you accept that")
+                    .hintId(HINT_OLD_ESCROW);
         }
         if (!MessageDigest.isEqual(e.blob().recipientId(), authority.id())) {
             throw KeywayException.policy("the file's escrow stanza is for authority " + e.blob().recipientIdHex() + ", not "
@@ -163,7 +179,8 @@ public final class EnvelopeReader {
     /** Finds the file key of a passphrase-encrypted file. The passphrase array is not kept. */
     public SessionKey unwrapWithPassphrase(byte[] passphrase) {
         if (!isPassphraseFile()) {
-            throw KeywayException.usage("this file is not encrypted with a passphrase", "give -i IDENTITY");
+            throw KeywayException.usage("this file is not encrypted with a passphrase", "open it with an identity")
+                    .hintId(HINT_USE_IDENTITY);
         }
         Stanza.ForPassphrase stanza = (Stanza.ForPassphrase) header.stanzas().get(0);
         PasswordKdf.Recipe recipe;
@@ -325,7 +342,7 @@ public final class EnvelopeReader {
     /** Armor and format errors in what should be an envelope are damage: exit 3, as docs/FORMAT.md says. */
     private static KeywayException asDamage(KeywayException e) {
         if (e.code() == ErrorCode.MALFORMED || e.code() == ErrorCode.UNSUPPORTED) {
-            return new KeywayException(ErrorCode.AUTH_FAILED, e.getMessage(), e.hint(), e);
+            return new KeywayException(ErrorCode.AUTH_FAILED, e.getMessage(), e.hint(), e).hintId(e.hintId());
         }
         return e;
     }

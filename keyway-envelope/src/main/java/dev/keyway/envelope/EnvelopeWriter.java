@@ -3,6 +3,7 @@ package dev.keyway.envelope;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.EscrowBinding;
 import dev.keyway.core.blob.KeyWrap;
+import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.OwnerName;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
@@ -31,6 +32,14 @@ import java.util.Objects;
  * {@link #encrypt}; the file key, nonces and message id are always fresh and never chosen by the caller.
  */
 public final class EnvelopeWriter {
+    /** {@link KeywayException#hintId()}: a passphrase was given together with recipients. */
+    public static final String HINT_PASSPHRASE_ALONE = "envelope.passphrase-alone";
+    /** {@link KeywayException#hintId()}: neither a recipient nor a passphrase was given. */
+    public static final String HINT_NO_RECIPIENT = "envelope.no-recipient";
+    /** {@link KeywayException#hintId()}: more recipients than the limit (when writing or re-keying). */
+    public static final String HINT_RECIPIENT_LIMIT = "envelope.recipient-limit";
+    /** {@link KeywayException#hintId()}: the expiry time is not after the creation time. */
+    public static final String HINT_EXPIRY = "envelope.expiry";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final List<Recipient> recipients = new ArrayList<>();
@@ -89,7 +98,7 @@ public final class EnvelopeWriter {
         if (b.length == 0 || b.length > Header.MAX_CONTENT_TYPE) {
             throw KeywayException.usage("a content type must be 1 to 255 bytes", "give a short media type such as text/plain");
         }
-        if (!dev.keyway.core.encoding.Printable.isPrintable(value)) {
+        if (!Printable.isPrintable(value)) {
             // A media type has no control or layout characters; whatever a reader prints, none goes in.
             throw KeywayException.usage("a content type must not hold control or layout characters",
                     "give a media type such as text/plain");
@@ -139,18 +148,19 @@ public final class EnvelopeWriter {
         RecipientProblem problem = recipientProblem(unique.size(), passphrase != null, escrow != null);
         if (problem == RecipientProblem.PASSPHRASE_NOT_ALONE) {
             throw KeywayException.usage("a passphrase must be the only recipient",
-                    "encrypt either to a passphrase or to recipients (and an escrow stanza), not both");
+                    "encrypt either to a passphrase or to recipients (with or without escrow), not both").hintId(HINT_PASSPHRASE_ALONE);
         }
         if (problem == RecipientProblem.NONE_GIVEN) {
-            throw KeywayException.usage("no recipient given", "give a recipient, an escrow stanza or a passphrase");
+            throw KeywayException.usage("no recipient given", "add a recipient or a passphrase").hintId(HINT_NO_RECIPIENT);
         }
         if (unique.size() > maxRecipients) {
             throw KeywayException.usage(unique.size() + " recipients is more than the limit of " + maxRecipients,
-                    "raise --max-recipients (readers must raise it too)");
+                    "raise the recipient limit (readers must raise it too)").hintId(HINT_RECIPIENT_LIMIT);
         }
         Instant created = Instant.ofEpochMilli(clock.millis());
         if (expires != null && !expires.isAfter(created)) {
-            throw KeywayException.usage("the expiry time is not in the future", "give a positive --expires duration");
+            throw KeywayException.usage("the expiry time is not in the future", "give an expiry time after now")
+                    .hintId(HINT_EXPIRY);
         }
         try (SessionKey fileKey = SessionKeys.generate(aead.algorithm(), aead.algorithm().defaultBits())) {
             List<Stanza> stanzas = new ArrayList<>();
@@ -166,10 +176,10 @@ public final class EnvelopeWriter {
                         escrowOwner));
             }
             byte[] nonce = random(16);
-            Header header = new Header(escrow != null ? Header.VERSION : Header.VERSION_1, stanzas, aead, nonce, messageId,
-                    created, expires, serial, contentType,
-                    signer == null ? null : signer.recipient(), FileKeys.commitment(fileKey), List.of(), null, null)
-                    .seal(fileKey);
+            Header header = new HeaderBuilder().version(escrow != null ? Header.VERSION : Header.VERSION_1).stanzas(stanzas)
+                    .aead(aead).payloadNonce(nonce).messageId(messageId).created(created).expires(expires).serial(serial)
+                    .contentType(contentType).sender(signer == null ? null : signer.recipient())
+                    .commitment(FileKeys.commitment(fileKey)).build().seal(fileKey);
             byte[] headerBytes = header.encodedWithMac();
             out.write(headerBytes);
             try (ChunkHasher hash = signer == null ? null : new ChunkHasher(Stream.sha256())) {

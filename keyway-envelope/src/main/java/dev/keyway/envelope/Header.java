@@ -8,10 +8,13 @@ import dev.keyway.core.encoding.ByteReader;
 import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.identity.OwnerName;
 import dev.keyway.core.identity.Recipient;
+import dev.keyway.core.keys.SessionKey;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,6 +33,10 @@ public final class Header {
     /** The first version, still read; written when a header has no escrow stanza, so such files stay readable by older Keyway. */
     public static final int VERSION_1 = 1;
     public static final int DEFAULT_MAX_RECIPIENTS = 256;
+    /** {@link KeywayException#hintId()}: a header longer than the recipient limit allows. */
+    public static final String HINT_RECIPIENT_LIMIT_OR_DAMAGED = "envelope.recipient-limit-or-damaged";
+    /** {@link KeywayException#hintId()}: a file with more recipients than the limit. */
+    public static final String HINT_RECIPIENT_LIMIT_EXPECTED = "envelope.recipient-limit-expected";
     static final int PREFIX_LENGTH = 4 + 1 + 4;
     static final int MAC_LENGTH = 32;
     static final int CHUNK_SHIFT = 16;
@@ -69,29 +76,34 @@ public final class Header {
     private final byte[] encoded;
     private final byte[] mac;
 
-    Header(int version, List<Stanza> stanzas, PayloadAead aead, byte[] payloadNonce, byte[] messageId, Instant created,
-           Instant expires, Long serial, String contentType, Recipient sender, byte[] commitment, List<Extension> extensions,
-           byte[] encoded, byte[] mac) {
-        this.version = version;
-        for (Stanza s : stanzas) {
+    Header(HeaderBuilder b) {
+        this.version = b.version;
+        for (Stanza s : b.stanzas) {
             if (s instanceof Stanza.Escrow e && (e.owner() == null) != (version == VERSION_1)) {
                 throw new IllegalArgumentException("a version " + version + " escrow stanza " + (version == VERSION_1
                         ? "names no owner" : "names its owner"));
             }
         }
-        this.stanzas = List.copyOf(stanzas);
-        this.aead = Objects.requireNonNull(aead);
-        this.payloadNonce = payloadNonce.clone();
-        this.messageId = messageId.clone();
-        this.created = Objects.requireNonNull(created);
-        this.expires = expires;
-        this.serial = serial;
-        this.contentType = contentType;
-        this.sender = sender;
-        this.commitment = commitment.clone();
-        this.extensions = List.copyOf(extensions);
-        this.encoded = encoded;
-        this.mac = mac;
+        this.stanzas = List.copyOf(b.stanzas);
+        this.aead = Objects.requireNonNull(b.aead);
+        this.payloadNonce = b.payloadNonce.clone();
+        this.messageId = b.messageId.clone();
+        this.created = Objects.requireNonNull(b.created);
+        this.expires = b.expires;
+        this.serial = b.serial;
+        this.contentType = b.contentType;
+        this.sender = b.sender;
+        this.commitment = b.commitment.clone();
+        this.extensions = List.copyOf(b.extensions);
+        this.encoded = b.encoded;
+        this.mac = b.mac;
+    }
+
+    /** A builder holding this header's fields, without its encoding and MAC (so the result is not sealed). */
+    HeaderBuilder toBuilder() {
+        return new HeaderBuilder().version(version).stanzas(stanzas).aead(aead).payloadNonce(payloadNonce).messageId(messageId)
+                .created(created).expires(expires).serial(serial).contentType(contentType).sender(sender).commitment(commitment)
+                .extensions(extensions);
     }
 
     /** The format version: 1, or 2 for a header with a bound escrow stanza. */
@@ -191,15 +203,13 @@ public final class Header {
 
     /** The same metadata with another stanza set and sender, to be sealed again with {@link #seal}. */
     Header withStanzas(List<Stanza> newStanzas, Recipient newSender) {
-        return new Header(version, newStanzas, aead, payloadNonce, messageId, created, expires, serial, contentType, newSender,
-                commitment, extensions, null, null);
+        return toBuilder().stanzas(newStanzas).sender(newSender).build();
     }
 
     /** Encodes the fields and computes the MAC with the file key's MAC key. */
-    Header seal(dev.keyway.core.keys.SessionKey fileKey) {
+    Header seal(SessionKey fileKey) {
         byte[] enc = encodeWithoutMac();
-        return new Header(version, stanzas, aead, payloadNonce, messageId, created, expires, serial, contentType, sender,
-                commitment, extensions, enc, FileKeys.headerMac(fileKey, enc));
+        return toBuilder().sealed(enc, FileKeys.headerMac(fileKey, enc)).build();
     }
 
     private byte[] encodeWithoutMac() {
@@ -314,7 +324,8 @@ public final class Header {
         long max = maxFieldsLength(maxRecipients);
         if (fieldsLength > max) {
             throw damaged("the header claims " + fieldsLength + " bytes, more than the " + max + " allowed for "
-                    + maxRecipients + " recipients", "the file is damaged, or has more recipients: raise --max-recipients");
+                    + maxRecipients + " recipients", "the file is damaged, or has more recipients: raise the recipient limit")
+                    .hintId(HINT_RECIPIENT_LIMIT_OR_DAMAGED);
         }
         byte[] fields = in.readNBytes((int) fieldsLength);
         byte[] mac = in.readNBytes(MAC_LENGTH);
@@ -337,23 +348,14 @@ public final class Header {
     /** The one header refusal that is policy, not damage. */
     private static final class TooManyRecipients extends KeywayException {
         TooManyRecipients(int max) {
-            super(ErrorCode.POLICY, "the file has more than " + max + " recipients", "raise --max-recipients if you expect that many");
+            super(ErrorCode.POLICY, "the file has more than " + max + " recipients", "raise the recipient limit if you expect that many");
+            hintId(HINT_RECIPIENT_LIMIT_EXPECTED);
         }
     }
 
     private static Header parseFields(int version, byte[] fields, byte[] encoded, byte[] mac, int maxRecipients) {
         ByteReader r = new ByteReader(fields, "envelope header");
-        List<Stanza> stanzas = new ArrayList<>();
-        List<Extension> extensions = new ArrayList<>();
-        PayloadAead aead = null;
-        byte[] nonce = null;
-        byte[] messageId = null;
-        Instant created = null;
-        Instant expires = null;
-        Long serial = null;
-        String contentType = null;
-        Recipient sender = null;
-        byte[] commitment = null;
+        HeaderBuilder h = new HeaderBuilder().version(version).sealed(encoded, mac);
         int lastType = -1;
         int recipients = 0;
         while (r.remaining() > 0) {
@@ -372,77 +374,63 @@ public final class Header {
                     if (++recipients > maxRecipients) {
                         throw new TooManyRecipients(maxRecipients);
                     }
-                    stanzas.add(new Stanza.ForRecipient(publicKeyBlob(v)));
+                    h.stanza(new Stanza.ForRecipient(publicKeyBlob(v)));
                 }
-                case T_PASSPHRASE -> {
-                    ByteReader p = new ByteReader(v, "passphrase stanza");
-                    byte[] recipe = p.bytes16(MAX_RECIPE, "recipe");
-                    byte[] blob = p.bytes(p.remaining());
-                    KeyBlob kb = KeyBlob.decode(blob);
-                    if (kb.scheme() != BlobScheme.AES_KWP) {
-                        throw KeywayException.malformed("the passphrase stanza does not hold an AES-KWP key blob", "");
-                    }
-                    stanzas.add(new Stanza.ForPassphrase(new String(recipe, StandardCharsets.US_ASCII), kb));
-                }
-                case T_ESCROW -> stanzas.add(version == VERSION_1 ? new Stanza.Escrow(publicKeyBlob(v), null) : boundEscrow(v));
-                case T_PAYLOAD -> {
-                    size(v, 2 + 16, "payload");
-                    aead = PayloadAead.byCode(v[0] & 0xff);
-                    if (aead == null) {
-                        throw new KeywayException(ErrorCode.UNSUPPORTED, "unknown payload cipher " + (v[0] & 0xff), "");
-                    }
-                    if ((v[1] & 0xff) != CHUNK_SHIFT) {
-                        throw new KeywayException(ErrorCode.UNSUPPORTED, "unsupported chunk size 2^" + (v[1] & 0xff), "");
-                    }
-                    nonce = Arrays.copyOfRange(v, 2, v.length);
-                }
-                case T_MESSAGE_ID -> messageId = size(v, 16, "message id");
-                case T_CREATED -> created = Instant.ofEpochMilli(be64(size(v, 8, "created")));
-                case T_EXPIRES -> expires = Instant.ofEpochMilli(be64(size(v, 8, "expires")));
-                case T_SERIAL -> serial = be64(size(v, 8, "serial"));
+                case T_PASSPHRASE -> h.stanza(passphraseStanza(v));
+                case T_ESCROW -> h.stanza(version == VERSION_1 ? new Stanza.Escrow(publicKeyBlob(v), null) : boundEscrow(v));
+                case T_PAYLOAD -> payload(h, v);
+                case T_MESSAGE_ID -> h.messageId(size(v, 16, "message id"));
+                case T_CREATED -> h.created(Instant.ofEpochMilli(be64(size(v, 8, "created"))));
+                case T_EXPIRES -> h.expires(Instant.ofEpochMilli(be64(size(v, 8, "expires"))));
+                case T_SERIAL -> h.serial(be64(size(v, 8, "serial")));
                 case T_CONTENT_TYPE -> {
                     if (v.length == 0 || v.length > MAX_CONTENT_TYPE) {
                         throw KeywayException.malformed("content type has " + v.length + " bytes (1 to 255 allowed)", "");
                     }
-                    contentType = new String(v, StandardCharsets.UTF_8);
+                    h.contentType(new String(v, StandardCharsets.UTF_8));
                 }
                 case T_SENDER -> {
                     if (v.length > MAX_SENDER) {
                         throw KeywayException.malformed("sender field is too long", "");
                     }
-                    sender = Recipient.parse(new String(v, StandardCharsets.US_ASCII));
+                    h.sender(Recipient.parse(new String(v, StandardCharsets.US_ASCII)));
                 }
-                case T_COMMITMENT -> commitment = size(v, 32, "commitment");
+                case T_COMMITMENT -> h.commitment(size(v, 32, "commitment"));
                 default -> {
                     if ((type & NON_CRITICAL) == 0) {
                         throw new KeywayException(ErrorCode.UNSUPPORTED, "unsupported critical header field 0x" + hex16(type)
                                 + " (written by a newer Keyway?)", "");
                     }
-                    extensions.add(new Extension(type, v));
+                    h.extension(new Extension(type, v));
                 }
             }
         }
-        if (aead == null || messageId == null || created == null || commitment == null) {
-            throw KeywayException.malformed("a required field (payload, message id, created or commitment) is missing", "");
+        return h.buildParsed();
+    }
+
+    /** A passphrase stanza: {@code recipe_length:u16 recipe key_blob}, the blob an AES-KWP one. */
+    private static Stanza.ForPassphrase passphraseStanza(byte[] v) {
+        ByteReader p = new ByteReader(v, "passphrase stanza");
+        byte[] recipe = p.bytes16(MAX_RECIPE, "recipe");
+        byte[] blob = p.bytes(p.remaining());
+        KeyBlob kb = KeyBlob.decode(blob);
+        if (kb.scheme() != BlobScheme.AES_KWP) {
+            throw KeywayException.malformed("the passphrase stanza does not hold an AES-KWP key blob", "");
         }
-        if (stanzas.isEmpty()) {
-            throw KeywayException.malformed("it has no recipient stanza", "");
+        return new Stanza.ForPassphrase(new String(recipe, StandardCharsets.US_ASCII), kb);
+    }
+
+    /** The payload field: {@code aead:u8 chunk_shift:u8 nonce[16]}. */
+    private static void payload(HeaderBuilder h, byte[] v) {
+        size(v, 2 + 16, "payload");
+        PayloadAead aead = PayloadAead.byCode(v[0] & 0xff);
+        if (aead == null) {
+            throw new KeywayException(ErrorCode.UNSUPPORTED, "unknown payload cipher " + (v[0] & 0xff), "");
         }
-        boolean passphrase = stanzas.stream().anyMatch(s -> s instanceof Stanza.ForPassphrase);
-        if (passphrase && stanzas.size() > 1) {
-            throw KeywayException.malformed("a passphrase stanza must be the only stanza", "");
+        if ((v[1] & 0xff) != CHUNK_SHIFT) {
+            throw new KeywayException(ErrorCode.UNSUPPORTED, "unsupported chunk size 2^" + (v[1] & 0xff), "");
         }
-        if (expires != null && !expires.isAfter(created)) {
-            throw KeywayException.malformed("it expires before it was created", "");
-        }
-        for (Stanza s : stanzas) {
-            if (s.blob().algorithm() != aead.algorithm()) {
-                throw KeywayException.malformed("a stanza holds a " + s.blob().algorithm().name() + " key, but the payload is "
-                        + aead.id(), "");
-            }
-        }
-        return new Header(version, stanzas, aead, nonce, messageId, created, expires, serial, contentType, sender, commitment,
-                extensions, encoded, mac);
+        h.aead(aead).payloadNonce(Arrays.copyOfRange(v, 2, v.length));
     }
 
     /** A version 2 escrow stanza: {@code owner_length:u16 owner key_blob}, the owner in canonical form. */
@@ -451,8 +439,8 @@ public final class Header {
         byte[] ownerBytes = r.bytes16(OwnerName.MAX_BYTES, "owner");
         String owner;
         try {
-            owner = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(ownerBytes)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
+            owner = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(ownerBytes)).toString();
+        } catch (CharacterCodingException e) {
             throw KeywayException.malformed("the escrow stanza's owner is not UTF-8", "");
         }
         if (!OwnerName.isNormalized(owner)) {

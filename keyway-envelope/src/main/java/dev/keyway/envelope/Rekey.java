@@ -17,6 +17,10 @@ import java.util.List;
  * "Re-keying"). The old file is verified completely on the way through.
  */
 public final class Rekey {
+    /** {@link KeywayException#hintId()}: a signed file is re-keyed without a signer. */
+    public static final String HINT_SIGN_AGAIN = "envelope.sign-again";
+    /** {@link KeywayException#hintId()}: a recipient to add already is one. */
+    public static final String HINT_ALREADY_RECIPIENT = "envelope.already-recipient";
     private Rekey() {
     }
 
@@ -34,7 +38,7 @@ public final class Rekey {
         }
         if (old.signed() && signer == null) {
             throw KeywayException.usage("this file is signed by " + old.sender().idHex() + "; re-keying changes the header, "
-                    + "so the new file must be signed again", "give --sign-with IDENTITY");
+                    + "so the new file must be signed again", "give a signing identity").hintId(HINT_SIGN_AGAIN);
         }
         List<Stanza> stanzas = new ArrayList<>(old.stanzas());
         for (Recipient r : remove) {
@@ -53,7 +57,8 @@ public final class Rekey {
                     && MessageDigest.isEqual(s.blob().recipientId(), id))
                     || added.stream().anyMatch(s -> MessageDigest.isEqual(s.blob().recipientId(), id));
             if (present) {
-                throw KeywayException.usage(r.idHex() + " is already a recipient of this file", "leave out that --add");
+                throw KeywayException.usage(r.idHex() + " is already a recipient of this file",
+                        "do not add it again").hintId(HINT_ALREADY_RECIPIENT);
             }
             added.add(new Stanza.ForRecipient(KeyWrap.wrap(fileKey, r)));
         }
@@ -68,7 +73,7 @@ public final class Rekey {
         long count = result.stream().filter(s -> s instanceof Stanza.ForRecipient).count();
         if (count > maxRecipients) {
             throw KeywayException.usage(count + " recipients is more than the limit of " + maxRecipients,
-                    "raise --max-recipients");
+                    "raise the recipient limit").hintId(EnvelopeWriter.HINT_RECIPIENT_LIMIT);
         }
         Header header = old.withStanzas(result, signer == null ? null : signer.recipient()).seal(fileKey);
         byte[] headerBytes = header.encodedWithMac();

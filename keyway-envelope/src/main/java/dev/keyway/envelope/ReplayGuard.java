@@ -5,6 +5,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.identity.Recipient;
 import org.sqlite.SQLiteConfig;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -12,6 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -22,6 +24,8 @@ import java.time.Instant;
  * again, so concurrent decrypts of one message cannot both succeed.
  */
 public final class ReplayGuard implements AutoCloseable {
+    /** {@link KeywayException#hintId()}: the message is older than the maximum age. */
+    public static final String HINT_MAX_AGE = "envelope.max-age";
     public static final Duration DEFAULT_MAX_AGE = Duration.ofMinutes(5);
     /** How far in the future a creation time may be (clock skew between sender and receiver). */
     public static final Duration FUTURE_SKEW = Duration.ofMinutes(5);
@@ -76,14 +80,14 @@ public final class ReplayGuard implements AutoCloseable {
 
     /** What must succeed for an accepted message to stay recorded (releasing the output, typically). */
     public interface Release {
-        void run() throws java.io.IOException;
+        void run() throws IOException;
     }
 
     /** Records the message as accepted, re-checking id and serial in the same transaction. */
     public void accept(Header h, Recipient verifiedSigner, Instant now) {
         try {
             accept(h, verifiedSigner, now, () -> { });
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -92,7 +96,7 @@ public final class ReplayGuard implements AutoCloseable {
      * Records the message as accepted and runs {@code release} inside the same transaction, before it
      * commits: if the release fails, nothing is recorded and the message can be decrypted again.
      */
-    public void accept(Header h, Recipient verifiedSigner, Instant now, Release release) throws java.io.IOException {
+    public void accept(Header h, Recipient verifiedSigner, Instant now, Release release) throws IOException {
         try {
             execute("BEGIN IMMEDIATE");
             checkSeen(h);
@@ -101,7 +105,7 @@ public final class ReplayGuard implements AutoCloseable {
                 p.setString(1, h.messageIdHex());
                 p.setString(2, verifiedSigner == null ? null : verifiedSigner.encode());
                 if (h.serial() == null) {
-                    p.setNull(3, java.sql.Types.INTEGER);
+                    p.setNull(3, Types.INTEGER);
                 } else {
                     p.setLong(3, h.serial());
                 }
@@ -120,7 +124,7 @@ public final class ReplayGuard implements AutoCloseable {
             }
             release.run();
             execute("COMMIT");
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             rollback();
             throw e;
         } catch (SQLException e) {
@@ -141,7 +145,7 @@ public final class ReplayGuard implements AutoCloseable {
     public static void checkTimes(Header h, Instant now, Duration maxAge) {
         if (h.created().isBefore(now.minus(maxAge))) {
             throw KeywayException.policy("message " + h.messageIdHex() + " is too old (created " + h.created()
-                    + ", more than " + human(maxAge) + " ago)", "a fresh message is needed; or raise --max-age");
+                    + ", more than " + human(maxAge) + " ago)", "a fresh message is needed; or raise the maximum age").hintId(HINT_MAX_AGE);
         }
         if (h.created().isAfter(now.plus(FUTURE_SKEW))) {
             throw KeywayException.policy("message " + h.messageIdHex() + " claims to be created in the future ("

@@ -231,8 +231,7 @@ final class Envelopes {
 
     /** A copy of {@code h} with other extensions, not yet sealed. */
     static Header withExtensions(Header h, List<Header.Extension> extensions) {
-        return new Header(h.version(), h.stanzas(), h.aead(), h.payloadNonce(), h.messageId(), h.created(), h.expires(), h.serial(),
-                h.contentType(), h.sender(), h.commitment(), extensions, null, null);
+        return h.toBuilder().extensions(extensions).build();
     }
 
     /** A copy of {@code h} with another sender, not yet sealed. */

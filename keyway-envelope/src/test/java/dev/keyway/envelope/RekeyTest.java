@@ -160,7 +160,9 @@ class RekeyTest {
             KeywayException e = expectCode(ErrorCode.USAGE, "signed, no signer",
                     () -> Rekey.rekey(r, fk, List.of(bob.recipient()), List.of(), null, Envelopes.MAX, out));
             assertThat(e.getMessage()).contains("signed by " + sender.recipient().idHex());
-            assertThat(e.hint()).contains("--sign-with");
+            // The library names no flag: it says what is needed, and names the hint so the CLI can add its flag.
+            assertThat(e.hint()).contains("signing identity").doesNotContain("--");
+            assertThat(e.hintId()).isEqualTo(Rekey.HINT_SIGN_AGAIN);
             assertThat(out.size()).isZero();
         }
     }

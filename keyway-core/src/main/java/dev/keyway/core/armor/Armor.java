@@ -1,30 +1,26 @@
 package dev.keyway.core.armor;
 
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Pem;
 
 import java.util.Base64;
+import java.util.Locale;
 
 /**
  * Keyway's PEM-like armor: {@code -----BEGIN KEYWAY <LABEL>-----}, standard base64 in lines of exactly 64
  * characters (the last may be shorter), {@code -----END KEYWAY <LABEL>-----}. Strict on input, as age is:
  * one canonical encoding per byte string, so a re-encoded or padded copy is refused rather than guessed at.
- * Line endings LF or CRLF; leading and trailing blank lines are tolerated, nothing else.
+ * Line endings LF or CRLF; leading and trailing blank lines are tolerated, nothing else. Written by the shared
+ * {@link Pem} codec (the same lines); read here, more strictly than {@link Pem} reads other PEM.
  */
 public final class Armor {
-    public static final int LINE = 64;
+    public static final int LINE = Pem.LINE;
 
     private Armor() {
     }
 
     public static String encode(String label, byte[] data) {
-        String b64 = Base64.getEncoder().encodeToString(data);
-        StringBuilder sb = new StringBuilder(b64.length() + b64.length() / LINE + 80);
-        sb.append(begin(label)).append('\n');
-        for (int i = 0; i < b64.length(); i += LINE) {
-            sb.append(b64, i, Math.min(b64.length(), i + LINE)).append('\n');
-        }
-        sb.append(end(label)).append('\n');
-        return sb.toString();
+        return Pem.encode(pemLabel(label), data);
     }
 
     /** True when the text starts (after blank lines) with this label's BEGIN line. */
@@ -38,7 +34,7 @@ public final class Armor {
      * @param maxBytes bound on the decoded size, checked before decoding
      */
     public static byte[] decode(String text, String label, int maxBytes) {
-        String what = "armored " + label.toLowerCase(java.util.Locale.ROOT);
+        String what = "armored " + label.toLowerCase(Locale.ROOT);
         long maxChars = (maxBytes + 2L) / 3 * 4 + ((maxBytes + 2L) / 3 * 4) / LINE * 2 + 200;
         if (text.length() > maxChars) {
             throw KeywayException.malformed(what + " is too large (at most " + maxBytes + " bytes)",
@@ -81,10 +77,14 @@ public final class Armor {
     }
 
     public static String begin(String label) {
-        return "-----BEGIN KEYWAY " + label + "-----";
+        return Pem.beginLine(pemLabel(label));
     }
 
     public static String end(String label) {
-        return "-----END KEYWAY " + label + "-----";
+        return Pem.endLine(pemLabel(label));
+    }
+
+    private static String pemLabel(String label) {
+        return "KEYWAY " + label;
     }
 }

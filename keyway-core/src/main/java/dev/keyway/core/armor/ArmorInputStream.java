@@ -5,6 +5,7 @@ import dev.keyway.core.KeywayException;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
@@ -68,7 +69,7 @@ public final class ArmorInputStream extends InputStream {
                     throw KeywayException.malformed(what + " is empty", "give the file exactly as Keyway wrote it");
                 }
             } while (n == 0);
-            if (!new String(line, 0, n, java.nio.charset.StandardCharsets.US_ASCII).equals(Armor.begin(label))) {
+            if (!new String(line, 0, n, StandardCharsets.US_ASCII).equals(Armor.begin(label))) {
                 throw KeywayException.malformed(what + " does not start with '" + Armor.begin(label) + "'",
                         "give the file exactly as Keyway wrote it");
             }
@@ -77,7 +78,7 @@ public final class ArmorInputStream extends InputStream {
         if (n < 0) {
             throw new KeywayException(ErrorCode.AUTH_FAILED, what + " is truncated (no END line)", "give the whole file");
         }
-        String text = new String(line, 0, n, java.nio.charset.StandardCharsets.US_ASCII);
+        String text = new String(line, 0, n, StandardCharsets.US_ASCII);
         if (text.equals(Armor.end(label))) {
             ended = true;
             int rest;

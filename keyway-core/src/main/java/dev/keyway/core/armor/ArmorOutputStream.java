@@ -4,6 +4,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 
 /**
@@ -58,7 +59,7 @@ public final class ArmorOutputStream extends FilterOutputStream {
     }
 
     private void writeLines(byte[] b, int off, int len) throws IOException {
-        byte[] slice = off == 0 && len == b.length ? b : java.util.Arrays.copyOfRange(b, off, off + len);
+        byte[] slice = off == 0 && len == b.length ? b : Arrays.copyOfRange(b, off, off + len);
         out.write(LINES.encode(slice));
         out.write('\n');
     }
@@ -77,7 +78,7 @@ public final class ArmorOutputStream extends FilterOutputStream {
         }
         start();
         if (pendingLength > 0) {
-            out.write(Base64.getEncoder().encode(java.util.Arrays.copyOf(pending, pendingLength)));
+            out.write(Base64.getEncoder().encode(Arrays.copyOf(pending, pendingLength)));
             out.write('\n');
         }
         out.write((Armor.end(label) + "\n").getBytes(StandardCharsets.US_ASCII));

@@ -15,8 +15,14 @@ import org.bouncycastle.crypto.hpke.HPKEContextWithEncapsulation;
 import org.bouncycastle.crypto.prng.FixedSecureRandom;
 import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 
+import java.security.InvalidAlgorithmParameterException;
+import java.security.InvalidKeyException;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.security.spec.InvalidKeySpecException;
 import javax.crypto.BadPaddingException;
 import javax.crypto.Cipher;
+import javax.crypto.NoSuchPaddingException;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +49,12 @@ import java.util.Arrays;
  * owner and can be recomputed by anyone who holds the key.
  */
 public final class KeyWrap {
+    /** {@link KeywayException#hintId()}: a blob wrapped under a key-encryption key was given an identity. */
+    public static final String HINT_USE_KEK = "keywrap.use-kek";
+    /** {@link KeywayException#hintId()}: a blob wrapped for an identity was given a key-encryption key. */
+    public static final String HINT_USE_IDENTITY = "keywrap.use-identity";
+    /** {@link KeywayException#hintId()}: the key-encryption key is not an AES-KW key. */
+    public static final String HINT_MAKE_KEK = "keywrap.make-kek";
     static final byte[] HPKE_INFO = "keyway key blob v1".getBytes(StandardCharsets.US_ASCII);
     static final byte[] ESCROW_INFO = "keyway escrow blob v1".getBytes(StandardCharsets.US_ASCII);
     static final byte[] ESCROW_SEED = "keyway escrow seed v1".getBytes(StandardCharsets.US_ASCII);
@@ -94,7 +106,7 @@ public final class KeyWrap {
                 // RFC 8017 7.1.1: the seed is hLen (32) random octets, drawn once.
                 FixedSecureRandom oaepSeed = seed == null ? null : new FixedSecureRandom(Arrays.copyOf(seed, 32));
                 c.init(Cipher.ENCRYPT_MODE, rsaPublic(recipient.kemPublicKey()), oaep(label(header, info)),
-                        oaepSeed == null ? new java.security.SecureRandom() : oaepSeed);
+                        oaepSeed == null ? new SecureRandom() : oaepSeed);
                 byte[] ct = c.doFinal(pt);
                 if (oaepSeed != null && !oaepSeed.isExhausted()) {
                     throw new IllegalStateException("RSA-OAEP did not draw its 32-byte seed: a derived escrow blob would not recompute");
@@ -191,7 +203,7 @@ public final class KeyWrap {
         BlobScheme scheme = blob.scheme();
         if (scheme == BlobScheme.AES_KWP) {
             throw KeywayException.usage("this key blob is wrapped under a key-encryption key, not for an identity",
-                    "unwrap it with --kek-file");
+                    "unwrap it with its key-encryption key").hintId(HINT_USE_KEK);
         }
         KeyType type = identity.type();
         if (scheme.keyType() != type) {
@@ -222,8 +234,8 @@ public final class KeyWrap {
                 throw ke;
             }
             throw tampered(e);
-        } catch (java.security.InvalidKeyException | java.security.NoSuchAlgorithmException | javax.crypto.NoSuchPaddingException
-                 | java.security.spec.InvalidKeySpecException | java.security.InvalidAlgorithmParameterException e) {
+        } catch (InvalidKeyException | NoSuchAlgorithmException | NoSuchPaddingException
+                 | InvalidKeySpecException | InvalidAlgorithmParameterException e) {
             throw new IllegalStateException("unwrapping failed", e);
         } catch (GeneralSecurityException e) {
             throw tampered(e);
@@ -240,7 +252,7 @@ public final class KeyWrap {
         checkKek(kek);
         if (blob.scheme() != BlobScheme.AES_KWP) {
             throw KeywayException.usage("this key blob is wrapped for a " + blob.scheme().keyType().id()
-                    + " recipient, not under a key-encryption key", "unwrap it with -i IDENTITY");
+                    + " recipient, not under a key-encryption key", "unwrap it with the identity it was wrapped for").hintId(HINT_USE_IDENTITY);
         }
         if (!MessageDigest.isEqual(blob.recipientId(), kekId(kek))) {
             throw KeywayException.authFailed("key blob was not wrapped under this key-encryption key (blob is for key id "
@@ -301,7 +313,7 @@ public final class KeyWrap {
     private static void checkKek(SessionKey kek) {
         if (kek.algorithm() != Algorithms.AES_KW) {
             throw KeywayException.usage("a key-encryption key must be an AES-KW key, not " + kek.algorithm().name(),
-                    "make one with 'keyway key new --alg aes-kw'");
+                    "use an AES-KW key as the key-encryption key").hintId(HINT_MAKE_KEK);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.keyway.core.encoding;
 import dev.keyway.core.KeywayException;
 
 import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -18,7 +19,7 @@ public final class Bech32 {
     private static final int[] REV = new int[128];
 
     static {
-        java.util.Arrays.fill(REV, -1);
+        Arrays.fill(REV, -1);
         for (int i = 0; i < CHARSET.length(); i++) {
             REV[CHARSET.charAt(i)] = i;
         }
@@ -142,7 +143,7 @@ public final class Bech32 {
     }
 
     private static byte[] checksum(String hrp, byte[] values) {
-        byte[] padded = java.util.Arrays.copyOf(values, values.length + 6);
+        byte[] padded = Arrays.copyOf(values, values.length + 6);
         int mod = polymod(hrp, padded, padded.length) ^ BECH32M_CONST;
         byte[] out = new byte[6];
         for (int i = 0; i < 6; i++) {

@@ -4,6 +4,7 @@ import dev.keyway.core.KeywayException;
 
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,7 +32,7 @@ public final class Durations {
             };
         } else {
             try {
-                d = Duration.parse(t.toUpperCase(java.util.Locale.ROOT));
+                d = Duration.parse(t.toUpperCase(Locale.ROOT));
             } catch (DateTimeParseException e) {
                 throw KeywayException.usage(flag + " '" + text + "' is not a duration", "write it like 30s, 5m, 2h or 7d");
             }

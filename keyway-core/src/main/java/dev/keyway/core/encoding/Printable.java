@@ -1,5 +1,7 @@
 package dev.keyway.core.encoding;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Makes text that came from a file, a database or a peer safe to print on a terminal. Such text must
  * not be able to move the cursor, change colours, start a new line that looks like Keyway's own output,
@@ -80,7 +82,7 @@ public final class Printable {
 
     /** Bytes decoded as UTF-8 (malformed sequences become U+FFFD), then escaped. */
     public static String escape(byte[] utf8) {
-        return escape(new String(utf8, java.nio.charset.StandardCharsets.UTF_8));
+        return escape(new String(utf8, StandardCharsets.UTF_8));
     }
 
     private static boolean isClean(String text) {

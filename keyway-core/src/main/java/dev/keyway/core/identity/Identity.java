@@ -2,8 +2,9 @@ package dev.keyway.core.identity;
 
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Bech32;
+import dev.keyway.core.keys.Secret;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
-import javax.security.auth.Destroyable;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -13,16 +14,16 @@ import java.util.Objects;
  * 32-byte Ed25519 seed followed by the key-exchange private key. Public keys are always recomputed from
  * the private ones, never trusted from input. Never printed by {@link #toString()}.
  */
-public final class Identity implements Destroyable, AutoCloseable {
+public final class Identity extends Secret implements AutoCloseable {
     static final int MAX_SECRET_STRING = 8192;
 
     private final KeyType type;
     private final byte[] kemPrivateKey;
     private final byte[] signingSeed;
     private final Recipient recipient;
-    private volatile boolean destroyed;
 
     private Identity(KeyType type, byte[] kemPrivateKey, byte[] signingSeed) {
+        super(kemPrivateKey, signingSeed);
         this.type = Objects.requireNonNull(type);
         this.kemPrivateKey = kemPrivateKey;
         this.signingSeed = signingSeed;
@@ -71,14 +72,12 @@ public final class Identity implements Destroyable, AutoCloseable {
 
     /** A copy of the key-exchange private key; the caller zeroes it when done. */
     public byte[] kemPrivateKey() {
-        checkAlive();
-        return kemPrivateKey.clone();
+        return copy(kemPrivateKey);
     }
 
     /** A copy of the 32-byte Ed25519 seed; the caller zeroes it when done. */
     public byte[] signingSeed() {
-        checkAlive();
-        return signingSeed.clone();
+        return copy(signingSeed);
     }
 
     /** The secret key string. Treat it as the secret it is. */
@@ -97,21 +96,9 @@ public final class Identity implements Destroyable, AutoCloseable {
         checkAlive();
         // With the public key this identity already holds: the signer would otherwise derive it again (a second
         // scalar multiplication per signature).
-        byte[] signature = new byte[org.bouncycastle.math.ec.rfc8032.Ed25519.SIGNATURE_SIZE];
-        org.bouncycastle.math.ec.rfc8032.Ed25519.sign(signingSeed, 0, recipient.signingPublicKey(), 0, message, 0, message.length, signature, 0);
+        byte[] signature = new byte[Ed25519.SIGNATURE_SIZE];
+        Ed25519.sign(signingSeed, 0, recipient.signingPublicKey(), 0, message, 0, message.length, signature, 0);
         return signature;
-    }
-
-    @Override
-    public void destroy() {
-        Arrays.fill(kemPrivateKey, (byte) 0);
-        Arrays.fill(signingSeed, (byte) 0);
-        destroyed = true;
-    }
-
-    @Override
-    public boolean isDestroyed() {
-        return destroyed;
     }
 
     @Override
@@ -119,14 +106,8 @@ public final class Identity implements Destroyable, AutoCloseable {
         destroy();
     }
 
-    private void checkAlive() {
-        if (destroyed) {
-            throw new IllegalStateException("identity was destroyed");
-        }
-    }
-
     @Override
-    public String toString() {
-        return "Identity[" + type.id() + ", recipient " + recipient.idHex() + "]";
+    protected String describe() {
+        return type.id() + ", recipient " + recipient.idHex();
     }
 }

@@ -3,6 +3,8 @@ package dev.keyway.core.identity;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Bech32;
 import dev.keyway.core.encoding.Hex;
+import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
+import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -16,6 +18,8 @@ import java.util.Objects;
  * public key followed by the 32-byte Ed25519 public key.
  */
 public final class Recipient {
+    /** {@link KeywayException#hintId()}: a secret key was given where a recipient belongs. */
+    public static final String HINT_SECRET_KEY = "recipient.secret-key";
     /** Enough for an RSA-3072 SPKI and then some; checked before decoding. */
     static final int MAX_STRING = 4096;
     static final int SIGNING_KEY_LENGTH = 32;
@@ -45,7 +49,7 @@ public final class Recipient {
         if (type == null) {
             if (d.hrp().startsWith("keyway-secret-key")) {
                 throw KeywayException.usage("that is a secret key, not a recipient",
-                        "run 'keyway pubkey -i FILE' to get the recipient string, and keep the secret key private");
+                        "give its recipient string (the public key), and keep the secret key private").hintId(HINT_SECRET_KEY);
             }
             throw KeywayException.malformed("unknown recipient type '" + d.hrp() + "'",
                     "recipient strings start with kwx25519, kwxwing, kwp256 or kwrsa3072");
@@ -79,8 +83,8 @@ public final class Recipient {
         if (signature.length != 64) {
             return false;
         }
-        org.bouncycastle.crypto.signers.Ed25519Signer verifier = new org.bouncycastle.crypto.signers.Ed25519Signer();
-        verifier.init(false, new org.bouncycastle.crypto.params.Ed25519PublicKeyParameters(signingPublicKey, 0));
+        Ed25519Signer verifier = new Ed25519Signer();
+        verifier.init(false, new Ed25519PublicKeyParameters(signingPublicKey, 0));
         verifier.update(message, 0, message.length);
         return verifier.verifySignature(signature);
     }

@@ -5,6 +5,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.io.AtomicFile;
 
 import java.io.IOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -46,7 +47,7 @@ public final class Recipients {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new KeywayException(ErrorCode.IO, "cannot read recipients file " + file + " (no such file)", "check the path");
-        } catch (java.nio.charset.MalformedInputException e) {
+        } catch (MalformedInputException e) {
             throw KeywayException.malformed("recipients file " + file + " is not UTF-8 text", "one recipient string per line");
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot read recipients file " + file + " (" + AtomicFile.describe(e) + ")",
@@ -70,7 +71,7 @@ public final class Recipients {
         try {
             return Recipient.parse(s);
         } catch (KeywayException e) {
-            throw new KeywayException(e.code(), where + ": " + e.getMessage(), e.hint(), e);
+            throw new KeywayException(e.code(), where + ": " + e.getMessage(), e.hint(), e).hintId(e.hintId());
         }
     }
 

@@ -3,15 +3,28 @@ package dev.keyway.core.io;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Writes a file so that it either appears complete or not at all: the bytes go to a temporary file in the
@@ -47,7 +60,7 @@ public final class AtomicFile {
     public static Output create(Path target, boolean privateFile) {
         Path abs = target.toAbsolutePath();
         // a link (even a dangling one) is an existing file: it is neither written through nor replaced
-        if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
             throw new KeywayException(ErrorCode.USAGE, target + " already exists", "choose another name or remove it first");
         }
         try {
@@ -60,12 +73,12 @@ public final class AtomicFile {
     }
 
     /** A file being written; see {@link #create}. */
-    public static final class Output implements java.io.Closeable {
+    public static final class Output implements Closeable {
         private final Path target;
         private final Path abs;
         private final Path tmp;
-        private final java.nio.channels.FileChannel channel;
-        private final java.io.OutputStream stream;
+        private final FileChannel channel;
+        private final OutputStream stream;
         private boolean committed;
         private boolean closed;
 
@@ -73,15 +86,15 @@ public final class AtomicFile {
             this.target = target;
             this.abs = abs;
             this.tmp = tmp;
-            java.nio.channels.FileChannel ch;
+            FileChannel ch;
             try {
-                ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE);
+                ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
             } catch (IOException e) {
                 Pending.forget(tmp);
                 throw e;
             }
             this.channel = ch;
-            this.stream = java.nio.channels.Channels.newOutputStream(channel);
+            this.stream = Channels.newOutputStream(channel);
         }
 
         /** Flushes the bytes to disk (before a caller records that the output is complete). */
@@ -95,7 +108,7 @@ public final class AtomicFile {
         }
 
         /** Where to write; do not close it, close this object. */
-        public java.io.OutputStream stream() {
+        public OutputStream stream() {
             return stream;
         }
 
@@ -109,7 +122,7 @@ public final class AtomicFile {
             try {
                 channel.force(true);
                 channel.close();
-                if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
                     throw new FileAlreadyExistsException(abs.toString());
                 }
                 if (!linked()) {
@@ -134,9 +147,9 @@ public final class AtomicFile {
                 Files.createLink(abs, tmp);
             } catch (FileAlreadyExistsException e) {
                 throw e;
-            } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+            } catch (UnsupportedOperationException | FileSystemException e) {
                 // no hard links here (FAT, some network and FUSE file systems); the rename is what is left
-                if (e instanceof java.nio.file.FileSystemException fse && Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (e instanceof FileSystemException fse && Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
                     throw new FileAlreadyExistsException(fse.getFile());
                 }
                 return false;
@@ -179,7 +192,7 @@ public final class AtomicFile {
      * recorded (and deleted by the hook) or never created.
      */
     private static final class Pending {
-        private static final Set<Path> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
         private static final Object CREATING = new Object();
         private static boolean exiting;
 
@@ -195,7 +208,7 @@ public final class AtomicFile {
         static Path create(Create create) throws IOException {
             synchronized (CREATING) {
                 if (exiting) {
-                    throw new java.io.InterruptedIOException("the program is exiting");
+                    throw new InterruptedIOException("the program is exiting");
                 }
                 Path made = create.create();
                 LIVE.add(made);
@@ -248,14 +261,14 @@ public final class AtomicFile {
      * temporary name it allows ("." + name + "." + 13 + ".tmp" adds 19 bytes).
      */
     private static String shortened(String name) {
-        if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= TEMP_BASE_BYTES) {
+        if (name.getBytes(StandardCharsets.UTF_8).length <= TEMP_BASE_BYTES) {
             return name;
         }
         StringBuilder sb = new StringBuilder();
         int bytes = 0;
         for (int i = 0; i < name.length(); ) {
             int cp = name.codePointAt(i);
-            int n = new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            int n = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
             if (bytes + n > TEMP_BASE_BYTES) {
                 break;
             }
@@ -268,14 +281,14 @@ public final class AtomicFile {
 
     private static final int TEMP_BASE_BYTES = 200;
 
-    private static final java.security.SecureRandom TEMP_NAMES = new java.security.SecureRandom();
+    private static final SecureRandom TEMP_NAMES = new SecureRandom();
 
     /** A short description of an I/O failure for one-line messages. */
     public static String describe(IOException e) {
-        if (e instanceof java.nio.file.NoSuchFileException) {
+        if (e instanceof NoSuchFileException) {
             return "no such file or directory";
         }
-        if (e instanceof java.nio.file.AccessDeniedException) {
+        if (e instanceof AccessDeniedException) {
             return "permission denied";
         }
         String m = e.getMessage();

@@ -1,7 +1,12 @@
 package dev.keyway.core.kdf;
 
 import dev.keyway.core.KeywayException;
+import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.generators.PKCS5S2ParametersGenerator;
+import org.bouncycastle.crypto.generators.SCrypt;
+import org.bouncycastle.crypto.params.KeyParameter;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -86,7 +91,7 @@ public sealed interface KdfParams permits KdfParams.Argon2idParams, KdfParams.Sc
 
         @Override
         public byte[] derive(byte[] password, byte[] salt, int length) {
-            return org.bouncycastle.crypto.generators.SCrypt.generate(password, salt, n(), r, p, length);
+            return SCrypt.generate(password, salt, n(), r, p, length);
         }
     }
 
@@ -111,10 +116,10 @@ public sealed interface KdfParams permits KdfParams.Argon2idParams, KdfParams.Sc
 
         @Override
         public byte[] derive(byte[] password, byte[] salt, int length) {
-            var gen = new org.bouncycastle.crypto.generators.PKCS5S2ParametersGenerator(
-                    new org.bouncycastle.crypto.digests.SHA256Digest());
+            var gen = new PKCS5S2ParametersGenerator(
+                    new SHA256Digest());
             gen.init(password, salt, iterations);
-            return ((org.bouncycastle.crypto.params.KeyParameter) gen.generateDerivedParameters(length * 8)).getKey();
+            return ((KeyParameter) gen.generateDerivedParameters(length * 8)).getKey();
         }
     }
 
@@ -211,7 +216,7 @@ public sealed interface KdfParams permits KdfParams.Argon2idParams, KdfParams.Sc
 
     private static void checkKeys(String kdf, Map<String, Integer> kv, String... allowed) {
         for (String k : kv.keySet()) {
-            if (!java.util.Arrays.asList(allowed).contains(k)) {
+            if (!Arrays.asList(allowed).contains(k)) {
                 throw KeywayException.usage(kdf + " has no parameter '" + k + "'",
                         "its parameters are " + String.join(", ", allowed));
             }

@@ -1,14 +1,13 @@
 package dev.keyway.core.kdf;
 
-import javax.security.auth.Destroyable;
-import java.util.Arrays;
+import dev.keyway.core.keys.Secret;
 
 /**
  * A TLS 1.0-1.2 key block split into its six parts (RFC 5246 section 6.3). Empty arrays where the
  * suite has no such part (no MAC keys for AEAD suites, no IVs for CBC suites after TLS 1.0).
  * Never printed: {@link #toString()} names the suite only.
  */
-public final class KeyBlock12 implements Destroyable {
+public final class KeyBlock12 extends Secret {
     private final CipherSuite suite;
     private final byte[] clientMacKey;
     private final byte[] serverMacKey;
@@ -16,10 +15,10 @@ public final class KeyBlock12 implements Destroyable {
     private final byte[] serverKey;
     private final byte[] clientIv;
     private final byte[] serverIv;
-    private boolean destroyed;
 
     KeyBlock12(CipherSuite suite, byte[] clientMacKey, byte[] serverMacKey, byte[] clientKey, byte[] serverKey,
                byte[] clientIv, byte[] serverIv) {
+        super(clientMacKey, serverMacKey, clientKey, serverKey, clientIv, serverIv);
         this.suite = suite;
         this.clientMacKey = clientMacKey;
         this.serverMacKey = serverMacKey;
@@ -34,51 +33,31 @@ public final class KeyBlock12 implements Destroyable {
     }
 
     public byte[] clientMacKey() {
-        return live(clientMacKey).clone();
+        return copy(clientMacKey);
     }
 
     public byte[] serverMacKey() {
-        return live(serverMacKey).clone();
+        return copy(serverMacKey);
     }
 
     public byte[] clientKey() {
-        return live(clientKey).clone();
+        return copy(clientKey);
     }
 
     public byte[] serverKey() {
-        return live(serverKey).clone();
+        return copy(serverKey);
     }
 
     public byte[] clientIv() {
-        return live(clientIv).clone();
+        return copy(clientIv);
     }
 
     public byte[] serverIv() {
-        return live(serverIv).clone();
-    }
-
-    private byte[] live(byte[] part) {
-        if (destroyed) {
-            throw new IllegalStateException("key block destroyed");
-        }
-        return part;
+        return copy(serverIv);
     }
 
     @Override
-    public void destroy() {
-        for (byte[] part : new byte[][] {clientMacKey, serverMacKey, clientKey, serverKey, clientIv, serverIv}) {
-            Arrays.fill(part, (byte) 0);
-        }
-        destroyed = true;
-    }
-
-    @Override
-    public boolean isDestroyed() {
-        return destroyed;
-    }
-
-    @Override
-    public String toString() {
-        return "KeyBlock12[" + suite.name() + "]";
+    protected String describe() {
+        return suite.name();
     }
 }

@@ -1,9 +1,8 @@
 package dev.keyway.core.kdf;
 
+import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.kdf.KdfParams.Argon2idParams;
-import dev.keyway.core.kdf.KdfParams.Pbkdf2Params;
-import dev.keyway.core.kdf.KdfParams.ScryptParams;
 
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -24,8 +23,6 @@ public final class PasswordKdf {
     public static final int MIN_LENGTH = 16;
     public static final int MAX_LENGTH = 64;
     public static final int DEFAULT_LENGTH = 32;
-    /** Password files larger than this are refused before reading. */
-    public static final int MAX_PASSWORD_BYTES = 64 * 1024;
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
@@ -108,7 +105,7 @@ public final class PasswordKdf {
             throw KeywayException.malformed("Argon2id recipe has no version field", "write it as $argon2id$v=19$...");
         }
         if (kdf.equals("argon2id") && !"19".equals(m.group(2))) {
-            throw new KeywayException(dev.keyway.core.ErrorCode.UNSUPPORTED, "Argon2 version " + m.group(2) + " is not supported",
+            throw new KeywayException(ErrorCode.UNSUPPORTED, "Argon2 version " + m.group(2) + " is not supported",
                     "Keyway derives with version 19 (0x13) only");
         }
         if (!kdf.equals("argon2id") && m.group(2) != null) {
@@ -126,11 +123,5 @@ public final class PasswordKdf {
             throw KeywayException.malformed("the salt in the PHC string is not valid base64", "copy the string again");
         }
         return new Recipe(params, salt);
-    }
-
-    /** Which concrete parameter types exist; for help texts. */
-    public static String describeDefaults() {
-        return "argon2id " + Argon2idParams.DEFAULT.encode() + "; scrypt " + ScryptParams.DEFAULT.encode()
-                + "; pbkdf2 " + Pbkdf2Params.DEFAULT.encode();
     }
 }

@@ -3,9 +3,7 @@ package dev.keyway.core.keys;
 import dev.keyway.core.KeywayException;
 
 import javax.crypto.spec.SecretKeySpec;
-import javax.security.auth.Destroyable;
 import java.security.MessageDigest;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -13,12 +11,12 @@ import java.util.Objects;
  * by {@link #toString()}. Call {@link #destroy()} (or use try-with-resources) when done so the bytes are
  * zeroed.
  */
-public final class SessionKey implements Destroyable, AutoCloseable {
+public final class SessionKey extends Secret implements AutoCloseable {
     private final Algorithm algorithm;
     private final byte[] key;
-    private volatile boolean destroyed;
 
     private SessionKey(Algorithm algorithm, byte[] key) {
+        super(key);
         this.algorithm = algorithm;
         this.key = key;
     }
@@ -58,8 +56,7 @@ public final class SessionKey implements Destroyable, AutoCloseable {
 
     /** A copy of the key bytes; the caller should zero it when done. */
     public byte[] bytes() {
-        checkAlive();
-        return key.clone();
+        return copy(key);
     }
 
     /** The key as a JCA key for {@code jcaAlgorithm} (e.g. "AES"). */
@@ -75,29 +72,12 @@ public final class SessionKey implements Destroyable, AutoCloseable {
     }
 
     @Override
-    public void destroy() {
-        Arrays.fill(key, (byte) 0);
-        destroyed = true;
-    }
-
-    @Override
-    public boolean isDestroyed() {
-        return destroyed;
-    }
-
-    @Override
     public void close() {
         destroy();
     }
 
-    private void checkAlive() {
-        if (destroyed) {
-            throw new IllegalStateException("session key was destroyed");
-        }
-    }
-
     @Override
-    public String toString() {
-        return "SessionKey[" + algorithm.name() + ", " + bits() + " bits]";
+    protected String describe() {
+        return algorithm.name() + ", " + bits() + " bits";
     }
 }

@@ -25,11 +25,9 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.bouncycastle.util.io.pem.PemObject;
-import org.bouncycastle.util.io.pem.PemWriter;
 
 import java.io.IOException;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.PrivateKey;
@@ -98,16 +96,11 @@ public final class Pem {
     }
 
     private static String write(List<PemObject> blocks) {
-        StringWriter s = new StringWriter();
-        try (PemWriter w = new PemWriter(s)) {
-            for (PemObject b : blocks) {
-                w.writeObject(b);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e); // a StringWriter does not fail
+        StringBuilder out = new StringBuilder();
+        for (PemObject b : blocks) {
+            out.append(dev.keyway.core.encoding.Pem.encode(b.getType(), b.getContent()));
         }
-        // PemWriter ends lines with the platform separator; PEM files we write always use LF.
-        return s.toString().replace("\r\n", "\n");
+        return out.toString();
     }
 
     // ---- reading ----

@@ -1,12 +1,12 @@
 package dev.keyway.tls.handshake;
 
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Pem;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Base64;
 
 /**
  * A session a client keeps for resumption. TLS 1.3 (RFC 8446 section 4.6.1): the opaque ticket and the PSK
@@ -16,8 +16,7 @@ import java.util.Base64;
  */
 public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAdd, Instant receivedAt, CipherSuite suite,
                      String serverName, byte[] sessionId) {
-    private static final String BEGIN = "-----BEGIN KEYWAY TLS SESSION-----";
-    private static final String END = "-----END KEYWAY TLS SESSION-----";
+    private static final String PEM_LABEL = "KEYWAY TLS SESSION";
     /** Version 1 files (TLS 1.3 only, no session ID) are still read. */
     private static final int VERSION = 2;
 
@@ -32,18 +31,22 @@ public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAd
         byte[] body = new Wire.Writer().u8(VERSION).u16(suite.code()).u32(lifetimeSeconds).u32(ageAdd)
                 .u32(receivedAt.toEpochMilli() >>> 32).u32(receivedAt.toEpochMilli()).vec8(name).vec16(ticket).vec8(psk).vec8(sessionId)
                 .toByteArray();
-        return BEGIN + "\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(body) + "\n" + END + "\n";
+        return Pem.encode(PEM_LABEL, body);
     }
 
     /** Reads what {@link #encode()} wrote; anything else is a clear error. */
     public static Ticket decode(String text) {
-        int b = text.indexOf(BEGIN);
-        int e = text.indexOf(END);
-        if (b < 0 || e < b) {
+        Pem.Block block;
+        try {
+            block = Pem.find(text, PEM_LABEL, Pem.MAX_CHARS, "TLS session file");
+        } catch (KeywayException ex) {
+            throw KeywayException.malformed("the TLS session file is damaged", "make a new one with --sess-out");
+        }
+        if (block == null) {
             throw KeywayException.malformed("not a Keyway TLS session file", "give a file written by 'keyway tls connect --sess-out'");
         }
         try {
-            byte[] body = Base64.getMimeDecoder().decode(text.substring(b + BEGIN.length(), e).trim());
+            byte[] body = block.der();
             Wire.Reader r = new Wire.Reader(body);
             int version = r.u8();
             if (version != 1 && version != VERSION) {
