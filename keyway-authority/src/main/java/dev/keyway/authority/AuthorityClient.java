@@ -11,11 +11,13 @@ import dev.keyway.core.identity.Identity;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -242,6 +244,25 @@ public final class AuthorityClient {
         return send(method, pathAndQuery, bytes, Map.of("Authorization", "Bearer " + adminToken));
     }
 
+    /**
+     * What went wrong on the network, in a few words: the JDK's HttpClient throws a ConnectException without a message
+     * for a refused connection (its cause has one), so the first message in the chain, or the kind of failure.
+     */
+    static String networkFailure(IOException e) {
+        if (e instanceof HttpTimeoutException) {
+            return "no answer in time";
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException && (t.getMessage() == null || t.getMessage().isBlank())) {
+                continue;
+            }
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return Printable.escape(t.getMessage());
+            }
+        }
+        return e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();
+    }
+
     /** Any request, as given (tests use it to send what a well-behaved client never would). */
     public Response send(String method, String pathAndQuery, byte[] body, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(pathAndQuery)).timeout(Duration.ofSeconds(60))
@@ -254,7 +275,7 @@ public final class AuthorityClient {
             JsonNode j = r.body().length == 0 ? null : JSON.readTree(r.body());
             return new Response(r.statusCode(), j);
         } catch (IOException e) {
-            throw new KeywayException(ErrorCode.PEER, "cannot reach the authority at " + base + " (" + e.getMessage() + ")",
+            throw new KeywayException(ErrorCode.PEER, "cannot reach the authority at " + base + " (" + networkFailure(e) + ")",
                     "check the URL, that the authority is running, and its certificate", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

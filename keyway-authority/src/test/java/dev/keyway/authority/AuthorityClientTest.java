@@ -98,6 +98,21 @@ class AuthorityClientTest {
         code(ErrorCode.POLICY, () -> client.enroll(stranger, "stranger")); // 403: a revoked key never enrolls again
     }
 
+    /** A refused connection says so (the JDK's HttpClient throws it without a message: this printed "(null)"). */
+    @Test
+    void anAuthorityThatIsNotRunningIsAPeerFailureThatSaysWhy() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        AuthorityClient gone = new AuthorityClient(URI.create("https://127.0.0.1:" + port + "/"), new AuthorityHome(dir.resolve("authority")).certificate());
+        assertThatThrownBy(() -> gone.whoAmI(Identity.generate(KeyType.X25519))).isInstanceOfSatisfying(KeywayException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.PEER);
+            assertThat(e.getMessage()).contains("cannot reach the authority at https://127.0.0.1:" + port)
+                    .containsIgnoringCase("connection refused").doesNotContain("null");
+        });
+    }
+
     private static void code(ErrorCode expected, Runnable call) {
         assertThatThrownBy(call::run).isInstanceOfSatisfying(KeywayException.class, e -> assertThat(e.code()).isEqualTo(expected));
     }

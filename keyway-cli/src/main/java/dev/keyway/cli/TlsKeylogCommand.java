@@ -88,6 +88,10 @@ final class TlsKeylogCommand implements Runnable {
                 }
             }
             out.flush();
+            if (log.problems().isEmpty() && log.entries() == 0) {
+                throw KeywayException.malformed(Printable.escape(file.toString()) + " holds no secrets (the key log is empty)",
+                        "check that the program was started with SSLKEYLOGFILE set to this file and made a connection");
+            }
             if (!log.problems().isEmpty()) {
                 throw KeywayException.malformed(Printable.escape(file.toString()) + " has " + log.problems().size()
                         + " bad line(s), first: " + Printable.escape(log.problems().get(0).toString()),

@@ -77,12 +77,22 @@ class InputExitCodesTest {
     }
 
     @Test
-    void missingAndDirectoryInputsSaySo() {
+    void missingAndDirectoryInputsSaySo() throws Exception {
         assertThat(run("decrypt", "-i", aliceKey, p(dir.resolve("missing"))).err()).contains("no such file");
         assertThat(run("decrypt", "-i", aliceKey, p(dir.resolve("adir"))).err()).contains("is a directory");
         assertThat(run("pubkey", "-i", p(dir.resolve("adir"))).err()).contains("is a directory");
         assertThat(run("tls", "keylog", "check", p(dir.resolve("missing"))).exit()).isEqualTo(2);
         assertThat(run("tls", "keylog", "check", p(dir.resolve("adir"))).exit()).isEqualTo(2);
+        Cli.Result emptyLog = run("tls", "keylog", "check", p(dir.resolve("empty")));
+        assertThat(emptyLog.exit()).isEqualTo(2);
+        assertThat(emptyLog.err()).contains("holds no secrets (the key log is empty)");
+        Cli.Result recipients = run("encrypt", "-R", p(dir.resolve("missing")), p(dir.resolve("file.txt")));
+        assertThat(recipients.exit()).as(recipients.err()).isEqualTo(2);
+        assertThat(recipients.err()).contains("no such file");
+        Path keys = Files.writeString(dir.resolve("keys.log"), "CLIENT_RANDOM " + "ab".repeat(32) + " " + "cd".repeat(48) + "\n");
+        Cli.Result capture = run("tls", "decrypt", "--pcap", p(dir.resolve("missing")), "--keylog", p(keys));
+        assertThat(capture.exit()).as(capture.err()).isEqualTo(2);
+        assertThat(capture.err()).contains("cannot read capture", "no such file");
     }
 
     @Test

@@ -46,7 +46,7 @@ public final class Recipients {
             }
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot read recipients file " + file + " (no such file)", "check the path");
+            throw KeywayException.usage("cannot read recipients file " + file + " (no such file)", "check the path");
         } catch (MalformedInputException e) {
             throw KeywayException.malformed("recipients file " + file + " is not UTF-8 text", "one recipient string per line");
         } catch (IOException e) {

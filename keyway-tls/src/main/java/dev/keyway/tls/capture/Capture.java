@@ -47,7 +47,7 @@ public final class Capture {
         try (InputStream in = Files.newInputStream(file)) {
             return read(in);
         } catch (NoSuchFileException e) {
-            throw new KeywayException(ErrorCode.IO, "cannot read capture " + file + " (no such file)", "check the path");
+            throw KeywayException.usage("cannot read capture " + file + " (no such file)", "check the path");
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot read capture " + file + " (" + AtomicFile.describe(e) + ")",
                     "check the path and its permissions");
