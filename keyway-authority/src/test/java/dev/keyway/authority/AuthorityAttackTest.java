@@ -719,9 +719,7 @@ class AuthorityAttackTest {
             assertThat(mine.status()).as(context + ": " + mine.error()).isEqualTo(200);
             assertThat(opensTo(mine, a, key)).isTrue();
         }
-        System.out.println("AuthorityAttackTest.nothingOneOwnerEscrowsIsEverReleasedToAnother: " + pairs + " owner pairs, owners "
-                + owners.keySet());
-        assertThat(pairs).as("pairs tried, seed " + seed).isGreaterThanOrEqualTo(5);
+        assertThat(pairs).as("pairs tried, seed " + seed + ", owners " + owners.keySet()).isGreaterThanOrEqualTo(5);
         assertThat(audit()).filteredOn(e -> e.action().equals("release"))
                 .allSatisfy(e -> {
                     String to = e.detail().replaceAll(".*\"to\":\"([0-9a-f]+)\".*", "$1");

@@ -324,7 +324,6 @@ class CapiNegativeTest {
         long seed = Long.getLong("capi.fuzz.seed", System.nanoTime());
         Random rnd = new Random(seed);
         List<byte[]> corpus = new ArrayList<>(BLOBS.values());
-        int parsed = 0;
         int iterations = 6000;
         for (int i = 0; i < iterations; i++) {
             byte[] b = mutate(corpus.get(rnd.nextInt(corpus.size())), rnd);
@@ -334,7 +333,6 @@ class CapiNegativeTest {
                     // a damaged but accepted private key decrypts (or fails to decrypt) the SIMPLEBLOB
                     ((CapiBlob.SimpleBlob) CapiBlob.parse(BLOBS.get("blob-simpleblob-rc4-56"))).unwrap(priv.key());
                 }
-                parsed++;
             } catch (CapiException expected) {
                 assertThat(expected.error()).isNotNull();
             } catch (Throwable t) {
@@ -342,7 +340,7 @@ class CapiNegativeTest {
                         + CapiVectors.hexString(b), t);
             }
         }
-        System.out.println("CapiNegativeTest mutation seed " + seed + ": " + parsed + " of " + iterations + " mutants imported");
+        System.out.println("CapiNegativeTest mutation seed " + seed);
     }
 
     private static byte[] mutate(byte[] in, Random rnd) {

@@ -486,8 +486,7 @@ class Tls12HandshakeTest {
             }
             outcomes.merge(outcome, 1, Integer::sum);
         }
-        System.out.println("TLS 1.2 mutated flights: " + outcomes);
-        assertThat(outcomes.keySet()).allMatch(o -> o.startsWith("TlsException") || o.equals("completed") || o.equals("waiting")
+        assertThat(outcomes.keySet()).as("TLS 1.2 mutated flights: %s", outcomes).allMatch(o -> o.startsWith("TlsException") || o.equals("completed") || o.equals("waiting")
                 || o.equals("stalled"));
     }
 }
