@@ -15,6 +15,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Options tls serve and tls connect share: versions, groups, suites (and the legacy ones), ALPN, key log. */
 final class TlsOptions {
@@ -78,12 +79,19 @@ final class TlsOptions {
         return b;
     }
 
+    /** The TlsConfig settings the library's hints name, and the flags that turn them on. */
+    private static final Map<String, String> LEGACY_FLAGS = Map.of("legacyRsaKeyExchange", "--legacy-rsa-kx", "legacyCbc", "--legacy-cbc");
+
     /** Builds the config; a suite the flags do not allow is a usage error naming the flag. */
     static TlsConfig build(TlsConfig.Builder b) {
         try {
             return b.build();
-        } catch (IllegalArgumentException e) {
-            throw KeywayException.usage(e.getMessage(), "see 'keyway tls suites' and the --legacy-* flags");
+        } catch (KeywayException e) {
+            String hint = e.hint() == null ? "" : e.hint();
+            String flag = LEGACY_FLAGS.entrySet().stream().filter(f -> hint.contains(f.getKey())).map(Map.Entry::getValue)
+                    .findFirst().orElse(null);
+            throw KeywayException.usage(e.getMessage(), (flag == null ? "" : "allow it with " + flag + "; ")
+                    + "see 'keyway tls suites' and the --legacy-* flags");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.keyway.jsse;
 
+import dev.keyway.core.KeywayException;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.tls.TlsConfig;
@@ -336,7 +337,7 @@ final class KeywaySslEngine extends SSLEngine {
                 TlsConfig config;
                 try {
                     config = client ? clientConfig(hs) : serverConfig(hs);
-                } catch (IllegalArgumentException e) {
+                } catch (IllegalArgumentException | KeywayException e) { // settings the config refuses (e.g. a CBC suite)
                     throw new SSLHandshakeException(e.getMessage());
                 }
                 tls = client ? TlsEngine.client(config) : TlsEngine.server(config);
