@@ -4,7 +4,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.io.AtomicFile;
 import dev.keyway.tls.cert.Certificates;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -86,7 +86,7 @@ final class CertNewCommand implements Runnable {
         if (days < 1 || days > 36500) {
             throw KeywayException.usage("--days must be between 1 and 36500, not " + days, "give the number of days");
         }
-        KeyType type = KeyType.parse(keyType);
+        CertificateKeyType type = CertificateKeyType.parse(keyType);
         CertInputs.requireAbsent(output, keyOut);
         List<String> names = CertInputs.sans(sans, cn, isCa);
         Duration validity = Duration.ofDays(days);

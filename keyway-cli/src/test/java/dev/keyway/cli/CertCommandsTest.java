@@ -3,7 +3,7 @@ package dev.keyway.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyway.tls.cert.Certificates;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
@@ -54,7 +54,7 @@ class CertCommandsTest {
         X509Certificate c = cert(dir.resolve("c.pem"));
         KeyPair k = key(dir.resolve("k.pem"));
         assertThat(c.getPublicKey().getEncoded()).isEqualTo(k.getPublic().getEncoded());
-        assertThat(KeyType.of(k.getPrivate())).isEqualTo(KeyType.parse(type));
+        assertThat(CertificateKeyType.of(k.getPrivate())).isEqualTo(CertificateKeyType.parse(type));
         c.verify(c.getPublicKey());
         assertThat(Certificates.subjectAltNames(c)).containsExactly("DNS:localhost", "IP:127.0.0.1");
         assertThat(Certificates.isCa(c)).isFalse();

@@ -99,7 +99,7 @@ public final class Certificates {
         Objects.requireNonNull(subjectKey, "subjectKey");
         Objects.requireNonNull(ca, "ca");
         Objects.requireNonNull(caKey, "caKey");
-        KeyType.of(subjectKey);
+        CertificateKeyType.of(subjectKey);
         requireCa(ca);
         X500Name subject = name(cn);
         List<String> names = SubjectAltNames.parse(sans);
@@ -117,7 +117,7 @@ public final class Certificates {
     /** A PKCS #10 certificate request for {@code keys}, asking for {@code sans} in an extensionRequest. */
     public static PKCS10CertificationRequest csr(KeyPair keys, String cn, List<String> sans) {
         Objects.requireNonNull(keys, "keys");
-        KeyType.of(keys.getPublic());
+        CertificateKeyType.of(keys.getPublic());
         X500Name subject = name(cn);
         List<String> names = SubjectAltNames.parse(sans);
         JcaPKCS10CertificationRequestBuilder b = new JcaPKCS10CertificationRequestBuilder(subject, keys.getPublic());
@@ -258,7 +258,7 @@ public final class Certificates {
                 b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             } else {
                 int usage = KeyUsage.digitalSignature;
-                if (KeyType.of(subjectKey) == KeyType.RSA) {
+                if (CertificateKeyType.of(subjectKey) == CertificateKeyType.RSA) {
                     usage |= KeyUsage.keyEncipherment; // TLS 1.2 RSA key exchange encrypts to the certificate's key
                 }
                 b.addExtension(Extension.keyUsage, true, new KeyUsage(usage));
@@ -299,7 +299,7 @@ public final class Certificates {
     }
 
     private static ContentSigner signer(PrivateKey key) {
-        String alg = KeyType.signatureAlgorithm(key);
+        String alg = CertificateKeyType.signatureAlgorithm(key);
         try {
             return new JcaContentSignerBuilder(alg).build(key);
         } catch (OperatorCreationException e) {
