@@ -12,6 +12,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PublicKey;
 import java.security.interfaces.ECKey;
+import java.security.interfaces.EdECKey;
 import java.security.interfaces.RSAKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.RSAKeyGenParameterSpec;
@@ -117,7 +118,7 @@ public enum CertificateKeyType {
     }
 
     private static boolean isEd25519(Key key) {
-        if (key instanceof java.security.interfaces.EdECKey ed) {
+        if (key instanceof EdECKey ed) {
             return "Ed25519".equalsIgnoreCase(ed.getParams().getName());
         }
         return false;
