@@ -88,13 +88,17 @@ final class CertNewCommand implements Runnable {
         }
         CertificateKeyType type = CertificateKeyType.parse(keyType);
         CertInputs.requireAbsent(output, keyOut);
-        List<String> names = CertInputs.sans(sans, cn, isCa);
+        List<String> names = CertInputs.sans(sans, CertInputs.commonName(cn), isCa);
         Duration validity = Duration.ofDays(days);
 
         X509Certificate caCert = null;
         PrivateKey caKey = null;
         if (issuer != null) {
             caCert = CertInputs.certificates(issuer.cert).get(0);
+            if (!Certificates.isCa(caCert)) { // the library refuses it too; here the hint can name the flag
+                throw KeywayException.usage("the certificate " + Printable.escape(caCert.getSubjectX500Principal().getName())
+                        + " is not a CA certificate (no basic constraint CA:true)", "sign with a CA certificate, e.g. one made with 'keyway cert new --is-ca'");
+            }
             caKey = CertInputs.keyPair(issuer.key).getPrivate();
         }
         KeyPair keys = bits == null ? type.generate() : type.generate(bits);

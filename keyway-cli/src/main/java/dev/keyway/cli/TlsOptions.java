@@ -1,11 +1,13 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.TlsException;
 import dev.keyway.tls.cert.Pem;
 import dev.keyway.tls.handshake.NamedGroup;
 import picocli.CommandLine.Option;
@@ -93,6 +95,21 @@ final class TlsOptions {
             throw KeywayException.usage(e.getMessage(), (flag == null ? "" : "allow it with " + flag + "; ")
                     + "see 'keyway tls suites' and the --legacy-* flags");
         }
+    }
+
+    /**
+     * A TLS failure with the flags that help in its hint: the library's says what to check (the CA, the server name, a
+     * key log); for an alert we send on a failed check ({@link TlsException#fatal}) that is --cafile or --insecure,
+     * --servername, --keylog here. A refusal by policy and an alert the peer sent keep their own hints.
+     */
+    static KeywayException withFlags(TlsException e) {
+        String flags = e.received() || e.code() != ErrorCode.PEER || e.alert() == null ? null : switch (e.alert()) {
+            case UNKNOWN_CA -> "give the CA that issued the peer's certificate (--cafile), or --insecure for a test";
+            case BAD_CERTIFICATE, CERTIFICATE_UNKNOWN -> "check the peer's certificate and the name you connect to (--servername)";
+            case CERTIFICATE_EXPIRED, HANDSHAKE_FAILURE, PROTOCOL_VERSION -> null;
+            default -> "check both sides' settings; --keylog helps to look at the traffic";
+        };
+        return flags == null ? e : new KeywayException(e.code(), e.getMessage(), flags, e);
     }
 
     void close() {

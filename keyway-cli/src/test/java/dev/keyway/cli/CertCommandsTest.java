@@ -243,4 +243,18 @@ class CertCommandsTest {
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("new", "csr", "show");
     }
+
+    /** The library refuses a non-CA issuer and an empty common name without naming flags; the command names them. */
+    @Test
+    void refusalsNameTheFlags() {
+        assertThat(CertCli.run("cert", "new", "--cn", "leaf", "-o", p("leaf.pem"), "--key-out", p("leaf.key")).exit()).isZero();
+        Cli.Result notCa = CertCli.run("cert", "new", "--cn", "x", "--ca", p("leaf.pem"), "--ca-key", p("leaf.key"),
+                "-o", p("x.pem"), "--key-out", p("x.key"));
+        assertThat(notCa.exit()).isEqualTo(2);
+        assertThat(notCa.err()).contains("is not a CA certificate").contains("'keyway cert new --is-ca'");
+        assertThat(Files.exists(dir.resolve("x.key"))).isFalse();
+        Cli.Result blank = CertCli.run("cert", "new", "--cn", " ", "-o", p("y.pem"), "--key-out", p("y.key"));
+        assertThat(blank.exit()).isEqualTo(2);
+        assertThat(blank.err()).contains("the common name is empty").contains("--cn localhost");
+    }
 }

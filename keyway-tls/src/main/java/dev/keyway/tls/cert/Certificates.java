@@ -209,7 +209,7 @@ public final class Certificates {
         String who = Printable.escape(ca.getSubjectX500Principal().getName()); // the file's text, shown safely
         if (!isCa(ca)) {
             throw KeywayException.usage("the certificate " + who + " is not a CA certificate (no basic constraint CA:true)",
-                    "sign with a CA certificate, e.g. one made with 'keyway cert new --is-ca'");
+                    "sign with a CA certificate (one made with the CA basic constraint)");
         }
         boolean[] ku = ca.getKeyUsage();
         if (ku != null && (ku.length <= 5 || !ku[5])) {
@@ -225,7 +225,7 @@ public final class Certificates {
 
     private static X500Name name(String cn) {
         if (cn == null || cn.isBlank()) {
-            throw KeywayException.usage("the common name is empty", "give a name, e.g. --cn localhost");
+            throw KeywayException.usage("the common name is empty", "give a common name, e.g. localhost");
         }
         if (cn.length() > MAX_CN_LENGTH) {
             throw KeywayException.usage("the common name is " + cn.length() + " characters; at most " + MAX_CN_LENGTH + " fit",
