@@ -38,8 +38,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * that goes over the network (Redis) is called from there too.
  *
  * <p>The pieces: this class is the public face (handler, connection, builder) and the lifecycle; each
- * {@link ServerLoop} is a selector thread (accepting on loop 0, adopting connections, timeouts), its
- * {@link ConnectionIo} does a connection's reads, writes, closing and lingering, and {@link ConnectionLimits}
+ * {@code ServerLoop} is a selector thread (accepting on loop 0, adopting connections, timeouts), its
+ * {@code ConnectionIo} does a connection's reads, writes, closing and lingering, and {@code ConnectionLimits}
  * counts connections against the caps.
  */
 public final class TlsServer implements Closeable {
