@@ -7,7 +7,7 @@ import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.TlsServer;
 import dev.keyway.tls.cert.Certificates;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
 import dev.keyway.tls.handshake.NamedGroup;
 import dev.keyway.tls.handshake.Ticket;
@@ -63,9 +63,9 @@ final class TlsBenchImpls {
     /** A CA and a leaf signed by it, EC P-256 both. */
     record Pki(X509Certificate ca, X509Certificate leaf, PrivateKey leafKey) {
         static Pki make() {
-            KeyPair caKeys = KeyType.EC.generate();
+            KeyPair caKeys = CertificateKeyType.EC.generate();
             X509Certificate ca = Certificates.selfSigned(caKeys, "Keyway Bench CA", List.of(), Duration.ofDays(2), true);
-            KeyPair leafKeys = KeyType.EC.generate();
+            KeyPair leafKeys = CertificateKeyType.EC.generate();
             X509Certificate leaf = Certificates.issued(leafKeys.getPublic(), HOST, List.of("DNS:localhost", "IP:127.0.0.1"),
                     Duration.ofDays(1), ca, caKeys.getPrivate());
             return new Pki(ca, leaf, leafKeys.getPrivate());

@@ -37,7 +37,7 @@ final class CertCsrCommand implements Runnable {
     @Override
     public void run() {
         KeyPair keys = CertInputs.keyPair(key);
-        String pem = Pem.writeCsr(Certificates.csr(keys, cn, CertInputs.sans(sans, cn, false)));
+        String pem = Pem.writeCsr(Certificates.csr(keys, cn, CertInputs.sans(sans, CertInputs.commonName(cn), false)));
         CliIo.emit(spec.commandLine().getOut(), output, pem, false);
     }
 }

@@ -27,6 +27,14 @@ final class CertInputs {
         }
     }
 
+    /** The common name given, which must not be blank (the library refuses one too, without naming the flag). */
+    static String commonName(String cn) {
+        if (cn == null || cn.isBlank()) {
+            throw KeywayException.usage("the common name is empty", "give a name, e.g. --cn localhost");
+        }
+        return cn;
+    }
+
     /** The names to certify: those given, or for a leaf given none, its common name if that is a host or address. */
     static List<String> sans(List<String> given, String cn, boolean ca) {
         if (given != null && !given.isEmpty()) {

@@ -4,7 +4,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.io.AtomicFile;
 import dev.keyway.tls.cert.Certificates;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -86,15 +86,19 @@ final class CertNewCommand implements Runnable {
         if (days < 1 || days > 36500) {
             throw KeywayException.usage("--days must be between 1 and 36500, not " + days, "give the number of days");
         }
-        KeyType type = KeyType.parse(keyType);
+        CertificateKeyType type = CertificateKeyType.parse(keyType);
         CertInputs.requireAbsent(output, keyOut);
-        List<String> names = CertInputs.sans(sans, cn, isCa);
+        List<String> names = CertInputs.sans(sans, CertInputs.commonName(cn), isCa);
         Duration validity = Duration.ofDays(days);
 
         X509Certificate caCert = null;
         PrivateKey caKey = null;
         if (issuer != null) {
             caCert = CertInputs.certificates(issuer.cert).get(0);
+            if (!Certificates.isCa(caCert)) { // the library refuses it too; here the hint can name the flag
+                throw KeywayException.usage("the certificate " + Printable.escape(caCert.getSubjectX500Principal().getName())
+                        + " is not a CA certificate (no basic constraint CA:true)", "sign with a CA certificate, e.g. one made with 'keyway cert new --is-ca'");
+            }
             caKey = CertInputs.keyPair(issuer.key).getPrivate();
         }
         KeyPair keys = bits == null ? type.generate() : type.generate(bits);

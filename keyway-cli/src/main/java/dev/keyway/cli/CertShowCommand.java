@@ -2,7 +2,7 @@ package dev.keyway.cli;
 
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.tls.cert.Certificates;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -78,7 +78,7 @@ final class CertShowCommand implements Runnable {
         m.put("not_after", notAfter.toString());
         Instant now = Instant.now();
         m.put("status", now.isBefore(notBefore) ? "not yet valid" : now.isAfter(notAfter) ? "expired" : "valid");
-        m.put("key", KeyType.describe(c.getPublicKey()));
+        m.put("key", CertificateKeyType.describe(c.getPublicKey()));
         m.put("signature", c.getSigAlgName());
         m.put("ca", Certificates.isCa(c));
         m.put("sha256", Certificates.sha256Fingerprint(c));

@@ -114,7 +114,7 @@ final class TlsConnectCommand implements Runnable {
                 }
             }
         } catch (TlsException e) {
-            throw e;
+            throw TlsOptions.withFlags(e);
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.PEER, "the connection to " + target + " failed (" + e.getMessage() + ")",
                     "check the server; --verbose shows where");

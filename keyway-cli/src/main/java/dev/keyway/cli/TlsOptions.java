@@ -1,11 +1,13 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.TlsException;
 import dev.keyway.tls.cert.Pem;
 import dev.keyway.tls.handshake.NamedGroup;
 import picocli.CommandLine.Option;
@@ -15,6 +17,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Options tls serve and tls connect share: versions, groups, suites (and the legacy ones), ALPN, key log. */
 final class TlsOptions {
@@ -78,13 +81,35 @@ final class TlsOptions {
         return b;
     }
 
+    /** The TlsConfig settings the library's hints name, and the flags that turn them on. */
+    private static final Map<String, String> LEGACY_FLAGS = Map.of("legacyRsaKeyExchange", "--legacy-rsa-kx", "legacyCbc", "--legacy-cbc");
+
     /** Builds the config; a suite the flags do not allow is a usage error naming the flag. */
     static TlsConfig build(TlsConfig.Builder b) {
         try {
             return b.build();
-        } catch (IllegalArgumentException e) {
-            throw KeywayException.usage(e.getMessage(), "see 'keyway tls suites' and the --legacy-* flags");
+        } catch (KeywayException e) {
+            String hint = e.hint() == null ? "" : e.hint();
+            String flag = LEGACY_FLAGS.entrySet().stream().filter(f -> hint.contains(f.getKey())).map(Map.Entry::getValue)
+                    .findFirst().orElse(null);
+            throw KeywayException.usage(e.getMessage(), (flag == null ? "" : "allow it with " + flag + "; ")
+                    + "see 'keyway tls suites' and the --legacy-* flags");
         }
+    }
+
+    /**
+     * A TLS failure with the flags that help in its hint: the library's says what to check (the CA, the server name, a
+     * key log); for an alert we send on a failed check ({@link TlsException#fatal}) that is --cafile or --insecure,
+     * --servername, --keylog here. A refusal by policy and an alert the peer sent keep their own hints.
+     */
+    static KeywayException withFlags(TlsException e) {
+        String flags = e.received() || e.code() != ErrorCode.PEER || e.alert() == null ? null : switch (e.alert()) {
+            case UNKNOWN_CA -> "give the CA that issued the peer's certificate (--cafile), or --insecure for a test";
+            case BAD_CERTIFICATE, CERTIFICATE_UNKNOWN -> "check the peer's certificate and the name you connect to (--servername)";
+            case CERTIFICATE_EXPIRED, HANDSHAKE_FAILURE, PROTOCOL_VERSION -> null;
+            default -> "check both sides' settings; --keylog helps to look at the traffic";
+        };
+        return flags == null ? e : new KeywayException(e.code(), e.getMessage(), flags, e);
     }
 
     void close() {

@@ -164,7 +164,7 @@ final class TlsServeCommand implements Runnable {
 
         void closed(TlsServer.Connection c, Exception failure) {
             if (failure instanceof TlsException t) {
-                line(c, t.oneLine());
+                line(c, TlsOptions.withFlags(t).oneLine());
             } else if (failure instanceof java.util.concurrent.TimeoutException) {
                 line(c, failure.getMessage());
             } else if (failure != null) {

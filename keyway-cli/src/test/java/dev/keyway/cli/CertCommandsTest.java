@@ -3,7 +3,7 @@ package dev.keyway.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyway.tls.cert.Certificates;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
@@ -54,7 +54,7 @@ class CertCommandsTest {
         X509Certificate c = cert(dir.resolve("c.pem"));
         KeyPair k = key(dir.resolve("k.pem"));
         assertThat(c.getPublicKey().getEncoded()).isEqualTo(k.getPublic().getEncoded());
-        assertThat(KeyType.of(k.getPrivate())).isEqualTo(KeyType.parse(type));
+        assertThat(CertificateKeyType.of(k.getPrivate())).isEqualTo(CertificateKeyType.parse(type));
         c.verify(c.getPublicKey());
         assertThat(Certificates.subjectAltNames(c)).containsExactly("DNS:localhost", "IP:127.0.0.1");
         assertThat(Certificates.isCa(c)).isFalse();
@@ -242,5 +242,19 @@ class CertCommandsTest {
         Cli.Result r = CertCli.run("cert", "--help");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("new", "csr", "show");
+    }
+
+    /** The library refuses a non-CA issuer and an empty common name without naming flags; the command names them. */
+    @Test
+    void refusalsNameTheFlags() {
+        assertThat(CertCli.run("cert", "new", "--cn", "leaf", "-o", p("leaf.pem"), "--key-out", p("leaf.key")).exit()).isZero();
+        Cli.Result notCa = CertCli.run("cert", "new", "--cn", "x", "--ca", p("leaf.pem"), "--ca-key", p("leaf.key"),
+                "-o", p("x.pem"), "--key-out", p("x.key"));
+        assertThat(notCa.exit()).isEqualTo(2);
+        assertThat(notCa.err()).contains("is not a CA certificate").contains("'keyway cert new --is-ca'");
+        assertThat(Files.exists(dir.resolve("x.key"))).isFalse();
+        Cli.Result blank = CertCli.run("cert", "new", "--cn", " ", "-o", p("y.pem"), "--key-out", p("y.key"));
+        assertThat(blank.exit()).isEqualTo(2);
+        assertThat(blank.err()).contains("the common name is empty").contains("--cn localhost");
     }
 }

@@ -1,7 +1,7 @@
 package dev.keyway.cli;
 
 import dev.keyway.tls.cert.Certificates;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -132,7 +132,7 @@ class CertOpenSslInteropTest {
                 "-keyout", p("k.pem"), "-out", p("c.pem"));
         X509Certificate c = Pem.readCertificate(Files.readAllBytes(dir.resolve("c.pem")));
         KeyPair k = Pem.readKeyPair(Files.readAllBytes(dir.resolve("k.pem")));
-        assertThat(KeyType.of(k.getPrivate())).isEqualTo(KeyType.EC);
+        assertThat(CertificateKeyType.of(k.getPrivate())).isEqualTo(CertificateKeyType.EC);
         assertThat(k.getPublic().getEncoded()).isEqualTo(c.getPublicKey().getEncoded());
         assertThat(Certificates.subjectAltNames(c)).containsExactly("DNS:openssl.test", "IP:127.0.0.1");
         assertThat(Certificates.sha256Fingerprint(c)).isEqualTo(
@@ -152,7 +152,7 @@ class CertOpenSslInteropTest {
         assertThat(Files.readString(dir.resolve("ed.pem"))).startsWith("-----BEGIN PRIVATE KEY-----");
         openssl("pkey", "-in", p("ed.pem"), "-pubout", "-outform", "DER", "-out", p("ed.pub.der"));
         KeyPair k = Pem.readKeyPair(Files.readAllBytes(dir.resolve("ed.pem")));
-        assertThat(KeyType.of(k.getPrivate())).isEqualTo(KeyType.ED25519);
+        assertThat(CertificateKeyType.of(k.getPrivate())).isEqualTo(CertificateKeyType.ED25519);
         assertThat(k.getPublic().getEncoded()).isEqualTo(Files.readAllBytes(dir.resolve("ed.pub.der")));
         keyway("cert", "csr", "--key", p("ed.pem"), "--cn", "ed.test", "-o", p("req.pem"));
         assertThat(openssl("req", "-in", p("req.pem"), "-verify", "-noout")).contains("verify OK");

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.TlsException;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -177,7 +177,7 @@ class TerminalSafeOutputTest {
 
     @Test
     void certShowEscapesSubjectIssuerAndNamesAndJsonKeepsThemExact() throws Exception {
-        KeyPair keys = KeyType.EC.generate();
+        KeyPair keys = CertificateKeyType.EC.generate();
         X509Certificate evil = certificate(keys, EVIL_CN, EVIL_DNS, false);
         Path file = write(dir.resolve("evil.pem"), Pem.writeCertificate(evil).getBytes(StandardCharsets.US_ASCII));
 
@@ -196,7 +196,7 @@ class TerminalSafeOutputTest {
 
     @Test
     void certNewNamesAnEvilIssuerEscapedAndRefusesANonCaInOneLine() throws Exception {
-        KeyPair caKeys = KeyType.EC.generate();
+        KeyPair caKeys = CertificateKeyType.EC.generate();
         Path ca = write(dir.resolve("ca.pem"), Pem.writeCertificate(certificate(caKeys, EVIL_CN, null, true))
                 .getBytes(StandardCharsets.US_ASCII));
         Path caKey = write(dir.resolve("ca.key"), Pem.writePrivateKey(caKeys.getPrivate()).getBytes(StandardCharsets.US_ASCII));
@@ -207,7 +207,7 @@ class TerminalSafeOutputTest {
         assertThat(lines(r.out())).isEqualTo(1);
         assertThat(r.out()).contains("(issued by CN=" + EVIL_CN_SHOWN);
 
-        KeyPair leafKeys = KeyType.EC.generate();
+        KeyPair leafKeys = CertificateKeyType.EC.generate();
         Path notCa = write(dir.resolve("notca.pem"), Pem.writeCertificate(certificate(leafKeys, EVIL_CN, null, false))
                 .getBytes(StandardCharsets.US_ASCII));
         Path notCaKey = write(dir.resolve("notca.key"), Pem.writePrivateKey(leafKeys.getPrivate()).getBytes(StandardCharsets.US_ASCII));
@@ -261,7 +261,7 @@ class TerminalSafeOutputTest {
     /** A client offers ALPN protocols with control characters: the server's log line for it stays one escaped line. */
     @Test
     void tlsServeLogsWhatAClientOfferedEscaped() throws Exception {
-        KeyPair keys = KeyType.EC.generate();
+        KeyPair keys = CertificateKeyType.EC.generate();
         Path cert = write(dir.resolve("srv.pem"), Pem.writeCertificate(certificate(keys, "localhost", "localhost", false))
                 .getBytes(StandardCharsets.US_ASCII));
         Path key = write(dir.resolve("srv.key"), Pem.writePrivateKey(keys.getPrivate()).getBytes(StandardCharsets.US_ASCII));
@@ -282,11 +282,11 @@ class TerminalSafeOutputTest {
     /** A server's certificate subject is peer text: the refusal names it escaped, on one line. */
     @Test
     void tlsConnectNamesAnUntrustedSubjectEscaped() throws Exception {
-        KeyPair keys = KeyType.EC.generate();
+        KeyPair keys = CertificateKeyType.EC.generate();
         Path cert = write(dir.resolve("srv.pem"), Pem.writeCertificate(certificate(keys, EVIL_CN, "localhost", false))
                 .getBytes(StandardCharsets.US_ASCII));
         Path key = write(dir.resolve("srv.key"), Pem.writePrivateKey(keys.getPrivate()).getBytes(StandardCharsets.US_ASCII));
-        Path otherCa = write(dir.resolve("other.pem"), Pem.writeCertificate(certificate(KeyType.EC.generate(), "Other CA", null, true))
+        Path otherCa = write(dir.resolve("other.pem"), Pem.writeCertificate(certificate(CertificateKeyType.EC.generate(), "Other CA", null, true))
                 .getBytes(StandardCharsets.US_ASCII));
         InProcessServer server = InProcessServer.start("tls", "serve", "--cert", p(cert), "--key", p(key), "--listen", "127.0.0.1:0",
                 "--echo", "--naccept", "1");

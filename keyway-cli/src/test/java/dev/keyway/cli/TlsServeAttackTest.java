@@ -2,7 +2,7 @@ package dev.keyway.cli;
 
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -51,7 +51,7 @@ class TlsServeAttackTest {
 
     @BeforeAll
     static void certificate() throws Exception {
-        KeyPair keys = KeyType.EC.generate();
+        KeyPair keys = CertificateKeyType.EC.generate();
         cert = Files.write(dir.resolve("srv.pem"), Pem.writeCertificate(TerminalSafeOutputTest.certificate(keys, "localhost", "localhost", false))
                 .getBytes(StandardCharsets.US_ASCII)).toString();
         key = Files.write(dir.resolve("srv.key"), Pem.writePrivateKey(keys.getPrivate()).getBytes(StandardCharsets.US_ASCII)).toString();
@@ -171,10 +171,10 @@ class TlsServeAttackTest {
      */
     @Test
     void aClientCnWithControlCharactersIsLoggedEscapedOnOneLine() throws Exception {
-        KeyPair caKeys = KeyType.EC.generate();
+        KeyPair caKeys = CertificateKeyType.EC.generate();
         X509Certificate ca = TerminalSafeOutputTest.certificate(caKeys, "Clients CA", null, true);
         Path caFile = Files.write(dir.resolve("clients-ca.pem"), Pem.writeCertificate(ca).getBytes(StandardCharsets.US_ASCII));
-        KeyPair clientKeys = KeyType.EC.generate();
+        KeyPair clientKeys = CertificateKeyType.EC.generate();
         String evil = "mallory\u001b[2K\r\nkeyway: 127.0.0.1: client CN=admin\u202e";
         X509Certificate client = issue(caKeys, "Clients CA", clientKeys, evil);
         InProcessServer server = InProcessServer.start("tls", "serve", "--cert", cert, "--key", key, "--listen", "127.0.0.1:0", "--echo",

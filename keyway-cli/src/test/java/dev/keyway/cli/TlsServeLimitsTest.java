@@ -2,7 +2,7 @@ package dev.keyway.cli;
 
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
-import dev.keyway.tls.cert.KeyType;
+import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,7 +31,7 @@ class TlsServeLimitsTest {
 
     @BeforeAll
     static void certificate() throws Exception {
-        KeyPair keys = KeyType.EC.generate();
+        KeyPair keys = CertificateKeyType.EC.generate();
         cert = Files.write(dir.resolve("srv.pem"), Pem.writeCertificate(TerminalSafeOutputTest.certificate(keys, "localhost", "localhost", false))
                 .getBytes(StandardCharsets.US_ASCII)).toString();
         key = Files.write(dir.resolve("srv.key"), Pem.writePrivateKey(keys.getPrivate()).getBytes(StandardCharsets.US_ASCII)).toString();

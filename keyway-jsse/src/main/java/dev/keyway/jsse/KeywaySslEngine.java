@@ -1,5 +1,6 @@
 package dev.keyway.jsse;
 
+import dev.keyway.core.KeywayException;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsEngine;
 import dev.keyway.tls.TlsException;
@@ -248,7 +249,7 @@ final class KeywaySslEngine extends SSLEngine {
                 TlsConfig config;
                 try {
                     config = client ? configs.client() : configs.server();
-                } catch (IllegalArgumentException e) {
+                } catch (IllegalArgumentException | KeywayException e) { // settings the config refuses (e.g. a CBC suite)
                     throw new SSLHandshakeException(e.getMessage());
                 }
                 resumeChain = configs.resumeChain();

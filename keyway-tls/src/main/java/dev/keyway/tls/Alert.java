@@ -1,5 +1,7 @@
 package dev.keyway.tls;
 
+import java.util.Locale;
+
 /** TLS alert descriptions (RFC 8446 section 6), all fatal except close_notify and user_canceled. */
 public enum Alert {
     CLOSE_NOTIFY(0), UNEXPECTED_MESSAGE(10), BAD_RECORD_MAC(20), RECORD_OVERFLOW(22), HANDSHAKE_FAILURE(40),
@@ -32,6 +34,6 @@ public enum Alert {
 
     /** "handshake_failure", as the RFC writes it. */
     public String rfcName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

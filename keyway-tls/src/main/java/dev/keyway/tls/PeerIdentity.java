@@ -8,6 +8,7 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.Certificate;
 
+import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateEncodingException;
@@ -60,7 +61,7 @@ public record PeerIdentity(String commonName, String subject, String spkiSha256)
     private static byte[] spki(Certificate c) {
         try {
             return c.getSubjectPublicKeyInfo().getEncoded("DER");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("a SubjectPublicKeyInfo does not encode", e);
         }
     }

@@ -1,10 +1,13 @@
 package dev.keyway.tls;
 
+import dev.keyway.core.kdf.Hkdf;
+
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -95,9 +98,9 @@ public final class TicketKeys {
     }
 
     private Key derived(long period) {
-        byte[] info = ByteBuffer.allocate(17 + 8).put("keyway ticket key".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+        byte[] info = ByteBuffer.allocate(17 + 8).put("keyway ticket key".getBytes(StandardCharsets.US_ASCII))
                 .putLong(period).array();
-        byte[] k = dev.keyway.core.kdf.Hkdf.expand(dev.keyway.core.kdf.Hkdf.Hash.SHA256, secret, info, 32);
+        byte[] k = Hkdf.expand(Hkdf.Hash.SHA256, secret, info, 32);
         try {
             return new Key((int) period, new SecretKeySpec(k, "AES"), Instant.ofEpochMilli(period * rotation.toMillis()));
         } finally {

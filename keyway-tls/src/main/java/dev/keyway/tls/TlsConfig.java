@@ -1,16 +1,20 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuite;
-import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLog;
 import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.session.MemorySessionStore;
+import dev.keyway.tls.session.SessionStore;
 
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * Everything a TLS client or server is configured with, built once and shared. The defaults are the
@@ -35,17 +39,17 @@ public final class TlsConfig {
     private final Clock clock;
     private final TicketKeys ticketKeys;
     private final int ticketCount;
-    private final java.time.Duration ticketLifetime;
-    private final dev.keyway.tls.handshake.Ticket resumeWith;
+    private final Duration ticketLifetime;
+    private final Ticket resumeWith;
     private final boolean exposeTrafficSecrets;
     private final List<TlsVersion> versions;
-    private final dev.keyway.tls.session.SessionStore sessionStore;
+    private final SessionStore sessionStore;
     private final boolean legacyNoExtendedMasterSecret;
     private final ClientCertificateCheck clientCertificateCheck;
     private final ServerCertificateCheck serverCertificateCheck;
     private final boolean clientCertificateOptional;
-    private final java.util.function.Function<List<String>, String> alpnSelector;
-    private final java.util.function.Function<ClientHelloInfo, TlsConfig> configForClient;
+    private final Function<List<String>, String> alpnSelector;
+    private final Function<ClientHelloInfo, TlsConfig> configForClient;
 
     private TlsConfig(Builder b) {
         this.versions = List.copyOf(b.versions);
@@ -66,10 +70,10 @@ public final class TlsConfig {
         this.clock = b.clock;
         // Only a config that can serve needs ticket keys: a client config does not draw a random key it never uses.
         this.ticketKeys = b.ticketKeys != null ? b.ticketKeys
-                : b.privateKey != null ? TicketKeys.rotatingEvery(java.time.Duration.ofHours(1)) : null;
+                : b.privateKey != null ? TicketKeys.rotatingEvery(Duration.ofHours(1)) : null;
         this.ticketCount = b.ticketCount;
         this.sessionStore = b.sessionStore != null ? b.sessionStore
-                : b.privateKey != null && b.versions.contains(TlsVersion.TLS12) ? new dev.keyway.tls.session.MemorySessionStore() : null;
+                : b.privateKey != null && b.versions.contains(TlsVersion.TLS12) ? new MemorySessionStore() : null;
         this.ticketLifetime = b.ticketLifetime;
         this.resumeWith = b.resumeWith;
         this.exposeTrafficSecrets = b.exposeTrafficSecrets;
@@ -81,12 +85,12 @@ public final class TlsConfig {
     }
 
     /** Server: the config chosen per ClientHello ({@link Builder#configForClient}); or null. */
-    public java.util.function.Function<ClientHelloInfo, TlsConfig> configForClient() {
+    public Function<ClientHelloInfo, TlsConfig> configForClient() {
         return configForClient;
     }
 
     /** Server: who picks the application protocol from the client's offer instead of {@link #alpn()}; or null. */
-    public java.util.function.Function<List<String>, String> alpnSelector() {
+    public Function<List<String>, String> alpnSelector() {
         return alpnSelector;
     }
 
@@ -110,7 +114,7 @@ public final class TlsConfig {
     }
 
     /** Server, TLS 1.2: where sessions are kept by session ID (null: no session IDs are handed out). */
-    public dev.keyway.tls.session.SessionStore sessionStore() {
+    public SessionStore sessionStore() {
         return sessionStore;
     }
 
@@ -200,22 +204,18 @@ public final class TlsConfig {
         return ticketCount;
     }
 
-    public java.time.Duration ticketLifetime() {
+    public Duration ticketLifetime() {
         return ticketLifetime;
     }
 
     /** Client: the ticket to offer for resumption, or null. */
-    public dev.keyway.tls.handshake.Ticket resumeWith() {
+    public Ticket resumeWith() {
         return resumeWith;
     }
 
-    /** TLS 1.3's three suites, then TLS 1.2's ECDHE AEAD suites (used only when TLS 1.2 is enabled). */
-    static final List<CipherSuite> DEFAULT_SUITES = java.util.stream.IntStream.of(0x1301, 0x1302, 0x1303,
-            0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8).mapToObj(CipherSuites::byCode).toList();
-
     /** The suites a config offers unless told otherwise: TLS 1.3's three, then TLS 1.2's ECDHE with AEADs. */
     public static List<CipherSuite> defaultSuites() {
-        return DEFAULT_SUITES;
+        return SuitePolicy.DEFAULT_SUITES;
     }
 
     public static final class Builder {
@@ -223,9 +223,9 @@ public final class TlsConfig {
         private boolean insecure;
         private String serverName;
         private List<NamedGroup> groups = List.of(NamedGroup.X25519, NamedGroup.SECP256R1);
-        private List<CipherSuite> suites = DEFAULT_SUITES;
+        private List<CipherSuite> suites = SuitePolicy.DEFAULT_SUITES;
         private List<TlsVersion> versions = List.of(TlsVersion.TLS13);
-        private dev.keyway.tls.session.SessionStore sessionStore;
+        private SessionStore sessionStore;
         private boolean legacyRsaKeyExchange;
         private boolean legacyCbc;
         private boolean legacyNoExtendedMasterSecret;
@@ -240,13 +240,13 @@ public final class TlsConfig {
         private Clock clock = Clock.systemUTC();
         private TicketKeys ticketKeys;
         private int ticketCount = 1;
-        private java.time.Duration ticketLifetime = java.time.Duration.ofHours(2);
-        private dev.keyway.tls.handshake.Ticket resumeWith;
+        private Duration ticketLifetime = Duration.ofHours(2);
+        private Ticket resumeWith;
         private boolean exposeTrafficSecrets;
         private ClientCertificateCheck clientCertificateCheck;
         private ServerCertificateCheck serverCertificateCheck;
-        private java.util.function.Function<List<String>, String> alpnSelector;
-        private java.util.function.Function<ClientHelloInfo, TlsConfig> configForClient;
+        private Function<List<String>, String> alpnSelector;
+        private Function<ClientHelloInfo, TlsConfig> configForClient;
 
         /** Let connections report their first application traffic secrets (off by default: they are keys). */
         public Builder exposeTrafficSecrets(boolean expose) {
@@ -258,7 +258,7 @@ public final class TlsConfig {
          * Server, TLS 1.2: the session-ID cache (default: in memory, 20,000 sessions). Entries are sealed with the
          * ticket keys, so servers sharing a store (e.g. Redis) share {@link TicketKeys#fromSecret} too.
          */
-        public Builder sessionStore(dev.keyway.tls.session.SessionStore store) {
+        public Builder sessionStore(SessionStore store) {
             this.sessionStore = store;
             return this;
         }
@@ -279,8 +279,8 @@ public final class TlsConfig {
         }
 
         /** Server: how long a ticket may be used, at most 7 days (default 2 hours). */
-        public Builder ticketLifetime(java.time.Duration lifetime) {
-            if (lifetime.isNegative() || lifetime.compareTo(java.time.Duration.ofDays(7)) > 0) {
+        public Builder ticketLifetime(Duration lifetime) {
+            if (lifetime.isNegative() || lifetime.compareTo(Duration.ofDays(7)) > 0) {
                 throw new IllegalArgumentException("ticket lifetime 0 to 7 days");
             }
             this.ticketLifetime = lifetime;
@@ -288,7 +288,7 @@ public final class TlsConfig {
         }
 
         /** Client: offer this ticket (PSK with (EC)DHE); a full handshake follows if the server declines. */
-        public Builder resumeWith(dev.keyway.tls.handshake.Ticket ticket) {
+        public Builder resumeWith(Ticket ticket) {
             this.resumeWith = ticket;
             return this;
         }
@@ -429,7 +429,7 @@ public final class TlsConfig {
          * returns one of the offered names, or "" to answer without ALPN; null or a name not offered ends the
          * handshake with no_application_protocol (RFC 7301 section 3.2). It is not asked when the client offers none.
          */
-        public Builder alpnSelector(java.util.function.Function<List<String>, String> selector) {
+        public Builder alpnSelector(Function<List<String>, String> selector) {
             this.alpnSelector = Objects.requireNonNull(selector);
             return this;
         }
@@ -442,7 +442,7 @@ public final class TlsConfig {
          * sessions resume; null keeps this config. A {@link TlsException} it throws (e.g. unrecognized_name) ends the
          * handshake with its alert; any other exception with handshake_failure. This config then needs no certificate.
          */
-        public Builder configForClient(java.util.function.Function<ClientHelloInfo, TlsConfig> choose) {
+        public Builder configForClient(Function<ClientHelloInfo, TlsConfig> choose) {
             this.configForClient = Objects.requireNonNull(choose);
             return this;
         }
@@ -470,42 +470,16 @@ public final class TlsConfig {
             return this;
         }
 
+        /**
+         * The config. A suite Keyway does not offer, or a legacy one this builder does not allow, is refused: a
+         * {@link dev.keyway.core.KeywayException} (usage) whose hint names the setting that allows it.
+         */
         public TlsConfig build() {
             if (!suitesChosen) {
-                List<CipherSuite> all = new java.util.ArrayList<>(DEFAULT_SUITES);
-                if (legacyRsaKeyExchange) {
-                    all.addAll(codes(0x009C, 0x009D));
-                }
-                if (legacyCbc) {
-                    all.addAll(codes(0xC023, 0xC027, 0xC024, 0xC028, 0xC009, 0xC013, 0xC00A, 0xC014));
-                }
-                if (legacyRsaKeyExchange && legacyCbc) {
-                    all.addAll(codes(0x003C, 0x002F, 0x0035));
-                }
-                suites = all;
+                suites = SuitePolicy.defaults(legacyRsaKeyExchange, legacyCbc);
             }
-            for (CipherSuite s : suites) {
-                if (s.tls13()) {
-                    continue;
-                }
-                boolean rsa = s.keyExchange() == CipherSuite.KeyExchange.RSA && "RSA".equals(s.auth());
-                boolean ecdhe = s.keyExchange() == CipherSuite.KeyExchange.ECDHE && ("ECDSA".equals(s.auth()) || "RSA".equals(s.auth()));
-                boolean cbc = !s.cipher().aead();
-                if (!rsa && !ecdhe) {
-                    throw new IllegalArgumentException(s.name() + " is not a suite Keyway offers (TLS 1.3, or TLS 1.2 with ECDHE or RSA)");
-                }
-                if (rsa && !legacyRsaKeyExchange) {
-                    throw new IllegalArgumentException(s.name() + " uses static RSA key transport (no forward secrecy): allow it with --legacy-rsa-kx");
-                }
-                if (cbc && !legacyCbc) {
-                    throw new IllegalArgumentException(s.name() + " uses CBC with MAC-then-encrypt: allow it with --legacy-cbc");
-                }
-            }
+            SuitePolicy.check(suites, legacyRsaKeyExchange, legacyCbc);
             return new TlsConfig(this);
-        }
-
-        private static List<CipherSuite> codes(int... codes) {
-            return java.util.stream.IntStream.of(codes).mapToObj(CipherSuites::byCode).toList();
         }
     }
 }

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -165,7 +166,7 @@ public final class TlsConnection implements Closeable {
     }
 
     /** See {@link TlsEngine#peerIdentity()}. */
-    public java.util.Optional<PeerIdentity> peerIdentity() {
+    public Optional<PeerIdentity> peerIdentity() {
         return engine.peerIdentity();
     }
 

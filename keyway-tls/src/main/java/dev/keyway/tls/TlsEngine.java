@@ -1,9 +1,7 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuite;
-import dev.keyway.core.kdf.Prf12;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.handshake.Alerts;
 import dev.keyway.tls.handshake.ClientHandshake13;
 import dev.keyway.tls.handshake.Handshake;
 import dev.keyway.tls.handshake.HandshakeResult;
@@ -16,8 +14,8 @@ import dev.keyway.tls.record.RecordLayer;
 import java.io.EOFException;
 import java.nio.ByteBuffer;
 import java.security.cert.X509Certificate;
-import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A TLS connection with no I/O of its own: bytes from the network go in ({@link #receive}), bytes for the
@@ -45,14 +43,11 @@ public final class TlsEngine {
 
     private volatile HandshakeResult session;
     private PostHandshake post;
-    private final ArrayDeque<RecordLayer.Record> application = new ArrayDeque<>();
-    private int applicationOffset;
-    private int applicationAvailable;
+    private final ApplicationData application = new ApplicationData();
     private volatile boolean inboundDone;
     private boolean outboundDone;
     private volatile RuntimeException failure;
-    /** user_canceled warnings passed over after the handshake; a peer that keeps sending them is refused. */
-    private int userCanceledIgnored;
+    private final PeerAlerts peerAlerts = new PeerAlerts();
 
     private TlsEngine(TlsConfig config, boolean client) {
         this.config = config;
@@ -124,15 +119,7 @@ public final class TlsEngine {
 
     /** {@link #receive(byte[], int, int)} for a buffer: consumes all of {@code src}'s remaining bytes. */
     public void receive(ByteBuffer src) {
-        int n = src.remaining();
-        if (src.hasArray()) {
-            receive(src.array(), src.arrayOffset() + src.position(), n);
-            src.position(src.limit());
-        } else {
-            byte[] copy = new byte[n];
-            src.get(copy);
-            receive(copy, 0, n);
-        }
+        ByteBuffers.drain(src, this::receive);
     }
 
     /**
@@ -156,18 +143,19 @@ public final class TlsEngine {
                 fail(e);
                 throw e;
             } catch (EOFException e) {
-                if (failure == null) {
-                    failure = new IllegalStateException("the connection was cut", e);
-                }
-                throw e;
+                throw cut(e);
             }
-            EOFException e = new EOFException(session == null ? "the peer closed the connection during the handshake"
-                    : "the peer closed the connection without close_notify (truncation?)");
-            if (failure == null) {
-                failure = new IllegalStateException("the connection was cut", e);
-            }
-            throw e;
+            throw cut(new EOFException(session == null ? "the peer closed the connection during the handshake"
+                    : "the peer closed the connection without close_notify (truncation?)"));
         }
+    }
+
+    /** Keeps a cut transport as the failure for later calls (unless one came first); returns {@code e} to throw. */
+    private EOFException cut(EOFException e) {
+        if (failure == null) {
+            failure = new IllegalStateException("the connection was cut", e);
+        }
+        return e;
     }
 
     private void dispatch(RecordLayer.Record r) {
@@ -189,7 +177,12 @@ public final class TlsEngine {
                         }
                     }
                 } else if (post == null) {
-                    refuseRenegotiation(r);
+                    Renegotiation12.checkRequest(r.data(), client);
+                    synchronized (outLock) {
+                        if (!outboundDone) {
+                            records.writeAlert(Alert.NO_RENEGOTIATION);
+                        }
+                    }
                 } else {
                     post.handle(r.bytes(), 0, r.length());
                     if (post.takeAnswerOwed()) {
@@ -213,22 +206,11 @@ public final class TlsEngine {
                 if (session == null) {
                     throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "application data during the handshake (Keyway takes no 0-RTT)");
                 }
-                if (r.length() > 0) {
-                    application.add(r);
-                    applicationAvailable += r.length();
-                }
+                application.add(r);
             }
             case RecordLayer.ALERT -> {
-                byte[] body = r.data();
-                if (body.length == 2 && body[1] == 0 && session != null) {
+                if (peerAlerts.closes(r.data(), session != null)) {
                     inboundDone = true;
-                } else if (body.length == 2 && body[0] == 1 && (body[1] & 0xff) == Alert.USER_CANCELED.code() && session != null
-                        && ++userCanceledIgnored <= 16) {
-                    // A warning after the handshake that a close_notify should follow (RFC 8446 section 6.1; the JDK
-                    // sends one when it closes): the close_notify ends the stream, this one is passed over.
-                    return;
-                } else {
-                    throw Alerts.received(body);
                 }
             }
             default -> throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "record of type " + r.type() + " here");
@@ -237,25 +219,6 @@ public final class TlsEngine {
 
     private boolean partialHandshakeMessage() {
         return session == null ? handshake.partialMessage() : post != null && post.partialMessage();
-    }
-
-    /**
-     * TLS 1.2 after its handshake: a HelloRequest (or a client's new ClientHello) asks for renegotiation, which
-     * Keyway never does; the answer is a no_renegotiation warning (RFC 5746 section 4.2) and the connection
-     * goes on. Any other handshake message is out of place.
-     */
-    private void refuseRenegotiation(RecordLayer.Record r) {
-        byte[] m = r.data();
-        boolean helloRequest = client && m.length == 4 && m[0] == 0 && m[1] == 0 && m[2] == 0 && m[3] == 0;
-        boolean clientHello = !client && m.length >= 4 && m[0] == 1;
-        if (!helloRequest && !clientHello) {
-            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "handshake message type " + (m[0] & 0xff) + " after the TLS 1.2 handshake");
-        }
-        synchronized (outLock) {
-            if (!outboundDone) {
-                records.writeAlert(Alert.NO_RENEGOTIATION);
-            }
-        }
     }
 
     /** Queues the alert we owe (unless the peer sent one) and keeps the failure for later calls. */
@@ -283,6 +246,14 @@ public final class TlsEngine {
         }
         if (f != null) {
             throw new IllegalStateException("the TLS connection failed earlier", f);
+        }
+    }
+
+    /** Under the out lock: application data and KeyUpdates need a finished handshake and an open output. */
+    private void checkWritable() {
+        checkNotFailed();
+        if (session == null || outboundDone) {
+            throw new IllegalStateException(session == null ? "the handshake is not complete" : "the TLS connection is closed for writing");
         }
     }
 
@@ -330,13 +301,7 @@ public final class TlsEngine {
     /** Seals application data for the network (as many records as it takes). */
     public void write(byte[] b, int off, int len) {
         synchronized (outLock) {
-            checkNotFailed();
-            if (session == null) {
-                throw new IllegalStateException("the handshake is not complete");
-            }
-            if (outboundDone) {
-                throw new IllegalStateException("the TLS connection is closed for writing");
-            }
+            checkWritable();
             if (len > 0) {
                 records.write(RecordLayer.APPLICATION_DATA, b, off, len);
             }
@@ -344,20 +309,13 @@ public final class TlsEngine {
     }
 
     public void write(ByteBuffer src) {
-        if (src.hasArray()) {
-            write(src.array(), src.arrayOffset() + src.position(), src.remaining());
-            src.position(src.limit());
-            return;
-        }
-        byte[] chunk = new byte[src.remaining()];
-        src.get(chunk);
-        write(chunk, 0, chunk.length);
+        ByteBuffers.drain(src, this::write);
     }
 
     /** Application bytes decrypted and ready to {@link #read} (records still buffered are opened by read). */
     public int readable() {
         synchronized (inLock) {
-            return applicationAvailable;
+            return application.available();
         }
     }
 
@@ -367,48 +325,22 @@ public final class TlsEngine {
      */
     public int read(byte[] b, int off, int len) {
         synchronized (inLock) {
-            if (applicationAvailable == 0 && session != null && records.buffered() > 0 && failure == null) {
+            if (application.available() == 0 && session != null && records.buffered() > 0 && failure == null) {
                 process();
             }
-            if (applicationAvailable == 0) {
+            if (application.available() == 0) {
                 if (inboundDone) {
                     return -1;
                 }
                 checkNotFailed();
                 return 0;
             }
-            int done = 0;
-            while (done < len && !application.isEmpty()) {
-                RecordLayer.Record r = application.peek();
-                int n = Math.min(len - done, r.length() - applicationOffset);
-                System.arraycopy(r.bytes(), applicationOffset, b, off + done, n);
-                done += n;
-                applicationOffset += n;
-                if (applicationOffset == r.length()) {
-                    application.poll();
-                    applicationOffset = 0;
-                }
-            }
-            applicationAvailable -= done;
-            return done;
+            return application.read(b, off, len);
         }
     }
 
     public int read(ByteBuffer dst) {
-        if (dst.hasArray()) {
-            int n = read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
-            if (n > 0) {
-                dst.position(dst.position() + n);
-            }
-            return n;
-        }
-        // A direct buffer: through a bounded bounce array, not one as large as the buffer on every call.
-        byte[] chunk = new byte[Math.min(dst.remaining(), RecordLayer.MAX_FRAGMENT)];
-        int n = read(chunk, 0, chunk.length);
-        if (n > 0) {
-            dst.put(chunk, 0, n);
-        }
-        return n;
+        return ByteBuffers.fill(dst, this::read, RecordLayer.MAX_FRAGMENT);
     }
 
     /** The peer's close_notify has arrived. */
@@ -459,10 +391,7 @@ public final class TlsEngine {
     /** Queues a KeyUpdate and moves our writing to the next traffic secret; with {@code requestPeer} the peer updates too. */
     public void keyUpdate(boolean requestPeer) {
         synchronized (outLock) {
-            checkNotFailed();
-            if (session == null || outboundDone) {
-                throw new IllegalStateException(session == null ? "the handshake is not complete" : "the TLS connection is closed for writing");
-            }
+            checkWritable();
             if (post == null) {
                 throw new IllegalStateException("TLS 1.2 has no KeyUpdate");
             }
@@ -482,7 +411,7 @@ public final class TlsEngine {
 
     /** "TLSv1.3" or "TLSv1.2", as OpenSSL and the JDK name them. */
     public String version() {
-        return session().version() == TlsVersion.TLS13 ? "TLSv1.3" : "TLSv1.2";
+        return Negotiated.version(session());
     }
 
     public CipherSuite suite() {
@@ -512,9 +441,8 @@ public final class TlsEngine {
     }
 
     /** The peer's leaf as a name and a key hash ({@link PeerIdentity}); empty when {@link #peerCertificates()} is. */
-    public java.util.Optional<PeerIdentity> peerIdentity() {
-        List<X509Certificate> chain = peerCertificates();
-        return chain.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(PeerIdentity.of(chain.get(0)));
+    public Optional<PeerIdentity> peerIdentity() {
+        return Negotiated.peerIdentity(peerCertificates());
     }
 
     /**
@@ -522,8 +450,7 @@ public final class TlsEngine {
      * ({@code server …} on a client), or {@code no client certificate}. The CN is the peer's text, not escaped.
      */
     public String peerSummary() {
-        String role = client ? "server" : "client";
-        return peerIdentity().map(id -> id.summary(role)).orElse("no " + role + " certificate");
+        return Negotiated.peerSummary(peerCertificates(), client);
     }
 
     /** Tickets the server sent so far, for resumption later (client side). */
@@ -543,11 +470,7 @@ public final class TlsEngine {
         if (!config.exposeTrafficSecrets()) {
             throw new IllegalStateException("traffic secrets are not exposed: enable TlsConfig.Builder.exposeTrafficSecrets");
         }
-        HandshakeResult s = session();
-        if (s.version() != TlsVersion.TLS13) {
-            throw new IllegalStateException("a TLS 1.2 connection has no traffic secrets; its key-log line is CLIENT_RANDOM (the master secret)");
-        }
-        return new TrafficSecrets(s.clientRandom().clone(), s.clientTrafficSecret().clone(), s.serverTrafficSecret().clone());
+        return Negotiated.trafficSecrets(session());
     }
 
     /**
@@ -556,8 +479,7 @@ public final class TlsEngine {
      * schedule binds the whole handshake anyway.
      */
     public boolean extendedMasterSecret() {
-        HandshakeResult s = session();
-        return s.version() == TlsVersion.TLS13 || s.extendedMasterSecret();
+        return Negotiated.extendedMasterSecret(session());
     }
 
     /**
@@ -566,36 +488,11 @@ public final class TlsEngine {
      * section 5.4 forbids exporting from it, since a man in the middle can share its master secret.
      */
     public byte[] exportKeyingMaterial(String label, byte[] context, int length) {
-        HandshakeResult s = session();
-        if (s.version() == TlsVersion.TLS13) {
-            return s.schedule().exporter(s.exporterMasterSecret(), label, context, length);
-        }
-        if (!s.extendedMasterSecret()) {
-            throw dev.keyway.core.KeywayException.policy("this TLS 1.2 session was made without the extended master secret, so it "
-                    + "exports no keying material (RFC 7627 section 5.4)", "use TLS 1.3, or a TLS 1.2 peer that offers the extension");
-        }
-        byte[] ctx = context == null ? new byte[0] : context;
-        if (ctx.length > 0xffff) {
-            throw new IllegalArgumentException("an exporter context of at most 65535 bytes");
-        }
-        java.io.ByteArrayOutputStream seed = new java.io.ByteArrayOutputStream();
-        seed.writeBytes(s.clientRandom());
-        seed.writeBytes(s.serverRandom());
-        if (context != null) {
-            seed.write(ctx.length >> 8);
-            seed.write(ctx.length);
-            seed.writeBytes(ctx);
-        }
-        return Prf12.prf(s.suite().prfHash(), s.masterSecret(), label, seed.toByteArray(), length);
+        return Exporter.export(session(), label, context, length);
     }
 
     /** One line for humans: version, suite, key exchange (none in a resumed TLS 1.2 session), resumed or not. */
     public String summary() {
-        HandshakeResult s = session();
-        String kx = s.group() != null ? s.group().label()
-                : s.version() == TlsVersion.TLS13 ? "psk_ke" : s.resumed() ? null : "RSA key transport";
-        return version() + ", " + s.suite().name() + (kx == null ? "" : ", " + kx)
-                + (s.resumed() ? ", resumed" : ", full handshake") + (s.alpn() == null ? "" : ", ALPN " + s.alpn())
-                + (extendedMasterSecret() ? "" : ", no extended master secret (legacy)");
+        return Negotiated.summary(session());
     }
 }

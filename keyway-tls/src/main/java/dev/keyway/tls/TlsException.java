@@ -50,12 +50,12 @@ public final class TlsException extends KeywayException {
 
     private static String hintFor(Alert a) {
         return switch (a) {
-            case UNKNOWN_CA -> "give the CA that issued the peer's certificate (--cafile), or --insecure for a test";
+            case UNKNOWN_CA -> "trust the CA that issued the peer's certificate";
             case CERTIFICATE_EXPIRED -> "the peer's certificate is outside its validity period";
-            case BAD_CERTIFICATE, CERTIFICATE_UNKNOWN -> "check the peer's certificate and the name you connect to (--servername)";
+            case BAD_CERTIFICATE, CERTIFICATE_UNKNOWN -> "check the peer's certificate and the server name you connect to";
             case HANDSHAKE_FAILURE -> "the two sides share no suite, group or signature scheme; compare their settings";
             case PROTOCOL_VERSION -> "the peer does not speak TLS 1.3";
-            default -> "check both sides' settings; --keylog helps to look at the traffic";
+            default -> "check both sides' settings; a key log helps to look at the traffic";
         };
     }
 }

@@ -1,5 +1,7 @@
 package dev.keyway.tls;
 
+import dev.keyway.core.ErrorCode;
+import dev.keyway.core.KeywayException;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLog;
@@ -308,8 +310,9 @@ class Tls12HandshakeTest {
         dev.keyway.core.kdf.CipherSuite suite = CipherSuites.parse(code);
         boolean rsa = suite.keyExchange() == dev.keyway.core.kdf.CipherSuite.KeyExchange.RSA;
         boolean cbc = !suite.cipher().aead();
-        assertThatThrownBy(() -> client().versions(ONLY12).suites(List.of(suite)).build()).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(rsa ? "--legacy-rsa-kx" : "--legacy-cbc");
+        assertThatThrownBy(() -> client().versions(ONLY12).suites(List.of(suite)).build()).isInstanceOf(KeywayException.class)
+                .satisfies(e -> assertThat(((KeywayException) e).code()).isEqualTo(ErrorCode.USAGE))
+                .satisfies(e -> assertThat(((KeywayException) e).hint()).contains(rsa ? "legacyRsaKeyExchange" : "legacyCbc"));
         TlsEngine c = TlsEngine.client(client().versions(ONLY12).suites(List.of(suite)).legacyRsaKeyExchange(rsa).legacyCbc(cbc).build());
         TlsEngine s = TlsEngine.server(server("rsa").versions(BOTH).legacyRsaKeyExchange(true).legacyCbc(true).build());
         exchange(c, s);

@@ -971,11 +971,11 @@ class TlsServerAttackTest {
         InetAddress a = InetAddress.getByName("2001:db8:1:2:aaaa:bbbb:cccc:1");
         InetAddress b = InetAddress.getByName("2001:db8:1:2::ffff");
         InetAddress otherNet = InetAddress.getByName("2001:db8:1:3:aaaa:bbbb:cccc:1");
-        assertThat(TlsServer.source(a)).isEqualTo(TlsServer.source(b)).isEqualTo(InetAddress.getByName("2001:db8:1:2::"));
-        assertThat(TlsServer.source(otherNet)).isNotEqualTo(TlsServer.source(a));
+        assertThat(ConnectionLimits.source(a)).isEqualTo(ConnectionLimits.source(b)).isEqualTo(InetAddress.getByName("2001:db8:1:2::"));
+        assertThat(ConnectionLimits.source(otherNet)).isNotEqualTo(ConnectionLimits.source(a));
         InetAddress v4 = InetAddress.getByName("192.0.2.7");
-        assertThat(TlsServer.source(v4)).isSameAs(v4);
-        assertThat(TlsServer.source(InetAddress.getByName("::ffff:192.0.2.7"))).as("IPv4-mapped: Java gives the IPv4 address").isEqualTo(v4);
+        assertThat(ConnectionLimits.source(v4)).isSameAs(v4);
+        assertThat(ConnectionLimits.source(InetAddress.getByName("::ffff:192.0.2.7"))).as("IPv4-mapped: Java gives the IPv4 address").isEqualTo(v4);
     }
 
     /**

@@ -23,16 +23,22 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
+import java.io.IOException;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
 import java.security.KeyPair;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.SignatureException;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -99,7 +105,7 @@ public final class Certificates {
         Objects.requireNonNull(subjectKey, "subjectKey");
         Objects.requireNonNull(ca, "ca");
         Objects.requireNonNull(caKey, "caKey");
-        KeyType.of(subjectKey);
+        CertificateKeyType.of(subjectKey);
         requireCa(ca);
         X500Name subject = name(cn);
         List<String> names = SubjectAltNames.parse(sans);
@@ -117,7 +123,7 @@ public final class Certificates {
     /** A PKCS #10 certificate request for {@code keys}, asking for {@code sans} in an extensionRequest. */
     public static PKCS10CertificationRequest csr(KeyPair keys, String cn, List<String> sans) {
         Objects.requireNonNull(keys, "keys");
-        KeyType.of(keys.getPublic());
+        CertificateKeyType.of(keys.getPublic());
         X500Name subject = name(cn);
         List<String> names = SubjectAltNames.parse(sans);
         JcaPKCS10CertificationRequestBuilder b = new JcaPKCS10CertificationRequestBuilder(subject, keys.getPublic());
@@ -126,17 +132,17 @@ public final class Certificates {
                 Extension san = new Extension(Extension.subjectAlternativeName, false,
                         SubjectAltNames.toGeneralNames(names).getEncoded());
                 b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, new Extensions(san));
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new KeywayException(ErrorCode.INTERNAL, "cannot encode the subject alternative names", null, e);
             }
         }
         PKCS10CertificationRequest req = b.build(signer(keys.getPrivate()));
         try {
-            if (!req.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
+            if (!req.isSignatureValid(new JcaContentVerifierProviderBuilder()
                     .build(keys.getPublic()))) {
                 throw KeywayException.usage("the private key does not match the public key", "use the key pair as generated");
             }
-        } catch (OperatorCreationException | org.bouncycastle.pkcs.PKCSException e) {
+        } catch (OperatorCreationException | PKCSException e) {
             throw new KeywayException(ErrorCode.INTERNAL, "cannot check the request's signature (" + e.getMessage() + ")", null, e);
         }
         return req;
@@ -203,7 +209,7 @@ public final class Certificates {
         String who = Printable.escape(ca.getSubjectX500Principal().getName()); // the file's text, shown safely
         if (!isCa(ca)) {
             throw KeywayException.usage("the certificate " + who + " is not a CA certificate (no basic constraint CA:true)",
-                    "sign with a CA certificate, e.g. one made with 'keyway cert new --is-ca'");
+                    "sign with a CA certificate (one made with the CA basic constraint)");
         }
         boolean[] ku = ca.getKeyUsage();
         if (ku != null && (ku.length <= 5 || !ku[5])) {
@@ -219,7 +225,7 @@ public final class Certificates {
 
     private static X500Name name(String cn) {
         if (cn == null || cn.isBlank()) {
-            throw KeywayException.usage("the common name is empty", "give a name, e.g. --cn localhost");
+            throw KeywayException.usage("the common name is empty", "give a common name, e.g. localhost");
         }
         if (cn.length() > MAX_CN_LENGTH) {
             throw KeywayException.usage("the common name is " + cn.length() + " characters; at most " + MAX_CN_LENGTH + " fit",
@@ -258,7 +264,7 @@ public final class Certificates {
                 b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             } else {
                 int usage = KeyUsage.digitalSignature;
-                if (KeyType.of(subjectKey) == KeyType.RSA) {
+                if (CertificateKeyType.of(subjectKey) == CertificateKeyType.RSA) {
                     usage |= KeyUsage.keyEncipherment; // TLS 1.2 RSA key exchange encrypts to the certificate's key
                 }
                 b.addExtension(Extension.keyUsage, true, new KeyUsage(usage));
@@ -282,7 +288,7 @@ public final class Certificates {
             try {
                 SubjectKeyIdentifier ski = SubjectKeyIdentifier.getInstance(JcaX509ExtensionUtils.parseExtensionValue(value));
                 return new AuthorityKeyIdentifier(ski.getKeyIdentifier());
-            } catch (java.io.IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 throw KeywayException.malformed("the CA certificate's subject key identifier cannot be parsed",
                         "check the CA certificate");
             }
@@ -299,7 +305,7 @@ public final class Certificates {
     }
 
     private static ContentSigner signer(PrivateKey key) {
-        String alg = KeyType.signatureAlgorithm(key);
+        String alg = CertificateKeyType.signatureAlgorithm(key);
         try {
             return new JcaContentSignerBuilder(alg).build(key);
         } catch (OperatorCreationException e) {
@@ -311,7 +317,7 @@ public final class Certificates {
     private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey key) {
         try {
             return new JcaX509CertificateConverter().getCertificate(b.build(signer(key)));
-        } catch (java.security.cert.CertificateException e) {
+        } catch (CertificateException e) {
             throw new KeywayException(ErrorCode.INTERNAL, "cannot build the certificate (" + e.getMessage() + ")", null, e);
         }
     }
@@ -319,7 +325,7 @@ public final class Certificates {
     private static void checkSignature(X509Certificate cert, PublicKey key, String mismatch) {
         try {
             cert.verify(key);
-        } catch (java.security.SignatureException | java.security.InvalidKeyException e) {
+        } catch (SignatureException | InvalidKeyException e) {
             throw KeywayException.usage(mismatch, "give the key that belongs to the certificate");
         } catch (GeneralSecurityException e) {
             throw new KeywayException(ErrorCode.INTERNAL, "cannot check the new certificate's signature (" + e.getMessage() + ")",

@@ -8,6 +8,7 @@ import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ECParameters;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
@@ -21,6 +22,7 @@ import org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.X509TrustedCertificateBlock;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
@@ -113,7 +115,7 @@ public final class Pem {
             X509CertificateHolder holder = null;
             if (o instanceof X509CertificateHolder h) {
                 holder = h;
-            } else if (o instanceof org.bouncycastle.openssl.X509TrustedCertificateBlock t) {
+            } else if (o instanceof X509TrustedCertificateBlock t) {
                 holder = t.getCertificateHolder();
             }
             if (holder != null) {
@@ -169,7 +171,7 @@ public final class Pem {
             throw KeywayException.malformed("no private key found (no -----BEGIN PRIVATE KEY----- block)",
                     "give a PEM private key file");
         }
-        if (info.getPrivateKeyAlgorithm().getAlgorithm().equals(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.id_ecPublicKey)
+        if (info.getPrivateKeyAlgorithm().getAlgorithm().equals(X9ObjectIdentifiers.id_ecPublicKey)
                 && info.getPrivateKeyAlgorithm().getParameters() == null) {
             throw KeywayException.malformed("the EC private key does not say which curve it is on",
                     "convert it with openssl pkey -in KEY -out fixed.pem, which writes the curve");

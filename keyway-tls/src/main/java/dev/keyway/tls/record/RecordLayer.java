@@ -4,6 +4,7 @@ import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 
 import java.io.EOFException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -105,10 +106,6 @@ public final class RecordLayer {
     /** After the handshake a ChangeCipherSpec is an error (RFC 8446 section 5). */
     public void handshakeDone() {
         ccsAllowed = false;
-    }
-
-    public boolean readProtected() {
-        return readProtection != null;
     }
 
     /**
@@ -358,7 +355,7 @@ public final class RecordLayer {
     }
 
     /** Moves as many queued bytes as fit into {@code dst}; returns the count. */
-    public int takeOutput(java.nio.ByteBuffer dst) {
+    public int takeOutput(ByteBuffer dst) {
         int n = Math.min(dst.remaining(), outLength - outStart);
         dst.put(out, outStart, n);
         taken(n);

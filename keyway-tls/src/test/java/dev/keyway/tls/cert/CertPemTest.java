@@ -36,9 +36,9 @@ class CertPemTest {
 
     @Test
     void certificateChainRoundTripsInOrder() {
-        KeyPair caKeys = CertificatesTest.keys(KeyType.EC);
+        KeyPair caKeys = CertificatesTest.keys(CertificateKeyType.EC);
         X509Certificate ca = Certificates.selfSigned(caKeys, "CA", List.of(), YEAR, true);
-        X509Certificate leaf = Certificates.issued(CertificatesTest.keys(KeyType.ED25519).getPublic(), "leaf", List.of("DNS:leaf"),
+        X509Certificate leaf = Certificates.issued(CertificatesTest.keys(CertificateKeyType.ED25519).getPublic(), "leaf", List.of("DNS:leaf"),
                 YEAR, ca, caKeys.getPrivate());
         String pem = Pem.writeCertificates(List.of(leaf, ca));
         assertThat(pem).startsWith("-----BEGIN CERTIFICATE-----\n").endsWith("-----END CERTIFICATE-----\n").doesNotContain("\r");
@@ -50,7 +50,7 @@ class CertPemTest {
 
     @Test
     void certificatesAreFoundAmongOtherBlocksAndText() {
-        KeyPair kp = CertificatesTest.keys(KeyType.EC);
+        KeyPair kp = CertificatesTest.keys(CertificateKeyType.EC);
         X509Certificate c = Certificates.selfSigned(kp, "x", List.of(), YEAR);
         String combined = "subject=CN = x\r\nsome text before\r\n" + Pem.writePrivateKey(kp.getPrivate())
                 + Pem.writeCertificate(c).replace("\n", "\r\n") + "trailing text\n";
@@ -59,15 +59,15 @@ class CertPemTest {
     }
 
     @ParameterizedTest
-    @EnumSource(KeyType.class)
-    void pkcs8PrivateKeyRoundTripsWithItsPublicKey(KeyType type) {
+    @EnumSource(CertificateKeyType.class)
+    void pkcs8PrivateKeyRoundTripsWithItsPublicKey(CertificateKeyType type) {
         KeyPair kp = CertificatesTest.keys(type);
         String pem = Pem.writePrivateKey(kp.getPrivate());
         assertThat(pem).startsWith("-----BEGIN PRIVATE KEY-----\n");
         KeyPair back = Pem.readKeyPair(b(pem));
         assertThat(back.getPrivate().getEncoded()).isEqualTo(kp.getPrivate().getEncoded());
         assertThat(back.getPublic().getEncoded()).isEqualTo(kp.getPublic().getEncoded());
-        assertThat(KeyType.of(back.getPrivate())).isEqualTo(type);
+        assertThat(CertificateKeyType.of(back.getPrivate())).isEqualTo(type);
         assertThat(Pem.readPrivateKey(b(pem)).getEncoded()).isEqualTo(kp.getPrivate().getEncoded());
         // The key read back can sign a certificate that the original public key verifies.
         X509Certificate c = Certificates.selfSigned(back, "x", List.of(), YEAR);
@@ -90,20 +90,20 @@ class CertPemTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = KeyType.class, names = {"EC", "RSA"})
-    void traditionalOpensslKeyFormatsAreRead(KeyType type) throws Exception {
+    @EnumSource(value = CertificateKeyType.class, names = {"EC", "RSA"})
+    void traditionalOpensslKeyFormatsAreRead(CertificateKeyType type) throws Exception {
         KeyPair kp = CertificatesTest.keys(type);
         String pem = traditional(kp);
         assertThat(pem).startsWith("-----BEGIN " + type.name() + " PRIVATE KEY-----");
         KeyPair back = Pem.readKeyPair(b(pem));
         assertThat(back.getPublic().getEncoded()).isEqualTo(kp.getPublic().getEncoded());
-        assertThat(KeyType.of(back.getPrivate())).isEqualTo(type);
+        assertThat(CertificateKeyType.of(back.getPrivate())).isEqualTo(type);
         Certificates.selfSigned(back, "x", List.of(), YEAR).verify(kp.getPublic());
     }
 
     @Test
     void ecParametersBlockBeforeTheKeyIsSkipped() throws Exception {
-        KeyPair kp = CertificatesTest.keys(KeyType.EC);
+        KeyPair kp = CertificatesTest.keys(CertificateKeyType.EC);
         String params = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
         assertThat(Pem.readKeyPair(b(params + traditional(kp))).getPublic().getEncoded()).isEqualTo(kp.getPublic().getEncoded());
     }
@@ -112,14 +112,14 @@ class CertPemTest {
     void traditionalEcKeyWithoutItsCurveIsMalformed() throws Exception {
         StringWriter s = new StringWriter();
         try (JcaPEMWriter w = new JcaPEMWriter(s)) {
-            w.writeObject(CertificatesTest.keys(KeyType.EC).getPrivate()); // the JDK's encoding leaves the curve out here
+            w.writeObject(CertificatesTest.keys(CertificateKeyType.EC).getPrivate()); // the JDK's encoding leaves the curve out here
         }
         assertMalformed(() -> Pem.readKeyPair(b(s.toString())), "which curve");
     }
 
     @Test
     void csrRoundTrips() throws Exception {
-        KeyPair kp = CertificatesTest.keys(KeyType.ED25519);
+        KeyPair kp = CertificatesTest.keys(CertificateKeyType.ED25519);
         PKCS10CertificationRequest req = Certificates.csr(kp, "x", List.of("DNS:x"));
         String pem = Pem.writeCsr(req);
         assertThat(pem).startsWith("-----BEGIN CERTIFICATE REQUEST-----\n");
@@ -130,7 +130,7 @@ class CertPemTest {
 
     @Test
     void missingBlocksAreMalformed() {
-        KeyPair kp = CertificatesTest.keys(KeyType.EC);
+        KeyPair kp = CertificatesTest.keys(CertificateKeyType.EC);
         String keyPem = Pem.writePrivateKey(kp.getPrivate());
         String certPem = Pem.writeCertificate(Certificates.selfSigned(kp, "x", List.of(), YEAR));
         assertMalformed(() -> Pem.readCertificates(b(keyPem)), "no certificate found");
@@ -202,7 +202,7 @@ class CertPemTest {
     /** Fuzz-style: random and mutated inputs end in a KeywayException or a correct parse, never anything else. */
     @Test
     void mutatedPemNeverEscapesAsAnotherException() {
-        KeyPair kp = CertificatesTest.keys(KeyType.EC);
+        KeyPair kp = CertificatesTest.keys(CertificateKeyType.EC);
         X509Certificate c = Certificates.selfSigned(kp, "fuzz", List.of("DNS:fuzz"), YEAR);
         List<byte[]> seeds = List.of(b(Pem.writeCertificate(c)), b(Pem.writePrivateKey(kp.getPrivate())),
                 b(Pem.writeCsr(Certificates.csr(kp, "fuzz", List.of("DNS:fuzz")))));

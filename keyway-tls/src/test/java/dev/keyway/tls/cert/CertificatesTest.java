@@ -38,17 +38,17 @@ class CertificatesTest {
     private static final Duration YEAR = Duration.ofDays(365);
 
     /** Keys are slow to make (RSA especially): one per type for the whole class. */
-    private static final java.util.Map<KeyType, KeyPair> KEYS = new java.util.EnumMap<>(KeyType.class);
+    private static final java.util.Map<CertificateKeyType, KeyPair> KEYS = new java.util.EnumMap<>(CertificateKeyType.class);
 
-    static KeyPair keys(KeyType t) {
+    static KeyPair keys(CertificateKeyType t) {
         synchronized (KEYS) {
-            return KEYS.computeIfAbsent(t, KeyType::generate);
+            return KEYS.computeIfAbsent(t, CertificateKeyType::generate);
         }
     }
 
     @ParameterizedTest
-    @EnumSource(KeyType.class)
-    void selfSignedLeafHasSansConstraintsAndUsages(KeyType type) throws Exception {
+    @EnumSource(CertificateKeyType.class)
+    void selfSignedLeafHasSansConstraintsAndUsages(CertificateKeyType type) throws Exception {
         KeyPair kp = keys(type);
         X509Certificate c = Certificates.selfSigned(kp, "localhost", List.of("DNS:localhost,IP:127.0.0.1", "IP:::1"), YEAR);
 
@@ -64,7 +64,7 @@ class CertificatesTest {
         assertThat(ku[0]).as("digitalSignature").isTrue();
         assertThat(ku[5]).as("keyCertSign").isFalse();
         assertThat(ku[6]).as("cRLSign").isFalse();
-        assertThat(ku[2]).as("keyEncipherment, for RSA only").isEqualTo(type == KeyType.RSA);
+        assertThat(ku[2]).as("keyEncipherment, for RSA only").isEqualTo(type == CertificateKeyType.RSA);
         assertThat(c.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2");
         assertThat(c.getSigAlgName()).isEqualToIgnoringCase(switch (type) {
             case EC -> "SHA256withECDSA";
@@ -77,7 +77,7 @@ class CertificatesTest {
 
     @Test
     void serialIsRandomPositiveSixteenBytesAndValidityIsBackdated() {
-        KeyPair kp = keys(KeyType.EC);
+        KeyPair kp = keys(CertificateKeyType.EC);
         Instant before = Instant.now();
         X509Certificate a = Certificates.selfSigned(kp, "a", List.of(), Duration.ofDays(10));
         X509Certificate b = Certificates.selfSigned(kp, "a", List.of(), Duration.ofDays(10));
@@ -91,7 +91,7 @@ class CertificatesTest {
 
     @Test
     void caCertificateIsCaAndSignsOnlyCertificatesAndCrls() {
-        X509Certificate ca = Certificates.selfSigned(keys(KeyType.EC), "Test CA", List.of(), YEAR, true);
+        X509Certificate ca = Certificates.selfSigned(keys(CertificateKeyType.EC), "Test CA", List.of(), YEAR, true);
         assertThat(ca.getBasicConstraints()).isEqualTo(Integer.MAX_VALUE);
         assertThat(Certificates.isCa(ca)).isTrue();
         boolean[] ku = ca.getKeyUsage();
@@ -103,29 +103,29 @@ class CertificatesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(KeyType.class)
-    void chainFromCaToIssuedLeafPassesPkix(KeyType caType) throws Exception {
+    @EnumSource(CertificateKeyType.class)
+    void chainFromCaToIssuedLeafPassesPkix(CertificateKeyType caType) throws Exception {
         KeyPair caKeys = keys(caType);
         X509Certificate ca = Certificates.selfSigned(caKeys, "Keyway Test CA " + caType, List.of(), YEAR, true);
-        for (KeyType leafType : KeyType.values()) {
+        for (CertificateKeyType leafType : CertificateKeyType.values()) {
             X509Certificate leaf = Certificates.issued(keys(leafType).getPublic(), "server.test", List.of("DNS:server.test"),
                     YEAR, ca, caKeys.getPrivate());
             assertThat(leaf.getIssuerX500Principal()).isEqualTo(ca.getSubjectX500Principal());
             assertThat(akid(leaf)).isEqualTo(skid(ca));
             assertThat(leaf.getSigAlgName()).isEqualToIgnoringCase(ca.getPublicKey() instanceof java.security.interfaces.RSAKey
-                    ? "SHA256withRSA" : caType == KeyType.EC ? "SHA256withECDSA" : "Ed25519");
+                    ? "SHA256withRSA" : caType == CertificateKeyType.EC ? "SHA256withECDSA" : "Ed25519");
             validate(ca, leaf);
         }
     }
 
     @Test
     void intermediateCaChainPassesPkix() throws Exception {
-        KeyPair rootKeys = keys(KeyType.EC);
+        KeyPair rootKeys = keys(CertificateKeyType.EC);
         X509Certificate root = Certificates.selfSigned(rootKeys, "Root", List.of(), YEAR, true);
-        KeyPair midKeys = keys(KeyType.ED25519);
+        KeyPair midKeys = keys(CertificateKeyType.ED25519);
         X509Certificate mid = Certificates.issued(midKeys.getPublic(), "Intermediate", List.of(), YEAR, root,
                 rootKeys.getPrivate(), true);
-        X509Certificate leaf = Certificates.issued(keys(KeyType.RSA).getPublic(), "leaf", List.of("DNS:leaf"), YEAR, mid,
+        X509Certificate leaf = Certificates.issued(keys(CertificateKeyType.RSA).getPublic(), "leaf", List.of("DNS:leaf"), YEAR, mid,
                 midKeys.getPrivate());
         assertThat(Certificates.isCa(mid)).isTrue();
         validate(root, leaf, mid);
@@ -133,39 +133,39 @@ class CertificatesTest {
 
     @Test
     void pkixRejectsALeafFromAnotherCa() throws Exception {
-        KeyPair k = keys(KeyType.EC);
+        KeyPair k = keys(CertificateKeyType.EC);
         X509Certificate ca1 = Certificates.selfSigned(k, "CA", List.of(), YEAR, true);
-        KeyPair other = KeyType.EC.generate();
+        KeyPair other = CertificateKeyType.EC.generate();
         X509Certificate ca2 = Certificates.selfSigned(other, "CA", List.of(), YEAR, true);
-        X509Certificate leaf = Certificates.issued(keys(KeyType.ED25519).getPublic(), "x", List.of(), YEAR, ca2, other.getPrivate());
+        X509Certificate leaf = Certificates.issued(keys(CertificateKeyType.ED25519).getPublic(), "x", List.of(), YEAR, ca2, other.getPrivate());
         assertThatThrownBy(() -> validate(ca1, leaf)).isInstanceOf(CertPathValidatorException.class);
     }
 
     @Test
     void issuingRefusesALeafAsCaAndAKeyThatIsNotTheCas() {
-        KeyPair k = keys(KeyType.EC);
+        KeyPair k = keys(CertificateKeyType.EC);
         X509Certificate leaf = Certificates.selfSigned(k, "leaf", List.of(), YEAR);
-        assertThatThrownBy(() -> Certificates.issued(keys(KeyType.ED25519).getPublic(), "x", List.of(), YEAR, leaf, k.getPrivate()))
+        assertThatThrownBy(() -> Certificates.issued(keys(CertificateKeyType.ED25519).getPublic(), "x", List.of(), YEAR, leaf, k.getPrivate()))
                 .isInstanceOf(KeywayException.class).hasMessageContaining("not a CA certificate")
                 .extracting(e -> ((KeywayException) e).code()).isEqualTo(ErrorCode.USAGE);
 
         X509Certificate ca = Certificates.selfSigned(k, "CA", List.of(), YEAR, true);
-        for (KeyPair wrong : List.of(KeyType.EC.generate(), keys(KeyType.ED25519), keys(KeyType.RSA))) {
-            assertThatThrownBy(() -> Certificates.issued(keys(KeyType.ED25519).getPublic(), "x", List.of(), YEAR, ca, wrong.getPrivate()))
+        for (KeyPair wrong : List.of(CertificateKeyType.EC.generate(), keys(CertificateKeyType.ED25519), keys(CertificateKeyType.RSA))) {
+            assertThatThrownBy(() -> Certificates.issued(keys(CertificateKeyType.ED25519).getPublic(), "x", List.of(), YEAR, ca, wrong.getPrivate()))
                     .isInstanceOf(KeywayException.class).hasMessageContaining("CA key does not match");
         }
     }
 
     @Test
     void selfSignedRefusesMismatchedKeyPair() {
-        KeyPair mixed = new KeyPair(keys(KeyType.EC).getPublic(), KeyType.EC.generate().getPrivate());
+        KeyPair mixed = new KeyPair(keys(CertificateKeyType.EC).getPublic(), CertificateKeyType.EC.generate().getPrivate());
         assertThatThrownBy(() -> Certificates.selfSigned(mixed, "x", List.of(), YEAR))
                 .isInstanceOf(KeywayException.class).hasMessageContaining("does not match");
     }
 
     @ParameterizedTest
-    @EnumSource(KeyType.class)
-    void csrIsSignedAndAsksForTheSans(KeyType type) throws Exception {
+    @EnumSource(CertificateKeyType.class)
+    void csrIsSignedAndAsksForTheSans(CertificateKeyType type) throws Exception {
         KeyPair kp = keys(type);
         PKCS10CertificationRequest req = Certificates.csr(kp, "api.example.com", List.of("DNS:api.example.com,IP:10.0.0.1"));
         assertThat(req.isSignatureValid(new JcaContentVerifierProviderBuilder().build(kp.getPublic()))).isTrue();
@@ -189,7 +189,7 @@ class CertificatesTest {
 
     @Test
     void csrWithoutSansHasNoExtensionRequest() {
-        PKCS10CertificationRequest req = Certificates.csr(keys(KeyType.EC), "Some Person", List.of());
+        PKCS10CertificationRequest req = Certificates.csr(keys(CertificateKeyType.EC), "Some Person", List.of());
         assertThat(req.getAttributes()).isEmpty();
     }
 
@@ -197,21 +197,21 @@ class CertificatesTest {
     @ValueSource(strings = {"DNS:", "IP:1.2.3", "IP:300.1.1.1", "DNS:exa mple.com", "DNS:-bad.com", "DNS:a..b", "URI:http://x",
             "DNS:a,", ",DNS:a", "email:a@b", "DNS:*.com", "DNS:ex\u00e4mple.com", "IP:localhost"})
     void badSubjectAltNamesAreRefused(String san) {
-        assertThatThrownBy(() -> Certificates.selfSigned(keys(KeyType.EC), "x", List.of(san), YEAR))
+        assertThatThrownBy(() -> Certificates.selfSigned(keys(CertificateKeyType.EC), "x", List.of(san), YEAR))
                 .isInstanceOf(KeywayException.class)
                 .satisfies(e -> assertThat(((KeywayException) e).code()).isIn(ErrorCode.MALFORMED, ErrorCode.USAGE));
     }
 
     @Test
     void subjectAltNamesAreCanonicalAndDeduplicated() {
-        X509Certificate c = Certificates.selfSigned(keys(KeyType.EC), "x",
+        X509Certificate c = Certificates.selfSigned(keys(CertificateKeyType.EC), "x",
                 List.of("dns:Example.COM.", "example.com", "192.168.1.1", "*.example.com", "IP:192.168.1.1"), YEAR);
         assertThat(Certificates.subjectAltNames(c)).containsExactly("DNS:example.com", "IP:192.168.1.1", "DNS:*.example.com");
     }
 
     @Test
     void badNamesAndValiditiesAreRefused() {
-        KeyPair kp = keys(KeyType.EC);
+        KeyPair kp = keys(CertificateKeyType.EC);
         assertThatThrownBy(() -> Certificates.selfSigned(kp, " ", List.of(), YEAR)).isInstanceOf(KeywayException.class);
         assertThatThrownBy(() -> Certificates.selfSigned(kp, "x".repeat(65), List.of(), YEAR)).isInstanceOf(KeywayException.class);
         assertThatThrownBy(() -> Certificates.selfSigned(kp, "a\nb", List.of(), YEAR)).isInstanceOf(KeywayException.class);
@@ -234,7 +234,7 @@ class CertificatesTest {
 
     @Test
     void fingerprintIsSha256OfDer() throws Exception {
-        X509Certificate c = Certificates.selfSigned(keys(KeyType.EC), "x", List.of(), YEAR);
+        X509Certificate c = Certificates.selfSigned(keys(CertificateKeyType.EC), "x", List.of(), YEAR);
         byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(c.getEncoded());
         assertThat(Certificates.sha256Fingerprint(c)).matches("([0-9A-F]{2}:){31}[0-9A-F]{2}")
                 .isEqualTo(java.util.HexFormat.ofDelimiter(":").withUpperCase().formatHex(d));
