@@ -9,8 +9,8 @@ import dev.keyway.remote.RemoteClient;
 import dev.keyway.remote.RemoteHost;
 import dev.keyway.remote.RemoteSession;
 import dev.keyway.tls.cert.Pem;
-import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 
 import java.io.Closeable;
 import java.io.IOException;

@@ -7,7 +7,7 @@ import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.cert.Pem;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.keyway.jsse;
 
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;

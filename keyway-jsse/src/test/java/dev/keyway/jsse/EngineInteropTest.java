@@ -304,7 +304,7 @@ class EngineInteropTest {
         ce.setSSLParameters(p);
         Side c = new Side(ce);
         handshake(c, new Side(engine(sctx, false)));
-        assertThat(((KeywaySslEngine) ce).group()).isEqualTo(dev.keyway.tls.handshake.NamedGroup.SECP256R1);
+        assertThat(((KeywaySslEngine) ce).group()).isEqualTo(dev.keyway.tls.params.NamedGroup.SECP256R1);
 
         SSLEngine e = engine(cctx, true);
         SSLParameters none = e.getSSLParameters();

@@ -5,7 +5,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.tls.TlsConnection;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;

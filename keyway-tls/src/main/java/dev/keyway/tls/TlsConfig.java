@@ -4,7 +4,7 @@ import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLog;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -36,7 +36,7 @@ public final class TlsConfig {
     private final TicketKeys ticketKeys;
     private final int ticketCount;
     private final java.time.Duration ticketLifetime;
-    private final dev.keyway.tls.handshake.Ticket resumeWith;
+    private final dev.keyway.tls.params.Ticket resumeWith;
     private final boolean exposeTrafficSecrets;
     private final List<TlsVersion> versions;
     private final dev.keyway.tls.session.SessionStore sessionStore;
@@ -205,7 +205,7 @@ public final class TlsConfig {
     }
 
     /** Client: the ticket to offer for resumption, or null. */
-    public dev.keyway.tls.handshake.Ticket resumeWith() {
+    public dev.keyway.tls.params.Ticket resumeWith() {
         return resumeWith;
     }
 
@@ -241,7 +241,7 @@ public final class TlsConfig {
         private TicketKeys ticketKeys;
         private int ticketCount = 1;
         private java.time.Duration ticketLifetime = java.time.Duration.ofHours(2);
-        private dev.keyway.tls.handshake.Ticket resumeWith;
+        private dev.keyway.tls.params.Ticket resumeWith;
         private boolean exposeTrafficSecrets;
         private ClientCertificateCheck clientCertificateCheck;
         private ServerCertificateCheck serverCertificateCheck;
@@ -288,7 +288,7 @@ public final class TlsConfig {
         }
 
         /** Client: offer this ticket (PSK with (EC)DHE); a full handshake follows if the server declines. */
-        public Builder resumeWith(dev.keyway.tls.handshake.Ticket ticket) {
+        public Builder resumeWith(dev.keyway.tls.params.Ticket ticket) {
             this.resumeWith = ticket;
             return this;
         }

@@ -7,10 +7,10 @@ import dev.keyway.tls.handshake.Alerts;
 import dev.keyway.tls.handshake.ClientHandshake13;
 import dev.keyway.tls.handshake.Handshake;
 import dev.keyway.tls.handshake.HandshakeResult;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.handshake.PostHandshake;
 import dev.keyway.tls.handshake.ServerHandshake13;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 import dev.keyway.tls.record.RecordLayer;
 
 import java.io.EOFException;

@@ -9,6 +9,8 @@ import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordProtection12;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;

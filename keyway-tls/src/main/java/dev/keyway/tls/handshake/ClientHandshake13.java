@@ -13,6 +13,8 @@ import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection;
 import dev.keyway.tls.record.RecordProtection13;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

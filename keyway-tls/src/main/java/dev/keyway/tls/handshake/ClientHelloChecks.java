@@ -2,6 +2,7 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.NamedGroup;
 
 import java.util.Map;
 

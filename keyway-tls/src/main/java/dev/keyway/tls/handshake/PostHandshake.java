@@ -3,6 +3,7 @@ package dev.keyway.tls.handshake;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
+import dev.keyway.tls.params.Ticket;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -9,6 +9,7 @@ import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordProtection12;
+import dev.keyway.tls.params.NamedGroup;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

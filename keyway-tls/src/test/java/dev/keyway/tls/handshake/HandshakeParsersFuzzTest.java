@@ -5,6 +5,7 @@ import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
+import dev.keyway.tls.params.NamedGroup;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
