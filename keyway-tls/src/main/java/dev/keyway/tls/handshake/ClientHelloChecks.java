@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * The exact shape of the ClientHello extensions a server reads, checked once before anything uses them: each
  * vector within its length bounds and with nothing after it, or a decode_error; contents that are well formed
- * but not allowed, an illegal_parameter. The parser of {@link ServerHandshake13.ClientHello} reads leniently
+ * but not allowed, an illegal_parameter. The parser of {@link ClientHello} reads leniently
  * (it takes what it needs); this is where the RFCs' bounds are enforced, for TLS 1.3 and 1.2 alike.
  */
 final class ClientHelloChecks {

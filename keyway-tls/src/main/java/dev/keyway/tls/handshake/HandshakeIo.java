@@ -11,9 +11,7 @@ import java.util.Arrays;
 final class HandshakeIo {
     static final int CLIENT_HELLO = 1;
     static final int SERVER_HELLO = 2;
-    static final int HELLO_REQUEST = 0;
     static final int NEW_SESSION_TICKET = 4;
-    static final int END_OF_EARLY_DATA = 5;
     static final int ENCRYPTED_EXTENSIONS = 8;
     static final int CERTIFICATE = 11;
     static final int SERVER_KEY_EXCHANGE = 12;

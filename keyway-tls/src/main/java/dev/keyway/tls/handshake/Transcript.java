@@ -1,5 +1,8 @@
 package dev.keyway.tls.handshake;
 
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.Prf12;
+
 import java.io.ByteArrayOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -13,9 +16,9 @@ final class Transcript {
         messages.writeBytes(raw);
     }
 
-    /** The suite's hash, once the ServerHello chose it. */
-    void algorithm(String jcaName) {
-        this.algorithm = jcaName;
+    /** The suite's hash, once the ServerHello chose it: TLS 1.3's HKDF hash, TLS 1.2's PRF hash (the same enum value). */
+    void algorithm(CipherSuite suite) {
+        this.algorithm = suite.prfHash() == Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256";
     }
 
     /** The messages themselves (TLS 1.2's CertificateVerify signs them, not their hash). */
