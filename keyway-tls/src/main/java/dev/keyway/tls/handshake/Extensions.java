@@ -47,6 +47,12 @@ final class Extensions {
         w.u16(type).vec16(data);
     }
 
+    /** The ALPN extension's data naming the one protocol chosen (RFC 7301 section 3.1): a server's answer. */
+    static byte[] alpn(String chosen) {
+        return new Wire.Writer().vec16(new Wire.Writer().vec8(chosen.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).toByteArray())
+                .toByteArray();
+    }
+
     /** An extensions block (without its length prefix) in the map's order: what {@link #parse} reads back. */
     static byte[] encode(Map<Integer, byte[]> extensions) {
         Wire.Writer w = new Wire.Writer();

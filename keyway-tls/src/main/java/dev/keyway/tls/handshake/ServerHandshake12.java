@@ -11,7 +11,6 @@ import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordProtection12;
 import dev.keyway.tls.params.NamedGroup;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -159,8 +158,7 @@ final class ServerHandshake12 implements Handshake.Flow {
             ext.put(Extensions.SESSION_TICKET, new byte[0]);
         }
         if (alpn != null) {
-            ext.put(Extensions.ALPN, new Wire.Writer().vec16(new Wire.Writer().vec8(alpn.getBytes(StandardCharsets.US_ASCII))
-                    .toByteArray()).toByteArray());
+            ext.put(Extensions.ALPN, Extensions.alpn(alpn));
         }
         send(new ServerHello(TlsVersion.TLS12.code(), serverRandom, sessionId, suite.code(), ext, true));
     }

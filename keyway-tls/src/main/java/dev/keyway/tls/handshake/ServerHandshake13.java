@@ -11,7 +11,6 @@ import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection13;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -199,8 +198,7 @@ final class ServerHandshake13 implements Handshake.Flow {
             ee.put(Extensions.SERVER_NAME, new byte[0]);
         }
         if (alpn != null) {
-            ee.put(Extensions.ALPN, new Wire.Writer().vec16(new Wire.Writer().vec8(alpn.getBytes(StandardCharsets.US_ASCII))
-                    .toByteArray()).toByteArray());
+            ee.put(Extensions.ALPN, Extensions.alpn(alpn));
         }
         send(new HandshakeMessage.EncryptedExtensions(ee));
 
