@@ -6,6 +6,8 @@ import dev.keyway.tls.TlsException;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -26,7 +28,7 @@ record CertificateMessage(byte[] context, List<byte[]> certificates, List<byte[]
     static CertificateMessage parse13(byte[] body, boolean emptyAllowed, byte[] expectedContext) {
         Wire.Reader r = new Wire.Reader(body);
         byte[] context = r.vec8();
-        if (expectedContext != null && !java.util.Arrays.equals(context, expectedContext)) {
+        if (expectedContext != null && !Arrays.equals(context, expectedContext)) {
             // We sent an empty certificate_request_context; the client must echo it (RFC 8446 section 4.4.2).
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "the client's Certificate has a request context we did not send");
         }
@@ -65,7 +67,7 @@ record CertificateMessage(byte[] context, List<byte[]> certificates, List<byte[]
     /** TLS 1.3's, for our chain (no per-certificate extensions). */
     static CertificateMessage of13(byte[] context, List<X509Certificate> chain) {
         List<byte[]> ders = ders(chain);
-        return new CertificateMessage(context, ders, java.util.Collections.nCopies(ders.size(), new byte[0]));
+        return new CertificateMessage(context, ders, Collections.nCopies(ders.size(), new byte[0]));
     }
 
     static CertificateMessage of12(List<X509Certificate> chain) {

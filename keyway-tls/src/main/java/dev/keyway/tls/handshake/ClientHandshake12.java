@@ -8,12 +8,16 @@ import dev.keyway.core.keylog.KeyLogLabel;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
-import dev.keyway.tls.record.RecordProtection12;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.record.RecordProtection12;
 
+import javax.crypto.Cipher;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPublicKey;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +36,7 @@ import java.util.Map;
  * [NewSessionTicket], ChangeCipherSpec and Finished, then ours.
  */
 final class ClientHandshake12 implements Handshake.Flow {
-    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private enum State { CERTIFICATE, SERVER_KEY_EXCHANGE, REQUEST_OR_DONE, SERVER_HELLO_DONE, CHANGE_CIPHER_SPEC, FINISHED, DONE }
 
@@ -146,7 +150,7 @@ final class ClientHandshake12 implements Handshake.Flow {
         chain = PeerCertificates.parse(CertificateMessage.parse12(m.body(), false).certificates());
         PeerCertificates.validateServer(chain, config, TlsVersion.TLS12, suite);
         boolean rsa = suite.keyExchange() == CipherSuite.KeyExchange.RSA;
-        if (rsa && !(chain.get(0).getPublicKey() instanceof java.security.interfaces.RSAPublicKey)) {
+        if (rsa && !(chain.get(0).getPublicKey() instanceof RSAPublicKey)) {
             throw TlsException.fatal(Alert.UNSUPPORTED_CERTIFICATE, "RSA key transport needs an RSA certificate");
         }
         state = rsa ? State.REQUEST_OR_DONE : State.SERVER_KEY_EXCHANGE;
@@ -220,10 +224,10 @@ final class ClientHandshake12 implements Handshake.Flow {
 
     private byte[] rsaEncrypt(byte[] preMaster) {
         try {
-            javax.crypto.Cipher rsa = javax.crypto.Cipher.getInstance("RSA/ECB/PKCS1Padding");
-            rsa.init(javax.crypto.Cipher.ENCRYPT_MODE, chain.get(0).getPublicKey(), RANDOM);
+            Cipher rsa = Cipher.getInstance("RSA/ECB/PKCS1Padding");
+            rsa.init(Cipher.ENCRYPT_MODE, chain.get(0).getPublicKey(), RANDOM);
             return rsa.doFinal(preMaster);
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw TlsException.fatal(Alert.INTERNAL_ERROR, "RSA encryption of the pre-master secret failed: " + e.getMessage());
         }
     }

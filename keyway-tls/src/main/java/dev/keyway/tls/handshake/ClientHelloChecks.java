@@ -4,7 +4,9 @@ import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.params.NamedGroup;
 
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The exact shape of the ClientHello extensions a server reads, checked once before anything uses them: each
@@ -70,7 +72,7 @@ final class ClientHelloChecks {
             throw TlsException.fatal(Alert.DECODE_ERROR, "an empty server_name list (RFC 6066 section 3)");
         }
         Wire.Reader r = new Wire.Reader(list);
-        java.util.Set<Integer> types = new java.util.HashSet<>();
+        Set<Integer> types = new HashSet<>();
         while (r.remaining() > 0) {
             int type = r.u8();
             byte[] name = r.vec16();

@@ -4,6 +4,7 @@ import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -49,7 +50,7 @@ final class Extensions {
 
     /** The ALPN extension's data naming the one protocol chosen (RFC 7301 section 3.1): a server's answer. */
     static byte[] alpn(String chosen) {
-        return new Wire.Writer().vec16(new Wire.Writer().vec8(chosen.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).toByteArray())
+        return new Wire.Writer().vec16(new Wire.Writer().vec8(chosen.getBytes(StandardCharsets.US_ASCII)).toByteArray())
                 .toByteArray();
     }
 

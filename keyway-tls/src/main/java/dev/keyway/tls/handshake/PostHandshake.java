@@ -2,10 +2,11 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Ticket;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection13;
-import dev.keyway.tls.params.Ticket;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,12 +26,12 @@ public final class PostHandshake {
     private final List<Ticket> tickets = new ArrayList<>();
     private byte[] readSecret;
     private byte[] writeSecret;
-    private final java.time.Clock clock;
+    private final Clock clock;
     private final HandshakeIo io;
     /** The peer asked for our KeyUpdate (update_requested); the writer sends it, once. */
     private boolean answerOwed;
 
-    public PostHandshake(RecordLayer records, HandshakeResult session, boolean client, java.time.Clock clock) {
+    public PostHandshake(RecordLayer records, HandshakeResult session, boolean client, Clock clock) {
         this.clock = clock;
         this.records = records;
         this.io = new HandshakeIo(records);

@@ -8,16 +8,26 @@ import dev.keyway.core.keylog.KeyLogLabel;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
-import dev.keyway.tls.record.RecordProtection12;
 import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.record.RecordProtection12;
+import dev.keyway.tls.session.SessionStore;
+import org.bouncycastle.crypto.params.RSAKeyParameters;
+import org.bouncycastle.crypto.tls.TlsRsaKeyExchange;
+import org.bouncycastle.crypto.util.PrivateKeyFactory;
 
+import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAKey;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * The TLS 1.2 server handshake after a ClientHello that did not get TLS 1.3 (RFC 5246 section 7.3, ECDHE as
@@ -40,7 +50,7 @@ final class ServerHandshake12 implements Handshake.Flow {
     /** The curves of RFC 8422 section 5.1.1 (and x25519, x448): a client naming one uses ec_point_formats as that RFC says. */
     private static final List<Integer> RFC8422_CURVES = List.of(23, 24, 25, 29, 30);
     /** The longest a session-cache entry lives (RFC 5246 appendix F.1.4; every SessionStore enforces it). */
-    private static final java.time.Duration MAX_CACHED = java.time.Duration.ofHours(24);
+    private static final Duration MAX_CACHED = Duration.ofHours(24);
 
     private enum State { CLIENT_CERTIFICATE, CLIENT_KEY_EXCHANGE, CLIENT_CERTIFICATE_VERIFY, CHANGE_CIPHER_SPEC, FINISHED, DONE }
 
@@ -186,7 +196,7 @@ final class ServerHandshake12 implements Handshake.Flow {
         ResumptionState state = opened == null ? null : ResumptionState.decode(opened);
         if (state == null || state.suite().tls13() || !ch.suites().contains(state.suite().code())
                 || !config.suites(TlsVersion.TLS12).contains(state.suite()) || state.psk().length != Prf12.MASTER_SECRET_LENGTH
-                || !java.util.Objects.equals(state.serverName(), ch.serverName())) {
+                || !Objects.equals(state.serverName(), ch.serverName())) {
             return null;
         }
         long ageMs = config.clock().millis() - state.created().toEpochMilli();
@@ -261,7 +271,7 @@ final class ServerHandshake12 implements Handshake.Flow {
      * section 5.1: a client's curves rule out ECC suites, not the handshake).
      */
     private CipherSuite chooseSuite(ClientHello ch, SignatureScheme scheme, NamedGroup common) {
-        boolean rsaKey = config.privateKey() instanceof java.security.interfaces.RSAKey;
+        boolean rsaKey = config.privateKey() instanceof RSAKey;
         boolean ecdheOffered = false;
         for (CipherSuite s : config.suites(TlsVersion.TLS12)) {
             if (!ch.suites().contains(s.code())) {
@@ -359,8 +369,8 @@ final class ServerHandshake12 implements Handshake.Flow {
      */
     private byte[] rsaPreMasterSecret(byte[] encrypted) {
         try {
-            org.bouncycastle.crypto.params.RSAKeyParameters key = (org.bouncycastle.crypto.params.RSAKeyParameters)
-                    org.bouncycastle.crypto.util.PrivateKeyFactory.createKey(config.privateKey().getEncoded());
+            RSAKeyParameters key = (RSAKeyParameters)
+                    PrivateKeyFactory.createKey(config.privateKey().getEncoded());
             if (encrypted.length == 0 || encrypted.length > (key.getModulus().bitLength() + 7) / 8) {
                 // Not an RSA ciphertext for this key at all (its length is public): a random pre-master secret, so
                 // it fails at the Finished like every other malformation instead of ending the connection here.
@@ -369,9 +379,9 @@ final class ServerHandshake12 implements Handshake.Flow {
                 return random;
             }
             // The version check is against ClientHello.client_version, not the version negotiated (RFC 5246 section 7.4.7.1).
-            return org.bouncycastle.crypto.tls.TlsRsaKeyExchange.decryptPreMasterSecret(encrypted, 0, encrypted.length, key, clientVersion,
+            return TlsRsaKeyExchange.decryptPreMasterSecret(encrypted, 0, encrypted.length, key, clientVersion,
                     RANDOM);
-        } catch (java.io.IOException | ClassCastException e) {
+        } catch (IOException | ClassCastException e) {
             throw new IllegalStateException("the server's RSA key cannot decrypt", e);
         }
     }
@@ -381,7 +391,7 @@ final class ServerHandshake12 implements Handshake.Flow {
         CertificateVerifyMessage cv = CertificateVerifyMessage.parse(m.body());
         int code = cv.scheme();
         SignatureScheme scheme = SignatureScheme.ofCode(code);
-        boolean requested = java.util.stream.IntStream.of(SignatureScheme.OFFERED).anyMatch(s -> s == code);
+        boolean requested = IntStream.of(SignatureScheme.OFFERED).anyMatch(s -> s == code);
         if (scheme == null || !requested || !scheme.fits(clientChain.get(0).getPublicKey())) {
             // RFC 5246 section 7.4.8: one of the algorithms our CertificateRequest listed, for the certificate's key
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("the client's CertificateVerify uses signature scheme 0x%04X, "
@@ -418,7 +428,7 @@ final class ServerHandshake12 implements Handshake.Flow {
             // Tickets may live up to 7 days, cache entries 24 hours (RFC 5246 appendix F.1.4, SessionLimits): a longer
             // ticket lifetime is cut for the cache, a zero one stores nothing (the store refuses both, which failed the handshake).
             // A session without the extended master secret is never stored (RFC 7627 section 5.3).
-            java.time.Duration cached = config.ticketLifetime().compareTo(MAX_CACHED) > 0 ? MAX_CACHED : config.ticketLifetime();
+            Duration cached = config.ticketLifetime().compareTo(MAX_CACHED) > 0 ? MAX_CACHED : config.ticketLifetime();
             byte[] sealed = sessionId.length > 0 && extendedMasterSecret && !cached.isZero() ? sealedState() : null;
             if (sealed != null) {
                 config.sessionStore().put(sessionId, sealed, cached);
@@ -452,7 +462,7 @@ final class ServerHandshake12 implements Handshake.Flow {
     @Override
     public Runnable invalidator() {
         byte[] id = sessionId;
-        dev.keyway.tls.session.SessionStore store = config.sessionStore();
+        SessionStore store = config.sessionStore();
         return () -> {
             if (id.length > 0 && store != null) {
                 try {
@@ -470,7 +480,7 @@ final class ServerHandshake12 implements Handshake.Flow {
      */
     private byte[] sealedState() {
         long lifetime = config.ticketLifetime().getSeconds();
-        java.time.Instant created = resumed != null ? resumed.created() : config.clock().instant();
+        Instant created = resumed != null ? resumed.created() : config.clock().instant();
         ResumptionState state = ResumptionState.of(suite, masterSecret, created, lifetime, 0, alpn, hello.serverName(), clientChain);
         return state == null ? null : config.ticketKeys().seal(state.encode());
     }

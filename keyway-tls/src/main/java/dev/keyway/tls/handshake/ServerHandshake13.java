@@ -19,6 +19,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * The TLS 1.3 server handshake (RFC 8446 section 4) from the ClientHello that chose it: [HelloRetryRequest when the
@@ -35,7 +37,7 @@ final class ServerHandshake13 implements Handshake.Flow {
      */
     static final int MAX_SKIPPED_EARLY_DATA = RecordLayer.MAX_FRAGMENT;
     /** Extensions a second ClientHello may change after a HelloRetryRequest (RFC 8446 section 4.1.2). */
-    private static final java.util.Set<Integer> MAY_CHANGE_AFTER_RETRY = java.util.Set.of(Extensions.KEY_SHARE,
+    private static final Set<Integer> MAY_CHANGE_AFTER_RETRY = Set.of(Extensions.KEY_SHARE,
             Extensions.PRE_SHARED_KEY, Extensions.PADDING);
 
     private enum State { CLIENT_HELLO, CLIENT_HELLO_AFTER_RETRY, CLIENT_CERTIFICATE, CLIENT_CERTIFICATE_VERIFY, CLIENT_FINISHED, DONE }
@@ -292,7 +294,7 @@ final class ServerHandshake13 implements Handshake.Flow {
             }
             // A ticket stands for the authentication of the session it came from: not for another server name
             // (RFC 8446 section 4.6.1); its client certificate is checked below.
-            if (!java.util.Objects.equals(state.serverName(), ch.serverName())) {
+            if (!Objects.equals(state.serverName(), ch.serverName())) {
                 continue;
             }
             long ageMs = now - state.created().toEpochMilli();

@@ -6,6 +6,7 @@ import dev.keyway.tls.TlsException;
 import dev.keyway.tls.params.NamedGroup;
 
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -26,7 +27,7 @@ public record ServerHello(int legacyVersion, byte[] random, byte[] sessionIdEcho
     static final byte[] DOWNGRADE_TLS12 = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01};
 
     public ServerHello {
-        extensions = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(extensions));
+        extensions = Collections.unmodifiableMap(new LinkedHashMap<>(extensions));
     }
 
     /** A ServerHello's body; a bad field is a decode_error (or illegal_parameter for a compression method). */

@@ -3,6 +3,8 @@ package dev.keyway.tls.handshake;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 
+import java.util.Arrays;
+
 /**
  * The handshake messages only TLS 1.2 has (RFC 5246 section 7.4, ECDHE as in RFC 8422, tickets as in RFC 5077),
  * as records like those of {@link HandshakeMessage}. The hellos, Certificate, CertificateVerify and Finished are
@@ -73,7 +75,7 @@ final class Tls12Messages {
         /** Keyway's request: types rsa_sign(1) and ecdsa_sign(64), the schemes it accepts, no list of CAs. */
         static CertificateRequest12 ours() {
             byte[] list = SignatureScheme.offeredList();
-            return new CertificateRequest12(new byte[] {1, 64}, java.util.Arrays.copyOfRange(list, 2, list.length), new byte[0]);
+            return new CertificateRequest12(new byte[] {1, 64}, Arrays.copyOfRange(list, 2, list.length), new byte[0]);
         }
 
         @Override

@@ -6,6 +6,7 @@ import dev.keyway.core.kdf.Prf12;
 import java.io.ByteArrayOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 
 /** The handshake transcript (RFC 8446 section 4.4.1): the messages so far, hashed on demand. */
 final class Transcript {
@@ -33,7 +34,7 @@ final class Transcript {
     /** The hash of the transcript followed by {@code extra} (a truncated ClientHello, for PSK binders). */
     byte[] hashWith(byte[] extra) {
         byte[] all = messages.toByteArray();
-        byte[] joined = java.util.Arrays.copyOf(all, all.length + extra.length);
+        byte[] joined = Arrays.copyOf(all, all.length + extra.length);
         System.arraycopy(extra, 0, joined, all.length, extra.length);
         return digest(joined);
     }
