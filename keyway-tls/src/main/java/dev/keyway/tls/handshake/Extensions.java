@@ -23,7 +23,6 @@ final class Extensions {
     static final int SUPPORTED_VERSIONS = 43;
     static final int COOKIE = 44;
     static final int PSK_KEY_EXCHANGE_MODES = 45;
-    static final int SIGNATURE_ALGORITHMS_CERT = 50;
     static final int KEY_SHARE = 51;
     static final int RENEGOTIATION_INFO = 0xff01;
 
