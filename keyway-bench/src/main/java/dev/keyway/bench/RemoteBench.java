@@ -4,7 +4,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.remote.RemoteClient;
 import dev.keyway.remote.RemoteHost;
 import dev.keyway.remote.RemoteSession;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

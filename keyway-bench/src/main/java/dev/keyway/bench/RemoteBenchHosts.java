@@ -11,7 +11,7 @@ import dev.keyway.remote.RemoteClient;
 import dev.keyway.remote.RemoteHost;
 import dev.keyway.remote.RemoteSession;
 import dev.keyway.tls.cert.Pem;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 
 import java.io.Closeable;
 import java.io.IOException;

@@ -5,8 +5,8 @@ import dev.keyway.bench.RemoteBenchHosts.Hosts;
 import dev.keyway.bench.RemoteBenchHosts.Stats;
 import dev.keyway.remote.RemoteClient;
 import dev.keyway.remote.RemoteSession;
-import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 
 import java.io.IOException;
 import java.util.Arrays;

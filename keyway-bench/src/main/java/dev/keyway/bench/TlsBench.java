@@ -14,7 +14,7 @@ import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.cert.Certificates;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;

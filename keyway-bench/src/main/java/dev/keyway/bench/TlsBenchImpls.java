@@ -9,8 +9,8 @@ import dev.keyway.tls.TlsServer;
 import dev.keyway.tls.cert.Certificates;
 import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
-import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;

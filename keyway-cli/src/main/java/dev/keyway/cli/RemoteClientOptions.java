@@ -6,7 +6,7 @@ import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.remote.Registry;
 import dev.keyway.remote.RemoteClient;
 import dev.keyway.tls.cert.Pem;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;

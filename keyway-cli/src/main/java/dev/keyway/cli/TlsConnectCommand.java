@@ -6,7 +6,7 @@ import dev.keyway.core.io.AtomicFile;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.TlsException;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

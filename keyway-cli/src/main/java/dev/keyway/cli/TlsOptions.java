@@ -9,7 +9,7 @@ import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.cert.Pem;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;

@@ -194,7 +194,7 @@ class KeywayTls12CaptureInteropTest {
             Cli.Result served = server.get(30, TimeUnit.SECONDS);
             assertThat(served.exit()).as(served.err()).isZero();
         }
-        assertThat(dev.keyway.tls.handshake.Ticket.decode(Files.readString(session)).ticket()).as("resumed by session ID, not a ticket").isEmpty();
+        assertThat(dev.keyway.tls.params.Ticket.decode(Files.readString(session)).ticket()).as("resumed by session ID, not a ticket").isEmpty();
     }
 
     /** openssl s_client -reconnect (one full handshake, five resumed) against keyway tls serve: all six decrypt with the server's key log. */

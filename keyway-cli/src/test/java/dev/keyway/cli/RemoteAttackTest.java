@@ -9,7 +9,7 @@ import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsServer;
 import dev.keyway.tls.cert.Certificates;
 import dev.keyway.tls.cert.Pem;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.cert.Pem;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -1,7 +1,7 @@
 package dev.keyway.jsse;
 
 import dev.keyway.tls.TlsConfig;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;

@@ -4,8 +4,8 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsEngine;
 import dev.keyway.tls.TlsException;
-import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;

@@ -1,6 +1,6 @@
 package dev.keyway.jsse;
 
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 
 import javax.net.ssl.SSLParameters;
 import java.lang.reflect.Method;

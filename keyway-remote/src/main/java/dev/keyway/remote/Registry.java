@@ -7,7 +7,7 @@ import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.io.AtomicFile;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;

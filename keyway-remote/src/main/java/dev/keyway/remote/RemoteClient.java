@@ -10,8 +10,8 @@ import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.TlsException;
-import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -6,7 +6,7 @@ import dev.keyway.core.keylog.KeyLog;
 import dev.keyway.tls.TicketKeys;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsServer;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 
 import java.io.Closeable;
 import java.io.IOException;

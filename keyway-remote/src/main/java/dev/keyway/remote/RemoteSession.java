@@ -6,7 +6,7 @@ import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.io.AtomicFile;
 import dev.keyway.tls.TlsConnection;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.KeyType;
 import dev.keyway.core.keylog.KeyLog;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -4,8 +4,8 @@ import dev.keyway.core.identity.Identity;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.TlsException;
-import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

@@ -5,7 +5,7 @@ import dev.keyway.core.identity.Identity;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.cert.Certificates;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

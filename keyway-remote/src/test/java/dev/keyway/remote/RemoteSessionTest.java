@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.identity.Identity;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -3,8 +3,8 @@ package dev.keyway.tls;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLog;
-import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 import dev.keyway.tls.session.MemorySessionStore;
 import dev.keyway.tls.session.SessionStore;
 

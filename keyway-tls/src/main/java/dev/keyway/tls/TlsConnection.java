@@ -1,8 +1,8 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuite;
-import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 import dev.keyway.tls.record.RecordLayer;
 
 import java.io.Closeable;

@@ -2,13 +2,13 @@ package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.handshake.ClientHandshake13;
+import dev.keyway.tls.handshake.ClientHandshake;
 import dev.keyway.tls.handshake.Handshake;
 import dev.keyway.tls.handshake.HandshakeResult;
-import dev.keyway.tls.handshake.NamedGroup;
 import dev.keyway.tls.handshake.PostHandshake;
-import dev.keyway.tls.handshake.ServerHandshake13;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.handshake.ServerHandshake;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 import dev.keyway.tls.record.RecordLayer;
 
 import java.io.EOFException;
@@ -52,7 +52,7 @@ public final class TlsEngine {
     private TlsEngine(TlsConfig config, boolean client) {
         this.config = config;
         this.client = client;
-        this.handshake = client ? new ClientHandshake13(config, records) : new ServerHandshake13(config, records);
+        this.handshake = client ? new ClientHandshake(config, records) : new ServerHandshake(config, records);
         synchronized (outLock) {
             handshake.start();
         }

@@ -1,7 +1,7 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuites;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;

@@ -1,7 +1,7 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuites;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,10 +118,10 @@ class LoopbackHandshakeTest {
         assertThat(exchange(stranger, client.build(), summaries).resumed()).isFalse();
 
         // A ticket whose PSK is wrong makes a binder that does not verify: decrypt_error, no fallback.
-        dev.keyway.tls.handshake.Ticket t = first.tickets().get(0);
+        dev.keyway.tls.params.Ticket t = first.tickets().get(0);
         byte[] badPsk = t.psk().clone();
         badPsk[0] ^= 1;
-        dev.keyway.tls.handshake.Ticket forged = new dev.keyway.tls.handshake.Ticket(t.ticket(), badPsk, t.lifetimeSeconds(), t.ageAdd(),
+        dev.keyway.tls.params.Ticket forged = new dev.keyway.tls.params.Ticket(t.ticket(), badPsk, t.lifetimeSeconds(), t.ageAdd(),
                 t.receivedAt(), t.suite(), t.serverName());
         try (ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<Throwable> served = CompletableFuture.supplyAsync(() -> {

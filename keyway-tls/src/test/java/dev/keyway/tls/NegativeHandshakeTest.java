@@ -4,7 +4,7 @@ import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeySchedule13;
 import dev.keyway.core.keylog.KeyLog;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection13;
 import org.junit.jupiter.api.AfterAll;
@@ -484,8 +484,8 @@ class NegativeHandshakeTest {
     // ---------------------------------------------------------------- resumption
 
     /** One good connection; the tickets the client got. */
-    static List<dev.keyway.tls.handshake.Ticket> ticketsFrom(TlsConfig serverConfig, TlsConfig clientConfig) throws Exception {
-        List<dev.keyway.tls.handshake.Ticket> tickets = Collections.synchronizedList(new ArrayList<>());
+    static List<dev.keyway.tls.params.Ticket> ticketsFrom(TlsConfig serverConfig, TlsConfig clientConfig) throws Exception {
+        List<dev.keyway.tls.params.Ticket> tickets = Collections.synchronizedList(new ArrayList<>());
         Run r = run(serverConfig, clientConfig, null, c -> {
             c.getOutputStream().write(PING);
             c.getInputStream().readAllBytes();
@@ -505,7 +505,7 @@ class NegativeHandshakeTest {
     @Test
     void ticketFromAServerWithoutClientAuthenticationDoesNotSkipIt() throws Exception {
         TicketKeys shared = TicketKeys.rotatingEvery(Duration.ofHours(1));
-        List<dev.keyway.tls.handshake.Ticket> tickets = ticketsFrom(server(dir, "srv").ticketKeys(shared).build(), client(dir).build());
+        List<dev.keyway.tls.params.Ticket> tickets = ticketsFrom(server(dir, "srv").ticketKeys(shared).build(), client(dir).build());
         TlsConfig strict = server(dir, "srv").ticketKeys(shared).requireClientCertificate(true).trustAnchors(ca(dir)).build();
         AtomicInteger resumed = new AtomicInteger();
         Run r = run(strict, client(dir).resumeWith(tickets.get(0)).build(), null, c -> {
@@ -526,7 +526,7 @@ class NegativeHandshakeTest {
     @Test
     void ticketIsNotOfferedForAnotherServerName() throws Exception {
         TlsConfig serverConfig = server(dir, "srv").build();
-        List<dev.keyway.tls.handshake.Ticket> tickets = ticketsFrom(serverConfig, client(dir).build());
+        List<dev.keyway.tls.params.Ticket> tickets = ticketsFrom(serverConfig, client(dir).build());
         Run r = run(serverConfig, client(dir).serverName("other.example").resumeWith(tickets.get(0)).build(), null, PING_CLIENT,
                 ECHO_SERVER);
         // Without the ticket: a full handshake, and the certificate is not for other.example.
@@ -538,7 +538,7 @@ class NegativeHandshakeTest {
     void ticketsFollowTheConfiguredClock() throws Exception {
         Clock ahead = Clock.offset(Clock.systemUTC(), Duration.ofHours(3));
         TlsConfig serverConfig = server(dir, "srv").clock(ahead).build();
-        List<dev.keyway.tls.handshake.Ticket> tickets = ticketsFrom(serverConfig, client(dir).clock(ahead).build());
+        List<dev.keyway.tls.params.Ticket> tickets = ticketsFrom(serverConfig, client(dir).clock(ahead).build());
         AtomicInteger resumed = new AtomicInteger();
         Run r = run(serverConfig, client(dir).clock(ahead).resumeWith(tickets.get(0)).build(), null, c -> {
             if (c.resumed()) {

@@ -3,7 +3,7 @@ package dev.keyway.tls;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.core.keylog.ParsedKeyLog;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -165,7 +165,7 @@ class OpenSslInteropTest {
                 "-www", "-naccept", "2", "-tls1_3"), "ACCEPT");
         try {
             TlsConfig.Builder config = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost");
-            dev.keyway.tls.handshake.Ticket ticket;
+            dev.keyway.tls.params.Ticket ticket;
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port); TlsConnection c = TlsConnection.connect(s, config.build())) {
                 c.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 c.getInputStream().readAllBytes();

@@ -5,7 +5,7 @@ import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeyBlock12;
 import dev.keyway.core.kdf.Prf12;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection12;
 

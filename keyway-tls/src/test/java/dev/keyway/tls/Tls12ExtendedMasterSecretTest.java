@@ -4,7 +4,7 @@ import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.Ticket;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -5,7 +5,7 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLog;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.session.MemorySessionStore;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -246,7 +246,7 @@ class Tls12HandshakeTest {
         TlsConfig serverConfig = server("ec").versions(ONLY12).ticketCount(0).build();
         TlsEngine first = connect(serverConfig, client().versions(ONLY12).build());
         assertThat(first.resumed()).isFalse();
-        dev.keyway.tls.handshake.Ticket session = first.tickets().get(0);
+        dev.keyway.tls.params.Ticket session = first.tickets().get(0);
         assertThat(session.sessionId()).hasSize(32);
         assertThat(session.ticket()).isEmpty();
         Map<String, byte[]> log = new ConcurrentHashMap<>();
@@ -255,7 +255,7 @@ class Tls12HandshakeTest {
         assertThat(second.summary()).contains("TLSv1.2").contains("resumed");
         assertThat(log.get("CLIENT_RANDOM")).as("the resumed session's key-log line carries the same master secret").isEqualTo(session.psk());
         // a session can be resumed again, and the text form a client saves round-trips
-        dev.keyway.tls.handshake.Ticket saved = dev.keyway.tls.handshake.Ticket.decode(second.tickets().get(0).encode());
+        dev.keyway.tls.params.Ticket saved = dev.keyway.tls.params.Ticket.decode(second.tickets().get(0).encode());
         assertThat(connect(serverConfig, client().versions(ONLY12).resumeWith(saved).build()).resumed()).isTrue();
     }
 
@@ -263,7 +263,7 @@ class Tls12HandshakeTest {
     void ticketResumption() throws Exception {
         TlsConfig serverConfig = server("rsa").versions(BOTH).sessionStore(null).build();
         TlsEngine first = connect(serverConfig, client().versions(ONLY12).build());
-        dev.keyway.tls.handshake.Ticket session = first.tickets().get(0);
+        dev.keyway.tls.params.Ticket session = first.tickets().get(0);
         assertThat(session.ticket()).isNotEmpty();
         TlsEngine second = connect(serverConfig, client().versions(ONLY12).resumeWith(session).build());
         assertThat(second.resumed()).isTrue();
@@ -283,7 +283,7 @@ class Tls12HandshakeTest {
                 .ticketKeys(TicketKeys.fromSecret(secret, java.time.Duration.ofHours(1))).build();
         TlsConfig b = server("ec").versions(ONLY12).ticketCount(0).sessionStore(shared)
                 .ticketKeys(TicketKeys.fromSecret(secret, java.time.Duration.ofHours(1))).build();
-        dev.keyway.tls.handshake.Ticket session = connect(a, client().versions(ONLY12).build()).tickets().get(0);
+        dev.keyway.tls.params.Ticket session = connect(a, client().versions(ONLY12).build()).tickets().get(0);
         assertThat(connect(b, client().versions(ONLY12).resumeWith(session).build()).resumed()).isTrue();
         // the store holds the session sealed: its bytes are not the master secret
         byte[] stored = shared.get(session.sessionId());
@@ -298,7 +298,7 @@ class Tls12HandshakeTest {
     @Test
     void aSessionForAnotherServerNameIsNotResumed() throws Exception {
         TlsConfig serverConfig = server("ec").versions(ONLY12).build();
-        dev.keyway.tls.handshake.Ticket session = connect(serverConfig, client().versions(ONLY12).build()).tickets().get(0);
+        dev.keyway.tls.params.Ticket session = connect(serverConfig, client().versions(ONLY12).build()).tickets().get(0);
         // the client itself does not offer it for another name
         TlsEngine other = connect(serverConfig, client().versions(ONLY12).serverName("127.0.0.1").insecure(true).resumeWith(session).build());
         assertThat(other.resumed()).isFalse();
@@ -405,7 +405,7 @@ class Tls12HandshakeTest {
         TlsEngine c = TlsEngine.client(client().versions(ONLY12).build());
         TlsEngine s = TlsEngine.server(serverConfig);
         pump(c, s, x -> x);
-        dev.keyway.tls.handshake.Ticket session = c.tickets().get(0);
+        dev.keyway.tls.params.Ticket session = c.tickets().get(0);
         assertThat(store.get(session.sessionId())).isNotNull();
         byte[] garbage = {23, 3, 3, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
         assertThatThrownBy(() -> s.receive(garbage, 0, garbage.length)).isInstanceOfSatisfying(TlsException.class,
@@ -422,7 +422,7 @@ class Tls12HandshakeTest {
     void ticketLifetimesTheCacheCannotHoldDoNotBreakHandshakes() throws Exception {
         MemorySessionStore store = new MemorySessionStore();
         TlsConfig week = server("ec").versions(ONLY12).ticketCount(0).sessionStore(store).ticketLifetime(java.time.Duration.ofDays(7)).build();
-        dev.keyway.tls.handshake.Ticket session = connect(week, client().versions(ONLY12).build()).tickets().get(0);
+        dev.keyway.tls.params.Ticket session = connect(week, client().versions(ONLY12).build()).tickets().get(0);
         assertThat(store.get(session.sessionId())).isNotNull();
         assertThat(connect(week, client().versions(ONLY12).resumeWith(session).build()).resumed()).isTrue();
 
@@ -450,7 +450,7 @@ class Tls12HandshakeTest {
     void mutatedTls12FlightsNeverCrash() throws Exception {
         java.util.Random random = new java.util.Random(1205);
         TlsConfig serverConfig = server("rsa").versions(ONLY12).legacyRsaKeyExchange(true).legacyCbc(true).build();
-        dev.keyway.tls.handshake.Ticket session = connect(serverConfig, client().versions(ONLY12).build()).tickets().get(0);
+        dev.keyway.tls.params.Ticket session = connect(serverConfig, client().versions(ONLY12).build()).tickets().get(0);
         java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
         for (int i = 0; i < 400; i++) {
             int flight = random.nextInt(4);

@@ -130,7 +130,7 @@ class Tls12OpenSslInteropTest {
         try {
             TlsConfig.Builder config = TlsConfig.builder().trustAnchors(TestCerts.certs(dir.resolve("ca.pem"))).serverName("localhost")
                     .versions(List.of(TlsVersion.TLS13, TlsVersion.TLS12));
-            dev.keyway.tls.handshake.Ticket session;
+            dev.keyway.tls.params.Ticket session;
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port); TlsConnection c = TlsConnection.connect(s, config.build())) {
                 c.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 assertThat(new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).contains("New, TLSv1.2");

@@ -137,7 +137,7 @@ class Tls12ServerConformanceTest {
         RawTls12Client raw = new RawTls12Client(s, false);
         raw.finish(raw.sendHello(RawTls12Client.clientHello(raw.clientRandom, new byte[0], new int[] {ECDHE_RSA_GCM},
                 extensionsWith(EXT_SUPPORTED_GROUPS, null))));
-        assertThat(s.group()).isEqualTo(dev.keyway.tls.handshake.NamedGroup.SECP256R1);
+        assertThat(s.group()).isEqualTo(dev.keyway.tls.params.NamedGroup.SECP256R1);
     }
 
     /** An ECDSA suite to an RSA key is skipped the same way; with nothing else offered the refusal names the key. */
@@ -277,7 +277,7 @@ class Tls12ServerConformanceTest {
      */
     @Test
     void aHybridEncodedP256KeyIsAnIllegalParameter() throws Exception {
-        TlsEngine s = TlsEngine.server(server().groups(List.of(dev.keyway.tls.handshake.NamedGroup.SECP256R1)).build());
+        TlsEngine s = TlsEngine.server(server().groups(List.of(dev.keyway.tls.params.NamedGroup.SECP256R1)).build());
         RawTls12Client raw = new RawTls12Client(s, false);
         raw.keyExchangeRewrite = x -> {
             byte[] hybrid = x.clone(); // vec8: length, 0x04, X, Y

@@ -3,8 +3,8 @@ package dev.keyway.tls;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeySchedule13;
-import dev.keyway.tls.handshake.NamedGroup;
-import dev.keyway.tls.handshake.Ticket;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -666,9 +666,9 @@ class TlsEngineTest {
 
     @Test
     void theHybridGoesWithAnX25519ShareSoAServerWithoutItAnswersAtOnce() throws Exception {
-        List<dev.keyway.tls.handshake.NamedGroup> hybridFirst = List.of(dev.keyway.tls.handshake.NamedGroup.X25519MLKEM768,
-                dev.keyway.tls.handshake.NamedGroup.X25519);
-        for (var serverGroups : List.of(List.of(dev.keyway.tls.handshake.NamedGroup.X25519), List.of(dev.keyway.tls.handshake.NamedGroup.X25519MLKEM768))) {
+        List<dev.keyway.tls.params.NamedGroup> hybridFirst = List.of(dev.keyway.tls.params.NamedGroup.X25519MLKEM768,
+                dev.keyway.tls.params.NamedGroup.X25519);
+        for (var serverGroups : List.of(List.of(dev.keyway.tls.params.NamedGroup.X25519), List.of(dev.keyway.tls.params.NamedGroup.X25519MLKEM768))) {
             TlsEngine c = TlsEngine.client(client().groups(hybridFirst).build());
             TlsEngine s = TlsEngine.server(server().groups(serverGroups).build());
             move(c, s, WHOLE);
@@ -683,9 +683,9 @@ class TlsEngineTest {
             assertThat(s.group()).isEqualTo(serverGroups.get(0));
         }
         // a server that wants neither (P-256 only) still gets its HelloRetryRequest, and a second ClientHello with one share
-        Pair p = connect(client().groups(List.of(dev.keyway.tls.handshake.NamedGroup.X25519MLKEM768, dev.keyway.tls.handshake.NamedGroup.X25519,
-                dev.keyway.tls.handshake.NamedGroup.SECP256R1)).build(), server().groups(List.of(dev.keyway.tls.handshake.NamedGroup.SECP256R1)).build(), WHOLE);
-        assertThat(p.client().group()).isEqualTo(dev.keyway.tls.handshake.NamedGroup.SECP256R1);
+        Pair p = connect(client().groups(List.of(dev.keyway.tls.params.NamedGroup.X25519MLKEM768, dev.keyway.tls.params.NamedGroup.X25519,
+                dev.keyway.tls.params.NamedGroup.SECP256R1)).build(), server().groups(List.of(dev.keyway.tls.params.NamedGroup.SECP256R1)).build(), WHOLE);
+        assertThat(p.client().group()).isEqualTo(dev.keyway.tls.params.NamedGroup.SECP256R1);
     }
 
     @Test

@@ -6,7 +6,7 @@ import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeySchedule13;
 import dev.keyway.core.keylog.KeyLog;
 import dev.keyway.tls.handshake.HandshakeResult;
-import dev.keyway.tls.handshake.NamedGroup;
+import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.handshake.PostHandshake;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection13;
@@ -102,7 +102,7 @@ class TlsFuzzTest {
         HELLOS.put("mlkem", hybrid.clientRecords().get(0));
 
         // A ClientHello offering a ticket that the fuzzed servers (same ticket keys) can open.
-        List<dev.keyway.tls.handshake.Ticket> tickets = new ArrayList<>();
+        List<dev.keyway.tls.params.Ticket> tickets = new ArrayList<>();
         TlsRelay first = exchange(server().build(), client().build(), tickets);
         assertThat(tickets).isNotEmpty();
         TlsRelay resumed = exchange(server().build(), client().resumeWith(tickets.get(0)).build());
@@ -157,7 +157,7 @@ class TlsFuzzTest {
             return this;
         }
 
-        ClientBuilder resumeWith(dev.keyway.tls.handshake.Ticket t) {
+        ClientBuilder resumeWith(dev.keyway.tls.params.Ticket t) {
             b.resumeWith(t);
             return this;
         }
@@ -182,7 +182,7 @@ class TlsFuzzTest {
     }
 
     /** A good connection through a relay that records it; the relay is returned (closed) with the records. */
-    static TlsRelay exchange(TlsConfig serverConfig, TlsConfig clientConfig, List<dev.keyway.tls.handshake.Ticket> tickets) throws Exception {
+    static TlsRelay exchange(TlsConfig serverConfig, TlsConfig clientConfig, List<dev.keyway.tls.params.Ticket> tickets) throws Exception {
         try (ServerSocket ss = new ServerSocket(0, 1, LOOPBACK)) {
             Future<?> served = POOL.submit(() -> {
                 try (Socket s = ss.accept(); TlsConnection c = TlsConnection.accept(s, serverConfig)) {

@@ -8,10 +8,16 @@ import dev.keyway.core.keylog.KeyLogLabel;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 import dev.keyway.tls.record.RecordProtection12;
 
+import javax.crypto.Cipher;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPublicKey;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +35,8 @@ import java.util.Map;
  * made up to go with its ticket, RFC 5077 section 3.4), the abbreviated handshake follows: the server's
  * [NewSessionTicket], ChangeCipherSpec and Finished, then ours.
  */
-final class ClientHandshake12 implements Handshake.Tls12 {
-    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+final class ClientHandshake12 implements Handshake.Flow {
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private enum State { CERTIFICATE, SERVER_KEY_EXCHANGE, REQUEST_OR_DONE, SERVER_HELLO_DONE, CHANGE_CIPHER_SPEC, FINISHED, DONE }
 
@@ -66,8 +72,11 @@ final class ClientHandshake12 implements Handshake.Tls12 {
      * Continues after ClientHello and a TLS 1.2 ServerHello, both already in {@code transcript}; {@code offered}
      * is the session we offered to resume (or null) with {@code offeredId} the session ID we sent.
      */
-    ClientHandshake12(TlsConfig config, HandshakeIo io, Transcript transcript, CipherSuite suite, byte[] clientRandom, byte[] serverRandom,
-                      byte[] serverSessionId, Map<Integer, byte[]> extensions, String alpn, Ticket offered, byte[] offeredId) {
+    ClientHandshake12(TlsConfig config, HandshakeIo io, Transcript transcript, CipherSuite suite, byte[] clientRandom, ServerHello hello,
+                      String alpn, Ticket offered, byte[] offeredId) {
+        Map<Integer, byte[]> extensions = hello.extensions();
+        byte[] serverRandom = hello.random();
+        byte[] serverSessionId = hello.sessionIdEcho();
         this.config = config;
         this.io = io;
         this.transcript = transcript;
@@ -79,7 +88,7 @@ final class ClientHandshake12 implements Handshake.Tls12 {
         if (reneg == null || reneg.length != 1 || reneg[0] != 0) {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "the server does not support secure renegotiation (RFC 5746): refused");
         }
-        this.extendedMasterSecret = ServerHandshake12.usesExtendedMasterSecret(config, extensions.get(Extensions.EXTENDED_MASTER_SECRET),
+        this.extendedMasterSecret = Extensions.extendedMasterSecret(config, extensions.get(Extensions.EXTENDED_MASTER_SECRET),
                 "server");
         io.records().deliverChangeCipherSpec(true);
         this.sessionId = serverSessionId;
@@ -138,10 +147,10 @@ final class ClientHandshake12 implements Handshake.Tls12 {
 
     private void certificate(HandshakeIo.Message m) {
         transcript.add(m.raw());
-        chain = PeerCertificates.parse(CertificateMessage.parse12(m.body(), false));
+        chain = PeerCertificates.parse(CertificateMessage.parse12(m.body(), false).certificates());
         PeerCertificates.validateServer(chain, config, TlsVersion.TLS12, suite);
         boolean rsa = suite.keyExchange() == CipherSuite.KeyExchange.RSA;
-        if (rsa && !(chain.get(0).getPublicKey() instanceof java.security.interfaces.RSAPublicKey)) {
+        if (rsa && !(chain.get(0).getPublicKey() instanceof RSAPublicKey)) {
             throw TlsException.fatal(Alert.UNSUPPORTED_CERTIFICATE, "RSA key transport needs an RSA certificate");
         }
         state = rsa ? State.REQUEST_OR_DONE : State.SERVER_KEY_EXCHANGE;
@@ -149,16 +158,10 @@ final class ClientHandshake12 implements Handshake.Tls12 {
 
     /** ServerECDHParams (curve_type named_curve, the group, the point) and the signature over both randoms and them. */
     private void serverKeyExchange(HandshakeIo.Message m) {
-        Wire.Reader r = new Wire.Reader(m.body());
-        if (r.u8() != 3) {
-            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "ServerKeyExchange without a named curve");
-        }
-        int code = r.u16();
-        serverShare = r.vec8();
-        int paramsLength = 4 + serverShare.length;
-        int schemeCode = r.u16();
-        byte[] signature = r.vec16();
-        r.end("ServerKeyExchange");
+        Tls12Messages.ServerKeyExchange ske = Tls12Messages.ServerKeyExchange.parse(m.body());
+        int code = ske.group();
+        serverShare = ske.publicKey();
+        int schemeCode = ske.scheme();
         group = NamedGroup.ofCode(code);
         if (group == null || group == NamedGroup.X25519MLKEM768 || !config.groups().contains(group)) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("the server chose group 0x%04X, which we did not offer", code));
@@ -167,8 +170,8 @@ final class ClientHandshake12 implements Handshake.Tls12 {
         if (scheme == null || scheme == SignatureScheme.ED25519 || !suite.auth().equals(scheme.keyAlgorithm())) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("signature scheme 0x%04X does not fit %s", schemeCode, suite.name()));
         }
-        byte[] signed = new Wire.Writer().bytes(clientRandom).bytes(serverRandom).bytes(Arrays.copyOf(m.body(), paramsLength)).toByteArray();
-        if (!scheme.fits(chain.get(0).getPublicKey()) || !scheme.verify(chain.get(0).getPublicKey(), signed, signature)) {
+        byte[] signed = ske.signed(clientRandom, serverRandom);
+        if (!scheme.fits(chain.get(0).getPublicKey()) || !scheme.verify(chain.get(0).getPublicKey(), signed, ske.signature())) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the ServerKeyExchange signature does not verify");
         }
         transcript.add(m.raw());
@@ -177,24 +180,18 @@ final class ClientHandshake12 implements Handshake.Tls12 {
 
     private void certificateRequest(HandshakeIo.Message m) {
         transcript.add(m.raw());
-        Wire.Reader r = new Wire.Reader(m.body());
-        r.vec8(); // certificate types
-        r.vec16(); // signature algorithms
-        r.vec16(); // acceptable CAs
-        r.end("CertificateRequest");
+        Tls12Messages.CertificateRequest12.parse(m.body()); // Keyway's client answers with the one chain it has
         certificateRequested = true;
         state = State.SERVER_HELLO_DONE;
     }
 
     /** ServerHelloDone: our flight, [Certificate] ClientKeyExchange [CertificateVerify] ChangeCipherSpec Finished. */
     private void serverHelloDone(HandshakeIo.Message m) {
-        if (m.body().length != 0) {
-            throw TlsException.fatal(Alert.DECODE_ERROR, "a ServerHelloDone with a body");
-        }
+        Tls12Messages.ServerHelloDone.parse(m.body());
         transcript.add(m.raw());
         io.requireBoundary();
         if (certificateRequested) {
-            send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode12(config.certificateChain())));
+            send(CertificateMessage.of12(config.certificateChain()));
         }
         byte[] preMaster;
         if (group == null) {
@@ -203,11 +200,11 @@ final class ClientHandshake12 implements Handshake.Tls12 {
             RANDOM.nextBytes(preMaster);
             preMaster[0] = 3;
             preMaster[1] = 3;
-            send(Wire.message(HandshakeIo.CLIENT_KEY_EXCHANGE, new Wire.Writer().vec16(rsaEncrypt(preMaster)).toByteArray()));
+            send(new Tls12Messages.ClientKeyExchange(rsaEncrypt(preMaster), true));
         } else {
             NamedGroup.ClientShare share = group.generate();
             preMaster = share.finish(serverShare);
-            send(Wire.message(HandshakeIo.CLIENT_KEY_EXCHANGE, new Wire.Writer().vec8(share.keyExchange()).toByteArray()));
+            send(new Tls12Messages.ClientKeyExchange(share.keyExchange(), false));
         }
         masterSecret = extendedMasterSecret ? Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash())
                 : Prf12.masterSecret(suite.prfHash(), preMaster, clientRandom, serverRandom);
@@ -216,31 +213,30 @@ final class ClientHandshake12 implements Handshake.Tls12 {
         if (certificateRequested && !config.certificateChain().isEmpty()) {
             SignatureScheme scheme = SignatureScheme.forKey(config.privateKey());
             byte[] signature = scheme.sign(config.privateKey(), transcript.messages());
-            send(Wire.message(HandshakeIo.CERTIFICATE_VERIFY, new Wire.Writer().u16(scheme.code()).vec16(signature).toByteArray()));
+            send(new CertificateVerifyMessage(scheme.code(), signature));
         }
         keys = Prf12.keyBlock(suite, TlsVersion.TLS12, masterSecret, clientRandom, serverRandom);
         io.records().writeChangeCipherSpec();
         io.records().setWriteProtection(new RecordProtection12(suite, keys.clientKey(), keys.clientIv(), keys.clientMacKey()));
-        send(Wire.message(HandshakeIo.FINISHED, Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash())));
+        send(new HandshakeMessage.Finished(Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash())));
         state = State.CHANGE_CIPHER_SPEC;
     }
 
     private byte[] rsaEncrypt(byte[] preMaster) {
         try {
-            javax.crypto.Cipher rsa = javax.crypto.Cipher.getInstance("RSA/ECB/PKCS1Padding");
-            rsa.init(javax.crypto.Cipher.ENCRYPT_MODE, chain.get(0).getPublicKey(), RANDOM);
+            Cipher rsa = Cipher.getInstance("RSA/ECB/PKCS1Padding");
+            rsa.init(Cipher.ENCRYPT_MODE, chain.get(0).getPublicKey(), RANDOM);
             return rsa.doFinal(preMaster);
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw TlsException.fatal(Alert.INTERNAL_ERROR, "RSA encryption of the pre-master secret failed: " + e.getMessage());
         }
     }
 
     /** RFC 5077 section 3.3: a lifetime hint and the opaque ticket, kept for the next connection. */
     private void newSessionTicket(HandshakeIo.Message m) {
-        Wire.Reader r = new Wire.Reader(m.body());
-        long hint = r.u32();
-        byte[] ticket = r.vec16();
-        r.end("NewSessionTicket");
+        Tls12Messages.NewSessionTicket12 nst = Tls12Messages.NewSessionTicket12.parse(m.body());
+        long hint = nst.lifetimeHint();
+        byte[] ticket = nst.ticket();
         transcript.add(m.raw());
         ticketReceived = true;
         if (ticket.length > 0) {
@@ -264,7 +260,7 @@ final class ClientHandshake12 implements Handshake.Tls12 {
     /** The server's Finished; in an abbreviated handshake our ChangeCipherSpec and Finished follow it. */
     private HandshakeResult finished(HandshakeIo.Message m) {
         byte[] expected = Prf12.verifyData(suite.prfHash(), masterSecret, false, transcript.hash());
-        if (!MessageDigest.isEqual(expected, m.body())) {
+        if (!MessageDigest.isEqual(expected, HandshakeMessage.Finished.parse(m.body()).verifyData())) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the server's Finished does not verify");
         }
         transcript.add(m.raw());
@@ -272,7 +268,7 @@ final class ClientHandshake12 implements Handshake.Tls12 {
         if (resuming != null) {
             io.records().writeChangeCipherSpec();
             io.records().setWriteProtection(new RecordProtection12(suite, keys.clientKey(), keys.clientIv(), keys.clientMacKey()));
-            send(Wire.message(HandshakeIo.FINISHED, Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash())));
+            send(new HandshakeMessage.Finished(Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash())));
         }
         keys.destroy();
         io.records().handshakeDone();
@@ -296,8 +292,9 @@ final class ClientHandshake12 implements Handshake.Tls12 {
                 suite, config.serverName(), sessionId.clone());
     }
 
-    private void send(byte[] message) {
-        transcript.add(message);
-        io.send(message);
+    private void send(HandshakeMessage message) {
+        byte[] raw = message.encode();
+        transcript.add(raw);
+        io.send(raw);
     }
 }

@@ -2,13 +2,16 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.NamedGroup;
 
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The exact shape of the ClientHello extensions a server reads, checked once before anything uses them: each
  * vector within its length bounds and with nothing after it, or a decode_error; contents that are well formed
- * but not allowed, an illegal_parameter. The parser of {@link ServerHandshake13.ClientHello} reads leniently
+ * but not allowed, an illegal_parameter. The parser of {@link ClientHello} reads leniently
  * (it takes what it needs); this is where the RFCs' bounds are enforced, for TLS 1.3 and 1.2 alike.
  */
 final class ClientHelloChecks {
@@ -69,7 +72,7 @@ final class ClientHelloChecks {
             throw TlsException.fatal(Alert.DECODE_ERROR, "an empty server_name list (RFC 6066 section 3)");
         }
         Wire.Reader r = new Wire.Reader(list);
-        java.util.Set<Integer> types = new java.util.HashSet<>();
+        Set<Integer> types = new HashSet<>();
         while (r.remaining() > 0) {
             int type = r.u8();
             byte[] name = r.vec16();

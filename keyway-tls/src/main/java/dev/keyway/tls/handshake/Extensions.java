@@ -1,8 +1,10 @@
 package dev.keyway.tls.handshake;
 
 import dev.keyway.tls.Alert;
+import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,7 +23,6 @@ final class Extensions {
     static final int SUPPORTED_VERSIONS = 43;
     static final int COOKIE = 44;
     static final int PSK_KEY_EXCHANGE_MODES = 45;
-    static final int SIGNATURE_ALGORITHMS_CERT = 50;
     static final int KEY_SHARE = 51;
     static final int RENEGOTIATION_INFO = 0xff01;
 
@@ -44,5 +45,36 @@ final class Extensions {
 
     static void add(Wire.Writer w, int type, byte[] data) {
         w.u16(type).vec16(data);
+    }
+
+    /** The ALPN extension's data naming the one protocol chosen (RFC 7301 section 3.1): a server's answer. */
+    static byte[] alpn(String chosen) {
+        return new Wire.Writer().vec16(new Wire.Writer().vec8(chosen.getBytes(StandardCharsets.US_ASCII)).toByteArray())
+                .toByteArray();
+    }
+
+    /** An extensions block (without its length prefix) in the map's order: what {@link #parse} reads back. */
+    static byte[] encode(Map<Integer, byte[]> extensions) {
+        Wire.Writer w = new Wire.Writer();
+        extensions.forEach((type, data) -> add(w, type, data));
+        return w.toByteArray();
+    }
+
+    /**
+     * Whether the peer uses the extended master secret, from its extension's data (null: absent); without it, a
+     * refusal that names the cause and the flag, unless the config allows old peers (RFC 7627 section 5.2).
+     */
+    static boolean extendedMasterSecret(TlsConfig config, byte[] extension, String peer) {
+        if (extension != null) {
+            if (extension.length != 0) {
+                throw TlsException.fatal(Alert.DECODE_ERROR, "the " + peer + "'s extended_master_secret extension is not empty (RFC 7627 section 5.1)");
+            }
+            return true;
+        }
+        if (!config.legacyNoExtendedMasterSecret()) {
+            throw TlsException.refused(Alert.HANDSHAKE_FAILURE, "the peer does not offer the extended master secret (RFC 7627), "
+                    + "which Keyway's TLS 1.2 requires", "allow such old peers with --legacy-no-ems");
+        }
+        return false;
     }
 }

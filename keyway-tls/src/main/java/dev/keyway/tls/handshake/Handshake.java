@@ -6,24 +6,29 @@ import dev.keyway.tls.record.RecordLayer;
 
 /**
  * A handshake as a state machine driven by the messages that arrive: it never waits. Each flight it
- * sends is queued on the record layer; the engine above decides when bytes move. One subclass per side
- * and version, each reading top to bottom like its RFC.
+ * sends is queued on the record layer; the engine above decides when bytes move. {@link ClientHandshake} and
+ * {@link ServerHandshake} own the hellos and the choice of version, as Go's handshake_client.go and
+ * handshake_server.go do; a {@link Flow} per side and version ({@link ClientHandshake13}, {@link ClientHandshake12},
+ * {@link ServerHandshake13}, {@link ServerHandshake12}) takes every message after that, each reading top to
+ * bottom like its RFC.
  */
-public abstract sealed class Handshake permits ClientHandshake13, ServerHandshake13 {
+public abstract sealed class Handshake permits ClientHandshake, ServerHandshake {
     final HandshakeIo io;
     private HandshakeResult result;
-    /** Where the rest of the messages go once TLS 1.2 was negotiated (the hellos are shared), or null. */
-    private Tls12 tls12;
+    /** Where the rest of the messages go once the hellos chose the version, or null before. */
+    private Flow flow;
 
-    /** A TLS 1.2 handshake that takes over after the hellos: ClientHandshake12 or ServerHandshake12. */
-    interface Tls12 {
+    /** One version's handshake, after the hellos chose it. */
+    sealed interface Flow permits ClientHandshake13, ClientHandshake12, ServerHandshake13, ServerHandshake12 {
         /** One message; the result once the handshake is complete, else null. */
         HandshakeResult handle(HandshakeIo.Message m);
 
-        /** The peer's ChangeCipherSpec. */
-        void changeCipherSpec();
+        /** The peer's ChangeCipherSpec: a step of TLS 1.2 only (TLS 1.3's are dropped by the record layer). */
+        default void changeCipherSpec() {
+            throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of place");
+        }
 
-        /** The connection ended with a fatal alert: its session must not be resumed (RFC 5246 section 7.2.2). */
+        /** The connection ended with a fatal alert: a TLS 1.2 session must not be resumed (RFC 5246 section 7.2.2). */
         default void invalidate() {
         }
 
@@ -46,10 +51,10 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
         io.add(data, off, len);
         HandshakeIo.Message m;
         while (result == null && (m = io.next()) != null) {
-            if (tls12 == null) {
+            if (flow == null) {
                 handle(m);
             } else {
-                HandshakeResult r = tls12.handle(m);
+                HandshakeResult r = flow.handle(m);
                 if (r != null) {
                     complete(r);
                 }
@@ -62,15 +67,15 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
         return !io.empty();
     }
 
-    /** TLS 1.2 was negotiated: {@code rest} handles every message from here. */
-    final void continueWith(Tls12 rest) {
-        this.tls12 = rest;
+    /** The version is chosen: {@code rest} handles every message from here. */
+    final void continueWith(Flow rest) {
+        this.flow = rest;
     }
 
     /** The connection failed: a TLS 1.2 server forgets the session so it cannot be resumed (RFC 5246 section 7.2.2). */
     public final void invalidate() {
-        if (tls12 != null) {
-            tls12.invalidate();
+        if (flow != null) {
+            flow.invalidate();
         }
     }
 
@@ -79,22 +84,22 @@ public abstract sealed class Handshake permits ClientHandshake13, ServerHandshak
      * transcript and buffers) can be let go while the connection lives on.
      */
     public final Runnable invalidator() {
-        return tls12 == null ? () -> { } : tls12.invalidator();
+        return flow == null ? () -> { } : flow.invalidator();
     }
 
     /** A ChangeCipherSpec record: a step of TLS 1.2 only (TLS 1.3's are dropped by the record layer). */
     public final void changeCipherSpec() {
-        if (tls12 == null) {
+        if (flow == null) {
             throw TlsException.fatal(Alert.UNEXPECTED_MESSAGE, "ChangeCipherSpec out of place");
         }
-        tls12.changeCipherSpec();
+        flow.changeCipherSpec();
     }
 
-    /** One whole message, in the state the handshake is in. */
+    /** One whole message before the version is chosen: the hello. */
     abstract void handle(HandshakeIo.Message m);
 
     /** Called once, by the last step. */
-    final void complete(HandshakeResult r) {
+    private void complete(HandshakeResult r) {
         this.result = r;
     }
 

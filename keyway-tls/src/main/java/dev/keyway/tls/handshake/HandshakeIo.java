@@ -11,8 +11,8 @@ import java.util.Arrays;
 final class HandshakeIo {
     static final int CLIENT_HELLO = 1;
     static final int SERVER_HELLO = 2;
-    static final int HELLO_REQUEST = 0;
     static final int NEW_SESSION_TICKET = 4;
+    /** Never sent or read by Keyway's handshakes (no 0-RTT); passive decryption on main reads it in captures. */
     static final int END_OF_EARLY_DATA = 5;
     static final int ENCRYPTED_EXTENSIONS = 8;
     static final int CERTIFICATE = 11;

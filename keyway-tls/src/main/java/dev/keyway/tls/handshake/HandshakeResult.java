@@ -3,6 +3,8 @@ package dev.keyway.tls.handshake;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.KeySchedule13;
 import dev.keyway.core.kdf.TlsVersion;
+import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.Ticket;
 
 import java.security.cert.X509Certificate;
 import java.util.List;

@@ -3,14 +3,13 @@ package dev.keyway.tls.handshake;
 import dev.keyway.tls.record.RecordLayer;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
 /**
  * The handshake as an observer of a captured connection reads it, with the handshakes' own code: messages
- * reassembled by {@link HandshakeIo}, hellos parsed by the parsers of {@link ServerHandshake13.ClientHello} and
- * {@link ClientHandshake13.ServerHello}, a HelloRetryRequest known by {@link ClientHandshake13#HRR_RANDOM}. It is
+ * reassembled by {@link HandshakeIo}, hellos parsed by {@link ClientHello#parse} and
+ * {@link ServerHello#parse}, a HelloRetryRequest known by {@link ServerHello#retry()}. It is
  * passive decryption's ({@code dev.keyway.tls.decrypt}) one door into this package, so the package can change
  * behind it; a parser's TlsException (a decode_error, say) is what the observer gets for a malformed hello.
  */
@@ -50,15 +49,14 @@ public final class ObservedHandshake {
 
     /** A ClientHello's body, parsed as a server parses it. */
     public static Hello clientHello(byte[] body) {
-        ServerHandshake13.ClientHello ch = ServerHandshake13.ClientHello.parse(body);
+        ClientHello ch = ClientHello.parse(body);
         return new Hello(ch.random(), -1, ch.legacyVersion(), Set.copyOf(ch.extensions().keySet()), false);
     }
 
     /** A ServerHello's (or HelloRetryRequest's) body, parsed as a client parses it. */
     public static Hello serverHello(byte[] body) {
-        ClientHandshake13.ServerHello sh = ClientHandshake13.ServerHello.parse(body);
-        return new Hello(sh.random(), sh.suite(), sh.selectedVersion(), Set.copyOf(sh.extensions().keySet()),
-                Arrays.equals(sh.random(), ClientHandshake13.HRR_RANDOM));
+        ServerHello sh = ServerHello.parse(body);
+        return new Hello(sh.random(), sh.suite(), sh.selectedVersion(), Set.copyOf(sh.extensions().keySet()), sh.retry());
     }
 
     /**

@@ -4,14 +4,19 @@ import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.tls.Alert;
+import dev.keyway.tls.ClientCertificateCheck;
+import dev.keyway.tls.ServerCertificateCheck;
+import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 
 import java.io.ByteArrayInputStream;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertPath;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
@@ -64,12 +69,12 @@ public final class PeerCertificates {
      * The server's chain on a client: the client's {@link dev.keyway.tls.ServerCertificateCheck} when it has one, else
      * path validation to its trust anchors with the server name (nothing when the config is insecure).
      */
-    static void validateServer(List<X509Certificate> chain, dev.keyway.tls.TlsConfig config, TlsVersion version, CipherSuite suite) {
-        dev.keyway.tls.ServerCertificateCheck check = config.serverCertificateCheck();
+    static void validateServer(List<X509Certificate> chain, TlsConfig config, TlsVersion version, CipherSuite suite) {
+        ServerCertificateCheck check = config.serverCertificateCheck();
         if (check != null) {
             try {
                 check.check(List.copyOf(chain), version, suite);
-            } catch (java.security.cert.CertificateException | RuntimeException e) {
+            } catch (CertificateException | RuntimeException e) {
                 String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
                 throw TlsException.fatal(Alert.BAD_CERTIFICATE, "the server's certificate (" + subject(chain.get(0)) + ") was refused: "
                         + Printable.escape(why));
@@ -85,8 +90,8 @@ public final class PeerCertificates {
      * A client's chain on a server: the server's {@link dev.keyway.tls.ClientCertificateCheck} when it has one (the leaf's
      * dates and key usage still count), else path validation to its trust anchors.
      */
-    static void validateClient(List<X509Certificate> chain, dev.keyway.tls.TlsConfig config) {
-        dev.keyway.tls.ClientCertificateCheck check = config.clientCertificateCheck();
+    static void validateClient(List<X509Certificate> chain, TlsConfig config) {
+        ClientCertificateCheck check = config.clientCertificateCheck();
         if (check == null) {
             validate(chain, config.trustAnchors(), config.clock().instant(), null, false);
             return;
@@ -211,7 +216,7 @@ public final class PeerCertificates {
     private static boolean sameAddress(String a, String b) {
         try {
             return InetAddress.getByName(a).equals(InetAddress.getByName(b));
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             return false;
         }
     }

@@ -2,8 +2,11 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Ticket;
 import dev.keyway.tls.record.RecordLayer;
+import dev.keyway.tls.record.RecordProtection13;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,12 +26,12 @@ public final class PostHandshake {
     private final List<Ticket> tickets = new ArrayList<>();
     private byte[] readSecret;
     private byte[] writeSecret;
-    private final java.time.Clock clock;
+    private final Clock clock;
     private final HandshakeIo io;
     /** The peer asked for our KeyUpdate (update_requested); the writer sends it, once. */
     private boolean answerOwed;
 
-    public PostHandshake(RecordLayer records, HandshakeResult session, boolean client, java.time.Clock clock) {
+    public PostHandshake(RecordLayer records, HandshakeResult session, boolean client, Clock clock) {
         this.clock = clock;
         this.records = records;
         this.io = new HandshakeIo(records);
@@ -80,13 +83,11 @@ public final class PostHandshake {
     }
 
     private void ticket(byte[] body) {
-        Wire.Reader r = new Wire.Reader(body);
-        long lifetime = r.u32();
-        long ageAdd = r.u32();
-        byte[] nonce = r.vec8();
-        byte[] ticket = r.vec16();
-        r.vec16(); // extensions (early_data: not used, no 0-RTT)
-        r.end("NewSessionTicket");
+        HandshakeMessage.NewSessionTicket13 nst = HandshakeMessage.NewSessionTicket13.parse(body);
+        long lifetime = nst.lifetime();
+        long ageAdd = nst.ageAdd();
+        byte[] nonce = nst.nonce();
+        byte[] ticket = nst.ticket();
         if (lifetime > 604_800) {
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "a ticket lifetime over 7 days");
         }
@@ -102,28 +103,22 @@ public final class PostHandshake {
     }
 
     private void keyUpdate(byte[] body) {
-        if (body.length != 1) {
-            // KeyUpdate is one byte (RFC 8446 section 4.6.3): any other length does not decode.
-            throw TlsException.fatal(Alert.DECODE_ERROR, "a KeyUpdate of " + body.length + " bytes");
-        }
-        if (body[0] != 0 && body[0] != 1) {
-            throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, "a KeyUpdate with request_update " + (body[0] & 0xff) + " (RFC 8446 section 4.6.3)");
-        }
+        HandshakeMessage.KeyUpdate update = HandshakeMessage.KeyUpdate.parse(body);
         byte[] next = session.schedule().nextApplicationTrafficSecret(readSecret);
         Arrays.fill(readSecret, (byte) 0);
         readSecret = next;
-        records.setReadProtection(ClientHandshake13.protection(session.schedule(), session.suite(), readSecret));
-        if (body[0] == 1) {
+        records.setReadProtection(RecordProtection13.of(session.schedule(), session.suite(), readSecret));
+        if (update.updateRequested()) {
             answerOwed = true;
         }
     }
 
     /** Sends KeyUpdate under the current keys, then moves our writing to the next secret. */
     public void sendKeyUpdate(boolean requestPeer) {
-        records.write(RecordLayer.HANDSHAKE, Wire.message(HandshakeIo.KEY_UPDATE, new byte[] {(byte) (requestPeer ? 1 : 0)}));
+        records.write(RecordLayer.HANDSHAKE, new HandshakeMessage.KeyUpdate(requestPeer).encode());
         byte[] next = session.schedule().nextApplicationTrafficSecret(writeSecret);
         Arrays.fill(writeSecret, (byte) 0);
         writeSecret = next;
-        records.setWriteProtection(ClientHandshake13.protection(session.schedule(), session.suite(), writeSecret));
+        records.setWriteProtection(RecordProtection13.of(session.schedule(), session.suite(), writeSecret));
     }
 }

@@ -8,14 +8,26 @@ import dev.keyway.core.keylog.KeyLogLabel;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.record.RecordProtection12;
+import dev.keyway.tls.session.SessionStore;
+import org.bouncycastle.crypto.params.RSAKeyParameters;
+import org.bouncycastle.crypto.tls.TlsRsaKeyExchange;
+import org.bouncycastle.crypto.util.PrivateKeyFactory;
 
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAKey;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * The TLS 1.2 server handshake after a ClientHello that did not get TLS 1.3 (RFC 5246 section 7.3, ECDHE as
@@ -31,16 +43,14 @@ import java.util.List;
  * ChangeCipherSpec and Finished at once and answers with its ChangeCipherSpec and Finished. A full handshake
  * puts its session in the store under a fresh ID and, when the client asked for one, sends a ticket.
  */
-final class ServerHandshake12 implements Handshake.Tls12 {
+final class ServerHandshake12 implements Handshake.Flow {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3). */
     private static final int RENEGOTIATION_SCSV = 0x00FF;
-    /** TLS_FALLBACK_SCSV (RFC 7507 section 2). */
-    static final int FALLBACK_SCSV = 0x5600;
     /** The curves of RFC 8422 section 5.1.1 (and x25519, x448): a client naming one uses ec_point_formats as that RFC says. */
     private static final List<Integer> RFC8422_CURVES = List.of(23, 24, 25, 29, 30);
     /** The longest a session-cache entry lives (RFC 5246 appendix F.1.4; every SessionStore enforces it). */
-    private static final java.time.Duration MAX_CACHED = java.time.Duration.ofHours(24);
+    private static final Duration MAX_CACHED = Duration.ofHours(24);
 
     private enum State { CLIENT_CERTIFICATE, CLIENT_KEY_EXCHANGE, CLIENT_CERTIFICATE_VERIFY, CHANGE_CIPHER_SPEC, FINISHED, DONE }
 
@@ -60,7 +70,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private final TlsConfig config;
     private final HandshakeIo io;
     private final Transcript transcript = new Transcript();
-    private final ServerHandshake13.ClientHello hello;
+    private final ClientHello hello;
     private final CipherSuite suite;
     private final NamedGroup group;
     private final byte[] serverRandom = new byte[32];
@@ -74,18 +84,18 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     private KeyBlock12 keys;
 
     /** Answers the ClientHello with our whole first flight. */
-    ServerHandshake12(TlsConfig config, HandshakeIo io, ServerHandshake13.ClientHello ch, byte[] chRaw) {
+    ServerHandshake12(TlsConfig config, HandshakeIo io, ClientHello ch, byte[] chRaw) {
         this.config = config;
         this.io = io;
         this.hello = ch;
         // ClientHello.client_version, which the client also writes into an RSA pre-master secret (RFC 5246 section 7.4.7.1)
-        this.clientVersion = ((chRaw[4] & 0xff) << 8) | (chRaw[5] & 0xff);
+        this.clientVersion = ch.legacyVersion();
         ClientHelloChecks.checkTls12(ch.extensions());
-        if (ch.suites().contains(FALLBACK_SCSV) && config.allows(TlsVersion.TLS13)) {
+        if (ch.suites().contains(ServerHandshake.FALLBACK_SCSV) && config.allows(TlsVersion.TLS13)) {
             // RFC 7507 section 3: the client fell back to TLS 1.2 although we speak TLS 1.3
             throw TlsException.fatal(Alert.INAPPROPRIATE_FALLBACK, "the client fell back to TLS 1.2 (TLS_FALLBACK_SCSV), but this server speaks TLS 1.3");
         }
-        this.extendedMasterSecret = usesExtendedMasterSecret(config, ch.extensions().get(Extensions.EXTENDED_MASTER_SECRET), "client");
+        this.extendedMasterSecret = Extensions.extendedMasterSecret(config, ch.extensions().get(Extensions.EXTENDED_MASTER_SECRET), "client");
         this.signalsSecureRenegotiation = secureRenegotiation(ch, config);
         byte[] formats = ch.extensions().get(Extensions.EC_POINT_FORMATS);
         if (formats != null && !ClientHelloChecks.offersUncompressedPoints(formats) && ch.groups().stream().anyMatch(RFC8422_CURVES::contains)) {
@@ -95,18 +105,18 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         this.sendTicket = extendedMasterSecret && ch.extensions().containsKey(Extensions.SESSION_TICKET) && config.ticketKeys() != null
                 && config.ticketCount() > 0;
         this.resumed = resumable(ch);
-        this.alpn = ServerHandshake13.chooseAlpn(config, ch);
+        this.alpn = ServerHandshake.chooseAlpn(config, ch);
         io.records().deliverChangeCipherSpec(true);
         RANDOM.nextBytes(serverRandom);
         if (config.allows(TlsVersion.TLS13)) {
-            System.arraycopy(ClientHandshake13.DOWNGRADE_TLS12, 0, serverRandom, 24, 8);
+            System.arraycopy(ServerHello.DOWNGRADE_TLS12, 0, serverRandom, 24, 8);
         }
         if (resumed != null) {
             // The abbreviated handshake: the same suite and master secret, new randoms, so new keys.
             this.suite = resumed.suite();
             this.group = null;
             this.sessionId = ch.sessionId();
-            transcript.algorithm(jcaHash(suite));
+            transcript.algorithm(suite);
             transcript.add(chRaw);
             serverHello();
             masterSecret = resumed.psk();
@@ -124,56 +134,43 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         // section 5.3): a client that offers the ID again finds nothing and gets a full handshake.
         this.sessionId = new byte[config.sessionStore() != null ? 32 : 0];
         RANDOM.nextBytes(sessionId);
-        transcript.algorithm(jcaHash(suite));
+        transcript.algorithm(suite);
         transcript.add(chRaw);
         serverHello();
-        send(Wire.message(HandshakeIo.CERTIFICATE, CertificateMessage.encode12(config.certificateChain())));
+        send(CertificateMessage.of12(config.certificateChain()));
 
         if (group != null) {
             share = group.generate();
-            byte[] params = new Wire.Writer().u8(3).u16(group.code()).vec8(share.keyExchange()).toByteArray();
-            byte[] signed = new Wire.Writer().bytes(ch.random()).bytes(serverRandom).bytes(params).toByteArray();
-            send(Wire.message(HandshakeIo.SERVER_KEY_EXCHANGE, new Wire.Writer().bytes(params).u16(scheme.code())
-                    .vec16(scheme.sign(config.privateKey(), signed)).toByteArray()));
+            byte[] signed = Tls12Messages.ServerKeyExchange.signed(ch.random(), serverRandom, group.code(), share.keyExchange());
+            byte[] signature = scheme.sign(config.privateKey(), signed);
+            send(new Tls12Messages.ServerKeyExchange(group.code(), share.keyExchange(), scheme.code(), signature));
         }
         if (config.requireClientCertificate()) {
-            Wire.Writer sigs = new Wire.Writer();
-            for (int s : ClientHandshake13.SIGNATURE_ALGORITHMS) {
-                sigs.u16(s);
-            }
-            // certificate types rsa_sign(1) and ecdsa_sign(64); no list of CAs
-            send(Wire.message(HandshakeIo.CERTIFICATE_REQUEST, new Wire.Writer().vec8(new byte[] {1, 64}).vec16(sigs.toByteArray())
-                    .vec16(new byte[0]).toByteArray()));
+            send(Tls12Messages.CertificateRequest12.ours());
         }
-        send(Wire.message(HandshakeIo.SERVER_HELLO_DONE, new byte[0]));
+        send(new Tls12Messages.ServerHelloDone());
         state = config.requireClientCertificate() ? State.CLIENT_CERTIFICATE : State.CLIENT_KEY_EXCHANGE;
     }
 
-    private static String jcaHash(CipherSuite suite) {
-        return suite.prfHash() == Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256";
-    }
-
     private void serverHello() {
-        Wire.Writer ext = new Wire.Writer();
+        Map<Integer, byte[]> ext = new LinkedHashMap<>();
         if (signalsSecureRenegotiation) { // answered only to a client that asked (RFC 5746 section 3.6)
-            Extensions.add(ext, Extensions.RENEGOTIATION_INFO, new byte[] {0});
+            ext.put(Extensions.RENEGOTIATION_INFO, new byte[] {0});
         }
         if (extendedMasterSecret) {
-            Extensions.add(ext, Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
+            ext.put(Extensions.EXTENDED_MASTER_SECRET, new byte[0]);
         }
         if (resumed == null && group != null && hello.extensions().containsKey(Extensions.EC_POINT_FORMATS)) {
             // only an extension the client sent may come back (RFC 5246 section 7.4.1.4)
-            Extensions.add(ext, Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
+            ext.put(Extensions.EC_POINT_FORMATS, new byte[] {1, 0});
         }
         if (sendTicket) {
-            Extensions.add(ext, Extensions.SESSION_TICKET, new byte[0]);
+            ext.put(Extensions.SESSION_TICKET, new byte[0]);
         }
         if (alpn != null) {
-            Extensions.add(ext, Extensions.ALPN, new Wire.Writer().vec16(new Wire.Writer().vec8(alpn.getBytes(StandardCharsets.US_ASCII))
-                    .toByteArray()).toByteArray());
+            ext.put(Extensions.ALPN, Extensions.alpn(alpn));
         }
-        send(Wire.message(HandshakeIo.SERVER_HELLO, new Wire.Writer().u16(TlsVersion.TLS12.code()).bytes(serverRandom).vec8(sessionId)
-                .u16(suite.code()).u8(0).vec16(ext.toByteArray()).toByteArray()));
+        send(new ServerHello(TlsVersion.TLS12.code(), serverRandom, sessionId, suite.code(), ext, true));
     }
 
     /**
@@ -182,7 +179,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
      * server name, not expired, and with a client chain that our current trust anchors still accept when we
      * require one ({@link ResumptionState#clientChainAuthorizedBy}). Null means a full handshake.
      */
-    private ResumptionState resumable(ServerHandshake13.ClientHello ch) {
+    private ResumptionState resumable(ClientHello ch) {
         byte[] ticket = ch.extensions().get(Extensions.SESSION_TICKET);
         byte[] sealed = null;
         boolean fromStore = false;
@@ -199,7 +196,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         ResumptionState state = opened == null ? null : ResumptionState.decode(opened);
         if (state == null || state.suite().tls13() || !ch.suites().contains(state.suite().code())
                 || !config.suites(TlsVersion.TLS12).contains(state.suite()) || state.psk().length != Prf12.MASTER_SECRET_LENGTH
-                || !java.util.Objects.equals(state.serverName(), ch.serverName())) {
+                || !Objects.equals(state.serverName(), ch.serverName())) {
             return null;
         }
         long ageMs = config.clock().millis() - state.created().toEpochMilli();
@@ -236,7 +233,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
      * unless the config allows old peers ({@code --legacy-no-ems}): a server that never renegotiates is not open to
      * the renegotiation attack, so a client that predates RFC 5746 may connect then. Returns whether it signalled.
      */
-    private static boolean secureRenegotiation(ServerHandshake13.ClientHello ch, TlsConfig config) {
+    private static boolean secureRenegotiation(ClientHello ch, TlsConfig config) {
         byte[] reneg = ch.extensions().get(Extensions.RENEGOTIATION_INFO);
         if (reneg != null && reneg.length != 1) {
             throw TlsException.fatal(Alert.HANDSHAKE_FAILURE, "renegotiation_info with renegotiated_connection data in an initial handshake "
@@ -253,29 +250,11 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     }
 
     /**
-     * Whether the peer uses the extended master secret, from its extension's data (null: absent); without it, a
-     * refusal that names the cause and the flag, unless the config allows old peers (RFC 7627 section 5.2).
-     */
-    static boolean usesExtendedMasterSecret(TlsConfig config, byte[] extension, String peer) {
-        if (extension != null) {
-            if (extension.length != 0) {
-                throw TlsException.fatal(Alert.DECODE_ERROR, "the " + peer + "'s extended_master_secret extension is not empty (RFC 7627 section 5.1)");
-            }
-            return true;
-        }
-        if (!config.legacyNoExtendedMasterSecret()) {
-            throw TlsException.refused(Alert.HANDSHAKE_FAILURE, "the peer does not offer the extended master secret (RFC 7627), "
-                    + "which Keyway's TLS 1.2 requires", "allow such old peers with --legacy-no-ems");
-        }
-        return false;
-    }
-
-    /**
      * The scheme our key signs the ServerKeyExchange with, among those the client accepts; null when there is
      * none (then only RSA key transport, which signs nothing, can do). A client without signature_algorithms
      * accepts only SHA-1 (RFC 5246 section 7.4.1.4.1), which Keyway does not sign with.
      */
-    private SignatureScheme signatureScheme(ServerHandshake13.ClientHello ch) {
+    private SignatureScheme signatureScheme(ClientHello ch) {
         SignatureScheme preferred = SignatureScheme.forKey(config.privateKey());
         if (preferred == SignatureScheme.RSA_PSS_RSAE_SHA256 && !ch.signatureSchemes().contains(preferred.code())) {
             preferred = SignatureScheme.RSA_PKCS1_SHA256;
@@ -291,8 +270,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
      * needs a group in common and a signature the client accepts, else the next suite is tried (RFC 8422
      * section 5.1: a client's curves rule out ECC suites, not the handshake).
      */
-    private CipherSuite chooseSuite(ServerHandshake13.ClientHello ch, SignatureScheme scheme, NamedGroup common) {
-        boolean rsaKey = config.privateKey() instanceof java.security.interfaces.RSAKey;
+    private CipherSuite chooseSuite(ClientHello ch, SignatureScheme scheme, NamedGroup common) {
+        boolean rsaKey = config.privateKey() instanceof RSAKey;
         boolean ecdheOffered = false;
         for (CipherSuite s : config.suites(TlsVersion.TLS12)) {
             if (!ch.suites().contains(s.code())) {
@@ -325,7 +304,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
      * curve to the server) gets P-256 if we have it: such a client predates x25519 in TLS, and the NIST curves of
      * RFC 4492 are what it can know (tlsfuzzer test-x25519 'default to P-256 when no groups specified').
      */
-    private NamedGroup chooseGroup(ServerHandshake13.ClientHello ch) {
+    private NamedGroup chooseGroup(ClientHello ch) {
         if (ch.groups().isEmpty()) {
             return config.groups().contains(NamedGroup.SECP256R1) ? NamedGroup.SECP256R1 : null;
         }
@@ -357,7 +336,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
 
     private void clientCertificate(HandshakeIo.Message m) {
         transcript.add(m.raw());
-        List<byte[]> ders = CertificateMessage.parse12(m.body(), true);
+        List<byte[]> ders = CertificateMessage.parse12(m.body(), true).certificates();
         if (ders.isEmpty() && config.clientCertificateOptional()) {
             state = State.CLIENT_KEY_EXCHANGE; // asked, not required: no CertificateVerify will follow
             return;
@@ -371,21 +350,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     }
 
     private void clientKeyExchange(HandshakeIo.Message m) {
-        Wire.Reader r = new Wire.Reader(m.body());
-        byte[] preMaster;
-        if (group == null) {
-            byte[] encrypted = r.vec16();
-            r.end("ClientKeyExchange");
-            preMaster = rsaPreMasterSecret(encrypted);
-        } else {
-            byte[] point = r.vec8();
-            r.end("ClientKeyExchange");
-            if (point.length == 0) {
-                // ECPoint point<1..2^8-1> (RFC 8422 section 5.7)
-                throw TlsException.fatal(Alert.DECODE_ERROR, "an empty ECDHE public key in the ClientKeyExchange");
-            }
-            preMaster = share.finish(point);
-        }
+        byte[] exchange = Tls12Messages.ClientKeyExchange.parse(m.body(), group == null).exchangeKeys();
+        byte[] preMaster = group == null ? rsaPreMasterSecret(exchange) : share.finish(exchange);
         transcript.add(m.raw());
         masterSecret = extendedMasterSecret ? Prf12.extendedMasterSecret(suite.prfHash(), preMaster, transcript.hash())
                 : Prf12.masterSecret(suite.prfHash(), preMaster, hello.random(), serverRandom);
@@ -403,8 +369,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
      */
     private byte[] rsaPreMasterSecret(byte[] encrypted) {
         try {
-            org.bouncycastle.crypto.params.RSAKeyParameters key = (org.bouncycastle.crypto.params.RSAKeyParameters)
-                    org.bouncycastle.crypto.util.PrivateKeyFactory.createKey(config.privateKey().getEncoded());
+            RSAKeyParameters key = (RSAKeyParameters)
+                    PrivateKeyFactory.createKey(config.privateKey().getEncoded());
             if (encrypted.length == 0 || encrypted.length > (key.getModulus().bitLength() + 7) / 8) {
                 // Not an RSA ciphertext for this key at all (its length is public): a random pre-master secret, so
                 // it fails at the Finished like every other malformation instead of ending the connection here.
@@ -413,27 +379,25 @@ final class ServerHandshake12 implements Handshake.Tls12 {
                 return random;
             }
             // The version check is against ClientHello.client_version, not the version negotiated (RFC 5246 section 7.4.7.1).
-            return org.bouncycastle.crypto.tls.TlsRsaKeyExchange.decryptPreMasterSecret(encrypted, 0, encrypted.length, key, clientVersion,
+            return TlsRsaKeyExchange.decryptPreMasterSecret(encrypted, 0, encrypted.length, key, clientVersion,
                     RANDOM);
-        } catch (java.io.IOException | ClassCastException e) {
+        } catch (IOException | ClassCastException e) {
             throw new IllegalStateException("the server's RSA key cannot decrypt", e);
         }
     }
 
     /** The client's signature over every handshake message so far (RFC 5246 section 7.4.8). */
     private void clientCertificateVerify(HandshakeIo.Message m) {
-        Wire.Reader r = new Wire.Reader(m.body());
-        int code = r.u16();
-        byte[] signature = r.vec16();
-        r.end("CertificateVerify");
+        CertificateVerifyMessage cv = CertificateVerifyMessage.parse(m.body());
+        int code = cv.scheme();
         SignatureScheme scheme = SignatureScheme.ofCode(code);
-        boolean requested = java.util.stream.IntStream.of(ClientHandshake13.SIGNATURE_ALGORITHMS).anyMatch(s -> s == code);
+        boolean requested = IntStream.of(SignatureScheme.OFFERED).anyMatch(s -> s == code);
         if (scheme == null || !requested || !scheme.fits(clientChain.get(0).getPublicKey())) {
             // RFC 5246 section 7.4.8: one of the algorithms our CertificateRequest listed, for the certificate's key
             throw TlsException.fatal(Alert.ILLEGAL_PARAMETER, String.format("the client's CertificateVerify uses signature scheme 0x%04X, "
                     + "which our CertificateRequest did not offer for its key", code));
         }
-        if (!scheme.verify(clientChain.get(0).getPublicKey(), transcript.messages(), signature)) {
+        if (!scheme.verify(clientChain.get(0).getPublicKey(), transcript.messages(), cv.signature())) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's CertificateVerify does not verify");
         }
         transcript.add(m.raw());
@@ -453,7 +417,8 @@ final class ServerHandshake12 implements Handshake.Tls12 {
 
     /** The client's Finished; in a full handshake then our [NewSessionTicket], ChangeCipherSpec and Finished. */
     private HandshakeResult finished(HandshakeIo.Message m) {
-        if (!MessageDigest.isEqual(Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash()), m.body())) {
+        byte[] received = HandshakeMessage.Finished.parse(m.body()).verifyData();
+        if (!MessageDigest.isEqual(Prf12.verifyData(suite.prfHash(), masterSecret, true, transcript.hash()), received)) {
             throw TlsException.fatal(Alert.DECRYPT_ERROR, "the client's Finished does not verify");
         }
         transcript.add(m.raw());
@@ -463,7 +428,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
             // Tickets may live up to 7 days, cache entries 24 hours (RFC 5246 appendix F.1.4, SessionLimits): a longer
             // ticket lifetime is cut for the cache, a zero one stores nothing (the store refuses both, which failed the handshake).
             // A session without the extended master secret is never stored (RFC 7627 section 5.3).
-            java.time.Duration cached = config.ticketLifetime().compareTo(MAX_CACHED) > 0 ? MAX_CACHED : config.ticketLifetime();
+            Duration cached = config.ticketLifetime().compareTo(MAX_CACHED) > 0 ? MAX_CACHED : config.ticketLifetime();
             byte[] sealed = sessionId.length > 0 && extendedMasterSecret && !cached.isZero() ? sealedState() : null;
             if (sealed != null) {
                 config.sessionStore().put(sessionId, sealed, cached);
@@ -481,12 +446,12 @@ final class ServerHandshake12 implements Handshake.Tls12 {
         if (sendTicket) {
             // RFC 5077 section 3.3: having announced a ticket, a server that will not give one sends it empty
             byte[] sealed = sealedState();
-            send(Wire.message(HandshakeIo.NEW_SESSION_TICKET, new Wire.Writer().u32(sealed == null ? 0 : config.ticketLifetime().getSeconds())
-                    .vec16(sealed == null ? new byte[0] : sealed).toByteArray()));
+            send(new Tls12Messages.NewSessionTicket12(sealed == null ? 0 : config.ticketLifetime().getSeconds(),
+                    sealed == null ? new byte[0] : sealed));
         }
         io.records().writeChangeCipherSpec();
         io.records().setWriteProtection(new RecordProtection12(suite, keys.serverKey(), keys.serverIv(), keys.serverMacKey()));
-        send(Wire.message(HandshakeIo.FINISHED, Prf12.verifyData(suite.prfHash(), masterSecret, false, transcript.hash())));
+        send(new HandshakeMessage.Finished(Prf12.verifyData(suite.prfHash(), masterSecret, false, transcript.hash())));
     }
 
     @Override
@@ -497,7 +462,7 @@ final class ServerHandshake12 implements Handshake.Tls12 {
     @Override
     public Runnable invalidator() {
         byte[] id = sessionId;
-        dev.keyway.tls.session.SessionStore store = config.sessionStore();
+        SessionStore store = config.sessionStore();
         return () -> {
             if (id.length > 0 && store != null) {
                 try {
@@ -515,13 +480,14 @@ final class ServerHandshake12 implements Handshake.Tls12 {
      */
     private byte[] sealedState() {
         long lifetime = config.ticketLifetime().getSeconds();
-        java.time.Instant created = resumed != null ? resumed.created() : config.clock().instant();
+        Instant created = resumed != null ? resumed.created() : config.clock().instant();
         ResumptionState state = ResumptionState.of(suite, masterSecret, created, lifetime, 0, alpn, hello.serverName(), clientChain);
         return state == null ? null : config.ticketKeys().seal(state.encode());
     }
 
-    private void send(byte[] message) {
-        transcript.add(message);
-        io.send(message);
+    private void send(HandshakeMessage message) {
+        byte[] raw = message.encode();
+        transcript.add(raw);
+        io.send(raw);
     }
 }

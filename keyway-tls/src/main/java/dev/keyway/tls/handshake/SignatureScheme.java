@@ -23,6 +23,12 @@ public enum SignatureScheme {
     RSA_PSS_RSAE_SHA256(0x0804),
     RSA_PKCS1_SHA256(0x0401);
 
+    /**
+     * The schemes Keyway offers and accepts, in its order of preference: the signature_algorithms of its ClientHello
+     * and of its CertificateRequests (TLS 1.3 and 1.2), and what a TLS 1.2 client's CertificateVerify may use.
+     */
+    static final int[] OFFERED = {0x0403, 0x0807, 0x0804, 0x0401};
+
     private final int code;
 
     SignatureScheme(int code) {
@@ -122,5 +128,14 @@ public enum SignatureScheme {
         System.arraycopy(context, 0, out, 64, context.length);
         System.arraycopy(transcriptHash, 0, out, 64 + context.length + 1, transcriptHash.length);
         return out;
+    }
+
+    /** {@link #OFFERED} as a supported_signature_algorithms vector (with its 16-bit length), as the extension and TLS 1.2's CertificateRequest carry it. */
+    static byte[] offeredList() {
+        Wire.Writer codes = new Wire.Writer();
+        for (int s : OFFERED) {
+            codes.u16(s);
+        }
+        return new Wire.Writer().vec16(codes.toByteArray()).toByteArray();
     }
 }

@@ -1,8 +1,12 @@
 package dev.keyway.tls.handshake;
 
+import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.Prf12;
+
 import java.io.ByteArrayOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 
 /** The handshake transcript (RFC 8446 section 4.4.1): the messages so far, hashed on demand. */
 final class Transcript {
@@ -13,9 +17,9 @@ final class Transcript {
         messages.writeBytes(raw);
     }
 
-    /** The suite's hash, once the ServerHello chose it. */
-    void algorithm(String jcaName) {
-        this.algorithm = jcaName;
+    /** The suite's hash, once the ServerHello chose it: TLS 1.3's HKDF hash, TLS 1.2's PRF hash (the same enum value). */
+    void algorithm(CipherSuite suite) {
+        this.algorithm = suite.prfHash() == Prf12.Hash.SHA384 ? "SHA-384" : "SHA-256";
     }
 
     /** The messages themselves (TLS 1.2's CertificateVerify signs them, not their hash). */
@@ -30,7 +34,7 @@ final class Transcript {
     /** The hash of the transcript followed by {@code extra} (a truncated ClientHello, for PSK binders). */
     byte[] hashWith(byte[] extra) {
         byte[] all = messages.toByteArray();
-        byte[] joined = java.util.Arrays.copyOf(all, all.length + extra.length);
+        byte[] joined = Arrays.copyOf(all, all.length + extra.length);
         System.arraycopy(extra, 0, joined, all.length, extra.length);
         return digest(joined);
     }

@@ -1,6 +1,8 @@
 package dev.keyway.tls.record;
 
 import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.core.kdf.KeySchedule13;
+import dev.keyway.core.kdf.TrafficKeys;
 import dev.keyway.tls.Alert;
 import dev.keyway.tls.TlsException;
 
@@ -26,6 +28,16 @@ public final class RecordProtection13 implements RecordProtection {
     private final byte[] nonce;
     private Cipher cipher;
     private long seq;
+
+    /** The protection for one traffic secret of {@code ks} (RFC 8446 section 7.3): its key and IV, derived and then wiped here. */
+    public static RecordProtection13 of(KeySchedule13 ks, CipherSuite suite, byte[] secret) {
+        TrafficKeys keys = ks.trafficKeys(secret, suite.cipher().keyLength());
+        try {
+            return new RecordProtection13(suite.cipher(), keys.key(), keys.iv());
+        } finally {
+            keys.destroy();
+        }
+    }
 
     public RecordProtection13(CipherSuite.Cipher kind, byte[] key, byte[] iv) {
         this.kind = kind;

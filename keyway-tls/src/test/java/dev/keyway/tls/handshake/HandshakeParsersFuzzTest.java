@@ -5,6 +5,7 @@ import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.record.RecordLayer;
+import dev.keyway.tls.params.NamedGroup;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -232,25 +233,25 @@ class HandshakeParsersFuzzTest {
 
     @Test
     void clientHellos() {
-        Findings f = new Findings("ServerHandshake13.ClientHello.parse");
+        Findings f = new Findings("ClientHello.parse");
         List<byte[]> corpus = new ArrayList<>(CLIENT_HELLOS.values());
         for (int i = 0; i < 30_000 * SCALE; i++) {
             Random r = new Random(SEED ^ (0xc4L << 40) ^ i);
             byte[] input = mutate(corpus.get(r.nextInt(corpus.size())), r);
-            f.run(SEED, i, input, () -> ServerHandshake13.ClientHello.parse(input));
+            f.run(SEED, i, input, () -> ClientHello.parse(input));
         }
         f.assertNone();
     }
 
     @Test
     void serverHellos() {
-        Findings f = new Findings("ClientHandshake13.ServerHello.parse");
+        Findings f = new Findings("ServerHello.parse");
         List<byte[]> corpus = new ArrayList<>(SERVER_HELLOS.values());
         org.assertj.core.api.Assertions.assertThat(corpus).hasSizeGreaterThanOrEqualTo(3);
         for (int i = 0; i < 30_000 * SCALE; i++) {
             Random r = new Random(SEED ^ (0x54L << 40) ^ i);
             byte[] input = mutate(corpus.get(r.nextInt(corpus.size())), r);
-            f.run(SEED, i, input, () -> ClientHandshake13.ServerHello.parse(input));
+            f.run(SEED, i, input, () -> ServerHello.parse(input));
         }
         f.assertNone();
     }
@@ -261,8 +262,8 @@ class HandshakeParsersFuzzTest {
         List<X509Certificate> anchors = List.of(caCert);
         List<byte[]> corpus = new ArrayList<>();
         for (X509Certificate leaf : LEAVES.values()) {
-            corpus.add(CertificateMessage.encode(new byte[0], List.of(leaf)));
-            corpus.add(CertificateMessage.encode(new byte[0], List.of(leaf, caCert)));
+            corpus.add(CertificateMessage.of13(new byte[0], List.of(leaf)).body());
+            corpus.add(CertificateMessage.of13(new byte[0], List.of(leaf, caCert)).body());
         }
         Instant now = Instant.now();
         for (int i = 0; i < 6_000 * SCALE; i++) {
@@ -279,7 +280,7 @@ class HandshakeParsersFuzzTest {
             boolean emptyAllowed = r.nextBoolean();
             String host = r.nextBoolean() ? "localhost" : r.nextBoolean() ? "127.0.0.1" : null;
             f.run(SEED, i, input, () -> {
-                List<X509Certificate> chain = PeerCertificates.parse(CertificateMessage.parse(input, emptyAllowed));
+                List<X509Certificate> chain = PeerCertificates.parse(CertificateMessage.parse13(input, emptyAllowed, null).certificates());
                 PeerCertificates.validate(chain, anchors, now, host, true);
                 chain.get(0).getPublicKey();
             });
@@ -296,7 +297,7 @@ class HandshakeParsersFuzzTest {
             Random r = new Random(SEED ^ (0xcfL << 40) ^ i);
             String type = new ArrayList<>(KEYS.keySet()).get(r.nextInt(KEYS.size()));
             KeyPair k = KEYS.get(type);
-            byte[] good = CertificateVerifyMessage.sign(k.getPrivate(), true, hash);
+            byte[] good = CertificateVerifyMessage.sign13(k.getPrivate(), true, hash).body();
             byte[] input = mutate(good, r);
             // now and then the right signature under another scheme code
             if (r.nextInt(6) == 0 && input.length >= 2) {
@@ -307,7 +308,7 @@ class HandshakeParsersFuzzTest {
             }
             java.security.PublicKey key = r.nextInt(5) == 0 ? KEYS.get(type.equals("rsa") ? "ec" : "rsa").getPublic() : k.getPublic();
             byte[] in = input;
-            f.run(SEED, i, input, () -> CertificateVerifyMessage.verify(in, key, true, hash));
+            f.run(SEED, i, input, () -> CertificateVerifyMessage.parse(in).verify13(key, true, hash));
         }
         f.assertNone();
     }

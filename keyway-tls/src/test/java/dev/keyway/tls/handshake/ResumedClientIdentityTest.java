@@ -12,6 +12,7 @@ import dev.keyway.tls.TlsException;
 import dev.keyway.tls.session.MemorySessionStore;
 import dev.keyway.tls.session.RedisSessionStore;
 import dev.keyway.tls.session.SessionStore;
+import dev.keyway.tls.params.Ticket;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x500.X500Name;

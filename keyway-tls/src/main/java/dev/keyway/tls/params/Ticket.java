@@ -1,10 +1,12 @@
-package dev.keyway.tls.handshake;
+package dev.keyway.tls.params;
 
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Pem;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
@@ -28,9 +30,11 @@ public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAd
     /** A PEM-like text block: version, suite, times, server name, ticket and PSK. */
     public String encode() {
         byte[] name = serverName == null ? new byte[0] : serverName.getBytes(StandardCharsets.UTF_8);
-        byte[] body = new Wire.Writer().u8(VERSION).u16(suite.code()).u32(lifetimeSeconds).u32(ageAdd)
-                .u32(receivedAt.toEpochMilli() >>> 32).u32(receivedAt.toEpochMilli()).vec8(name).vec16(ticket).vec8(psk).vec8(sessionId)
-                .toByteArray();
+        ByteBuffer b = ByteBuffer.allocate(1 + 2 + 4 + 4 + 8 + 1 + name.length + 2 + ticket.length + 1 + psk.length + 1 + sessionId.length);
+        b.put((byte) VERSION).putShort((short) suite.code()).putInt((int) lifetimeSeconds).putInt((int) ageAdd).putLong(receivedAt.toEpochMilli());
+        b.put((byte) name.length).put(name).putShort((short) ticket.length).put(ticket).put((byte) psk.length).put(psk);
+        b.put((byte) sessionId.length).put(sessionId);
+        byte[] body = b.array();
         return Pem.encode(PEM_LABEL, body);
     }
 
@@ -47,30 +51,35 @@ public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAd
         }
         try {
             byte[] body = block.der();
-            Wire.Reader r = new Wire.Reader(body);
-            int version = r.u8();
+            ByteBuffer r = ByteBuffer.wrap(body);
+            int version = r.get() & 0xff;
             if (version != 1 && version != VERSION) {
                 throw KeywayException.malformed("a TLS session file of an unknown version", "make a new one with --sess-out");
             }
-            CipherSuite suite = CipherSuites.byCode(r.u16());
-            long lifetime = r.u32();
-            long ageAdd = r.u32();
-            long ms = (r.u32() << 32) | r.u32();
-            byte[] name = r.vec8();
-            byte[] ticket = r.vec16();
-            byte[] psk = r.vec8();
-            byte[] sessionId = version == 1 ? new byte[0] : r.vec8();
-            r.end("session");
-            boolean usable = suite != null && psk.length > 0 && sessionId.length <= 32
+            CipherSuite suite = CipherSuites.byCode(r.getShort() & 0xffff);
+            long lifetime = r.getInt() & 0xffffffffL;
+            long ageAdd = r.getInt() & 0xffffffffL;
+            long ms = r.getLong();
+            byte[] name = bytes(r, r.get() & 0xff);
+            byte[] ticket = bytes(r, r.getShort() & 0xffff);
+            byte[] psk = bytes(r, r.get() & 0xff);
+            byte[] sessionId = version == 1 ? new byte[0] : bytes(r, r.get() & 0xff);
+            boolean usable = !r.hasRemaining() && suite != null && psk.length > 0 && sessionId.length <= 32
                     && (suite.tls13() ? ticket.length > 0 : psk.length == 48 && (ticket.length > 0 || sessionId.length > 0));
             if (!usable) {
                 throw KeywayException.malformed("the TLS session file is damaged", "make a new one with --sess-out");
             }
             return new Ticket(ticket, psk, lifetime, ageAdd, Instant.ofEpochMilli(ms), suite,
                     name.length == 0 ? null : new String(name, StandardCharsets.UTF_8), sessionId);
-        } catch (IllegalArgumentException | dev.keyway.tls.TlsException ex) {
+        } catch (IllegalArgumentException | BufferUnderflowException ex) {
             throw KeywayException.malformed("the TLS session file is damaged", "make a new one with --sess-out");
         }
+    }
+
+    private static byte[] bytes(ByteBuffer b, int n) {
+        byte[] out = new byte[n];
+        b.get(out);
+        return out;
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.keyway.tls.handshake;
+package dev.keyway.tls.params;
 
 import dev.keyway.core.KeywayException;
 import dev.keyway.tls.Alert;
