@@ -10,6 +10,8 @@ import dev.keyway.envelope.EnvelopeWriter;
 import dev.keyway.envelope.Header;
 import dev.keyway.envelope.Rekey;
 import dev.keyway.envelope.ReplayGuard;
+import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.params.Ticket;
 
 import java.util.Map;
 
@@ -50,7 +52,10 @@ final class CliHints {
                     "Windows' salt for longer derived keys is undocumented: give the key and its salt with --key and --salt"),
             entry(Provider.HINT_SHA2_NEEDS_AES, "use --provider aes (MS_ENH_RSA_AES_PROV) for SHA-2 hashes"),
             entry(Provider.HINT_AES_NEEDS_AES, "use --provider aes (MS_ENH_RSA_AES_PROV)"),
-            entry(Provider.HINT_NEEDS_STRONGER, "use --provider enhanced, strong or aes"));
+            entry(Provider.HINT_NEEDS_STRONGER, "use --provider enhanced, strong or aes"),
+            entry(TlsConfig.HINT_LEGACY_NO_EMS, "allow such old peers with --legacy-no-ems"),
+            entry(Ticket.HINT_NEW_FILE, "make a new one with --sess-out"),
+            entry(Ticket.HINT_NOT_A_FILE, "give a file written by 'keyway tls connect --sess-out'"));
 
     private CliHints() {
     }

@@ -103,6 +103,9 @@ final class TlsOptions {
      * --servername, --keylog here. A refusal by policy and an alert the peer sent keep their own hints.
      */
     static KeywayException withFlags(TlsException e) {
+        if (e.hintId() != null) {
+            return new KeywayException(e.code(), e.getMessage(), CliHints.hint(e), e);
+        }
         String flags = e.received() || e.code() != ErrorCode.PEER || e.alert() == null ? null : switch (e.alert()) {
             case UNKNOWN_CA -> "give the CA that issued the peer's certificate (--cafile), or --insecure for a test";
             case BAD_CERTIFICATE, CERTIFICATE_UNKNOWN -> "check the peer's certificate and the name you connect to (--servername)";

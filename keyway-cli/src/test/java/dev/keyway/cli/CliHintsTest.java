@@ -3,10 +3,16 @@ package dev.keyway.cli;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.KeyWrap;
 import dev.keyway.envelope.EnvelopeWriter;
+import dev.keyway.tls.params.Ticket;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** The libraries' hints name no flags; the CLI says which flag, by the hint's id. */
 class CliHintsTest {
@@ -18,6 +24,22 @@ class CliHintsTest {
         assertThat(CliHints.oneLine(e)).isEqualTo("no recipient given: give -r RECIPIENT, -R FILE or --passphrase-file FILE");
         KeywayException kek = KeywayException.usage("wrapped under a key-encryption key", "x").hintId(KeyWrap.HINT_USE_KEK);
         assertThat(CliHints.hint(kek)).contains("--kek-file");
+    }
+
+    /** A damaged --sess-in file: the TLS library names no flag, the CLI does. */
+    @Test
+    void aDamagedSessionFileNamesSessOut(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("s.pem"),
+                "-----BEGIN KEYWAY TLS SESSION-----\nAhM=\n-----END KEYWAY TLS SESSION-----\n");
+        KeywayException e = catchThrowableOfType(() -> Ticket.decode(Files.readString(f)),
+                KeywayException.class);
+        assertThat(e.oneLine()).doesNotContain("--");
+        assertThat(CliHints.oneLine(e)).isEqualTo("the TLS session file is damaged: make a new one with --sess-out");
+        Cli.Result r = Cli.run("tls", "connect", "127.0.0.1:1", "--insecure", "--sess-in", f.toString());
+        assertThat(r.exit()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).contains("the TLS session file is damaged: make a new one with --sess-out");
+        KeywayException notOne = catchThrowableOfType(() -> Ticket.decode("hello"), KeywayException.class);
+        assertThat(CliHints.hint(notOne)).isEqualTo("give a file written by 'keyway tls connect --sess-out'");
     }
 
     @Test

@@ -22,6 +22,9 @@ import java.util.function.Function;
  * validation against the given trust anchors with the server name checked.
  */
 public final class TlsConfig {
+    /** The hint id of a refusal of an old TLS 1.2 peer that {@link Builder#legacyNoExtendedMasterSecret} would allow. */
+    public static final String HINT_LEGACY_NO_EMS = "tls.legacy-no-ems";
+
     private final List<X509Certificate> trustAnchors;
     private final boolean insecure;
     private final String serverName;

@@ -66,7 +66,7 @@ class Tls12ExtendedMasterSecretTest {
         assertThat(e.alert()).isEqualTo(Alert.HANDSHAKE_FAILURE);
         assertThat(e.code()).as("refused by policy: exit status 4").isEqualTo(ErrorCode.POLICY);
         assertThat(e.oneLine()).contains("the peer does not offer the extended master secret (RFC 7627), which Keyway's TLS 1.2 requires")
-                .endsWith("allow such old peers with --legacy-no-ems").doesNotContain("share no suite");
+                .endsWith("allow such old peers (TlsConfig.Builder.legacyNoExtendedMasterSecret)").doesNotContain("share no suite");
         assertThat(RawTls12Client.alert(RawTls12Client.take(s))).containsExactly(2, 40);
     }
 
@@ -230,7 +230,8 @@ class Tls12ExtendedMasterSecretTest {
         TlsException e = catchThrowableOfType(() -> c.receive(flight, 0, flight.length), TlsException.class);
         assertThat(e.alert()).isEqualTo(Alert.HANDSHAKE_FAILURE);
         assertThat(e.code()).isEqualTo(ErrorCode.POLICY);
-        assertThat(e.oneLine()).contains("does not offer the extended master secret (RFC 7627)").endsWith("--legacy-no-ems");
+        assertThat(e.oneLine()).contains("does not offer the extended master secret (RFC 7627)").endsWith("(TlsConfig.Builder.legacyNoExtendedMasterSecret)");
+        assertThat(e.hintId()).isEqualTo(TlsConfig.HINT_LEGACY_NO_EMS);
         assertThat(RawTls12Client.alert(RawTls12Client.take(c))).containsExactly(2, 40);
     }
 

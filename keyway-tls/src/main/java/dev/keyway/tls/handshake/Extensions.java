@@ -10,6 +10,8 @@ import java.util.Map;
 
 /** Extension codes (RFC 8446 section 4.2) and a parser that refuses duplicates. */
 final class Extensions {
+    static final String LEGACY_PEERS = "allow such old peers (TlsConfig.Builder.legacyNoExtendedMasterSecret)";
+
     static final int SERVER_NAME = 0;
     static final int SUPPORTED_GROUPS = 10;
     static final int EC_POINT_FORMATS = 11;
@@ -73,7 +75,7 @@ final class Extensions {
         }
         if (!config.legacyNoExtendedMasterSecret()) {
             throw TlsException.refused(Alert.HANDSHAKE_FAILURE, "the peer does not offer the extended master secret (RFC 7627), "
-                    + "which Keyway's TLS 1.2 requires", "allow such old peers with --legacy-no-ems");
+                    + "which Keyway's TLS 1.2 requires", LEGACY_PEERS).hintId(TlsConfig.HINT_LEGACY_NO_EMS);
         }
         return false;
     }

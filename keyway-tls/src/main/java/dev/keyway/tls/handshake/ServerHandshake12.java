@@ -244,7 +244,7 @@ final class ServerHandshake12 implements Handshake.Flow {
                 return false;
             }
             throw TlsException.refused(Alert.HANDSHAKE_FAILURE, "the client does not signal secure renegotiation (RFC 5746: neither "
-                    + "renegotiation_info nor its SCSV)", "allow such old peers with --legacy-no-ems");
+                    + "renegotiation_info nor its SCSV)", Extensions.LEGACY_PEERS).hintId(TlsConfig.HINT_LEGACY_NO_EMS);
         }
         return true;
     }

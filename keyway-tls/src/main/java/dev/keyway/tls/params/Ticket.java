@@ -14,11 +14,14 @@ import java.time.Instant;
  * A session a client keeps for resumption. TLS 1.3 (RFC 8446 section 4.6.1): the opaque ticket and the PSK
  * derived from the resumption master secret and the ticket nonce. TLS 1.2 (a TLS 1.2 suite): the session ID
  * the server gave and/or its RFC 5077 ticket, and the master secret as the PSK. {@link #encode()} gives the
- * text a client saves with --sess-out (it holds the PSK: keep it private).
+ * text a client saves (it holds the PSK: keep it private).
  */
 public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAdd, Instant receivedAt, CipherSuite suite,
                      String serverName, byte[] sessionId) {
     private static final String PEM_LABEL = "KEYWAY TLS SESSION";
+    /** Hint ids: a session file to make again, and a file that is not one. */
+    public static final String HINT_NEW_FILE = "tls.session-file.new";
+    public static final String HINT_NOT_A_FILE = "tls.session-file.not";
     /** Version 1 files (TLS 1.3 only, no session ID) are still read. */
     private static final int VERSION = 2;
 
@@ -44,17 +47,17 @@ public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAd
         try {
             block = Pem.find(text, PEM_LABEL, Pem.MAX_CHARS, "TLS session file");
         } catch (KeywayException ex) {
-            throw KeywayException.malformed("the TLS session file is damaged", "make a new one with --sess-out");
+            throw KeywayException.malformed("the TLS session file is damaged", "make a new one (a client saves one after it connects)").hintId(HINT_NEW_FILE);
         }
         if (block == null) {
-            throw KeywayException.malformed("not a Keyway TLS session file", "give a file written by 'keyway tls connect --sess-out'");
+            throw KeywayException.malformed("not a Keyway TLS session file", "give a session file a Keyway client saved").hintId(HINT_NOT_A_FILE);
         }
         try {
             byte[] body = block.der();
             ByteBuffer r = ByteBuffer.wrap(body);
             int version = r.get() & 0xff;
             if (version != 1 && version != VERSION) {
-                throw KeywayException.malformed("a TLS session file of an unknown version", "make a new one with --sess-out");
+                throw KeywayException.malformed("a TLS session file of an unknown version", "make a new one (a client saves one after it connects)").hintId(HINT_NEW_FILE);
             }
             CipherSuite suite = CipherSuites.byCode(r.getShort() & 0xffff);
             long lifetime = r.getInt() & 0xffffffffL;
@@ -67,12 +70,12 @@ public record Ticket(byte[] ticket, byte[] psk, long lifetimeSeconds, long ageAd
             boolean usable = !r.hasRemaining() && suite != null && psk.length > 0 && sessionId.length <= 32
                     && (suite.tls13() ? ticket.length > 0 : psk.length == 48 && (ticket.length > 0 || sessionId.length > 0));
             if (!usable) {
-                throw KeywayException.malformed("the TLS session file is damaged", "make a new one with --sess-out");
+                throw KeywayException.malformed("the TLS session file is damaged", "make a new one (a client saves one after it connects)").hintId(HINT_NEW_FILE);
             }
             return new Ticket(ticket, psk, lifetime, ageAdd, Instant.ofEpochMilli(ms), suite,
                     name.length == 0 ? null : new String(name, StandardCharsets.UTF_8), sessionId);
         } catch (IllegalArgumentException | BufferUnderflowException ex) {
-            throw KeywayException.malformed("the TLS session file is damaged", "make a new one with --sess-out");
+            throw KeywayException.malformed("the TLS session file is damaged", "make a new one (a client saves one after it connects)").hintId(HINT_NEW_FILE);
         }
     }
 
