@@ -56,6 +56,9 @@ import java.util.HexFormat;
  * </pre>
  */
 public final class AuthorityHome {
+    /** Hint id: the authority's directory cannot be written (the CLI names its flag). */
+    public static final String HINT_WRITABLE_DIR = "authority.writable-dir";
+
     public static final String IDENTITY = "authority.key";
     public static final String ADMIN_TOKEN = "admin-token.sha256";
     public static final String TLS_CERT = "tls-cert.pem";
@@ -103,7 +106,7 @@ public final class AuthorityHome {
             return new Initialized(adminToken, identity.recipient().encode(), identity.recipient().idHex(), fingerprint(cert));
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot create the authority in " + dir + " (" + AtomicFile.describe(e) + ")",
-                    "give a writable --dir");
+                    "choose a writable directory").hintId(HINT_WRITABLE_DIR);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.keyway.cli;
 
+import dev.keyway.authority.AuthorityHome;
 import dev.keyway.capi.CryptDeriveKey;
 import dev.keyway.capi.Provider;
 import dev.keyway.core.KeywayException;
@@ -10,6 +11,9 @@ import dev.keyway.envelope.EnvelopeWriter;
 import dev.keyway.envelope.Header;
 import dev.keyway.envelope.Rekey;
 import dev.keyway.envelope.ReplayGuard;
+import dev.keyway.remote.HostDir;
+import dev.keyway.remote.Registry;
+import dev.keyway.remote.RemoteClient;
 import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.params.Ticket;
 
@@ -55,7 +59,13 @@ final class CliHints {
             entry(Provider.HINT_NEEDS_STRONGER, "use --provider enhanced, strong or aes"),
             entry(TlsConfig.HINT_LEGACY_NO_EMS, "allow such old peers with --legacy-no-ems"),
             entry(Ticket.HINT_NEW_FILE, "make a new one with --sess-out"),
-            entry(Ticket.HINT_NOT_A_FILE, "give a file written by 'keyway tls connect --sess-out'"));
+            entry(Ticket.HINT_NOT_A_FILE, "give a file written by 'keyway tls connect --sess-out'"),
+            entry(HostDir.HINT_NOT_A_HOST_DIR, "make one with 'keyway remote init --dir DIR'"),
+            entry(HostDir.HINT_ALREADY_A_HOST_DIR, "use it as it is, or give another --dir"),
+            entry(Registry.HINT_REGISTRY_FILE, "check the directory is writable, or give --registry"),
+            entry(RemoteClient.HINT_NO_TRUST, "give the hosts' certificates (or their CA) with --cacert"),
+            entry(RemoteClient.HINT_UNTRUSTED_HOST, "check --cacert holds the host's certificate (keyway remote init printed its SHA-256)"),
+            entry(AuthorityHome.HINT_WRITABLE_DIR, "give a writable --dir"));
 
     private CliHints() {
     }

@@ -80,7 +80,7 @@ abstract class RemoteClientCommand implements Callable<Integer> {
             KeywayException f = outcomes.get(i).failure();
             if (f != null) {
                 String host = Printable.escape(entries.get(i).host());
-                String line = CliIo.errorText(f.oneLine());
+                String line = CliIo.errorText(CliHints.oneLine(f));
                 err().println("keyway: " + (line.startsWith(host) || line.contains(" " + host + " ") ? line : host + ": " + line));
             }
         }

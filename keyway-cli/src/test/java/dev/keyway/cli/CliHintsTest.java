@@ -1,14 +1,20 @@
 package dev.keyway.cli;
 
+import dev.keyway.authority.AuthorityHome;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.blob.KeyWrap;
 import dev.keyway.envelope.EnvelopeWriter;
+import dev.keyway.remote.HostDir;
+import dev.keyway.remote.Registry;
+import dev.keyway.remote.RemoteClient;
+import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.params.Ticket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -40,6 +46,16 @@ class CliHintsTest {
         assertThat(r.err()).contains("the TLS session file is damaged: make a new one with --sess-out");
         KeywayException notOne = catchThrowableOfType(() -> Ticket.decode("hello"), KeywayException.class);
         assertThat(CliHints.hint(notOne)).isEqualTo("give a file written by 'keyway tls connect --sess-out'");
+    }
+
+    /** Every library that names a setting by hint id gets its flag back: remote, authority, TLS. */
+    @Test
+    void remoteAuthorityAndTlsHintsGetTheirFlags() {
+        Map<String, String> flags = Map.of(HostDir.HINT_NOT_A_HOST_DIR, "keyway remote init --dir",
+                HostDir.HINT_ALREADY_A_HOST_DIR, "--dir", Registry.HINT_REGISTRY_FILE, "--registry", RemoteClient.HINT_NO_TRUST, "--cacert",
+                RemoteClient.HINT_UNTRUSTED_HOST, "--cacert", AuthorityHome.HINT_WRITABLE_DIR, "--dir",
+                TlsConfig.HINT_LEGACY_NO_EMS, "--legacy-no-ems", Ticket.HINT_NEW_FILE, "--sess-out");
+        flags.forEach((id, flag) -> assertThat(CliHints.hint(KeywayException.usage("m", "library words").hintId(id))).as(id).contains(flag));
     }
 
     @Test

@@ -48,6 +48,10 @@ import java.util.Map;
  * connection, so {@code allow}, {@code revoke} and edited configurations apply without a restart.
  */
 public final class HostDir {
+    /** Hint ids (the CLI names its flags for them): not a host directory yet, already one. */
+    public static final String HINT_NOT_A_HOST_DIR = "remote.not-a-host-dir";
+    public static final String HINT_ALREADY_A_HOST_DIR = "remote.already-a-host-dir";
+
     private static final Duration CERT_VALIDITY = Duration.ofDays(3650);
     private final Path dir;
 
@@ -59,7 +63,7 @@ public final class HostDir {
     public static HostDir open(Path dir) {
         HostDir h = new HostDir(dir);
         if (!Files.isRegularFile(h.identityFile())) {
-            throw KeywayException.usage(dir + " is not a remote host directory (no host.identity)", "make one with 'keyway remote init --dir " + dir + "'");
+            throw KeywayException.usage(dir + " is not a remote host directory (no host.identity)", "make it a host directory first").hintId(HINT_NOT_A_HOST_DIR);
         }
         return h;
     }
@@ -73,7 +77,7 @@ public final class HostDir {
     public static X509Certificate init(Path dir, byte[] certPem, byte[] keyPem, List<String> names) {
         HostDir h = new HostDir(dir);
         if (Files.exists(h.identityFile())) {
-            throw KeywayException.usage(dir + " is already a remote host directory", "use it as it is, or give another --dir");
+            throw KeywayException.usage(dir + " is already a remote host directory", "use it as it is, or choose another directory").hintId(HINT_ALREADY_A_HOST_DIR);
         }
         X509Certificate cert;
         KeyPair tlsKeys;
@@ -82,7 +86,7 @@ public final class HostDir {
                 cert = Pem.readCertificate(certPem);
                 tlsKeys = Pem.readKeyPair(keyPem);
                 if (!cert.getPublicKey().equals(tlsKeys.getPublic())) {
-                    throw KeywayException.usage("the --key does not belong to the --cert", "give the certificate's own private key");
+                    throw KeywayException.usage("the private key does not belong to the certificate", "give the certificate's own private key");
                 }
             } else {
                 tlsKeys = RemoteKeys.signingKeyPair(id);

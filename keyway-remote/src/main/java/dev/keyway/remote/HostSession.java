@@ -195,7 +195,7 @@ final class HostSession {
     private Started startRestricted(Command c, boolean detached) throws IOException {
         if (c.argv().get(0).equals("cd") || c.argv().get(0).contains("=")) {
             if (detached) {
-                throw KeywayException.usage("cd and variable assignments are not jobs", "run them without --detach");
+                throw KeywayException.usage("cd and variable assignments are not jobs", "run them in the session, not as a detached job");
             }
             return builtin(c);
         }

@@ -29,6 +29,9 @@ import java.util.function.Function;
  * Every change is a locked read-modify-write, so several {@code keyway remote} processes may share it.
  */
 public final class Registry {
+    /** Hint id: the registry file cannot be written (the CLI names its flag). */
+    public static final String HINT_REGISTRY_FILE = "remote.registry-file";
+
     /** One session on one host. */
     public record Entry(String name, String host, String id, String config, String kind, Instant created, boolean disconnected,
                         String hostKey, String ticket) {
@@ -118,7 +121,7 @@ public final class Registry {
             }
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot update the session registry " + file + " (" + AtomicFile.describe(e) + ")",
-                    "check the directory is writable, or give --registry");
+                    "check the directory is writable, or use another registry file").hintId(HINT_REGISTRY_FILE);
         }
     }
 

@@ -39,6 +39,10 @@ import java.util.Objects;
  * }</pre>
  */
 public final class RemoteClient {
+    /** Hint ids (the CLI names its flag for them): no trusted certificate given; the host's is not among them. */
+    public static final String HINT_NO_TRUST = "remote.no-trust";
+    public static final String HINT_UNTRUSTED_HOST = "remote.untrusted-host";
+
     private final Identity identity;
     private final KeyPair keys;
     private final X509Certificate certificate;
@@ -52,7 +56,7 @@ public final class RemoteClient {
         this.keys = RemoteKeys.signingKeyPair(identity);
         this.certificate = RemoteKeys.clientCertificate(identity, keys);
         if (b.trust.isEmpty()) {
-            throw KeywayException.usage("no trusted host certificate given", "give the hosts' certificates (or their CA) with --cacert");
+            throw KeywayException.usage("no trusted host certificate given", "give the hosts' certificates (or their CA) to trust").hintId(HINT_NO_TRUST);
         }
         this.trust = List.copyOf(b.trust);
         this.keyLog = b.keyLog;
@@ -195,7 +199,8 @@ public final class RemoteClient {
         }
         if (a == Alert.UNKNOWN_CA || a == Alert.BAD_CERTIFICATE || a == Alert.CERTIFICATE_EXPIRED || a == Alert.DECRYPT_ERROR) {
             return new KeywayException(ErrorCode.AUTH_FAILED, "the TLS handshake with " + host + " failed: " + msg,
-                    "check --cacert holds the host's certificate (keyway remote init printed its SHA-256)");
+                    "check that the trusted certificates hold the host's certificate (keyway remote init printed its SHA-256)")
+                    .hintId(HINT_UNTRUSTED_HOST);
         }
         return new KeywayException(ErrorCode.PEER, "the TLS handshake with " + host + " failed: " + msg, "check the host is a Keyway remote host");
     }

@@ -213,7 +213,7 @@ final class Requests {
             cmd = s.check(words, env);
             synchronized (s) {
                 if (s.busy) {
-                    throw KeywayException.policy("a command is still running in session " + s.name, "wait for it, or use a detached job (--detach)");
+                    throw KeywayException.policy("a command is still running in session " + s.name, "wait for it, or start it as a detached job");
                 }
                 s.busy = true;
             }
