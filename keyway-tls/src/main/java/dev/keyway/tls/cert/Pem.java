@@ -3,11 +3,14 @@ package dev.keyway.tls.cert;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.RSAPrivateKey;
+import org.bouncycastle.asn1.sec.ECPrivateKey;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -19,17 +22,12 @@ import org.bouncycastle.crypto.params.RSAKeyParameters;
 import org.bouncycastle.crypto.params.RSAPrivateCrtKeyParameters;
 import org.bouncycastle.crypto.util.PrivateKeyFactory;
 import org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory;
-import org.bouncycastle.openssl.PEMEncryptedKeyPair;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.X509TrustedCertificateBlock;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.bouncycastle.util.io.pem.PemObject;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.PrivateKey;
@@ -112,13 +110,7 @@ public final class Pem {
         List<X509Certificate> out = new ArrayList<>();
         JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
         for (Object o : objects(pem, "certificate")) {
-            X509CertificateHolder holder = null;
-            if (o instanceof X509CertificateHolder h) {
-                holder = h;
-            } else if (o instanceof X509TrustedCertificateBlock t) {
-                holder = t.getCertificateHolder();
-            }
-            if (holder != null) {
+            if (o instanceof X509CertificateHolder holder) {
                 try {
                     out.add(converter.getCertificate(holder));
                 } catch (CertificateException | RuntimeException e) {
@@ -154,11 +146,8 @@ public final class Pem {
             PrivateKeyInfo next = null;
             if (o instanceof PrivateKeyInfo p) {
                 next = p;
-            } else if (o instanceof PEMKeyPair kp) {
-                next = kp.getPrivateKeyInfo();
-            } else if (o instanceof PEMEncryptedKeyPair || o instanceof PKCS8EncryptedPrivateKeyInfo) {
-                throw new KeywayException(ErrorCode.UNSUPPORTED, "the private key is encrypted",
-                        "decrypt it first, e.g. openssl pkey -in KEY -out plain.pem (and keep plain.pem private)");
+            } else if (o instanceof Refused r) {
+                throw new KeywayException(r.code(), r.message(), r.hint());
             }
             if (next != null) {
                 if (info != null) {
@@ -215,7 +204,14 @@ public final class Pem {
                 "give a PEM certificate request");
     }
 
-    /** Every PEM object in the input, parsed by PEMParser; size-bounded, every failure a KeywayException. */
+    /** A private key this class refuses to read: encrypted, or of a kind Keyway does not use. */
+    private record Refused(ErrorCode code, String message, String hint) {
+    }
+
+    /**
+     * Every PEM block in the input, read by Keyway's one PEM codec ({@link dev.keyway.core.encoding.Pem}) and
+     * turned into Bouncy Castle's ASN.1 objects by its label; size-bounded, every failure a KeywayException.
+     */
     private static List<Object> objects(byte[] pem, String what) {
         if (pem == null) {
             throw KeywayException.malformed("no " + what + " given", "give a PEM file");
@@ -227,19 +223,50 @@ public final class Pem {
         // ISO-8859-1 maps every byte to one char, so odd bytes cannot grow the text or fail decoding.
         String text = new String(pem, StandardCharsets.ISO_8859_1);
         List<Object> out = new ArrayList<>();
-        try (PEMParser parser = new PEMParser(new StringReader(text))) {
-            Object o;
-            while ((o = parser.readObject()) != null) {
-                if (o instanceof ASN1ObjectIdentifier || o instanceof X9ECParameters) {
-                    continue; // "EC PARAMETERS", as openssl ecparam -genkey writes before the key
+        try {
+            for (dev.keyway.core.encoding.Pem.Block block : dev.keyway.core.encoding.Pem.decodeAll(text, MAX_BYTES, what + " file")) {
+                Object o = object(block);
+                if (o != null) {
+                    out.add(o);
                 }
-                out.add(o);
             }
+        } catch (KeywayException e) {
+            throw KeywayException.malformed("the " + what + " file is not valid PEM (" + Printable.escape(e.getMessage()) + ")",
+                    "check that the file is complete and unmodified");
         } catch (IOException | RuntimeException e) {
             throw KeywayException.malformed("the " + what + " file is not valid PEM (" + reason(e) + ")",
                     "check that the file is complete and unmodified");
         }
         return out;
+    }
+
+    /** One block as the object its label names; null for a block no reader here uses (EC PARAMETERS, a public key, a CRL). */
+    private static Object object(dev.keyway.core.encoding.Pem.Block block) throws IOException {
+        byte[] der = block.der();
+        return switch (block.label()) {
+            case "CERTIFICATE", "X509 CERTIFICATE" -> new X509CertificateHolder(der);
+            case "TRUSTED CERTIFICATE" -> new X509TrustedCertificateBlock(der).getCertificateHolder();
+            case "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST" -> new PKCS10CertificationRequest(der);
+            case "PRIVATE KEY" -> PrivateKeyInfo.getInstance(der);
+            case "RSA PRIVATE KEY" -> block.encrypted() ? ENCRYPTED
+                    : new PrivateKeyInfo(new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE),
+                            RSAPrivateKey.getInstance(der));
+            case "EC PRIVATE KEY" -> block.encrypted() ? ENCRYPTED : ecKey(der);
+            case "ENCRYPTED PRIVATE KEY" -> ENCRYPTED;
+            case "DSA PRIVATE KEY" -> new Refused(ErrorCode.UNSUPPORTED, "the private key cannot be used (a DSA key)",
+                    "use an EC, Ed25519 or RSA key");
+            case "EC PARAMETERS", "PUBLIC KEY", "RSA PUBLIC KEY", "X509 CRL", "PKCS7", "CMS", "ATTRIBUTE CERTIFICATE" -> null;
+            default -> throw new IOException("unrecognised object: " + block.label());
+        };
+    }
+
+    private static final Refused ENCRYPTED = new Refused(ErrorCode.UNSUPPORTED, "the private key is encrypted",
+            "decrypt it first, e.g. openssl pkey -in KEY -out plain.pem (and keep plain.pem private)");
+
+    /** OpenSSL's traditional EC key (SEC 1, RFC 5915) as PKCS #8: the curve comes from the key's own parameters. */
+    private static PrivateKeyInfo ecKey(byte[] der) throws IOException {
+        ECPrivateKey key = ECPrivateKey.getInstance(der);
+        return new PrivateKeyInfo(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, key.getParametersObject()), key);
     }
 
     private static String reason(Exception e) {
