@@ -27,6 +27,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -34,6 +35,8 @@ import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -42,6 +45,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The authority's directory: its identity (sealed at rest when a passphrase is given), the SHA-256 of
@@ -178,7 +182,7 @@ public final class AuthorityHome {
             }
         }, "admin", "rotate", now);
         try {
-            Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "re-wrapped " + n + " keys but could not replace " + file + " ("
                     + AtomicFile.describe(e) + ")", "move " + next + " to " + file + " before starting the server");
@@ -196,7 +200,7 @@ public final class AuthorityHome {
      * as they are. With the server stopped; safe to run again. Returns how many were bound.
      */
     public long bindLegacy(AuthorityStore store, Identity authority, Instant now) {
-        java.util.concurrent.atomic.AtomicLong bound = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong bound = new AtomicLong();
         store.rewrapAll((owner, messageId, blob) -> {
             KeyBlob kb = KeyBlob.decode(blob);
             EscrowBinding binding = EscrowBinding.of(owner, messageId);
@@ -272,7 +276,7 @@ public final class AuthorityHome {
             String text = "# the audit head 'keyway authority audit verify' saw last (" + Instant.now() + ")\n" + current + "\n";
             Path tmp = Files.createTempFile(dir, SEEN_HEAD, ".tmp");
             Files.writeString(tmp, text, StandardCharsets.US_ASCII);
-            Files.move(tmp, seen, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, seen, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot record the audit head in " + seen + " (" + AtomicFile.describe(e) + ")",
                     "check the authority directory is writable");
@@ -307,7 +311,7 @@ public final class AuthorityHome {
             PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
-            ks.setKeyEntry("authority", key, password, new java.security.cert.Certificate[] {certificate()});
+            ks.setKeyEntry("authority", key, password, new Certificate[] {certificate()});
             return ks;
         } catch (IOException e) {
             throw new KeywayException(ErrorCode.IO, "cannot read the TLS key in " + dir, "check the authority directory");
@@ -338,7 +342,7 @@ public final class AuthorityHome {
     public static String fingerprint(X509Certificate cert) {
         try {
             return AuthorityStore.sha256(cert.getEncoded());
-        } catch (java.security.cert.CertificateEncodingException e) {
+        } catch (CertificateEncodingException e) {
             throw new IllegalStateException(e);
         }
     }

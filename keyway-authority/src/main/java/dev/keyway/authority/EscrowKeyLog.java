@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -79,7 +80,7 @@ public final class EscrowKeyLog implements KeyLog, AutoCloseable {
         long serial = System.currentTimeMillis() * 1000 + counter.getAndIncrement() % 1000;
         try {
             executor.execute(() -> escrow(label, cr, copy, serial));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             Arrays.fill(copy, (byte) 0);
             log.accept("escrow queue full: " + label + " " + cr + " was not escrowed");
         }

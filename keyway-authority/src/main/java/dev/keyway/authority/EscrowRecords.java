@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -178,7 +179,7 @@ final class EscrowRecords {
             for (String[] row : page) {
                 byte[] old = Base64.getDecoder().decode(row[1]);
                 byte[] blob = rewrap.apply(row[2], row[3], old);
-                if (!java.util.Arrays.equals(blob, old)) {
+                if (!Arrays.equals(blob, old)) {
                     updated.add(new String[] {row[0], Base64.getEncoder().encodeToString(blob), AuthorityStore.sha256(blob)});
                 }
             }

@@ -19,6 +19,8 @@ import dev.keyway.core.keys.SessionKeys;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -363,7 +365,7 @@ public final class EscrowLoad {
                 if (s.lean != null) {
                     KeepAliveHttps.Answer a = s.lean.post(request.path(), request.body(), headers);
                     status = a.status();
-                    error = status / 100 == 2 ? null : new String(a.body(), java.nio.charset.StandardCharsets.UTF_8);
+                    error = status / 100 == 2 ? null : new String(a.body(), StandardCharsets.UTF_8);
                 } else {
                     AuthorityClient.Response r = s.client.send(request, headers);
                     status = r.status();
@@ -398,7 +400,7 @@ public final class EscrowLoad {
      */
     static long cpuNanos(String pid) {
         try {
-            String stat = java.nio.file.Files.readString(Path.of("/proc", pid, "stat"));
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
             // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
             long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);

@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 @Command(name = "algorithms", mixinStandardHelpOptions = true,
@@ -31,7 +32,7 @@ final class AlgorithmsCommand implements Runnable {
             for (Algorithm a : Algorithms.all()) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("name", a.name());
-                m.put("status", a.status().name().toLowerCase(java.util.Locale.ROOT));
+                m.put("status", a.status().name().toLowerCase(Locale.ROOT));
                 m.put("minBits", a.minBits());
                 m.put("defaultBits", a.defaultBits());
                 m.put("maxBits", a.maxBits());
@@ -50,7 +51,7 @@ final class AlgorithmsCommand implements Runnable {
         String fmt = "%-18s %-7s %5s %8s %5s %5s  %s%n";
         out.printf(fmt, "ALGORITHM", "STATUS", "MIN", "DEFAULT", "MAX", "STEP", "USE");
         for (Algorithm a : Algorithms.all()) {
-            out.printf(fmt, a.name(), a.status().name().toLowerCase(java.util.Locale.ROOT), a.minBits(), a.defaultBits(),
+            out.printf(fmt, a.name(), a.status().name().toLowerCase(Locale.ROOT), a.minBits(), a.defaultBits(),
                     a.maxBits(), a.minBits() == a.maxBits() ? "-" : String.valueOf(a.stepBits()), a.use());
         }
         out.println();

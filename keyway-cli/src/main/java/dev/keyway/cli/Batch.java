@@ -8,6 +8,7 @@ import dev.keyway.core.io.AtomicFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -15,6 +16,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -209,7 +213,7 @@ final class Batch {
             t.setDaemon(true);
             return t;
         });
-        java.util.Set<Path> made = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Set<Path> made = ConcurrentHashMap.newKeySet();
         Path outAbs = outputDir.toAbsolutePath().normalize();
         try {
             List<Future<?>> futures = new ArrayList<>();
@@ -236,7 +240,7 @@ final class Batch {
             for (Future<?> f : futures) {
                 try {
                     f.get();
-                } catch (java.util.concurrent.ExecutionException e) {
+                } catch (ExecutionException e) {
                     // an Error on a worker: nothing sensible is left to do
                     if (e.getCause() instanceof Error fatal) {
                         throw fatal;
@@ -275,7 +279,7 @@ final class Batch {
             cur = cur.resolve(part);
             try {
                 Files.createDirectory(cur);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
+            } catch (FileAlreadyExistsException e) {
                 if (!Files.isDirectory(cur, LinkOption.NOFOLLOW_LINKS)) {
                     throw KeywayException.usage(cur + " is in the way: a link or a file where a directory of the tree goes",
                             "remove it, or choose another --output-dir");

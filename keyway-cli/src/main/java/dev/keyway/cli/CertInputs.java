@@ -4,6 +4,8 @@ import dev.keyway.core.KeywayException;
 import dev.keyway.tls.cert.Certificates;
 import dev.keyway.tls.cert.Pem;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
@@ -45,12 +47,12 @@ final class CertInputs {
 
     static void requireAbsent(String... paths) {
         for (int i = 0; i < paths.length; i++) {
-            java.nio.file.Path p = java.nio.file.Path.of(paths[i]);
-            if (java.nio.file.Files.exists(p)) {
+            Path p = Path.of(paths[i]);
+            if (Files.exists(p)) {
                 throw KeywayException.usage(paths[i] + " already exists", "choose another name or remove it first");
             }
             for (int j = 0; j < i; j++) {
-                if (p.toAbsolutePath().normalize().equals(java.nio.file.Path.of(paths[j]).toAbsolutePath().normalize())) {
+                if (p.toAbsolutePath().normalize().equals(Path.of(paths[j]).toAbsolutePath().normalize())) {
                     throw KeywayException.usage("the certificate and the key would both go to " + paths[i],
                             "give -o and --key-out different names");
                 }

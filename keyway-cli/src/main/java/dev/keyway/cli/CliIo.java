@@ -21,8 +21,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Reading inputs and secrets, writing outputs: the same rules for every command. */
@@ -155,8 +157,8 @@ final class CliIo {
     }
 
     /** Reads several identity files; if one fails, those already read are destroyed. */
-    static java.util.List<Identity> readIdentities(java.util.List<String> paths, String passphraseFile) {
-        java.util.List<Identity> ids = new java.util.ArrayList<>();
+    static List<Identity> readIdentities(List<String> paths, String passphraseFile) {
+        List<Identity> ids = new ArrayList<>();
         try {
             for (String path : paths) {
                 ids.add(readIdentity(path, passphraseFile));

@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -25,6 +26,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 
 @Command(name = "decrypt", mixinStandardHelpOptions = true,
         header = "Decrypt a file made by 'keyway encrypt'.",
@@ -33,7 +38,7 @@ import java.util.List;
                 "Replay guard (--replay-db): refuses a message id seen before, a message older than --max-age (default 5m) or from the future, and a serial not above the signer's last one (exit 4). A message past its expiry time is refused with or without the guard.",
                 "",
                 "Escrow check (--require-escrow, or an escrow policy: docs/ENVELOPE.md): refuses, before any output, a file whose escrow stanza is missing, made for another authority, or does not recompute from the file key (exit 4): the authority could not give its key back to its owner."})
-final class DecryptCommand implements java.util.concurrent.Callable<Integer> {
+final class DecryptCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
@@ -96,7 +101,7 @@ final class DecryptCommand implements java.util.concurrent.Callable<Integer> {
     private Recipient escrowAuthority;
     private List<Identity> ids = List.of();
     private byte[] passphrase;
-    private final java.util.Set<String> batchSigners = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> batchSigners = ConcurrentHashMap.newKeySet();
 
     @Override
     public Integer call() {
@@ -134,13 +139,13 @@ final class DecryptCommand implements java.util.concurrent.Callable<Integer> {
             }
             Batch.Plan plan = Batch.plan(inputs, recursive, outputDir, DecryptCommand::plainName);
             int status = Batch.run(plan, (in, out) -> {
-                try (InputStream is = new java.io.FileInputStream(in.toFile())) {
+                try (InputStream is = new FileInputStream(in.toFile())) {
                     decryptOne(is, () -> Sink.newFile(out, true), guard, false);
                 }
             }, Runtime.getRuntime().availableProcessors(), err, "decrypting", "decrypted", outputDir);
             if (!batchSigners.isEmpty() && expected == null) {
                 err.println("keyway: signed files had good signatures from " + batchSigners.size()
-                        + (batchSigners.size() == 1 ? " sender (" : " senders (") + String.join(", ", new java.util.TreeSet<>(batchSigners))
+                        + (batchSigners.size() == 1 ? " sender (" : " senders (") + String.join(", ", new TreeSet<>(batchSigners))
                         + "); give --expect-signer RECIPIENT to require a particular sender");
                 err.flush();
             }

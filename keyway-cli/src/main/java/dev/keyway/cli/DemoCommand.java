@@ -1,18 +1,36 @@
 package dev.keyway.cli;
 
+import dev.keyway.authority.AuthorityHome;
+import dev.keyway.authority.AuthorityServer;
+import dev.keyway.authority.AuthorityStore;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.identity.Identity;
+import dev.keyway.remote.HostDir;
+import dev.keyway.remote.RemoteHost;
+import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.TlsConnection;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -183,11 +201,11 @@ final class DemoCommand implements Runnable {
         String init = run(0, "authority", "init", "--dir", "authority.d", "--type", "x25519");
         String token = field(init, "admin token:");
         Files.writeString(work.resolve("admin.token"), token + "\n", StandardCharsets.UTF_8);
-        dev.keyway.authority.AuthorityHome home = new dev.keyway.authority.AuthorityHome(work.resolve("authority.d"));
-        try (dev.keyway.core.identity.Identity authority = home.identity(f -> null);
-             dev.keyway.authority.AuthorityStore store = dev.keyway.authority.AuthorityStore.open(home.databaseUrl(), authority);
-             dev.keyway.authority.AuthorityServer server = new dev.keyway.authority.AuthorityServer(home, store, authority, false,
-                     java.time.Clock.systemUTC())) {
+        AuthorityHome home = new AuthorityHome(work.resolve("authority.d"));
+        try (Identity authority = home.identity(f -> null);
+             AuthorityStore store = AuthorityStore.open(home.databaseUrl(), authority);
+             AuthorityServer server = new AuthorityServer(home, store, authority, false,
+                     Clock.systemUTC())) {
             String url = "https://127.0.0.1:" + server.start("127.0.0.1", 0);
             show("$ keyway authority serve --dir authority.d --listen 127.0.0.1:0 &    (serving " + url + ")");
             String cacert = "authority.d/tls-cert.pem";
@@ -197,7 +215,7 @@ final class DemoCommand implements Runnable {
                     "escrow stanza in the file and sends the same wrapped key to the authority, which answers with a",
                     "signed receipt.");
             run(0, "keygen", "--type", "x25519", "-o", "carol.key");
-            String carolId = dev.keyway.core.identity.Identity.parse(Files.readAllLines(work.resolve("carol.key")).get(2))
+            String carolId = Identity.parse(Files.readAllLines(work.resolve("carol.key")).get(2))
                     .recipient().idHex();
             run(0, "authority", "enroll", "--authority", url, "--cacert", cacert, "-i", "carol.key", "--name", "carol");
             run(0, "authority", "approve", "--authority", url, "--cacert", cacert, "--admin-token-file", "admin.token", carolId);
@@ -214,7 +232,7 @@ final class DemoCommand implements Runnable {
             Files.delete(work.resolve("carol.key"));
             show("$ rm carol.key");
             run(0, "keygen", "--type", "x25519", "-o", "carolnew.key");
-            String newId = dev.keyway.core.identity.Identity.parse(Files.readAllLines(work.resolve("carolnew.key")).get(2))
+            String newId = Identity.parse(Files.readAllLines(work.resolve("carolnew.key")).get(2))
                     .recipient().idHex();
             run(0, "authority", "enroll", "--authority", url, "--cacert", cacert, "-i", "carolnew.key", "--name", "carol");
             run(0, "authority", "approve", "--authority", url, "--cacert", cacert, "--admin-token-file", "admin.token", newId);
@@ -232,15 +250,15 @@ final class DemoCommand implements Runnable {
                 "RFC 9850): Wireshark or 'keyway tls decrypt' can then read a capture, and nobody shares a private",
                 "key. A server with a fresh certificate echoes what it gets (here in the background).");
         run(0, "cert", "new", "--cn", "localhost", "--san", "DNS:localhost,IP:127.0.0.1", "-o", "server.pem", "--key-out", "server.key");
-        dev.keyway.tls.TlsConfig serverConfig = dev.keyway.tls.TlsConfig.builder()
+        TlsConfig serverConfig = TlsConfig.builder()
                 .certificate(TlsOptions.certificates(work.resolve("server.pem").toString(), "certificate"),
                         TlsOptions.privateKey(work.resolve("server.key").toString()))
                 .build();
-        try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket listener = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
             int port = listener.getLocalPort();
             Thread server = new Thread(() -> {
                 for (int i = 0; i < 2; i++) {
-                    try (java.net.Socket s = listener.accept(); dev.keyway.tls.TlsConnection c = dev.keyway.tls.TlsConnection.accept(s, serverConfig)) {
+                    try (Socket s = listener.accept(); TlsConnection c = TlsConnection.accept(s, serverConfig)) {
                         c.getInputStream().transferTo(c.getOutputStream());
                     } catch (IOException | RuntimeException e) {
                         // the demo's client reports what went wrong
@@ -272,15 +290,15 @@ final class DemoCommand implements Runnable {
                 "A host runs 'keyway remote serve' and lets identities in by their key ('remote allow'). A client",
                 "opens a persistent session on several hosts at once under one friendly name; the sessions live on",
                 "the hosts, and the client keeps their names (and TLS tickets) in a registry file.");
-        List<dev.keyway.remote.RemoteHost> hosts = new ArrayList<>();
+        List<RemoteHost> hosts = new ArrayList<>();
         try {
             StringBuilder targets = new StringBuilder();
             for (String h : List.of("hosta.d", "hostb.d")) {
                 run(0, "remote", "init", "--dir", h);
                 runShown("keyway remote allow --dir " + h + " --client \"$(keyway pubkey -i alice.key)\" --name alice", 0,
                         "remote", "allow", "--dir", h, "--client", alice, "--name", "alice");
-                dev.keyway.remote.RemoteHost host = dev.keyway.remote.RemoteHost.start(dev.keyway.remote.HostDir.open(work.resolve(h)),
-                        new java.net.InetSocketAddress("127.0.0.1", 0), dev.keyway.remote.RemoteHost.Options.defaults());
+                RemoteHost host = RemoteHost.start(HostDir.open(work.resolve(h)),
+                        new InetSocketAddress("127.0.0.1", 0), RemoteHost.Options.defaults());
                 hosts.add(host);
                 out.println();
                 show("$ keyway remote serve --dir " + h + " --listen 127.0.0.1:" + host.address().getPort() + " &");
@@ -311,7 +329,7 @@ final class DemoCommand implements Runnable {
             run(0, concat(new String[] {"remote", "rm", "build"}, client));
             check(hosts.stream().allMatch(h -> h.sessionIds().isEmpty()), "the hosts have no session left");
         } finally {
-            hosts.forEach(dev.keyway.remote.RemoteHost::close);
+            hosts.forEach(RemoteHost::close);
         }
     }
 
@@ -325,9 +343,9 @@ final class DemoCommand implements Runnable {
 
     /** Runs a command whose output is raw bytes (StdStreams), printing it as the terminal would show it. */
     private String runRemote(String... args) {
-        java.io.OutputStream oldOut = StdStreams.out;
-        java.io.OutputStream oldErr = StdStreams.err;
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        OutputStream oldOut = StdStreams.out;
+        OutputStream oldErr = StdStreams.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
         StdStreams.out = captured;
         StdStreams.err = captured;
         try {
@@ -354,10 +372,10 @@ final class DemoCommand implements Runnable {
 
     /** Runs a command with {@code input} as its standard input; returns what it wrote to standard output. */
     private String runWithInput(String input, String... args) {
-        java.io.InputStream oldIn = StdStreams.in;
-        java.io.OutputStream oldOut = StdStreams.out;
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        StdStreams.in = new java.io.ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8));
+        InputStream oldIn = StdStreams.in;
+        OutputStream oldOut = StdStreams.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        StdStreams.in = new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8));
         StdStreams.out = captured;
         try {
             out.println();
@@ -431,7 +449,7 @@ final class DemoCommand implements Runnable {
      * word is never cut in the middle.
      */
     private String shortened(String line) {
-        String relative = line.replace(work + java.io.File.separator, "");
+        String relative = line.replace(work + File.separator, "");
         if (relative.length() <= 100) {
             return relative;
         }

@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -27,12 +28,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
 
 @Command(name = "encrypt", mixinStandardHelpOptions = true,
         header = "Encrypt a file or message for one or more recipients.",
         description = {"Encrypt with a fresh session key (the file key), wrapped for each recipient. The output is authenticated in 64 KiB chunks; with --sign-with the sender signs everything, so recipients can tell the message really comes from the sender. Every message gets a random id and a creation time, which a receiver's replay guard checks (keyway decrypt --replay-db). The format is described in docs/FORMAT.md."},
         footer = {"", "Example:", "  keyway encrypt -r kwx255191... --sign-with me.key -o report.pdf.kw report.pdf"})
-final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
+final class EncryptCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
@@ -70,7 +73,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
     String policyFile;
 
     @Option(names = "--cacert", paramLabel = "FILE", description = "With --escrow: the authority's certificate (tls-cert.pem).")
-    java.nio.file.Path escrowCacert;
+    Path escrowCacert;
 
     @Option(names = "--description", paramLabel = "TEXT", description = "With --escrow: what the file is (default: its name).")
     String description;
@@ -108,14 +111,14 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
     List<String> inputs = new ArrayList<>();
 
     /** What every file of this run is encrypted with, checked and read once. */
-    private java.util.List<Recipient> recipientList;
+    private List<Recipient> recipientList;
     private byte[] passphrase;
     private Recipient authority;
     private String owner;
     private Instant expiresAt;
     private PayloadAead payloadAead;
     private AuthorityClient authorityClient;
-    private java.util.Optional<EscrowPolicy> policy;
+    private Optional<EscrowPolicy> policy;
 
     @Override
     public Integer call() {
@@ -127,7 +130,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
                 Batch.Plan plan = Batch.plan(inputs, recursive, outputDir, name -> name + ".kw");
                 askAuthority(signer);
                 int status = Batch.run(plan, (in, out) -> {
-                    try (InputStream is = new java.io.FileInputStream(in.toFile()); Sink sink = Sink.newFile(out, false)) {
+                    try (InputStream is = new FileInputStream(in.toFile()); Sink sink = Sink.newFile(out, false)) {
                         encryptOne(is, sink, signer, description != null ? description : in.toString());
                     }
                 }, Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr(), "encrypting", "encrypted", outputDir);
@@ -267,7 +270,7 @@ final class EncryptCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     /** With a policy in force, escrow goes to the policy's authority and no other. */
-    private static void checkPolicy(java.util.Optional<EscrowPolicy> policy, Recipient authority) {
+    private static void checkPolicy(Optional<EscrowPolicy> policy, Recipient authority) {
         if (policy.isPresent() && authority != null && !authority.equals(policy.get().authority())) {
             throw KeywayException.policy("the escrow policy " + policy.get().source() + " requires escrow with authority "
                     + policy.get().authority().idHex() + ", not " + authority.idHex(), "escrow with the policy's authority");

@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 
 @Command(name = "escrow", mixinStandardHelpOptions = true, header = "Send a session key to a backup authority for safekeeping.",
         description = {"Escrows a key with the authority, signed by your enrolled identity, and prints the authority's signed "
@@ -129,7 +130,7 @@ final class EscrowCommand implements Runnable {
         }
     }
 
-    private static Header header(String path, java.io.PrintWriter err) {
+    private static Header header(String path, PrintWriter err) {
         try (InputStream in = Sink.input(path, err, "reading")) {
             return EnvelopeReader.open(in, Header.DEFAULT_MAX_RECIPIENTS).header();
         } catch (IOException e) {

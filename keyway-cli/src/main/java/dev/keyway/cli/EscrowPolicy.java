@@ -8,6 +8,7 @@ import dev.keyway.core.identity.Recipient;
 import dev.keyway.core.io.AtomicFile;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,7 +77,7 @@ record EscrowPolicy(Path source, Recipient authority, String owner) {
         }
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw KeywayException.usage("escrow policy " + file + " is not UTF-8 text", "write it as shown in docs/ENVELOPE.md");
         }

@@ -15,6 +15,7 @@ import dev.keyway.core.keys.SessionKey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -51,7 +52,7 @@ final class KeyInputs {
         Path p;
         try {
             p = Path.of(value);
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             return;
         }
         if (value.isEmpty() || !Files.isRegularFile(p)) {

@@ -1,5 +1,6 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.KeywayException;
 import dev.keyway.core.keys.Algorithm;
 import dev.keyway.core.keys.Algorithms;
 import dev.keyway.core.keys.SessionKey;
@@ -36,7 +37,7 @@ final class KeyNewCommand implements Runnable {
     public void run() {
         Algorithm a = Algorithms.byName(alg);
         if (a.isLegacy() && !legacy) {
-            throw dev.keyway.core.KeywayException.policy(a.name() + " is a legacy algorithm, kept for reading old data",
+            throw KeywayException.policy(a.name() + " is a legacy algorithm, kept for reading old data",
                     "add --legacy if you really need a new " + a.name() + " key");
         }
         try (SessionKey key = SessionKeys.generate(a, bits == null ? a.defaultBits() : bits)) {

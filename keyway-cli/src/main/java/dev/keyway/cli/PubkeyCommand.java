@@ -1,5 +1,6 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.identity.IdentityFile;
 import dev.keyway.core.identity.Recipient;
 import picocli.CommandLine.Command;
@@ -34,7 +35,7 @@ final class PubkeyCommand implements Runnable {
             m.put("recipient", r.encode());
             m.put("type", r.type().id());
             m.put("id", r.idHex());
-            m.put("signingKey", dev.keyway.core.encoding.Hex.encode(r.signingPublicKey()));
+            m.put("signingKey", Hex.encode(r.signingPublicKey()));
             m.put("encrypted", h.encrypted());
             out.print(CliIo.json(m));
         } else {

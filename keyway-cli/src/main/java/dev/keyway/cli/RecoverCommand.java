@@ -19,6 +19,8 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 @Command(name = "recover", mixinStandardHelpOptions = true, header = "Get an escrowed session key back from a backup authority.",
         description = {"Asks the authority for the key escrowed under your owner name by serial number or message id (with "
@@ -97,7 +99,7 @@ final class RecoverCommand implements Runnable {
                     spec.commandLine().getOut().print(blob.armor());
                     spec.commandLine().getOut().flush();
                 } else {
-                    sink.stream().write(blob.armor().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    sink.stream().write(blob.armor().getBytes(StandardCharsets.US_ASCII));
                     sink.commit();
                 }
                 return;
@@ -108,7 +110,7 @@ final class RecoverCommand implements Runnable {
                     reader.authenticate(fileKey);
                     reader.decrypt(fileKey, sink.stream());
                 } finally {
-                    java.util.Arrays.fill(k, (byte) 0);
+                    Arrays.fill(k, (byte) 0);
                 }
             }
             sink.commit();

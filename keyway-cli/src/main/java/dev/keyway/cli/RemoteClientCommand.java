@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -58,7 +60,7 @@ abstract class RemoteClientCommand implements Callable<Integer> {
     /** Attaches to each entry (at most {@code throttle} at a time), runs {@code task}, detaches, saves the new tickets. */
     <T> List<RemoteFanout.Outcome<T>> eachSession(List<Registry.Entry> entries, int throttle, boolean connect,
                                                  Function<RemoteSession, T> task) {
-        Map<Registry.Entry, Registry.Entry> updated = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<Registry.Entry, Registry.Entry> updated = new ConcurrentHashMap<>();
         List<RemoteFanout.Outcome<T>> outcomes = RemoteFanout.run(entries, throttle, e -> {
             try (RemoteSession s = client.attach(e.address(), e.id(), e.savedTicket(), connect)) {
                 T v = task.apply(s);
@@ -89,7 +91,7 @@ abstract class RemoteClientCommand implements Callable<Integer> {
 
     /** Applies {@code change} in the registry to each entry whose host succeeded. */
     void updateSucceeded(List<Registry.Entry> entries, List<? extends RemoteFanout.Outcome<?>> outcomes,
-                         java.util.function.BiConsumer<Registry, Registry.Entry> change) {
+                         BiConsumer<Registry, Registry.Entry> change) {
         Registry.update(options.registryPath(), r -> {
             for (int i = 0; i < entries.size(); i++) {
                 if (outcomes.get(i).value() != null) {

@@ -9,6 +9,7 @@ import dev.keyway.tls.cert.Pem;
 import dev.keyway.tls.params.NamedGroup;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -77,7 +78,7 @@ final class RemoteClientOptions {
         if (keyLogFile != null) {
             try {
                 keyLogFile.close();
-            } catch (java.io.IOException ignored) {
+            } catch (IOException ignored) {
                 // appended line by line
             }
         }

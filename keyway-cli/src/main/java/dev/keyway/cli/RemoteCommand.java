@@ -1,9 +1,13 @@
 package dev.keyway.cli;
 
 import dev.keyway.authority.EscrowKeyLog;
+import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.encoding.Durations;
 import dev.keyway.core.encoding.Printable;
+import dev.keyway.core.identity.Identity;
 import dev.keyway.core.identity.Recipient;
+import dev.keyway.core.io.AtomicFile;
 import dev.keyway.core.keylog.KeyLog;
 import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.remote.HostDir;
@@ -15,6 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -22,6 +27,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 
 @Command(name = "remote", mixinStandardHelpOptions = true,
         header = "Persistent, named remote sessions on one or many hosts, over Keyway's mutual TLS 1.3.",
@@ -185,14 +191,14 @@ final class RemoteCommand implements Runnable {
                 throw KeywayException.usage("--escrow and --escrow-cacert go together", "give the authority's URL and its certificate");
             }
             PrintWriter err = spec.commandLine().getErr();
-            java.util.function.Consumer<String> log = line -> {
+            Consumer<String> log = line -> {
                 synchronized (err) {
                     err.println("keyway: " + Printable.escape(line));
                     err.flush();
                 }
             };
             EscrowKeyLog escrowed = null;
-            dev.keyway.core.identity.Identity hostId = null;
+            Identity hostId = null;
             if (escrow != null) {
                 AuthorityOptions ao = new AuthorityOptions();
                 ao.url = escrow;
@@ -212,13 +218,13 @@ final class RemoteCommand implements Runnable {
             }
             RemoteHost.Options o = RemoteHost.Options.defaults()
                     .withKeyLog(sink)
-                    .withReapEvery(dev.keyway.core.encoding.Durations.parse(reapEvery, "--reap-every"))
+                    .withReapEvery(Durations.parse(reapEvery, "--reap-every"))
                     .withLog(log);
             RemoteHost host;
             try {
                 host = RemoteHost.start(home, new InetSocketAddress(a.host(), anyPort ? 0 : a.port()), o);
-            } catch (java.io.IOException e) {
-                throw new KeywayException(dev.keyway.core.ErrorCode.PEER, "cannot listen on " + Printable.escape(l) + " (" + dev.keyway.core.io.AtomicFile.describe(e) + ")",
+            } catch (IOException e) {
+                throw new KeywayException(ErrorCode.PEER, "cannot listen on " + Printable.escape(l) + " (" + AtomicFile.describe(e) + ")",
                         "choose another --listen address or port");
             }
             CountDownLatch stopped = new CountDownLatch(1);
@@ -248,7 +254,7 @@ final class RemoteCommand implements Runnable {
                 if (kl != null) {
                     try {
                         kl.close();
-                    } catch (java.io.IOException ignored) {
+                    } catch (IOException ignored) {
                         // the key log was appended line by line
                     }
                 }

@@ -1,5 +1,7 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.encoding.Printable;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,7 +18,7 @@ final class RemoteLines extends OutputStream {
 
     RemoteLines(OutputStream target, String host) {
         this.target = target;
-        this.prefix = (dev.keyway.core.encoding.Printable.escape(host) + ": ").getBytes(StandardCharsets.UTF_8);
+        this.prefix = (Printable.escape(host) + ": ").getBytes(StandardCharsets.UTF_8);
     }
 
     @Override

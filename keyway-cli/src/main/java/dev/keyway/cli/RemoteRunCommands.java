@@ -11,9 +11,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -92,7 +99,7 @@ final class RemoteRunCommands {
             Instant started = Instant.now();
             List<RemoteFanout.Outcome<RemoteSession.RunResult>> outcomes = eachSession(entries, throttle, false, s -> {
                 String host = s.info().host().toString();
-                java.io.InputStream in = noStdin ? null : shared != null ? new java.io.ByteArrayInputStream(shared) : StdStreams.in;
+                InputStream in = noStdin ? null : shared != null ? new ByteArrayInputStream(shared) : StdStreams.in;
                 if (json) {
                     ByteArrayOutputStream o = new ByteArrayOutputStream();
                     ByteArrayOutputStream e = new ByteArrayOutputStream();
@@ -202,10 +209,10 @@ final class RemoteRunCommands {
         }
 
         private static void text(ObjectNode n, String field, byte[] b) {
-            java.nio.charset.CharsetDecoder d = StandardCharsets.UTF_8.newDecoder();
+            CharsetDecoder d = StandardCharsets.UTF_8.newDecoder();
             try {
-                n.put(field, d.decode(java.nio.ByteBuffer.wrap(b)).toString());
-            } catch (java.nio.charset.CharacterCodingException x) {
+                n.put(field, d.decode(ByteBuffer.wrap(b)).toString());
+            } catch (CharacterCodingException x) {
                 n.put(field + "Base64", Base64.getEncoder().encodeToString(b));
             }
         }
@@ -300,7 +307,7 @@ final class RemoteRunCommands {
                 throw KeywayException.usage(name + " has sessions on " + entries.size() + " hosts", "enter a session on one host; use 'keyway remote run' for several");
             }
             Registry.Entry e = entries.get(0);
-            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(StdStreams.in, StandardCharsets.UTF_8));
+            BufferedReader in = new BufferedReader(new InputStreamReader(StdStreams.in, StandardCharsets.UTF_8));
             try (RemoteSession s = client.attach(e.address(), e.id(), e.savedTicket(), false)) {
                 Registry.update(options.registryPath(), r -> {
                     r.replace(e.withTicket(s.ticket()));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Printable;
+import dev.keyway.core.io.AtomicFile;
 import dev.keyway.remote.Registry;
 import dev.keyway.remote.RemoteClient;
 import dev.keyway.remote.RemoteSession;
@@ -279,7 +280,7 @@ final class RemoteSessionCommands {
                 target = target.resolve(Path.of(remoteSrc[1]).getFileName());
             }
             Path finalTarget = target;
-            try (dev.keyway.core.io.AtomicFile.Output o = dev.keyway.core.io.AtomicFile.create(finalTarget, false)) {
+            try (AtomicFile.Output o = AtomicFile.create(finalTarget, false)) {
                 List<RemoteFanout.Outcome<Long>> outcomes = eachSession(entries, 1, false, s -> s.get(remoteSrc[1], o.stream()));
                 report(entries, outcomes);
                 int f = RemoteFanout.failureCode(outcomes);

@@ -2,9 +2,13 @@ package dev.keyway.cli;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
+import dev.keyway.core.armor.ArmorOutputStream;
 import dev.keyway.core.io.AtomicFile;
+import dev.keyway.envelope.EnvelopeReader;
 
 import java.io.Closeable;
+import java.io.FileInputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -20,7 +24,7 @@ import java.nio.file.Path;
 final class Sink implements Closeable {
     private final OutputStream stream;
     private final AtomicFile.Output file;
-    private dev.keyway.core.armor.ArmorOutputStream armor;
+    private ArmorOutputStream armor;
 
     private Sink(OutputStream stream, AtomicFile.Output file) {
         this.stream = stream;
@@ -66,7 +70,7 @@ final class Sink implements Closeable {
         if (!armored) {
             return stream;
         }
-        armor = new dev.keyway.core.armor.ArmorOutputStream(stream, dev.keyway.envelope.EnvelopeReader.ARMOR_LABEL);
+        armor = new ArmorOutputStream(stream, EnvelopeReader.ARMOR_LABEL);
         return armor;
     }
 
@@ -111,9 +115,9 @@ final class Sink implements Closeable {
                 throw KeywayException.usage(path + " is a directory", "give a file");
             }
             long size = Files.isRegularFile(p) ? Files.size(p) : -1;
-            InputStream in = new java.io.FileInputStream(p.toFile());
+            InputStream in = new FileInputStream(p.toFile());
             return size > Progress.THRESHOLD ? new Progress(in, err, verb, size) : in;
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+        } catch (NoSuchFileException | FileNotFoundException e) {
             if (!Files.exists(p)) {
                 throw KeywayException.usage("cannot read " + path + " (no such file)", "check the path");
             }

@@ -89,7 +89,7 @@ final class TlsConnectCommand implements Runnable {
         }
         PrintWriter err = spec.commandLine().getErr();
         try {
-            dev.keyway.tls.TlsConfig config = TlsOptions.build(tls.apply(b)); // bad options fail before any connection
+            TlsConfig config = TlsOptions.build(tls.apply(b)); // bad options fail before any connection
             Socket socket = new Socket();
             try {
                 socket.connect(address, 10_000);

@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -28,8 +29,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 @Command(name = "decrypt", mixinStandardHelpOptions = true,
@@ -120,7 +123,7 @@ final class TlsDecryptCommand implements Runnable {
     /** Application data of both directions in capture order (a direction's own order is always kept). */
     static List<AppData> inCaptureOrder(Result r) {
         List<AppData> out = new ArrayList<>(r.tls().data());
-        Map<AppData, Instant> times = new java.util.IdentityHashMap<>();
+        Map<AppData, Instant> times = new IdentityHashMap<>();
         for (AppData a : out) {
             TcpStream s = a.direction() == Direction.CLIENT_TO_SERVER ? r.tcp().clientToServer() : r.tcp().serverToClient();
             times.put(a, timeOf(s, a.streamOffset(), r.tcp().start()));
@@ -188,7 +191,7 @@ final class TlsDecryptCommand implements Runnable {
             m.put("connection", r.number());
             m.put("client", r.tcp().client().toString());
             m.put("server", r.tcp().server().toString());
-            m.put("status", t.status().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("status", t.status().name().toLowerCase(Locale.ROOT));
             m.put("version", t.version() == null ? null : t.version().toString());
             m.put("suite", t.suite() == null ? null : t.suite().name());
             m.put("client_random", t.clientRandom() == null ? null : Hex.encode(t.clientRandom()));
@@ -222,7 +225,7 @@ final class TlsDecryptCommand implements Runnable {
 
     private static String utf8(byte[] b) {
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b)).toString();
         } catch (CharacterCodingException e) {
             return null;
         }

@@ -7,11 +7,16 @@ import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.TlsException;
 import dev.keyway.tls.cert.Pem;
 import dev.keyway.tls.params.NamedGroup;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -119,18 +124,18 @@ final class TlsOptions {
         if (keyLogFile != null) {
             try {
                 keyLogFile.close();
-            } catch (java.io.IOException ignored) {
+            } catch (IOException ignored) {
                 // nothing left to write
             }
         }
     }
 
     /** Standard input to the peer (then close_notify), the peer's data to standard output, until both are done. */
-    static void pumpStdio(dev.keyway.tls.TlsConnection c) throws java.io.IOException {
+    static void pumpStdio(TlsConnection c) throws IOException {
         Thread upload = new Thread(() -> {
             try {
                 StdStreams.in.transferTo(c.getOutputStream());
-            } catch (java.io.IOException ignored) {
+            } catch (IOException ignored) {
                 // the connection ended first
             } finally {
                 c.shutdownOutput();
@@ -138,8 +143,8 @@ final class TlsOptions {
         }, "keyway-tls-stdin");
         upload.setDaemon(true);
         upload.start();
-        java.io.InputStream in = c.getInputStream();
-        java.io.OutputStream out = StdStreams.out;
+        InputStream in = c.getInputStream();
+        OutputStream out = StdStreams.out;
         byte[] buf = new byte[16384];
         int n;
         while ((n = in.read(buf)) >= 0) {
@@ -161,7 +166,7 @@ final class TlsOptions {
     }
 
     /** "host:port" or "[v6]:port". */
-    static java.net.InetSocketAddress address(String text, String flag) {
+    static InetSocketAddress address(String text, String flag) {
         int colon = text.lastIndexOf(':');
         if (colon <= 0 || colon == text.length() - 1) {
             throw KeywayException.usage(flag + " must be HOST:PORT, not '" + text + "'", "e.g. 127.0.0.1:4433");
@@ -179,6 +184,6 @@ final class TlsOptions {
         if (port < 0 || port > 65535) {
             throw KeywayException.usage("port in '" + text + "' is not 0 to 65535", "e.g. 127.0.0.1:4433");
         }
-        return new java.net.InetSocketAddress(host, port);
+        return new InetSocketAddress(host, port);
     }
 }

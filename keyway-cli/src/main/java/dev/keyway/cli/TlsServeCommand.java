@@ -1,10 +1,16 @@
 package dev.keyway.cli;
 
+import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.encoding.Durations;
+import dev.keyway.tls.TicketKeys;
 import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.TlsEngine;
 import dev.keyway.tls.TlsServer;
 import dev.keyway.tls.TlsException;
+import dev.keyway.tls.session.MemorySessionStore;
+import dev.keyway.tls.session.RedisSessionStore;
+import dev.keyway.tls.session.SessionStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -14,8 +20,12 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.TimeoutException;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
         header = "Serve TLS 1.3 and 1.2 (like openssl s_server): echo, a status page, or stdin/stdout for one client.",
@@ -98,13 +108,13 @@ final class TlsServeCommand implements Runnable {
                     "give a connection count, e.g. 256");
         }
         boolean interactive = !echo && !www;
-        java.time.Duration rotation = Durations.parse(ticketRotation, "--ticket-rotation");
-        java.time.Duration handshake = Durations.parse(handshakeTimeout, "--handshake-timeout");
-        java.time.Duration idle = idleTimeout != null ? Durations.parse(idleTimeout, "--idle-timeout")
-                : interactive ? java.time.Duration.ofDays(3650) : java.time.Duration.ofMinutes(2);
+        Duration rotation = Durations.parse(ticketRotation, "--ticket-rotation");
+        Duration handshake = Durations.parse(handshakeTimeout, "--handshake-timeout");
+        Duration idle = idleTimeout != null ? Durations.parse(idleTimeout, "--idle-timeout")
+                : interactive ? Duration.ofDays(3650) : Duration.ofMinutes(2);
         TlsConfig.Builder b = TlsConfig.builder().certificate(TlsOptions.certificates(cert, "certificate"), TlsOptions.privateKey(key))
-                .ticketKeys(ticketKeyFile == null ? dev.keyway.tls.TicketKeys.rotatingEvery(rotation)
-                        : dev.keyway.tls.TicketKeys.fromSecret(secret(ticketKeyFile), rotation));
+                .ticketKeys(ticketKeyFile == null ? TicketKeys.rotatingEvery(rotation)
+                        : TicketKeys.fromSecret(secret(ticketKeyFile), rotation));
         if (sessionCache != null) {
             b.sessionStore(sessionStore(sessionCache));
         }
@@ -129,9 +139,9 @@ final class TlsServeCommand implements Runnable {
         try (TlsServer running = server.start()) {
             err.println("keyway: listening on " + address.getHostString() + ":" + running.address().getPort());
             err.flush();
-            running.awaitDone(java.time.Duration.ofDays(36500));
+            running.awaitDone(Duration.ofDays(36500));
         } catch (IOException e) {
-            throw new KeywayException(dev.keyway.core.ErrorCode.PEER, "cannot listen on " + listen + " (" + e.getMessage() + ")",
+            throw new KeywayException(ErrorCode.PEER, "cannot listen on " + listen + " (" + e.getMessage() + ")",
                     "pick another port, or stop what uses this one");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -165,7 +175,7 @@ final class TlsServeCommand implements Runnable {
         void closed(TlsServer.Connection c, Exception failure) {
             if (failure instanceof TlsException t) {
                 line(c, TlsOptions.withFlags(t).oneLine());
-            } else if (failure instanceof java.util.concurrent.TimeoutException) {
+            } else if (failure instanceof TimeoutException) {
                 line(c, failure.getMessage());
             } else if (failure != null) {
                 line(c, "connection failed (" + failure.getMessage() + ")");
@@ -227,7 +237,7 @@ final class TlsServeCommand implements Runnable {
     private static final class Www extends Logged {
         private final long headNanos;
 
-        Www(Log log, java.time.Duration headTimeout) {
+        Www(Log log, Duration headTimeout) {
             super(log);
             this.headNanos = headTimeout.toNanos();
         }
@@ -320,11 +330,11 @@ final class TlsServeCommand implements Runnable {
 
         boolean startsWith(String prefix) {
             byte[] p = prefix.getBytes(StandardCharsets.ISO_8859_1);
-            return p.length <= start.length && size >= p.length && java.util.Arrays.equals(start, 0, p.length, p, 0, p.length);
+            return p.length <= start.length && size >= p.length && Arrays.equals(start, 0, p.length, p, 0, p.length);
         }
     }
 
-    static byte[] page(dev.keyway.tls.TlsEngine e) {
+    static byte[] page(TlsEngine e) {
         String body = "<html><body><pre>\nKeyway TLS\n" + e.summary() + "\n" + (e.resumed() ? "Reused session\n" : "New session\n")
                 + "</pre></body></html>\n";
         return ("HTTP/1.0 200 ok\r\nContent-Type: text/html\r\n\r\n" + body).getBytes(StandardCharsets.ISO_8859_1);
@@ -382,13 +392,13 @@ final class TlsServeCommand implements Runnable {
         return secret;
     }
 
-    private static dev.keyway.tls.session.SessionStore sessionStore(String uri) {
+    private static SessionStore sessionStore(String uri) {
         if (uri.equals("memory")) {
-            return new dev.keyway.tls.session.MemorySessionStore();
+            return new MemorySessionStore();
         }
         if (!uri.startsWith("redis://") && !uri.startsWith("rediss://")) {
             throw KeywayException.usage("--session-cache must be 'memory' or a redis:// URI, not '" + uri + "'", "e.g. redis://127.0.0.1:6379");
         }
-        return new dev.keyway.tls.session.RedisSessionStore(java.net.URI.create(uri));
+        return new RedisSessionStore(URI.create(uri));
     }
 }
