@@ -194,7 +194,7 @@ public final class AtomicFile {
     private static final class Pending {
         private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
         private static final Object CREATING = new Object();
-        private static boolean exiting;
+        private static volatile boolean exiting;
 
         static {
             Runtime.getRuntime().addShutdownHook(new Thread(Pending::deleteAll, "keyway-output-cleanup"));
@@ -206,6 +206,9 @@ public final class AtomicFile {
 
         /** Runs {@code create} and records the file it made, unless the JVM is exiting. */
         static Path create(Create create) throws IOException {
+            if (exiting) { // without the lock: threads that go on trying while the JVM exits do not crowd the hook out of it
+                throw new InterruptedIOException("the program is exiting");
+            }
             synchronized (CREATING) {
                 if (exiting) {
                     throw new InterruptedIOException("the program is exiting");

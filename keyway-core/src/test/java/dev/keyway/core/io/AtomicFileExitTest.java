@@ -35,7 +35,12 @@ class AtomicFileExitTest {
                         o.stream().write(data);
                         o.commit();
                     } catch (IOException | RuntimeException e) {
-                        // the JVM is exiting
+                        // the JVM is exiting: go on trying, as a batch's other workers would, without spinning hot
+                        try {
+                            Thread.sleep(1);
+                        } catch (InterruptedException ie) {
+                            return;
+                        }
                     }
                 }
             });
