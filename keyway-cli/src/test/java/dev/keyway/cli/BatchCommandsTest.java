@@ -263,8 +263,8 @@ class BatchCommandsTest {
             write(in.resolve(String.format("f%03d.bin", i)), randomBytes(256 << 10, i));
         }
         Path enc = dir.resolve("enc");
-        Process proc = new ProcessBuilder(ServeProcess.keyway(ServeProcess.QUICK_JVM,
-                List.of("encrypt", "-r", alice, "--output-dir", p(enc), "--recursive", p(in))))
+        Process proc = new ProcessBuilder(ServeProcess.withSigintDefault(ServeProcess.keyway(ServeProcess.QUICK_JVM,
+                List.of("encrypt", "-r", alice, "--output-dir", p(enc), "--recursive", p(in)))))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

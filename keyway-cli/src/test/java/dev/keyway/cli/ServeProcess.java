@@ -1,6 +1,7 @@
 package dev.keyway.cli;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,6 +30,29 @@ final class ServeProcess implements AutoCloseable {
      * start about twice as fast on a busy two-core machine.
      */
     static final List<String> QUICK_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
+    /**
+     * {@code cmd} started with SIGINT at its default action (the Ctrl-C tests): a process started in the background by
+     * a non-interactive shell (a CI job, {@code nohup ... &}) inherits SIGINT ignored, and the JVM then keeps ignoring
+     * it. coreutils' {@code env --default-signal} undoes that and execs the command (same pid). As AtomicFileExitTest
+     * in keyway-core does.
+     */
+    static List<String> withSigintDefault(List<String> cmd) {
+        List<String> out = new ArrayList<>();
+        try {
+            Process probe = new ProcessBuilder("env", "--default-signal=INT", "true").redirectErrorStream(true).start();
+            probe.getInputStream().readAllBytes();
+            if (probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0) {
+                out.addAll(List.of("env", "--default-signal=INT"));
+            }
+        } catch (IOException e) {
+            // no such env: run as it is
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        out.addAll(cmd);
+        return out;
+    }
 
     /** {@code java JVM-OPTIONS -cp (this test's class path) dev.keyway.cli.Main ARGS}: the keyway command as a child process. */
     static List<String> keyway(List<String> jvmOptions, List<String> args) {

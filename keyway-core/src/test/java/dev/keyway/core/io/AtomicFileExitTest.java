@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -58,9 +59,9 @@ class AtomicFileExitTest {
     void anInterruptedWriterLeavesOnlyWholeFiles() throws Exception {
         for (int round = 0; round < 5; round++) {
             Path out = Files.createDirectories(dir.resolve("r" + round));
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            Process p = new ProcessBuilder(withSigintDefault(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                    AtomicFileExitTest.class.getName(), out.toString())
+                    AtomicFileExitTest.class.getName(), out.toString())))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -91,5 +92,27 @@ class AtomicFileExitTest {
                 }
             }
         }
+    }
+
+    /**
+     * {@code cmd} started with SIGINT at its default action: a process started in the background by a
+     * non-interactive shell (a CI job, {@code nohup ... &}) inherits SIGINT ignored, and the JVM then keeps ignoring
+     * it, so Ctrl-C could not be tested there. coreutils' {@code env --default-signal} undoes that (exec, same pid).
+     */
+    static List<String> withSigintDefault(List<String> cmd) {
+        List<String> out = new ArrayList<>();
+        try {
+            Process probe = new ProcessBuilder("env", "--default-signal=INT", "true").redirectErrorStream(true).start();
+            probe.getInputStream().readAllBytes();
+            if (probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0) {
+                out.addAll(List.of("env", "--default-signal=INT"));
+            }
+        } catch (IOException e) {
+            // no such env: run as it is
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        out.addAll(cmd);
+        return out;
     }
 }
