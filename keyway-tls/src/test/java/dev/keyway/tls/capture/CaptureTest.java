@@ -271,8 +271,9 @@ class CaptureTest {
                 "not a pcap or pcapng capture: it starts with 50 4b 03 04");
         assertMalformed(() -> read(new byte[0]), "not a pcap or pcapng capture: the input is empty");
         assertMalformed(() -> read(new byte[]{(byte) 0xa1, (byte) 0xb2}), "not a pcap or pcapng capture: it starts with a1 b2");
+        // a missing capture is an input that is not what the command needs: usage (exit 2), as every missing input
         assertThatThrownBy(() -> Capture.read(Path.of("/nonexistent/x.pcap"))).isInstanceOfSatisfying(KeywayException.class,
-                e -> assertThat(e.code()).isEqualTo(ErrorCode.IO));
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.USAGE));
     }
 
     @Test
