@@ -55,7 +55,9 @@ class ReadmeTourTest {
         List<Line> script = new ArrayList<>();
         script.add(new Line("set -eEuo pipefail", 0));
         script.add(new Line("trap 'echo \"TOUR-FAILED $LINENO $?\" >> " + dir.resolve("failed") + "' ERR", 0));
-        script.add(new Line("trap 'kill $(jobs -p) 2>/dev/null || true' EXIT", 0));
+        // stop the tour's servers and wait for them: a host writes its audit head as it exits, and a file written
+        // into the temporary directory after the script ended would stop JUnit from deleting it
+        script.add(new Line("trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true' EXIT", 0));
         for (Line l : tour) {
             String text = l.text();
             for (Map.Entry<String, String> p : ports.entrySet()) {
