@@ -82,7 +82,9 @@ public final class Pem {
             if (begin.matches()) {
                 i = block(lines, i + 1, begin.group(1), what, out);
             } else if (lines[i].strip().startsWith("-----BEGIN ")) {
-                throw KeywayException.malformed("the " + what + " has a malformed BEGIN line", "check that the file is intact");
+                String line = lines[i].strip();
+                throw KeywayException.malformed("the " + what + " has a malformed BEGIN line ("
+                        + Printable.escape(line.length() > 80 ? line.substring(0, 80) + "..." : line) + ")", "check that the file is intact");
             }
         }
         return out;

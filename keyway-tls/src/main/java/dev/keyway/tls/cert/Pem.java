@@ -231,7 +231,8 @@ public final class Pem {
                 }
             }
         } catch (KeywayException e) {
-            throw KeywayException.malformed("the " + what + " file is not valid PEM (" + Printable.escape(e.getMessage()) + ")",
+            // the codec's messages quote the file escaped already
+            throw KeywayException.malformed("the " + what + " file is not valid PEM (" + e.getMessage() + ")",
                     "check that the file is complete and unmodified");
         } catch (IOException | RuntimeException e) {
             throw KeywayException.malformed("the " + what + " file is not valid PEM (" + reason(e) + ")",
