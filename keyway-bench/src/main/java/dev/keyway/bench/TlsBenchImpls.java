@@ -3,12 +3,12 @@ package dev.keyway.bench;
 import dev.keyway.bench.TlsBenchServer.Listening;
 import dev.keyway.bench.TlsBenchServer.Server;
 import dev.keyway.core.kdf.CipherSuite;
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.TlsServer;
-import dev.keyway.tls.cert.Certificates;
 import dev.keyway.tls.cert.CertificateKeyType;
+import dev.keyway.tls.cert.Certificates;
 import dev.keyway.tls.cert.Pem;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
 

@@ -14,7 +14,7 @@ import dev.keyway.envelope.ReplayGuard;
 import dev.keyway.remote.HostDir;
 import dev.keyway.remote.Registry;
 import dev.keyway.remote.RemoteClient;
-import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.Ticket;
 
 import java.util.Map;

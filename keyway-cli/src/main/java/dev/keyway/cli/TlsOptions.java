@@ -6,11 +6,11 @@ import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogFile;
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
-import dev.keyway.tls.TlsException;
 import dev.keyway.tls.cert.Pem;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.TlsException;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;

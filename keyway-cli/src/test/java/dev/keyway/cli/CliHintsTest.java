@@ -7,7 +7,7 @@ import dev.keyway.envelope.EnvelopeWriter;
 import dev.keyway.remote.HostDir;
 import dev.keyway.remote.Registry;
 import dev.keyway.remote.RemoteClient;
-import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.Ticket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

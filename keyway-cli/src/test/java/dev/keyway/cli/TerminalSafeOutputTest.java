@@ -2,11 +2,11 @@ package dev.keyway.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
-import dev.keyway.tls.TlsException;
 import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.TlsException;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;

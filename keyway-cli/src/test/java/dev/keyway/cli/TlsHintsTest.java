@@ -2,8 +2,8 @@ package dev.keyway.cli;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,9 +1,9 @@
 package dev.keyway.cli;
 
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
+import dev.keyway.tls.config.TlsConfig;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;

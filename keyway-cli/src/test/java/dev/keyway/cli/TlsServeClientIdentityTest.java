@@ -1,14 +1,14 @@
 package dev.keyway.cli;
 
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.cert.Pem;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.Ticket;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.Socket;
 import java.nio.file.Files;

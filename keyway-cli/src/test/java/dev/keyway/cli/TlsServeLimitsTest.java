@@ -1,9 +1,9 @@
 package dev.keyway.cli;
 
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
 import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Pem;
+import dev.keyway.tls.config.TlsConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

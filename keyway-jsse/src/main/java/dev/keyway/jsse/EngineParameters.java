@@ -1,6 +1,6 @@
 package dev.keyway.jsse;
 
-import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
 
 import javax.net.ssl.SSLEngine;

@@ -3,10 +3,10 @@ package dev.keyway.jsse;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.ClientHelloInfo;
-import dev.keyway.tls.TlsConfig;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.ClientHelloInfo;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIMatcher;

@@ -1,8 +1,8 @@
 package dev.keyway.jsse;
 
 import dev.keyway.core.keylog.KeyLog;
-import dev.keyway.tls.TicketKeys;
-import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.config.TicketKeys;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.Ticket;
 import dev.keyway.tls.session.MemorySessionStore;
 import dev.keyway.tls.session.SessionStore;

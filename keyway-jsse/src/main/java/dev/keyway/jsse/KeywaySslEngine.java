@@ -1,11 +1,11 @@
 package dev.keyway.jsse;
 
 import dev.keyway.core.KeywayException;
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsEngine;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.params.TlsException;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;

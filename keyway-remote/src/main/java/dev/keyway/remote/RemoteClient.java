@@ -6,12 +6,12 @@ import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.io.AtomicFile;
 import dev.keyway.core.keylog.KeyLog;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.params.TlsException;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -3,9 +3,9 @@ package dev.keyway.remote;
 import dev.keyway.core.KeywayException;
 import dev.keyway.core.identity.Identity;
 import dev.keyway.core.keylog.KeyLog;
-import dev.keyway.tls.TicketKeys;
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsServer;
+import dev.keyway.tls.config.TicketKeys;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
 
 import java.io.Closeable;

@@ -1,11 +1,11 @@
 package dev.keyway.remote;
 
 import dev.keyway.core.identity.Identity;
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsConnection;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.params.TlsException;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

@@ -2,10 +2,10 @@ package dev.keyway.remote;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.keyway.core.identity.Identity;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
 import dev.keyway.tls.cert.Certificates;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.params.TlsException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

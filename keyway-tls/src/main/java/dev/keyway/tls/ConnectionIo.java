@@ -1,6 +1,7 @@
 package dev.keyway.tls;
 
 import dev.keyway.tls.TlsServer.Connection;
+import dev.keyway.tls.params.TlsException;
 
 import java.io.EOFException;
 import java.io.IOException;

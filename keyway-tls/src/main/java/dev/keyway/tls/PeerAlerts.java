@@ -1,6 +1,7 @@
 package dev.keyway.tls;
 
 import dev.keyway.tls.handshake.Alerts;
+import dev.keyway.tls.params.Alert;
 
 /** What an alert record from the peer does to an engine's input: ends it, is passed over, or fails the connection. */
 final class PeerAlerts {

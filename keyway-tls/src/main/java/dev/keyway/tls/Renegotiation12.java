@@ -1,5 +1,8 @@
 package dev.keyway.tls;
 
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
+
 /**
  * TLS 1.2 after its handshake: a HelloRequest (to a client) or a new ClientHello (to a server) asks for
  * renegotiation, which Keyway never does; the answer is a no_renegotiation warning (RFC 5746 section 4.2) and the

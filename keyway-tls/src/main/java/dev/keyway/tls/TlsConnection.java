@@ -1,8 +1,10 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuite;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 
 import java.io.Closeable;

@@ -2,13 +2,16 @@ package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.TlsVersion;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.handshake.ClientHandshake;
 import dev.keyway.tls.handshake.Handshake;
 import dev.keyway.tls.handshake.HandshakeResult;
 import dev.keyway.tls.handshake.PostHandshake;
 import dev.keyway.tls.handshake.ServerHandshake;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 
 import java.io.EOFException;
@@ -40,7 +43,6 @@ public final class TlsEngine {
     private final Object inLock = new Object();
     /** Guards the write side: the record layer's output, write keys and sequence numbers. */
     private final Object outLock = new Object();
-
     private volatile HandshakeResult session;
     private PostHandshake post;
     private final ApplicationData application = new ApplicationData();

@@ -1,5 +1,6 @@
 package dev.keyway.tls;
 
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.session.SessionStore;
 
 import java.io.Closeable;

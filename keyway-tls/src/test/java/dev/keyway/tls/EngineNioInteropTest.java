@@ -1,6 +1,7 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;

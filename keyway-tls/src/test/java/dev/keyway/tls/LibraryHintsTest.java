@@ -6,6 +6,9 @@ import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.tls.cert.CertificateKeyType;
 import dev.keyway.tls.cert.Certificates;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 import org.junit.jupiter.api.Test;
 
 import java.security.KeyPair;

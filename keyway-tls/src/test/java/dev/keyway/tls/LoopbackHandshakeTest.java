@@ -1,7 +1,11 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.CipherSuites;
+import dev.keyway.tls.config.TicketKeys;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.TlsException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

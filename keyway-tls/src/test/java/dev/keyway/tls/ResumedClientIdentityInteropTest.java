@@ -1,6 +1,9 @@
 package dev.keyway.tls;
 
 import dev.keyway.core.kdf.TlsVersion;
+import dev.keyway.tls.config.TicketKeys;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.session.MemorySessionStore;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;

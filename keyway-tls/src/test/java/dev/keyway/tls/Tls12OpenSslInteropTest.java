@@ -4,6 +4,7 @@ import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogFile;
 import dev.keyway.core.keylog.ParsedKeyLog;
+import dev.keyway.tls.config.TlsConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -3,8 +3,12 @@ package dev.keyway.tls;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.KeySchedule13;
+import dev.keyway.tls.config.ClientHelloInfo;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.params.TlsException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -633,7 +637,7 @@ class TlsEngineTest {
         java.security.KeyPair otherKeys = ec.generateKeyPair();
         X509Certificate other = dev.keyway.tls.cert.Certificates.selfSigned(otherKeys, "other.example", List.of("DNS:other.example"),
                 java.time.Duration.ofDays(1));
-        List<dev.keyway.tls.ClientHelloInfo> seen = new java.util.ArrayList<>();
+        List<ClientHelloInfo> seen = new ArrayList<>();
         List<dev.keyway.core.kdf.TlsVersion> both = List.of(dev.keyway.core.kdf.TlsVersion.TLS13, dev.keyway.core.kdf.TlsVersion.TLS12);
         TlsConfig byName = TlsConfig.builder().versions(both).configForClient(info -> {
             seen.add(info);
@@ -666,9 +670,9 @@ class TlsEngineTest {
 
     @Test
     void theHybridGoesWithAnX25519ShareSoAServerWithoutItAnswersAtOnce() throws Exception {
-        List<dev.keyway.tls.params.NamedGroup> hybridFirst = List.of(dev.keyway.tls.params.NamedGroup.X25519MLKEM768,
-                dev.keyway.tls.params.NamedGroup.X25519);
-        for (var serverGroups : List.of(List.of(dev.keyway.tls.params.NamedGroup.X25519), List.of(dev.keyway.tls.params.NamedGroup.X25519MLKEM768))) {
+        List<NamedGroup> hybridFirst = List.of(NamedGroup.X25519MLKEM768,
+                NamedGroup.X25519);
+        for (var serverGroups : List.of(List.of(NamedGroup.X25519), List.of(NamedGroup.X25519MLKEM768))) {
             TlsEngine c = TlsEngine.client(client().groups(hybridFirst).build());
             TlsEngine s = TlsEngine.server(server().groups(serverGroups).build());
             move(c, s, WHOLE);
@@ -683,9 +687,9 @@ class TlsEngineTest {
             assertThat(s.group()).isEqualTo(serverGroups.get(0));
         }
         // a server that wants neither (P-256 only) still gets its HelloRetryRequest, and a second ClientHello with one share
-        Pair p = connect(client().groups(List.of(dev.keyway.tls.params.NamedGroup.X25519MLKEM768, dev.keyway.tls.params.NamedGroup.X25519,
-                dev.keyway.tls.params.NamedGroup.SECP256R1)).build(), server().groups(List.of(dev.keyway.tls.params.NamedGroup.SECP256R1)).build(), WHOLE);
-        assertThat(p.client().group()).isEqualTo(dev.keyway.tls.params.NamedGroup.SECP256R1);
+        Pair p = connect(client().groups(List.of(NamedGroup.X25519MLKEM768, NamedGroup.X25519,
+                NamedGroup.SECP256R1)).build(), server().groups(List.of(NamedGroup.SECP256R1)).build(), WHOLE);
+        assertThat(p.client().group()).isEqualTo(NamedGroup.SECP256R1);
     }
 
     @Test

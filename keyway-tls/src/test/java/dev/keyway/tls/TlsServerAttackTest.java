@@ -4,6 +4,7 @@ import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.KeyBlock12;
 import dev.keyway.core.kdf.Prf12;
 import dev.keyway.core.kdf.TlsVersion;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection12;
 import org.junit.jupiter.api.AfterEach;

@@ -1,5 +1,7 @@
 package dev.keyway.tls;
 
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.TlsException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;

@@ -5,10 +5,10 @@ import dev.keyway.core.kdf.Prf12;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogLabel;
 import dev.keyway.core.keylog.ParsedKeyLog;
-import dev.keyway.tls.TlsException;
 import dev.keyway.tls.decrypt.DecryptedConnection.Direction;
 import dev.keyway.tls.decrypt.DecryptedConnection.Status;
 import dev.keyway.tls.handshake.ObservedHandshake;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection12;
 

@@ -4,10 +4,10 @@ import dev.keyway.core.kdf.KeySchedule13;
 import dev.keyway.core.kdf.TrafficKeys;
 import dev.keyway.core.keylog.KeyLogLabel;
 import dev.keyway.core.keylog.ParsedKeyLog;
-import dev.keyway.tls.TlsException;
 import dev.keyway.tls.decrypt.DecryptedConnection.Direction;
 import dev.keyway.tls.decrypt.DecryptedConnection.Status;
 import dev.keyway.tls.handshake.ObservedHandshake;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection13;
 

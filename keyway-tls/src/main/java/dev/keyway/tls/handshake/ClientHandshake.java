@@ -3,9 +3,9 @@ package dev.keyway.tls.handshake;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsConfig;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 
 import java.util.Arrays;

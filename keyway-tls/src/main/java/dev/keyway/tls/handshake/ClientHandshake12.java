@@ -5,11 +5,11 @@ import dev.keyway.core.kdf.KeyBlock12;
 import dev.keyway.core.kdf.Prf12;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogLabel;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsConfig;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.record.RecordProtection12;
 
 import javax.crypto.Cipher;

@@ -3,7 +3,7 @@ package dev.keyway.tls.handshake;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.KeySchedule13;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
 import dev.keyway.tls.params.Ticket;
 

@@ -1,8 +1,8 @@
 package dev.keyway.tls.handshake;
 
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsConfig;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;

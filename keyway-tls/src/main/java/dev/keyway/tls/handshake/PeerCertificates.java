@@ -3,11 +3,11 @@ package dev.keyway.tls.handshake;
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.ClientCertificateCheck;
-import dev.keyway.tls.ServerCertificateCheck;
-import dev.keyway.tls.TlsConfig;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.ClientCertificateCheck;
+import dev.keyway.tls.config.ServerCertificateCheck;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 
 import java.io.ByteArrayInputStream;
 import java.net.InetAddress;
@@ -66,7 +66,7 @@ public final class PeerCertificates {
     }
 
     /**
-     * The server's chain on a client: the client's {@link dev.keyway.tls.ServerCertificateCheck} when it has one, else
+     * The server's chain on a client: the client's {@link dev.keyway.tls.config.ServerCertificateCheck} when it has one, else
      * path validation to its trust anchors with the server name (nothing when the config is insecure).
      */
     static void validateServer(List<X509Certificate> chain, TlsConfig config, TlsVersion version, CipherSuite suite) {
@@ -87,7 +87,7 @@ public final class PeerCertificates {
     }
 
     /**
-     * A client's chain on a server: the server's {@link dev.keyway.tls.ClientCertificateCheck} when it has one (the leaf's
+     * A client's chain on a server: the server's {@link dev.keyway.tls.config.ClientCertificateCheck} when it has one (the leaf's
      * dates and key usage still count), else path validation to its trust anchors.
      */
     static void validateClient(List<X509Certificate> chain, TlsConfig config) {

@@ -1,8 +1,8 @@
 package dev.keyway.tls.handshake;
 
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.Ticket;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection13;
 

@@ -2,7 +2,7 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.CipherSuites;
-import dev.keyway.tls.TlsConfig;
+import dev.keyway.tls.config.TlsConfig;
 
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;

@@ -2,10 +2,10 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.core.encoding.Printable;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.ClientHelloInfo;
-import dev.keyway.tls.TlsConfig;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.ClientHelloInfo;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 
 import java.util.List;

@@ -4,10 +4,10 @@ import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.KeySchedule13;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.KeyLogLabel;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsConfig;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.TlsException;
 import dev.keyway.tls.record.RecordLayer;
 import dev.keyway.tls.record.RecordProtection13;
 

@@ -1,9 +1,9 @@
 package dev.keyway.tls.handshake;
 
 import dev.keyway.core.encoding.Hex;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.TlsException;
 
 import java.util.Arrays;
 import java.util.Collections;

@@ -1,7 +1,7 @@
 package dev.keyway.tls.handshake;
 
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;

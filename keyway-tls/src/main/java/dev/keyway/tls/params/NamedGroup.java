@@ -1,8 +1,8 @@
 package dev.keyway.tls.params;
 
 import dev.keyway.core.KeywayException;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
 import org.bouncycastle.crypto.SecretWithEncapsulation;

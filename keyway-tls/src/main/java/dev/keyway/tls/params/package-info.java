@@ -1,7 +1,8 @@
 /**
- * The values a {@link dev.keyway.tls.TlsConfig} is made of that the handshakes also use: key-exchange groups
- * ({@link dev.keyway.tls.params.NamedGroup}) and a kept session to resume ({@link dev.keyway.tls.params.Ticket}).
- * They sit below both {@code dev.keyway.tls} and {@code dev.keyway.tls.handshake}, so the config does not
- * import the handshakes that read it.
+ * The vocabulary every layer of Keyway's TLS shares, at the bottom of the package graph: key-exchange groups
+ * ({@link dev.keyway.tls.params.NamedGroup}), a kept session to resume ({@link dev.keyway.tls.params.Ticket}),
+ * alert descriptions ({@link dev.keyway.tls.params.Alert}) and the error that carries one
+ * ({@link dev.keyway.tls.params.TlsException}). The record layer, the handshakes, passive decryption and the
+ * config all use these and none of them is used here.
  */
 package dev.keyway.tls.params;

@@ -2,8 +2,8 @@ package dev.keyway.tls.record;
 
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;

@@ -3,8 +3,8 @@ package dev.keyway.tls.record;
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.KeySchedule13;
 import dev.keyway.core.kdf.TrafficKeys;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;

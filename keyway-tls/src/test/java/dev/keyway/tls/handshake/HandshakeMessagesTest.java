@@ -2,10 +2,11 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.kdf.TlsVersion;
-import dev.keyway.tls.TlsConfig;
 import dev.keyway.tls.TlsEngine;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.config.TlsConfig;
+import dev.keyway.tls.params.Alert;
 import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.TlsException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -232,7 +233,7 @@ class HandshakeMessagesTest {
         roundTrip(new HandshakeMessage.KeyUpdate(true).encode(), HandshakeMessage.KeyUpdate::parse, false);
         assertThat(new HandshakeMessage.KeyUpdate(true).encode()).isEqualTo(new byte[] {24, 0, 0, 1, 1});
         assertThatThrownBy(() -> HandshakeMessage.KeyUpdate.parse(new byte[] {2})).isInstanceOf(TlsException.class)
-                .extracting(e -> ((TlsException) e).alert()).isEqualTo(dev.keyway.tls.Alert.ILLEGAL_PARAMETER);
+                .extracting(e -> ((TlsException) e).alert()).isEqualTo(Alert.ILLEGAL_PARAMETER);
     }
 
     @Test

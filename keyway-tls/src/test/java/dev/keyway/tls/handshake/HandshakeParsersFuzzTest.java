@@ -2,10 +2,10 @@ package dev.keyway.tls.handshake;
 
 import dev.keyway.core.encoding.Hex;
 import dev.keyway.core.kdf.CipherSuites;
-import dev.keyway.tls.TlsConfig;
-import dev.keyway.tls.TlsException;
-import dev.keyway.tls.record.RecordLayer;
+import dev.keyway.tls.config.TlsConfig;
 import dev.keyway.tls.params.NamedGroup;
+import dev.keyway.tls.params.TlsException;
+import dev.keyway.tls.record.RecordLayer;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;

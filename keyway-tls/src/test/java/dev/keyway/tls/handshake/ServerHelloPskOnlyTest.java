@@ -1,8 +1,8 @@
 package dev.keyway.tls.handshake;
 
 import dev.keyway.core.encoding.Hex;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

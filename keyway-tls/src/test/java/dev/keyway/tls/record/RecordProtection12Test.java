@@ -6,10 +6,10 @@ import dev.keyway.core.kdf.KeyBlock12;
 import dev.keyway.core.kdf.Prf12;
 import dev.keyway.core.kdf.TlsVersion;
 import dev.keyway.core.keylog.ParsedKeyLog;
-import dev.keyway.tls.Alert;
-import dev.keyway.tls.TlsException;
 import dev.keyway.tls.decrypt.DecryptedConnection;
 import dev.keyway.tls.decrypt.TrafficDecryptor;
+import dev.keyway.tls.params.Alert;
+import dev.keyway.tls.params.TlsException;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -116,8 +116,8 @@ class RecordProtection12Test {
                     // RFC 5246 section 6.2.1 (and RFC 8446 section 5.4): no empty handshake or alert fragments; the
                     // record is opened (the sequence number moves on) and refused.
                     reader.receive(wire, 0, wire.length);
-                    assertThatThrownBy(reader::next).isInstanceOfSatisfying(dev.keyway.tls.TlsException.class,
-                            e -> assertThat(e.alert()).isEqualTo(dev.keyway.tls.Alert.UNEXPECTED_MESSAGE));
+                    assertThatThrownBy(reader::next).isInstanceOfSatisfying(TlsException.class,
+                            e -> assertThat(e.alert()).isEqualTo(Alert.UNEXPECTED_MESSAGE));
                     assertThat(opener.sequence()).isEqualTo(count);
                     continue;
                 }

@@ -1,4 +1,4 @@
-package dev.keyway.tls;
+package dev.keyway.tls.params;
 
 import java.util.Locale;
 

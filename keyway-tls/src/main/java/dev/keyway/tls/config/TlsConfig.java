@@ -1,4 +1,4 @@
-package dev.keyway.tls;
+package dev.keyway.tls.config;
 
 import dev.keyway.core.kdf.CipherSuite;
 import dev.keyway.core.kdf.TlsVersion;
@@ -135,7 +135,10 @@ public final class TlsConfig {
         return v == TlsVersion.TLS13 ? suites13 : suites12;
     }
 
-    /** Whether connections hand out their application traffic secrets ({@link TlsConnection#trafficSecrets()}). */
+    /**
+     * Whether connections hand out their application traffic secrets
+     * ({@link dev.keyway.tls.TlsConnection#trafficSecrets()}).
+     */
     public boolean exposeTrafficSecrets() {
         return exposeTrafficSecrets;
     }

@@ -1,4 +1,4 @@
-package dev.keyway.tls;
+package dev.keyway.tls.config;
 
 import dev.keyway.core.kdf.Hkdf;
 

@@ -1,4 +1,4 @@
-package dev.keyway.tls;
+package dev.keyway.tls.params;
 
 import dev.keyway.core.ErrorCode;
 import dev.keyway.core.KeywayException;

@@ -1,4 +1,4 @@
-package dev.keyway.tls;
+package dev.keyway.tls.config;
 
 import java.security.cert.X509Certificate;
 import java.util.List;
