@@ -27,15 +27,7 @@ import java.util.concurrent.CountDownLatch;
                 AuthorityClientCommands.Approve.class, AuthorityClientCommands.Revoke.class, AuthorityClientCommands.Clients.class,
                 AuthorityClientCommands.Whoami.class, AuthorityClientCommands.ApproveRecovery.class, AuthorityClientCommands.ListEscrows.class,
                 AuthorityStoppedCommands.Rotate.class, AuthorityStoppedCommands.BindLegacy.class, AuthorityStoppedCommands.Audit.class})
-final class AuthorityCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
+final class AuthorityCommand extends GroupCommand {
     static KeyType keyType(String type) {
         KeyType kt = KeyType.byId(type);
         if (kt == null) {

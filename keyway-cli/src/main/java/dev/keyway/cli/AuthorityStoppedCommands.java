@@ -94,15 +94,7 @@ final class AuthorityStoppedCommands {
 
     @Command(name = "audit", mixinStandardHelpOptions = true, header = "Check the audit log's hash chain.",
             subcommands = {Audit.Verify.class})
-    static final class Audit implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public void run() {
-            spec.commandLine().usage(spec.commandLine().getOut());
-        }
-
+    static final class Audit extends GroupCommand {
         @Command(name = "verify", mixinStandardHelpOptions = true, header = "Check the audit log: its hash chain and its signed head.",
                 description = {"Recomputes every entry's hash, checks that the head names the last entry and carries the "
                         + "authority's Ed25519 signature over the count and hash, and that the log still holds the head "

@@ -1,8 +1,6 @@
 package dev.keyway.cli;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 @Command(name = "capi", mixinStandardHelpOptions = true,
         header = "Windows CryptoAPI compatibility: derive keys, open key BLOBs and legacy ciphertext, convert it.",
@@ -14,12 +12,5 @@ import picocli.CommandLine.Spec;
                 + "data that does not decrypt (NTE_BAD_DATA) exits 3."},
         subcommands = {CapiDeriveCommand.class, CapiCryptCommand.Encrypt.class, CapiCryptCommand.Decrypt.class,
                 CapiImportBlobCommand.class, CapiExportBlobCommand.class, CapiConvertCommand.class})
-final class CapiCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class CapiCommand extends GroupCommand {
 }

@@ -4,10 +4,8 @@ import picocli.CommandLine.Command;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
-import picocli.CommandLine.Spec;
 
 /** The top-level {@code keyway} command. */
 @Command(name = "keyway", mixinStandardHelpOptions = true, versionProvider = KeywayCommand.Version.class,
@@ -15,7 +13,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Exit codes: 0 ok, 1 other failure, 2 usage or bad input,",
                 "3 authentication failed, 4 refused by policy, 5 peer or network failure.",
                 "Add --verbose for a stack trace. Start with 'keyway demo' for a walkthrough."})
-public final class KeywayCommand implements Runnable {
+public final class KeywayCommand extends GroupCommand {
     /**
      * The subcommands, in help order. Built lazily: picocli reflects over every registered command at
      * start-up, so a run registers only the one it needs (see {@link Main#commandLine(String[])}).
@@ -44,16 +42,8 @@ public final class KeywayCommand implements Runnable {
         return m;
     }
 
-    @Spec
-    CommandSpec spec;
-
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces with errors.")
     boolean verbose;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
 
     static final class Version implements picocli.CommandLine.IVersionProvider {
         @Override

@@ -43,15 +43,7 @@ import java.util.function.Consumer;
                 RemoteRunCommands.Receive.class, RemoteRunCommands.Enter.class, RemoteSessionCommands.ListSessions.class,
                 RemoteSessionCommands.Disconnect.class, RemoteSessionCommands.Connect.class, RemoteSessionCommands.Remove.class,
                 RemoteSessionCommands.Copy.class})
-final class RemoteCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
+final class RemoteCommand extends GroupCommand {
     @Command(name = "init", mixinStandardHelpOptions = true, header = "Make a host directory.",
             description = {"Creates the host's identity (it signs receipts and the audit log's head), a TLS certificate "
                     + "(self-signed over the identity's Ed25519 key, for 127.0.0.1 and localhost unless --san or --cert/--key say "
@@ -264,15 +256,7 @@ final class RemoteCommand implements Runnable {
 
     @Command(name = "audit", mixinStandardHelpOptions = true, header = "Check the host's audit log.",
             subcommands = {Audit.Verify.class})
-    static final class Audit implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public void run() {
-            spec.commandLine().usage(spec.commandLine().getOut());
-        }
-
+    static final class Audit extends GroupCommand {
         @Command(name = "verify", mixinStandardHelpOptions = true, header = "Verify the audit log's chain and signed head.",
                 description = {"Checks that every entry follows the one before it and has the hash of its fields, and that the "
                         + "head file is signed by the host's identity and names the last entry. Exit 0 when intact, 3 with the "

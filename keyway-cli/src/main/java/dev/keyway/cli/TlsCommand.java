@@ -1,8 +1,6 @@
 package dev.keyway.cli;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 @Command(name = "tls", mixinStandardHelpOptions = true,
         header = "TLS: serve and connect with Keyway's TLS 1.3; key blocks, traffic keys, key logs, decrypting captures.",
@@ -10,12 +8,5 @@ import picocli.CommandLine.Spec;
                 + "and decrypt captured TLS traffic with a key log."},
         subcommands = {TlsSuitesCommand.class, TlsKeyBlockCommand.class, TlsTrafficKeysCommand.class,
                 TlsKeylogCommand.class, TlsDecryptCommand.class, TlsServeCommand.class, TlsConnectCommand.class})
-final class TlsCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class TlsCommand extends GroupCommand {
 }

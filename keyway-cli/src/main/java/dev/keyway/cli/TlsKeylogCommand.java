@@ -22,15 +22,7 @@ import java.util.Map;
         description = {"Work with key logs in the SSLKEYLOGFILE format (RFC 9850), as written by OpenSSL, browsers "
                 + "(SSLKEYLOGFILE=...) and Keyway."},
         subcommands = {TlsKeylogCommand.Check.class})
-final class TlsKeylogCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
+final class TlsKeylogCommand extends GroupCommand {
     @Command(name = "check", mixinStandardHelpOptions = true,
             header = "Check a key log: bad lines by number, and per connection which secrets are present.",
             description = {"Check every line of a key log (known label, 32-byte client random, secret of the right length) "
